@@ -1,0 +1,67 @@
+package io.kindling.core;
+
+import java.nio.file.Path;
+
+/**
+ * Engine options, named as the CLI ({@code --max-num-seqs}) and Spark ({@code spark.kindling.maxNumSeqs}) name them.
+ *
+ * @param device {@code auto}, {@code cpu}, {@code cuda} or {@code cuda:N}
+ * @param maxNumSeqs most sequences in one step
+ * @param maxNumBatchedTokens token budget of one step; longer prompts are prefilled in chunks
+ * @param blockSize token slots per KV block
+ * @param kvCacheMemoryBytes KV cache budget in bytes
+ * @param numThreads CPU backend threads
+ */
+public record EngineConfig(Path model, String device, int maxNumSeqs, int maxNumBatchedTokens, int blockSize,
+                           long kvCacheMemoryBytes, int numThreads) {
+
+    public static final int DEFAULT_MAX_NUM_SEQS = 256;
+    public static final int DEFAULT_MAX_NUM_BATCHED_TOKENS = 2048;
+    public static final int DEFAULT_BLOCK_SIZE = 16;
+    public static final long DEFAULT_KV_CACHE_MEMORY = 1L << 30;
+
+    public EngineConfig {
+        requirePositive(maxNumSeqs, "max_num_seqs");
+        requirePositive(maxNumBatchedTokens, "max_num_batched_tokens");
+        requirePositive(blockSize, "block_size");
+        requirePositive(numThreads, "num_threads");
+        if (kvCacheMemoryBytes <= 0) {
+            throw new IllegalArgumentException("kv_cache_memory must be positive, got " + kvCacheMemoryBytes);
+        }
+    }
+
+    public static EngineConfig defaults(Path model) {
+        return new EngineConfig(model, "auto", DEFAULT_MAX_NUM_SEQS, DEFAULT_MAX_NUM_BATCHED_TOKENS,
+                DEFAULT_BLOCK_SIZE, DEFAULT_KV_CACHE_MEMORY, Runtime.getRuntime().availableProcessors());
+    }
+
+    public EngineConfig withDevice(String v) {
+        return new EngineConfig(model, v, maxNumSeqs, maxNumBatchedTokens, blockSize, kvCacheMemoryBytes, numThreads);
+    }
+
+    public EngineConfig withMaxNumSeqs(int v) {
+        return new EngineConfig(model, device, v, maxNumBatchedTokens, blockSize, kvCacheMemoryBytes, numThreads);
+    }
+
+    public EngineConfig withMaxNumBatchedTokens(int v) {
+        return new EngineConfig(model, device, maxNumSeqs, v, blockSize, kvCacheMemoryBytes, numThreads);
+    }
+
+    public EngineConfig withBlockSize(int v) {
+        return new EngineConfig(model, device, maxNumSeqs, maxNumBatchedTokens, v, kvCacheMemoryBytes, numThreads);
+    }
+
+    public EngineConfig withKvCacheMemoryBytes(long v) {
+        return new EngineConfig(model, device, maxNumSeqs, maxNumBatchedTokens, blockSize, v, numThreads);
+    }
+
+    public EngineConfig withNumThreads(int v) {
+        return new EngineConfig(model, device, maxNumSeqs, maxNumBatchedTokens, blockSize, kvCacheMemoryBytes, v);
+    }
+
+    private static void requirePositive(int v, String name) {
+        if (v <= 0) {
+            throw new IllegalArgumentException(name + " must be positive, got " + v);
+        }
+    }
+}

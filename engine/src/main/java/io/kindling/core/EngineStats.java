@@ -1,0 +1,10 @@
+package io.kindling.core;
+
+/** A snapshot of the engine's counters, for progress lines and benchmarks. */
+public record EngineStats(int numRunning, int numWaiting, long promptTokens, long generationTokens,
+                          long numPreemptions, int numBlocks, int numFreeBlocks, int blockSize) {
+
+    public double kvCacheUsage() {
+        return numBlocks == 0 ? 0 : (double) (numBlocks - numFreeBlocks) / numBlocks;
+    }
+}

@@ -1,0 +1,141 @@
+package io.kindling.sampling;
+
+import java.util.List;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+
+/**
+ * How one request is sampled and when it stops. Field meanings follow vLLM's {@code SamplingParams}.
+ *
+ * @param temperature 0 means greedy
+ * @param topK 0 or -1 means all tokens
+ * @param seed seeds the request's own generator, so its tokens do not depend on the rest of the batch
+ * @param stop stop strings; the matched string is not part of the output text
+ * @param logprobs how many top logprobs to return per generated token (computed before any transform)
+ */
+public record SamplingParams(
+        int maxTokens,
+        int minTokens,
+        double temperature,
+        double topP,
+        int topK,
+        double minP,
+        OptionalLong seed,
+        List<String> stop,
+        List<Integer> stopTokenIds,
+        boolean ignoreEos,
+        OptionalInt logprobs,
+        int n,
+        double repetitionPenalty,
+        double presencePenalty,
+        double frequencyPenalty) {
+
+    public static final int DEFAULT_MAX_TOKENS = 16;
+
+    public SamplingParams {
+        stop = List.copyOf(stop);
+        stopTokenIds = List.copyOf(stopTokenIds);
+        check(maxTokens >= 1, "max_tokens", "must be at least 1, got " + maxTokens);
+        check(minTokens >= 0 && minTokens <= maxTokens, "min_tokens",
+                "must be between 0 and max_tokens (" + maxTokens + "), got " + minTokens);
+        check(temperature >= 0 && Double.isFinite(temperature), "temperature", "must be >= 0, got " + temperature);
+        check(topP > 0 && topP <= 1, "top_p", "must be in (0, 1], got " + topP);
+        check(topK == -1 || topK >= 0, "top_k", "must be -1, 0 (all) or positive, got " + topK);
+        check(minP >= 0 && minP <= 1, "min_p", "must be in [0, 1], got " + minP);
+        check(logprobs.isEmpty() || logprobs.getAsInt() >= 0, "logprobs", "must be >= 0, got " + logprobs);
+        check(n == 1, "n", "only n = 1 is supported so far, got " + n);
+        check(repetitionPenalty > 0 && Double.isFinite(repetitionPenalty), "repetition_penalty",
+                "must be > 0, got " + repetitionPenalty);
+        check(presencePenalty >= -2 && presencePenalty <= 2, "presence_penalty",
+                "must be in [-2, 2], got " + presencePenalty);
+        check(frequencyPenalty >= -2 && frequencyPenalty <= 2, "frequency_penalty",
+                "must be in [-2, 2], got " + frequencyPenalty);
+        for (String s : stop) {
+            check(s != null && !s.isEmpty(), "stop", "stop strings must be non-empty");
+        }
+    }
+
+    public static SamplingParams greedy(int maxTokens) {
+        return builder().maxTokens(maxTokens).build();
+    }
+
+    public boolean isGreedy() {
+        return temperature == 0;
+    }
+
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
+
+    public static Builder builder() {
+        return new Builder(null);
+    }
+
+    private static void check(boolean ok, String param, String problem) {
+        if (!ok) {
+            throw new InvalidSamplingParamException(param, problem);
+        }
+    }
+
+    /** Builder with vLLM's defaults: greedy is {@code temperature(0)}; the default temperature is 1. */
+    public static final class Builder {
+        private int maxTokens = DEFAULT_MAX_TOKENS;
+        private int minTokens;
+        private double temperature = 1.0;
+        private double topP = 1.0;
+        private int topK = 0;
+        private double minP;
+        private OptionalLong seed = OptionalLong.empty();
+        private List<String> stop = List.of();
+        private List<Integer> stopTokenIds = List.of();
+        private boolean ignoreEos;
+        private OptionalInt logprobs = OptionalInt.empty();
+        private int n = 1;
+        private double repetitionPenalty = 1.0;
+        private double presencePenalty;
+        private double frequencyPenalty;
+
+        private Builder(SamplingParams p) {
+            if (p != null) {
+                maxTokens = p.maxTokens;
+                minTokens = p.minTokens;
+                temperature = p.temperature;
+                topP = p.topP;
+                topK = p.topK;
+                minP = p.minP;
+                seed = p.seed;
+                stop = p.stop;
+                stopTokenIds = p.stopTokenIds;
+                ignoreEos = p.ignoreEos;
+                logprobs = p.logprobs;
+                n = p.n;
+                repetitionPenalty = p.repetitionPenalty;
+                presencePenalty = p.presencePenalty;
+                frequencyPenalty = p.frequencyPenalty;
+            } else {
+                temperature = 0.0;
+            }
+        }
+
+        public Builder maxTokens(int v) { maxTokens = v; return this; }
+        public Builder minTokens(int v) { minTokens = v; return this; }
+        public Builder temperature(double v) { temperature = v; return this; }
+        public Builder topP(double v) { topP = v; return this; }
+        public Builder topK(int v) { topK = v; return this; }
+        public Builder minP(double v) { minP = v; return this; }
+        public Builder seed(long v) { seed = OptionalLong.of(v); return this; }
+        public Builder stop(List<String> v) { stop = v; return this; }
+        public Builder stopTokenIds(List<Integer> v) { stopTokenIds = v; return this; }
+        public Builder ignoreEos(boolean v) { ignoreEos = v; return this; }
+        public Builder logprobs(int v) { logprobs = OptionalInt.of(v); return this; }
+        public Builder n(int v) { n = v; return this; }
+        public Builder repetitionPenalty(double v) { repetitionPenalty = v; return this; }
+        public Builder presencePenalty(double v) { presencePenalty = v; return this; }
+        public Builder frequencyPenalty(double v) { frequencyPenalty = v; return this; }
+
+        public SamplingParams build() {
+            return new SamplingParams(maxTokens, minTokens, temperature, topP, topK, minP, seed, stop, stopTokenIds,
+                    ignoreEos, logprobs, n, repetitionPenalty, presencePenalty, frequencyPenalty);
+        }
+    }
+}
