@@ -1,0 +1,8 @@
+package io.kindling.sampling;
+
+import java.util.List;
+import java.util.Optional;
+
+/** A sampled token and, when asked for, the top-K logprobs of its step (raw logits, before any transform). */
+public record SampleResult(int tokenId, Optional<List<TokenLogprob>> topLogprobs) {
+}
