@@ -7,7 +7,7 @@ import java.util.OptionalLong;
 /**
  * How one request is sampled and when it stops. Field meanings follow vLLM's {@code SamplingParams}.
  *
- * @param temperature 0 means greedy
+ * @param temperature 0 (below 1e-5, as vLLM's {@code _SAMPLING_EPS}) means greedy
  * @param topK 0 or -1 means all tokens
  * @param seed seeds the request's own generator, so its tokens do not depend on the rest of the batch
  * @param stop stop strings; the matched string is not part of the output text
@@ -31,6 +31,9 @@ public record SamplingParams(
         double frequencyPenalty) {
 
     public static final int DEFAULT_MAX_TOKENS = 16;
+
+    /** Temperatures below this sample greedily (vLLM); dividing float32 logits by them would overflow. */
+    static final double GREEDY_TEMPERATURE = 1e-5;
 
     public SamplingParams {
         stop = List.copyOf(stop);
@@ -60,7 +63,7 @@ public record SamplingParams(
     }
 
     public boolean isGreedy() {
-        return temperature == 0;
+        return temperature < GREEDY_TEMPERATURE;
     }
 
     public Builder toBuilder() {

@@ -1,25 +1,68 @@
 package io.kindling.sampling;
 
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.SplittableRandom;
+import java.util.random.RandomGenerator;
+
 /**
  * Per-sequence sampling state: the request's own random generator (seeded from its seed, so its draws do not depend
  * on the batch) and the token counts that penalties need.
  */
 public final class SamplingState {
 
+    private final SamplingParams params;
+    private final int[] eosTokenIds;
+    private final SplittableRandom random;
+    /** Prompt and output tokens, for the repetition penalty. A bit per vocab entry: ~19 KB at 152k. */
+    private final BitSet promptAndOutputTokens = new BitSet();
+    /** Output token id -> count, for the frequency and presence penalties; sparse because outputs are short. */
+    private final Map<Integer, Integer> outputTokenCounts = new HashMap<>();
+    private int numOutputTokens;
+
     /**
      * @param fallbackSeed seeds the generator when {@code params} has no seed
      * @param eosTokenIds suppressed (with {@code params.stopTokenIds()}) until {@code params.minTokens()} are generated
      */
     public SamplingState(SamplingParams params, int[] promptTokenIds, int[] eosTokenIds, long fallbackSeed) {
-        throw new UnsupportedOperationException("TODO");
+        this.params = Objects.requireNonNull(params, "params");
+        this.eosTokenIds = eosTokenIds.clone();
+        this.random = new SplittableRandom(params.seed().orElse(fallbackSeed));
+        for (int tokenId : promptTokenIds) {
+            promptAndOutputTokens.set(tokenId);
+        }
     }
 
     public SamplingParams params() {
-        throw new UnsupportedOperationException("TODO");
+        return params;
     }
 
     /** Records a generated token (penalties and min_tokens count it). */
     public void accept(int tokenId) {
-        throw new UnsupportedOperationException("TODO");
+        promptAndOutputTokens.set(tokenId);
+        outputTokenCounts.merge(tokenId, 1, Integer::sum);
+        numOutputTokens++;
+    }
+
+    int numOutputTokens() {
+        return numOutputTokens;
+    }
+
+    int[] eosTokenIds() {
+        return eosTokenIds;
+    }
+
+    BitSet promptAndOutputTokens() {
+        return promptAndOutputTokens;
+    }
+
+    Map<Integer, Integer> outputTokenCounts() {
+        return outputTokenCounts;
+    }
+
+    RandomGenerator random() {
+        return random;
     }
 }
