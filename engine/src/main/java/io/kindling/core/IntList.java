@@ -1,0 +1,56 @@
+package io.kindling.core;
+
+import java.util.Arrays;
+
+/** A growable {@code int} array: token ids and block tables without boxing. */
+final class IntList {
+
+    private int[] values;
+    private int size;
+
+    IntList(int initialCapacity) {
+        values = new int[Math.max(initialCapacity, 4)];
+    }
+
+    /** A list holding a copy of {@code init}, with room to grow. */
+    static IntList of(int[] init) {
+        IntList list = new IntList(init.length * 2);
+        System.arraycopy(init, 0, list.values, 0, init.length);
+        list.size = init.length;
+        return list;
+    }
+
+    int size() {
+        return size;
+    }
+
+    int get(int i) {
+        if (i < 0 || i >= size) {
+            throw new IndexOutOfBoundsException("index " + i + ", size " + size);
+        }
+        return values[i];
+    }
+
+    void add(int v) {
+        if (size == values.length) {
+            values = Arrays.copyOf(values, size * 2);
+        }
+        values[size++] = v;
+    }
+
+    void clear() {
+        size = 0;
+    }
+
+    /** A copy of elements {@code [from, to)}. */
+    int[] copyOfRange(int from, int to) {
+        if (from < 0 || to > size || from > to) {
+            throw new IndexOutOfBoundsException("range [" + from + ", " + to + "), size " + size);
+        }
+        return Arrays.copyOfRange(values, from, to);
+    }
+
+    int[] toArray() {
+        return Arrays.copyOf(values, size);
+    }
+}

@@ -1,0 +1,214 @@
+package io.kindling.core;
+
+import io.kindling.sampling.SamplingParams;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Continuous batching, vLLM v1 style: there is no prefill or decode phase. Each sequence has
+ * {@code numComputedTokens} catching up with {@code numTokens}, and each step hands out a token budget, first to
+ * the running sequences (oldest first), then to waiting ones (first come, first served). A prompt longer than
+ * the budget left is prefilled in chunks over several steps, mixed with other sequences' decodes. When blocks
+ * run out the most recently admitted running sequence is preempted: its blocks are freed and all its tokens are
+ * recomputed when it is admitted again.
+ */
+final class Scheduler {
+
+    private final SchedulerConfig config;
+    private final KvCacheManager kvCacheManager;
+    private final int[] eosTokenIds;
+    private final Deque<Sequence> waiting = new ArrayDeque<>();
+    private final List<Sequence> running = new ArrayList<>();
+    private long numPreemptions;
+
+    /**
+     * @param eosTokenIds the model's end-of-sequence ids; each stops a sequence unless it ignores EOS
+     * @throws IllegalArgumentException if the cache cannot hold one sequence of {@code maxModelLen} tokens, which
+     *     could leave a lone sequence preempting itself forever
+     */
+    Scheduler(SchedulerConfig config, KvCacheManager kvCacheManager, int[] eosTokenIds) {
+        long capacity = (long) kvCacheManager.numBlocks() * kvCacheManager.blockSize();
+        if (capacity < config.maxModelLen()) {
+            throw new IllegalArgumentException("the KV cache holds " + capacity + " tokens ("
+                    + kvCacheManager.numBlocks() + " blocks of " + kvCacheManager.blockSize()
+                    + "), fewer than max_model_len " + config.maxModelLen());
+        }
+        this.config = config;
+        this.kvCacheManager = kvCacheManager;
+        this.eosTokenIds = eosTokenIds.clone();
+    }
+
+    /**
+     * Queues a new sequence behind the waiting ones.
+     *
+     * @throws InvalidRequestException if its prompt is longer than {@code maxModelLen}
+     */
+    void add(Sequence seq) {
+        if (seq.numTokens() > config.maxModelLen()) {
+            throw new InvalidRequestException(seq.requestId(), "the prompt has " + seq.numTokens()
+                    + " tokens, more than the model's context of " + config.maxModelLen());
+        }
+        if (seq.status() != SequenceStatus.WAITING || seq.numComputedTokens() > 0) {
+            throw new IllegalStateException("request " + seq.requestId() + " is not new: " + seq);
+        }
+        waiting.addLast(seq);
+    }
+
+    /** Picks this step's batch and reserves KV slots for every token in it. */
+    SchedulerOutput schedule() {
+        int budget = config.maxNumBatchedTokens();
+        List<ScheduledSequence> scheduled = new ArrayList<>();
+        List<Sequence> preempted = new ArrayList<>();
+
+        // running
+        for (int i = 0; i < running.size() && budget > 0; i++) {
+            Sequence seq = running.get(i);
+            int numNewTokens = numNewTokens(seq, budget);
+            if (!allocateOrPreempt(seq, numNewTokens, preempted)) {
+                break;
+            }
+            scheduled.add(scheduledSequence(seq, numNewTokens));
+            budget -= numNewTokens;
+        }
+
+        // waiting, unless blocks are already short
+        while (preempted.isEmpty() && budget > 0 && !waiting.isEmpty() && running.size() < config.maxNumSeqs()) {
+            Sequence seq = waiting.peekFirst();
+            int numNewTokens = numNewTokens(seq, budget);
+            if (!kvCacheManager.allocateSlots(seq, numNewTokens)) {
+                break;
+            }
+            waiting.pollFirst();
+            seq.setRunning();
+            running.add(seq);
+            scheduled.add(scheduledSequence(seq, numNewTokens));
+            budget -= numNewTokens;
+        }
+        return new SchedulerOutput(scheduled, preempted);
+    }
+
+    /**
+     * Applies a step's results: every scheduled sequence's tokens become computed, sampling ones get their new
+     * token, and those meeting a stop condition finish and free their blocks. A sequence finished between
+     * {@link #schedule} and this call is skipped.
+     *
+     * @param sampledTokenIds one token per sampling sequence of {@code out}, in batch order
+     * @return the sequences that received a token, those that finished included
+     */
+    List<Sequence> postprocess(SchedulerOutput out, int[] sampledTokenIds) {
+        if (sampledTokenIds.length != out.numSampling()) {
+            throw new IllegalArgumentException("got " + sampledTokenIds.length + " sampled tokens for "
+                    + out.numSampling() + " sampling sequences");
+        }
+        List<Sequence> updated = new ArrayList<>(sampledTokenIds.length);
+        int next = 0;
+        for (ScheduledSequence s : out.scheduled()) {
+            Sequence seq = s.seq();
+            if (seq.isFinished()) { // aborted after schedule(): its sampled token, if any, is dropped
+                next += s.samples() ? 1 : 0;
+                continue;
+            }
+            seq.addComputedTokens(s.numScheduledTokens());
+            if (s.samples()) {
+                seq.appendTokenId(sampledTokenIds[next++]);
+                updated.add(seq);
+                stopReason(seq).ifPresent(reason -> finish(seq, reason));
+            }
+        }
+        return updated;
+    }
+
+    /**
+     * Ends {@code seq}, waiting or running (a stop string, a cancelled request): removes it and frees its blocks.
+     *
+     * @return false if it had already finished, in which case nothing changes
+     */
+    boolean finish(Sequence seq, FinishReason reason) {
+        if (seq.isFinished()) {
+            return false;
+        }
+        if (!running.remove(seq) && !waiting.remove(seq)) {
+            throw new IllegalStateException("request " + seq.requestId() + " is not in this scheduler");
+        }
+        kvCacheManager.free(seq);
+        seq.finish(reason);
+        return true;
+    }
+
+    boolean hasUnfinished() {
+        return !running.isEmpty() || !waiting.isEmpty();
+    }
+
+    int numRunning() {
+        return running.size();
+    }
+
+    int numWaiting() {
+        return waiting.size();
+    }
+
+    /** Preemptions since this scheduler was created. */
+    long numPreemptions() {
+        return numPreemptions;
+    }
+
+    /** The uncomputed tokens of {@code seq} that fit the budget (and the long-prefill chunk limit). */
+    private int numNewTokens(Sequence seq, int budget) {
+        int n = Math.min(seq.numTokens() - seq.numComputedTokens(), budget);
+        return Math.min(n, config.longPrefillTokenThreshold().orElse(n));
+    }
+
+    /**
+     * Allocates slots for a running sequence, preempting running sequences from the most recently admitted
+     * until they fit (recompute-style: the victim goes to the front of waiting with nothing computed).
+     *
+     * @return false if {@code seq} itself had to be preempted
+     */
+    private boolean allocateOrPreempt(Sequence seq, int numNewTokens, List<Sequence> preempted) {
+        while (!kvCacheManager.allocateSlots(seq, numNewTokens)) {
+            // the last admitted running sequence
+            Sequence victim = running.remove(running.size() - 1);
+            kvCacheManager.free(victim);
+            victim.preempt();
+            waiting.addFirst(victim);
+            preempted.add(victim);
+            numPreemptions++;
+            if (victim == seq) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static ScheduledSequence scheduledSequence(Sequence seq, int numNewTokens) {
+        return new ScheduledSequence(seq, numNewTokens, seq.numComputedTokens() + numNewTokens == seq.numTokens());
+    }
+
+    /** vLLM's order: length limits first; EOS and stop tokens count only after {@code minTokens} outputs. */
+    private Optional<FinishReason> stopReason(Sequence seq) {
+        SamplingParams p = seq.params();
+        if (seq.numTokens() >= config.maxModelLen() || seq.numOutputTokens() >= p.maxTokens()) {
+            return Optional.of(FinishReason.LENGTH);
+        }
+        if (seq.numOutputTokens() < p.minTokens()) {
+            return Optional.empty();
+        }
+        int last = seq.lastTokenId();
+        if ((!p.ignoreEos() && isEos(last)) || p.stopTokenIds().contains(last)) {
+            return Optional.of(FinishReason.STOP);
+        }
+        return Optional.empty();
+    }
+
+    private boolean isEos(int tokenId) {
+        for (int eos : eosTokenIds) {
+            if (eos == tokenId) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

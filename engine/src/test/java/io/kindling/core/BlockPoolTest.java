@@ -1,0 +1,82 @@
+package io.kindling.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class BlockPoolTest {
+
+    @Test
+    void handsOutBlocksInIdOrderWithOneReference() {
+        BlockPool pool = new BlockPool(10);
+        List<KvCacheBlock> got = pool.getNewBlocks(3);
+
+        assertEquals(List.of(0, 1, 2), ids(got));
+        got.forEach(b -> assertEquals(1, b.refCnt));
+        assertEquals(List.of(3, 4, 5, 6, 7, 8, 9), pool.freeBlockIds());
+        assertEquals(7, pool.numFreeBlocks());
+    }
+
+    @Test
+    void freedBlocksJoinTheTailInTheGivenOrderAndAreReusedInQueueOrder() {
+        BlockPool pool = new BlockPool(6);
+        List<KvCacheBlock> a = pool.getNewBlocks(3); // 0 1 2
+        List<KvCacheBlock> b = pool.getNewBlocks(2); // 3 4
+
+        pool.freeBlocks(List.of(a.get(2), a.get(1), a.get(0)));
+        pool.freeBlocks(List.of(b.get(1)));
+        assertEquals(List.of(5, 2, 1, 0, 4), pool.freeBlockIds());
+        assertEquals(0, a.get(0).refCnt);
+
+        assertEquals(List.of(5, 2, 1, 0), ids(pool.getNewBlocks(4)));
+        assertEquals(List.of(4), pool.freeBlockIds());
+    }
+
+    @Test
+    void askingForMoreThanIsFreeTakesNothing() {
+        BlockPool pool = new BlockPool(4);
+        pool.getNewBlocks(2);
+
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> pool.getNewBlocks(3));
+        assertEquals("asked for 3 KV cache blocks, only 2 are free", e.getMessage());
+        assertEquals(List.of(2, 3), pool.freeBlockIds());
+    }
+
+    @Test
+    void freeingAFreeBlockIsRejected() {
+        BlockPool pool = new BlockPool(2);
+        assertThrows(IllegalStateException.class, () -> pool.freeBlocks(List.of(pool.block(1))));
+        assertEquals(List.of(0, 1), pool.freeBlockIds());
+    }
+
+    @Test
+    void freeQueueRemovesFromTheMiddleAndAppendsAtTheBack() {
+        KvCacheBlock[] blocks = {new KvCacheBlock(0), new KvCacheBlock(1), new KvCacheBlock(2), new KvCacheBlock(3)};
+        FreeBlockQueue queue = new FreeBlockQueue(blocks);
+
+        queue.remove(blocks[2]);
+        assertEquals(List.of(0, 1, 3), queue.blockIds());
+        assertEquals(0, queue.popLeft().blockId);
+        queue.append(blocks[2]);
+        queue.append(blocks[0]);
+        assertEquals(List.of(1, 3, 2, 0), queue.blockIds());
+        assertEquals(4, queue.size());
+
+        assertThrows(IllegalStateException.class, () -> queue.append(blocks[1]));
+        queue.remove(blocks[1]);
+        assertThrows(IllegalStateException.class, () -> queue.remove(blocks[1]));
+        assertEquals(List.of(3, 2, 0), queue.blockIds());
+    }
+
+    @Test
+    void popFromAnEmptyQueueFails() {
+        FreeBlockQueue queue = new FreeBlockQueue(new KvCacheBlock[0]);
+        assertThrows(IllegalStateException.class, queue::popLeft);
+    }
+
+    private static List<Integer> ids(List<KvCacheBlock> blocks) {
+        return blocks.stream().map(b -> b.blockId).toList();
+    }
+}
