@@ -48,10 +48,6 @@ final class JsonFile {
         return new JsonFile(file, "", root);
     }
 
-    Path file() {
-        return file;
-    }
-
     JsonNode node() {
         return node;
     }
@@ -96,10 +92,6 @@ final class JsonFile {
             throw wrongType(key, "a number", v);
         }
         return Optional.of(v.doubleValue());
-    }
-
-    String requiredString(String key) {
-        return optionalString(key).orElseThrow(() -> missing(key));
     }
 
     Optional<String> optionalString(String key) {

@@ -26,7 +26,7 @@ import java.util.stream.Collectors;
 final class SafetensorsFile implements AutoCloseable {
 
     /** The limit the reference implementation enforces; a larger length means a corrupt or foreign file. */
-    static final long MAX_HEADER_BYTES = 100_000_000L;
+    private static final long MAX_HEADER_BYTES = 100_000_000L;
     /** Tensors are mapped in pieces of at most this many bytes, since one mapping is limited to 2 GB. */
     private static final int MAX_MAPPING_BYTES = 1 << 30;
     private static final ObjectMapper MAPPER = new ObjectMapper();

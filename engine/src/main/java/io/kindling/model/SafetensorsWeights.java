@@ -17,8 +17,8 @@ import java.util.Set;
  */
 final class SafetensorsWeights implements Weights {
 
-    static final String SINGLE_FILE = "model.safetensors";
-    static final String INDEX_FILE = "model.safetensors.index.json";
+    private static final String SINGLE_FILE = "model.safetensors";
+    private static final String INDEX_FILE = "model.safetensors.index.json";
 
     private record Located(SafetensorsFile file, SafetensorsFile.Tensor tensor) {
     }
