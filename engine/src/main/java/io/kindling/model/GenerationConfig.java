@@ -1,5 +1,7 @@
 package io.kindling.model;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -20,5 +22,21 @@ public record GenerationConfig(
     public static GenerationConfig empty() {
         return new GenerationConfig(Optional.empty(), Optional.empty(), OptionalInt.empty(), Optional.empty(),
                 Optional.empty(), OptionalInt.empty(), List.of());
+    }
+
+    /** Reads {@code generation_config.json}; {@link #empty()} when the file does not exist. */
+    static GenerationConfig read(Path file) {
+        if (!Files.exists(file)) {
+            return empty();
+        }
+        JsonFile json = JsonFile.read(file);
+        return new GenerationConfig(
+                json.optionalDouble("temperature"),
+                json.optionalDouble("top_p"),
+                json.optionalInt("top_k"),
+                json.optionalDouble("min_p"),
+                json.optionalDouble("repetition_penalty"),
+                json.optionalInt("max_new_tokens"),
+                json.intOrIntList("eos_token_id"));
     }
 }
