@@ -48,6 +48,11 @@ final class ModelConfigParser {
                     + numHeads + ")");
         }
         boolean attentionBias = json.optionalBoolean("attention_bias").orElse(false);
+        if (attentionBias && (architecture == Architecture.LLAMA || architecture == Architecture.QWEN3)) {
+            // There attention_bias also puts a bias on o_proj, which the backends do not implement.
+            // (Qwen2 always has q/k/v biases; Mistral's attention has none, whatever the key says.)
+            throw json.invalid("attention_bias", "true is not supported for " + architecture.hfName());
+        }
 
         return new ModelConfig(
                 architecture,
@@ -62,8 +67,7 @@ final class ModelConfigParser {
                 rope(json),
                 positive(json, "max_position_embeddings"),
                 json.optionalBoolean("tie_word_embeddings").orElse(false),
-                architecture == Architecture.QWEN2
-                        || (architecture != Architecture.MISTRAL && attentionBias),
+                architecture == Architecture.QWEN2,
                 architecture == Architecture.QWEN3,
                 slidingWindow(json, architecture, numLayers),
                 dtype(json, undeclaredDtype),

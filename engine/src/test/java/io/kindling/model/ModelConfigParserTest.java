@@ -75,8 +75,10 @@ class ModelConfigParserTest {
     }
 
     @Test
-    void llamaAttentionBiasMeansQkvBias() throws IOException {
-        assertTrue(parse(LLAMA_3_2_V4.replace("\"attention_bias\": false", "\"attention_bias\": true")).qkvBias());
+    void llamaAttentionBiasIsRefusedRatherThanIgnored() {
+        ModelLoadException e = assertThrows(ModelLoadException.class,
+                () -> parse(LLAMA_3_2_V4.replace("\"attention_bias\": false", "\"attention_bias\": true")));
+        assertTrue(e.getMessage().contains("attention_bias"), e.getMessage());
     }
 
     @Test
