@@ -18,10 +18,16 @@ public final class CpuBackend implements Backend {
     private final RotaryEmbedding rope;
     private final PagedAttention attention;
     private final float eps;
+    private final PanelKernel kernel;
     private final CpuThreads threads;
     private PagedKvCache cache;
 
+    /** Uses the Vector API kernel when the JVM runs with {@code --add-modules jdk.incubator.vector}. */
     public CpuBackend(ModelConfig config, Weights weights, int numThreads) {
+        this(config, weights, numThreads, PanelKernel.best());
+    }
+
+    CpuBackend(ModelConfig config, Weights weights, int numThreads, PanelKernel kernel) {
         if (config.headDim() % 2 != 0) {
             throw new IllegalArgumentException("head_dim must be even for rotary embeddings, got " + config.headDim());
         }
@@ -30,7 +36,8 @@ public final class CpuBackend implements Backend {
                     + " is not a multiple of num_key_value_heads " + config.numKeyValueHeads());
         }
         this.config = config;
-        this.weights = ModelWeights.load(config, weights);
+        this.kernel = kernel;
+        this.weights = ModelWeights.load(config, weights, kernel);
         this.rope = new RotaryEmbedding(config);
         this.attention = new PagedAttention(config);
         this.eps = (float) config.rmsNormEps();
@@ -39,7 +46,8 @@ public final class CpuBackend implements Backend {
 
     @Override
     public String device() {
-        return "cpu (" + threads.numThreads() + (threads.numThreads() == 1 ? " thread)" : " threads)");
+        return "cpu (" + threads.numThreads() + (threads.numThreads() == 1 ? " thread, " : " threads, ")
+                + kernel.description() + ")";
     }
 
     @Override

@@ -33,31 +33,31 @@ final class ModelWeights {
         this.lmHead = lmHead;
     }
 
-    static ModelWeights load(ModelConfig config, Weights weights) {
+    static ModelWeights load(ModelConfig config, Weights weights, PanelKernel kernel) {
         Reader r = new Reader(weights);
         int hidden = config.hiddenSize();
         int vocab = config.vocabSize();
         float[] embed = r.read("model.embed_tokens.weight", "vocab_size, hidden_size", vocab, hidden);
         List<Layer> layers = new ArrayList<>(config.numHiddenLayers());
         for (int i = 0; i < config.numHiddenLayers(); i++) {
-            layers.add(loadLayer(config, r, "model.layers." + i + "."));
+            layers.add(loadLayer(config, r, kernel, "model.layers." + i + "."));
         }
         float[] finalNorm = r.read("model.norm.weight", "hidden_size", hidden);
         float[] head = config.tieWordEmbeddings()
                 ? embed
                 : r.read("lm_head.weight", "vocab_size, hidden_size", vocab, hidden);
-        PackedMatrix lmHead = PackedMatrix.pack(hidden, List.of(head), Arrays.asList((float[]) null));
+        PackedMatrix lmHead = PackedMatrix.pack(kernel, hidden, List.of(head), Arrays.asList((float[]) null));
         return new ModelWeights(hidden, config.tieWordEmbeddings() ? null : embed, layers, finalNorm, lmHead);
     }
 
-    private static Layer loadLayer(ModelConfig config, Reader r, String prefix) {
+    private static Layer loadLayer(ModelConfig config, Reader r, PanelKernel kernel, String prefix) {
         int hidden = config.hiddenSize();
         int q = config.qSize();
         int kv = config.kvSize();
         int inter = config.intermediateSize();
         String attn = prefix + "self_attn.";
         String mlp = prefix + "mlp.";
-        PackedMatrix qkv = PackedMatrix.pack(hidden,
+        PackedMatrix qkv = PackedMatrix.pack(kernel, hidden,
                 List.of(r.read(attn + "q_proj.weight", "num_attention_heads * head_dim, hidden_size", q, hidden),
                         r.read(attn + "k_proj.weight", "num_key_value_heads * head_dim, hidden_size", kv, hidden),
                         r.read(attn + "v_proj.weight", "num_key_value_heads * head_dim, hidden_size", kv, hidden)),
@@ -67,15 +67,15 @@ final class ModelWeights {
                                   r.read(attn + "v_proj.bias", "num_key_value_heads * head_dim", kv))
                         : Arrays.asList(null, null, null));
         // Llama's attention_bias and mlp_bias also put biases on o_proj and the MLP; Qwen2 has q/k/v biases only.
-        PackedMatrix o = PackedMatrix.pack(q,
+        PackedMatrix o = PackedMatrix.pack(kernel, q,
                 List.of(r.read(attn + "o_proj.weight", "hidden_size, num_attention_heads * head_dim", hidden, q)),
                 Arrays.asList(r.readIfPresent(attn + "o_proj.bias", "hidden_size", hidden)));
-        PackedMatrix gateUp = PackedMatrix.pack(hidden,
+        PackedMatrix gateUp = PackedMatrix.pack(kernel, hidden,
                 List.of(r.read(mlp + "gate_proj.weight", "intermediate_size, hidden_size", inter, hidden),
                         r.read(mlp + "up_proj.weight", "intermediate_size, hidden_size", inter, hidden)),
                 Arrays.asList(r.readIfPresent(mlp + "gate_proj.bias", "intermediate_size", inter),
                               r.readIfPresent(mlp + "up_proj.bias", "intermediate_size", inter)));
-        PackedMatrix down = PackedMatrix.pack(inter,
+        PackedMatrix down = PackedMatrix.pack(kernel, inter,
                 List.of(r.read(mlp + "down_proj.weight", "hidden_size, intermediate_size", hidden, inter)),
                 Arrays.asList(r.readIfPresent(mlp + "down_proj.bias", "hidden_size", hidden)));
         float[] qNorm = config.qkNorm() ? r.read(attn + "q_norm.weight", "head_dim", config.headDim()) : null;
