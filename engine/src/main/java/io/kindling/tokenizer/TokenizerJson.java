@@ -73,43 +73,33 @@ final class TokenizerJson {
     }
 
     /**
-     * As transformers' Llama-style {@code update_post_processor}: when the config sets add_bos_token or
+     * As transformers' {@code TokenizersBackend.update_post_processor}: when the config sets add_bos_token or
      * add_eos_token, the post-processor becomes {@code [bos] $A [eos]} (pair: {@code [bos] $A [eos] [bos] $B [eos]}).
-     * A flag the config leaves out keeps what tokenizer.json's own post-processor does.
+     * A flag the config leaves out counts as false, and a flag whose token the config does not name is dropped.
      */
     void applySpecialTokenFlags(TokenizerConfig config) {
         if (config.addBosToken().isEmpty() && config.addEosToken().isEmpty()) {
             return;
         }
-        Optional<String> bos = config.token("bos_token");
-        Optional<String> eos = config.token("eos_token");
-        boolean addBos = config.addBosToken().orElseGet(() -> bos.map(this::templateStartsWith).orElse(false));
-        boolean addEos = config.addEosToken().orElseGet(() -> eos.map(this::templateEndsWith).orElse(false));
-        ObjectMapper mapper = new ObjectMapper();
-        ObjectNode processor = mapper.createObjectNode().put("type", "TemplateProcessing");
+        Optional<String> bos = config.token("bos_token").filter(b -> config.addBosToken().orElse(false));
+        Optional<String> eos = config.token("eos_token").filter(e -> config.addEosToken().orElse(false));
+        ObjectNode processor = new ObjectMapper().createObjectNode().put("type", "TemplateProcessing");
         ArrayNode single = processor.putArray("single");
         ArrayNode pair = processor.putArray("pair");
+        appendSequence(single, bos, "A", 0, eos);
+        appendSequence(pair, bos, "A", 0, eos);
+        appendSequence(pair, bos, "B", 1, eos);
         ObjectNode specials = processor.putObject("special_tokens");
-        for (int typeId = 0; typeId < 2; typeId++) {
-            for (ArrayNode target : typeId == 0 ? new ArrayNode[] {single, pair} : new ArrayNode[] {pair}) {
-                if (addBos) {
-                    target.addObject().putObject("SpecialToken").put("id", required(bos, "add_bos_token", "bos_token"))
-                            .put("type_id", typeId);
-                }
-                target.addObject().putObject("Sequence").put("id", typeId == 0 ? "A" : "B").put("type_id", typeId);
-                if (addEos) {
-                    target.addObject().putObject("SpecialToken").put("id", required(eos, "add_eos_token", "eos_token"))
-                            .put("type_id", typeId);
-                }
-            }
-        }
-        if (addBos) {
-            special(specials, bos.get());
-        }
-        if (addEos) {
-            special(specials, eos.get());
-        }
+        bos.ifPresent(token -> special(specials, token));
+        eos.ifPresent(token -> special(specials, token));
         root.set("post_processor", processor);
+    }
+
+    private static void appendSequence(ArrayNode template, Optional<String> bos, String sequence, int typeId,
+            Optional<String> eos) {
+        bos.ifPresent(token -> template.addObject().putObject("SpecialToken").put("id", token).put("type_id", typeId));
+        template.addObject().putObject("Sequence").put("id", sequence).put("type_id", typeId);
+        eos.ifPresent(token -> template.addObject().putObject("SpecialToken").put("id", token).put("type_id", typeId));
     }
 
     private void special(ObjectNode specials, String token) {
@@ -117,34 +107,5 @@ final class TokenizerJson {
         ObjectNode entry = specials.putObject(token).put("id", token);
         entry.putArray("ids").add(id);
         entry.putArray("tokens").add(token);
-    }
-
-    private String required(Optional<String> token, String flag, String name) {
-        return token.orElseThrow(() -> new TokenizerException(TokenizerConfig.FILE + " sets " + flag
-                + " = true but has no " + name + " (next to " + file + ")"));
-    }
-
-    private boolean templateStartsWith(String token) {
-        JsonNode single = singleTemplate();
-        return single.size() > 0 && token.equals(single.get(0).path("SpecialToken").path("id").asText(null));
-    }
-
-    private boolean templateEndsWith(String token) {
-        JsonNode single = singleTemplate();
-        return single.size() > 0
-                && token.equals(single.get(single.size() - 1).path("SpecialToken").path("id").asText(null));
-    }
-
-    /** The {@code single} template of a TemplateProcessing post-processor, alone or inside a Sequence. */
-    private JsonNode singleTemplate() {
-        JsonNode processor = root.path("post_processor");
-        if ("Sequence".equals(processor.path("type").asText())) {
-            for (JsonNode p : processor.path("processors")) {
-                if ("TemplateProcessing".equals(p.path("type").asText())) {
-                    return p.path("single");
-                }
-            }
-        }
-        return processor.path("single");
     }
 }
