@@ -1,6 +1,11 @@
 package io.kindling.tokenizer;
 
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
@@ -11,9 +16,53 @@ import java.util.OptionalInt;
  */
 public final class Tokenizer implements AutoCloseable {
 
+    /**
+     * The native tokenizer is built from tokenizer.json alone: DJL's own reading of tokenizer_config.json
+     * (text lowercasing, prefix spaces, decode clean-up) would duplicate or contradict what this class does
+     * as transformers does it. Truncation and padding are off (DJL's default truncates to 512 tokens).
+     */
+    private static final Map<String, String> NATIVE_OPTIONS = Map.of(
+            "addSpecialTokens", "false", "truncation", "false", "padding", "false");
+
+    static {
+        // DJL probes the EC2 metadata service and reports usage on every tokenizer load unless told not to.
+        if (System.getProperty("OPT_OUT_TRACKING") == null && System.getenv("OPT_OUT_TRACKING") == null) {
+            System.setProperty("OPT_OUT_TRACKING", "true");
+        }
+    }
+
+    private final HuggingFaceTokenizer tokenizer;
+    private final TokenizerConfig config;
+    private final OptionalInt bosTokenId;
+    private final OptionalInt eosTokenId;
+    private final ChatTemplate chatTemplate;
+
+    private Tokenizer(HuggingFaceTokenizer tokenizer, TokenizerConfig config, OptionalInt bosTokenId,
+            OptionalInt eosTokenId) {
+        this.tokenizer = tokenizer;
+        this.config = config;
+        this.bosTokenId = bosTokenId;
+        this.eosTokenId = eosTokenId;
+        this.chatTemplate = config.chatTemplate().map(ChatTemplate::new).orElse(null);
+    }
+
     /** @throws TokenizerException naming the file and the problem */
     public static Tokenizer load(Path modelDir) {
-        throw new UnsupportedOperationException("TODO");
+        TokenizerJson json = TokenizerJson.read(modelDir);
+        TokenizerConfig config = TokenizerConfig.load(modelDir);
+        json.applySpecialTokenFlags(config);
+        HuggingFaceTokenizer tokenizer;
+        try {
+            tokenizer = HuggingFaceTokenizer.newInstance(
+                    new ByteArrayInputStream(json.json().getBytes(StandardCharsets.UTF_8)), NATIVE_OPTIONS);
+        } catch (IOException | RuntimeException e) {
+            throw new TokenizerException("cannot load " + json.file() + ": " + e.getMessage(), e);
+        }
+        return new Tokenizer(tokenizer, config, idOf(json, config, "bos_token"), idOf(json, config, "eos_token"));
+    }
+
+    private static OptionalInt idOf(TokenizerJson json, TokenizerConfig config, String name) {
+        return config.token(name).map(json::tokenId).orElse(OptionalInt.empty());
     }
 
     /** Encodes with the special tokens (BOS, ...) the tokenizer's configuration adds. */
@@ -22,15 +71,34 @@ public final class Tokenizer implements AutoCloseable {
     }
 
     public int[] encode(String text, boolean addSpecialTokens) {
-        throw new UnsupportedOperationException("TODO");
+        long[] ids = tokenizer.encode(text, addSpecialTokens, false).getIds();
+        int[] out = new int[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            out[i] = (int) ids[i];
+        }
+        return out;
     }
 
     public String decode(int[] ids, boolean skipSpecialTokens) {
-        throw new UnsupportedOperationException("TODO");
+        String raw = decodeRaw(ids, 0, ids.length, skipSpecialTokens);
+        return config.cleanUpTokenizationSpaces() ? TokenizationSpaces.clean(raw) : raw;
+    }
+
+    /** The tokenizers library's decode of {@code ids[from, to)}, before transformers' clean-up of spaces. */
+    String decodeRaw(int[] ids, int from, int to, boolean skipSpecialTokens) {
+        long[] window = new long[to - from];
+        for (int i = from; i < to; i++) {
+            window[i - from] = ids[i];
+        }
+        return tokenizer.decode(window, skipSpecialTokens);
+    }
+
+    boolean cleansUpTokenizationSpaces() {
+        return config.cleanUpTokenizationSpaces();
     }
 
     public boolean hasChatTemplate() {
-        throw new UnsupportedOperationException("TODO");
+        return chatTemplate != null;
     }
 
     /**
@@ -40,7 +108,17 @@ public final class Tokenizer implements AutoCloseable {
      * @throws TokenizerException when there is no template or it fails (raise_exception included)
      */
     public String applyChatTemplate(List<Map<String, Object>> messages, boolean addGenerationPrompt) {
-        throw new UnsupportedOperationException("TODO");
+        if (chatTemplate == null) {
+            throw new TokenizerException("this tokenizer has no chat template (" + TokenizerConfig.FILE
+                    + " sets no chat_template and there is no " + TokenizerConfig.CHAT_TEMPLATE_FILE + ")");
+        }
+        // As transformers: the special tokens map, then messages, tools, documents and add_generation_prompt.
+        Map<String, Object> variables = new HashMap<>(config.specialTokens());
+        variables.put("messages", messages);
+        variables.put("tools", null);
+        variables.put("documents", null);
+        variables.put("add_generation_prompt", addGenerationPrompt);
+        return chatTemplate.render(variables);
     }
 
     /** The ids of the rendered conversation with a generation prompt; the template supplies special tokens. */
@@ -48,20 +126,24 @@ public final class Tokenizer implements AutoCloseable {
         return encode(applyChatTemplate(messages, true), false);
     }
 
-    /** A detokenizer for one sequence's generated tokens, given its prompt (for context-dependent spacing). */
+    /**
+     * A detokenizer for one sequence's generated tokens. Its text is {@code decode(generated, skipSpecialTokens)},
+     * which transformers computes without the prompt, so the prompt only documents the call site.
+     */
     public IncrementalDetokenizer newDetokenizer(int[] promptTokenIds, boolean skipSpecialTokens) {
-        throw new UnsupportedOperationException("TODO");
+        return new IncrementalDetokenizer(this, skipSpecialTokens);
     }
 
     public OptionalInt bosTokenId() {
-        throw new UnsupportedOperationException("TODO");
+        return bosTokenId;
     }
 
     public OptionalInt eosTokenId() {
-        throw new UnsupportedOperationException("TODO");
+        return eosTokenId;
     }
 
     @Override
     public void close() {
+        tokenizer.close();
     }
 }

@@ -1,0 +1,111 @@
+package io.kindling.tokenizer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.OptionalInt;
+
+/**
+ * The {@code tokenizer.json} document, read once to look up token ids and to apply the config's
+ * {@code add_bos_token}/{@code add_eos_token} before the native tokenizer is built from it.
+ */
+final class TokenizerJson {
+
+    static final String FILE = "tokenizer.json";
+
+    private final Path file;
+    private final ObjectNode root;
+
+    private TokenizerJson(Path file, ObjectNode root) {
+        this.file = file;
+        this.root = root;
+    }
+
+    static TokenizerJson read(Path modelDir) {
+        Path file = modelDir.resolve(FILE);
+        if (!Files.isRegularFile(file)) {
+            throw new TokenizerException("no " + FILE + " in " + modelDir + " (" + file + " is missing)");
+        }
+        JsonNode root;
+        try {
+            root = new ObjectMapper().readTree(file.toFile());
+        } catch (IOException e) {
+            throw new TokenizerException("cannot parse " + file + ": " + e.getMessage(), e);
+        }
+        if (root == null || !root.isObject() || !root.path("model").isObject()) {
+            throw new TokenizerException(file + " is not a tokenizers document (no \"model\" object)");
+        }
+        return new TokenizerJson(file, (ObjectNode) root);
+    }
+
+    Path file() {
+        return file;
+    }
+
+    String json() {
+        return root.toString();
+    }
+
+    /** The id of a token: an added token first, else the model's vocabulary. */
+    OptionalInt tokenId(String token) {
+        for (JsonNode added : root.path("added_tokens")) {
+            if (token.equals(added.path("content").asText(null))) {
+                return OptionalInt.of(added.path("id").asInt());
+            }
+        }
+        JsonNode vocab = root.path("model").path("vocab");
+        if (vocab.isObject() && vocab.has(token)) {
+            return OptionalInt.of(vocab.get(token).asInt());
+        }
+        if (vocab.isArray()) {
+            for (int i = 0; i < vocab.size(); i++) {
+                if (token.equals(vocab.get(i).path(0).asText(null))) {
+                    return OptionalInt.of(i);
+                }
+            }
+        }
+        return OptionalInt.empty();
+    }
+
+    /**
+     * As transformers' {@code TokenizersBackend.update_post_processor}: when the config sets add_bos_token or
+     * add_eos_token, the post-processor becomes {@code [bos] $A [eos]} (pair: {@code [bos] $A [eos] [bos] $B [eos]}).
+     * A flag the config leaves out counts as false, and a flag whose token the config does not name is dropped.
+     */
+    void applySpecialTokenFlags(TokenizerConfig config) {
+        if (config.addBosToken().isEmpty() && config.addEosToken().isEmpty()) {
+            return;
+        }
+        Optional<String> bos = config.token("bos_token").filter(b -> config.addBosToken().orElse(false));
+        Optional<String> eos = config.token("eos_token").filter(e -> config.addEosToken().orElse(false));
+        ObjectNode processor = new ObjectMapper().createObjectNode().put("type", "TemplateProcessing");
+        ArrayNode single = processor.putArray("single");
+        ArrayNode pair = processor.putArray("pair");
+        appendSequence(single, bos, "A", 0, eos);
+        appendSequence(pair, bos, "A", 0, eos);
+        appendSequence(pair, bos, "B", 1, eos);
+        ObjectNode specials = processor.putObject("special_tokens");
+        bos.ifPresent(token -> special(specials, token));
+        eos.ifPresent(token -> special(specials, token));
+        root.set("post_processor", processor);
+    }
+
+    private static void appendSequence(ArrayNode template, Optional<String> bos, String sequence, int typeId,
+            Optional<String> eos) {
+        bos.ifPresent(token -> template.addObject().putObject("SpecialToken").put("id", token).put("type_id", typeId));
+        template.addObject().putObject("Sequence").put("id", sequence).put("type_id", typeId);
+        eos.ifPresent(token -> template.addObject().putObject("SpecialToken").put("id", token).put("type_id", typeId));
+    }
+
+    private void special(ObjectNode specials, String token) {
+        int id = tokenId(token).orElseThrow(() -> new TokenizerException(file + " has no token " + token));
+        ObjectNode entry = specials.putObject(token).put("id", token);
+        entry.putArray("ids").add(id);
+        entry.putArray("tokens").add(token);
+    }
+}
