@@ -18,7 +18,9 @@ final class RequestState {
     private final IncrementalDetokenizer detokenizer;
     private final StopStrings stopStrings;
     private final List<List<TokenLogprob>> logprobs;
+    /** The text seen so far, for stop strings; cut at the stop string once one is found. */
     private final StringBuilder text = new StringBuilder();
+    private boolean stoppedByString;
 
     RequestState(Request request, Sequence seq, SamplingState sampling, IncrementalDetokenizer detokenizer) {
         this.request = request;
@@ -48,13 +50,15 @@ final class RequestState {
         OptionalInt stopAt = stopStrings.findStop(text.toString(), added.length());
         if (stopAt.isPresent()) {
             text.setLength(stopAt.getAsInt());
-            return true;
+            stoppedByString = true;
         }
-        return false;
+        return stoppedByString;
     }
 
     RequestOutput finalOutput(FinishReason reason) {
-        CompletionOutput completion = new CompletionOutput(text.toString(), seq.outputTokenIds(), reason,
+        // The detokenizer may hold back a few chars that a later token could change; text() includes them.
+        String finalText = stoppedByString ? text.toString() : detokenizer.text();
+        CompletionOutput completion = new CompletionOutput(finalText, seq.outputTokenIds(), reason,
                 Optional.ofNullable(logprobs));
         return new RequestOutput(request.requestId(), request.promptTokenIds(), completion, Optional.empty());
     }
