@@ -110,6 +110,6 @@ final class GenerateCommand implements Callable<Integer> {
     private static GenerateLoop.Summary run(LlmEngine engine, SamplingParams defaults, InputSource in, OutputWriter out,
                                Progress progress, int window) throws IOException {
         RowParser parser = new RowParser(defaults, engine.modelConfig().vocabSize());
-        return new GenerateLoop(engine, parser, out, progress, window).run(in);
+        return new GenerateLoop(BatchEngine.of(engine), parser, out, progress, window).run(in);
     }
 }

@@ -2,7 +2,6 @@ package io.kindling.cli;
 
 import io.kindling.core.FinishReason;
 import io.kindling.core.InvalidRequestException;
-import io.kindling.core.LlmEngine;
 import io.kindling.core.Request;
 import io.kindling.core.RequestOutput;
 import io.kindling.tokenizer.TokenizerException;
@@ -18,7 +17,7 @@ import java.util.Map;
  */
 final class GenerateLoop {
 
-    private final LlmEngine engine;
+    private final BatchEngine engine;
     private final RowParser parser;
     private final OutputWriter out;
     private final Progress progress;
@@ -31,7 +30,7 @@ final class GenerateLoop {
     record Summary(long rows, long errors) {
     }
 
-    GenerateLoop(LlmEngine engine, RowParser parser, OutputWriter out, Progress progress, int window) {
+    GenerateLoop(BatchEngine engine, RowParser parser, OutputWriter out, Progress progress, int window) {
         if (window < 1) {
             throw new IllegalArgumentException("window must be positive, got " + window);
         }

@@ -10,9 +10,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.NoSuchElementException;
 import java.util.OptionalLong;
+import java.util.regex.Pattern;
 
 /** JSONL input: every line is a row, a blank or malformed one included, so output lines match input lines. */
 final class JsonlInput implements InputSource {
+
+    private static final Pattern SOURCE = Pattern.compile("\\[Source: [^;]*; ");
 
     private final Path path;
     private final BufferedReader reader;
@@ -71,8 +74,10 @@ final class JsonlInput implements InputSource {
         try {
             return new RawRow.Fields(i, where, Json.MAPPER.readTree(text));
         } catch (JsonProcessingException e) {
+            // Jackson names the source in nested locations; the row's "where" already does
+            String problem = SOURCE.matcher(e.getOriginalMessage()).replaceAll("[");
             return new RawRow.Unreadable(i, where, "invalid JSON at column " + e.getLocation().getColumnNr() + ": "
-                    + e.getOriginalMessage());
+                    + problem);
         }
     }
 

@@ -1,6 +1,9 @@
 package io.kindling.cli;
 
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.util.ServiceLoader;
+import org.slf4j.spi.SLF4JServiceProvider;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -33,7 +36,19 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
+        silenceMissingLoggerWarning();
         System.exit(execute(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
+    }
+
+    /**
+     * Arrow logs through SLF4J; with no logging backend on the classpath SLF4J would print a three-line warning on
+     * every run; with no backend, keep SLF4J's own reports to errors.
+     */
+    private static void silenceMissingLoggerWarning() {
+        if (System.getProperty("slf4j.internal.verbosity") == null
+                && ServiceLoader.load(SLF4JServiceProvider.class).findFirst().isEmpty()) {
+            System.setProperty("slf4j.internal.verbosity", "ERROR");
+        }
     }
 
     /** Runs one command line; returns its exit status. */
@@ -74,7 +89,7 @@ public final class Main implements Runnable {
         if (e instanceof CliException) {
             return e.getMessage();
         }
-        if (e instanceof java.io.UncheckedIOException u) {
+        if (e instanceof UncheckedIOException u) {
             return u.getMessage() + ": " + CliException.reason(u.getCause());
         }
         return "internal error: " + e + " (--verbose shows the stack trace)";
