@@ -59,9 +59,14 @@ final class ArrowInput implements InputSource {
         checkColumns(schema);
     }
 
+    /** pandas stores a DataFrame's non-default index as columns named like this; they are not row fields. */
+    private static boolean isPandasIndex(String column) {
+        return column.startsWith("__index_level_");
+    }
+
     private void checkColumns(Schema schema) throws IOException {
         for (Field f : schema.getFields()) {
-            if (!RowParser.isKnownField(f.getName())) {
+            if (!RowParser.isKnownField(f.getName()) && !isPandasIndex(f.getName())) {
                 close();
                 throw new IOException("unknown column '" + f.getName() + "' (expected id, one of "
                         + String.join(", ", RowParser.PROMPT_FIELDS) + ", and sampling columns named as in JSONL)");
@@ -86,6 +91,11 @@ final class ArrowInput implements InputSource {
             return true;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + path + " after row " + index, e);
+        } catch (IllegalArgumentException e) {
+            // what Arrow Java throws for LZ4/ZSTD batches, pandas' default for feather files
+            throw new UncheckedIOException("cannot read " + path + " after row " + index
+                    + " (compressed Arrow batches are not supported: write with compression='uncompressed')",
+                    new IOException(e.getMessage(), e));
         }
     }
 
@@ -99,7 +109,7 @@ final class ArrowInput implements InputSource {
             row.put("id", index);
         }
         for (FieldVector v : root.getFieldVectors()) {
-            if (!v.isNull(batchRow)) {
+            if (!v.isNull(batchRow) && !isPandasIndex(v.getName())) {
                 row.set(v.getName(), toJson(v.getObject(batchRow)));
             }
         }

@@ -3,7 +3,10 @@ package io.kindling.cli;
 import java.nio.file.Path;
 import java.util.Locale;
 
-/** File formats by extension: Arrow IPC files ({@code .arrow}, {@code .feather}), streams ({@code .arrows}), else JSONL. */
+/**
+ * Row files by extension: Arrow IPC files ({@code .arrow}, {@code .feather}), Arrow IPC streams ({@code .arrows}),
+ * else JSONL.
+ */
 enum FileFormat {
     JSONL, ARROW_FILE, ARROW_STREAM;
 

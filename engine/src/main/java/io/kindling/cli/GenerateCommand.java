@@ -99,16 +99,16 @@ final class GenerateCommand implements Callable<Integer> {
     }
 
     /** The whole job on an open engine, as the command runs it minus flags and exit codes (for tests, embedding). */
-    static GenerateLoop.Summary run(LlmEngine engine, SamplingParams defaults, Path input, Path output, PrintWriter progress)
-            throws IOException {
+    static GenerateLoop.Summary run(LlmEngine engine, SamplingParams defaults, Path input, Path output,
+                                    PrintWriter progress) throws IOException {
         try (InputSource in = openInput(input); OutputWriter out = openOutput(output, in.idKind())) {
             return run(engine, defaults, in, out, new Progress(progress, false, in.rowCount(), System::nanoTime),
                     WINDOW_PER_SEQ * EngineConfig.DEFAULT_MAX_NUM_SEQS);
         }
     }
 
-    private static GenerateLoop.Summary run(LlmEngine engine, SamplingParams defaults, InputSource in, OutputWriter out,
-                               Progress progress, int window) throws IOException {
+    private static GenerateLoop.Summary run(LlmEngine engine, SamplingParams defaults, InputSource in,
+                                            OutputWriter out, Progress progress, int window) throws IOException {
         RowParser parser = new RowParser(defaults, engine.modelConfig().vocabSize());
         return new GenerateLoop(BatchEngine.of(engine), parser, out, progress, window).run(in);
     }

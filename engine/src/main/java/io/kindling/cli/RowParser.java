@@ -69,7 +69,8 @@ final class RowParser {
         JsonNode id = row.isObject() && row.has("id") ? row.get("id") : NullNode.instance;
         try {
             if (!row.isObject()) {
-                throw new FieldException("expected a JSON object, got " + row.getNodeType().name().toLowerCase(Locale.ROOT));
+                String type = row.getNodeType().name().toLowerCase(Locale.ROOT);
+                throw new FieldException("expected a JSON object, got " + type);
             }
             checkFieldNames(row);
             return new InputRow.Spec(raw.index(), raw.where(), id, prompt(row), samplingParams(row));

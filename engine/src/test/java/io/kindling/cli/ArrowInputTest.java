@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.kindling.sampling.SamplingParams;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -134,6 +136,47 @@ class ArrowInputTest {
         }
     }
 
+    private static Path resource(String name) {
+        try {
+            return Path.of(ArrowInputTest.class.getResource("/cli/" + name).toURI());
+        } catch (URISyntaxException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** A file pandas wrote (see resources/cli/make_fixtures.py): large_string, int64 lists, NaN-gapped ints. */
+    @Test
+    void readsWhatPandasWrites() throws IOException {
+        RowParser parser = new RowParser(SamplingParams.builder().build(), 100);
+        try (InputSource source = InputSource.open(resource("pandas.arrow"))) {
+            assertEquals(IdKind.UTF8, source.idKind());
+            InputRow.Spec text = assertInstanceOf(InputRow.Spec.class, parser.parse(source.next()));
+            assertEquals("\"a\"", text.id().toString());
+            assertEquals(new Prompt.Text("Hello"), text.prompt());
+            assertEquals(SamplingParams.builder().maxTokens(8).temperature(0.7).stop(List.of("\n")).build(),
+                    text.params());
+
+            InputRow.Spec ids = assertInstanceOf(InputRow.Spec.class, parser.parse(source.next()));
+            assertArrayEquals(new int[] {1, 2, 3}, assertInstanceOf(Prompt.TokenIds.class, ids.prompt()).ids());
+            assertEquals(SamplingParams.builder().build(), ids.params());
+
+            InputRow.Spec chat = assertInstanceOf(InputRow.Spec.class, parser.parse(source.next()));
+            assertEquals(new Prompt.Chat(List.of(Map.of("role", "user", "content", "hi"))), chat.prompt());
+            assertEquals(4, chat.params().maxTokens());
+            assertFalse(source.hasNext());
+        }
+    }
+
+    @Test
+    void compressedBatchesFailWithAHint() throws IOException {
+        Path lz4 = resource("pandas-lz4.arrow");
+        try (InputSource source = InputSource.open(lz4)) {
+            UncheckedIOException e = assertThrows(UncheckedIOException.class, source::hasNext);
+            assertEquals("cannot read " + lz4 + " after row 0 (compressed Arrow batches are not supported: "
+                    + "write with compression='uncompressed')", e.getMessage());
+        }
+    }
+
     private void writeColumns(Path path, Field... fields) throws IOException {
         try (RootAllocator allocator = new RootAllocator();
              VectorSchemaRoot root = VectorSchemaRoot.create(new Schema(List.of(fields)), allocator);
@@ -162,13 +205,15 @@ class ArrowInputTest {
     }
 
     @Test
-    void withoutAnIdColumnTheRowIndexIsTheId() throws IOException {
+    void withoutAnIdColumnTheRowIndexIsTheIdAndPandasIndexColumnsAreSkipped() throws IOException {
         Path in = dir.resolve("in.arrow");
-        writeColumns(in, Field.nullable("prompt", ArrowType.Utf8.INSTANCE));
+        writeColumns(in, Field.nullable("prompt", ArrowType.Utf8.INSTANCE),
+                Field.nullable("__index_level_0__", ArrowType.Utf8.INSTANCE));
         RowParser parser = new RowParser(SamplingParams.builder().build(), 100);
         try (InputSource source = InputSource.open(in)) {
             assertEquals(IdKind.INT64, source.idKind());
-            assertEquals("0", parser.parse(source.next()).id().toString());
+            InputRow first = parser.parse(source.next());
+            assertEquals("0", assertInstanceOf(InputRow.Spec.class, first).id().toString());
             assertEquals("1", parser.parse(source.next()).id().toString());
         }
     }
