@@ -1,0 +1,162 @@
+package io.kindling.cli;
+
+import io.kindling.core.EngineConfig;
+import io.kindling.core.EngineStats;
+import io.kindling.core.LlmEngine;
+import io.kindling.core.Request;
+import io.kindling.core.RequestOutput;
+import io.kindling.model.ModelConfig;
+import io.kindling.sampling.SamplingParams;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code kindling bench}: offline throughput as vLLM's {@code bench throughput} measures it. Seeded random prompts
+ * (token ids uniform over the vocabulary) are all submitted at once with {@code ignore_eos}, so every request
+ * generates exactly its output length; the clock runs from the first submission to the last completion.
+ */
+@Command(name = "bench", sortOptions = false, description = "Measures offline throughput on random prompts.")
+final class BenchCommand implements Callable<Integer> {
+
+    /** The wide mix's length range (DESIGN.md, "Performance"). */
+    static final int WIDE_MIN = 16;
+    static final int WIDE_MAX = 1024;
+
+    enum Dataset { fixed, wide }
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    EngineOptions engineOptions;
+
+    @Option(names = "--num-prompts", paramLabel = "N", description = "Requests to run (default: 64).")
+    int numPrompts = 64;
+
+    @Option(names = "--input-len", paramLabel = "L", description = "Prompt tokens, fixed dataset (default: 128).")
+    int inputLen = 128;
+
+    @Option(names = "--output-len", paramLabel = "O", description = "Output tokens, fixed dataset (default: 128).")
+    int outputLen = 128;
+
+    @Option(names = "--dataset", paramLabel = "KIND",
+            description = "fixed (--input-len/--output-len) or wide (each length uniform in [16, 1024]).")
+    Dataset dataset = Dataset.fixed;
+
+    @Option(names = "--seed", paramLabel = "S", description = "Seed of the prompts and their lengths (default: 0).")
+    long seed;
+
+    @Option(names = "--warmup", paramLabel = "STEPS",
+            description = "Before timing, run a warm-up batch of this many output tokens (default: 0).")
+    int warmup;
+
+    /** One request's lengths. */
+    record Shape(int inputLen, int outputLen) {
+    }
+
+    /** What a timed run measured. */
+    record Result(int requests, long promptTokens, long outputTokens, double seconds, long preemptions,
+                  int peakUsedBlocks, int numBlocks, int blockSize) {
+
+        String report() {
+            return String.format(Locale.ROOT, """
+                    Throughput: %.2f requests/s, %.2f total tokens/s, %.2f output tokens/s
+                    Elapsed: %.2f s for %d requests (%d prompt + %d output tokens)
+                    Preemptions: %d
+                    KV cache: peak %d of %d blocks (%.1f%%), %d tokens a block
+                    """, requests / seconds, (promptTokens + outputTokens) / seconds, outputTokens / seconds,
+                    seconds, requests, promptTokens, outputTokens, preemptions, peakUsedBlocks, numBlocks,
+                    numBlocks == 0 ? 0.0 : 100.0 * peakUsedBlocks / numBlocks, blockSize);
+        }
+    }
+
+    @Override
+    public Integer call() {
+        EngineConfig config = engineOptions.config();
+        engineOptions.requirePositive("--num-prompts", numPrompts);
+        engineOptions.requirePositive("--input-len", inputLen);
+        engineOptions.requirePositive("--output-len", outputLen);
+        if (warmup < 0) {
+            throw engineOptions.invalid("--warmup", "must be >= 0, got " + warmup);
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        try (LlmEngine engine = GenerateCommand.open(config)) {
+            ModelConfig model = engine.modelConfig();
+            out.printf(Locale.ROOT, "Model: %s (%s, %d layers, hidden %d, vocab %d) on %s%n", config.model(),
+                    model.architecture().hfName(), model.numHiddenLayers(), model.hiddenSize(), model.vocabSize(),
+                    config.device());
+            out.printf(Locale.ROOT, "Prompts: %d, dataset %s%s, seed %d%n", numPrompts, dataset,
+                    dataset == Dataset.fixed ? " (input " + inputLen + ", output " + outputLen + " tokens)" : "",
+                    seed);
+            out.flush();
+            if (warmup > 0) {
+                Random random = new Random(~seed);
+                List<Shape> shapes = shapes(Math.min(numPrompts, config.maxNumSeqs()), random).stream()
+                        .map(s -> new Shape(s.inputLen(), warmup)).toList();
+                measure(engine, requests("warmup-", shapes, model.vocabSize(), random));
+            }
+            Random random = new Random(seed);
+            List<Request> requests = requests("bench-", shapes(numPrompts, random), model.vocabSize(), random);
+            out.print(measure(engine, requests).report());
+            out.flush();
+        }
+        return 0;
+    }
+
+    List<Shape> shapes(int count, Random random) {
+        List<Shape> shapes = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            shapes.add(dataset == Dataset.fixed ? new Shape(inputLen, outputLen)
+                    : new Shape(uniform(random, WIDE_MIN, WIDE_MAX), uniform(random, WIDE_MIN, WIDE_MAX)));
+        }
+        return shapes;
+    }
+
+    private static int uniform(Random random, int min, int max) {
+        return min + random.nextInt(max - min + 1);
+    }
+
+    /** Random prompts of the given shapes; sampled at temperature 1 (as vLLM's benchmark) with ignore_eos. */
+    static List<Request> requests(String idPrefix, List<Shape> shapes, int vocabSize, Random random) {
+        List<Request> requests = new ArrayList<>(shapes.size());
+        for (int i = 0; i < shapes.size(); i++) {
+            Shape shape = shapes.get(i);
+            int[] ids = random.ints(shape.inputLen(), 0, vocabSize).toArray();
+            SamplingParams params = SamplingParams.builder().temperature(1.0).topP(1.0).ignoreEos(true)
+                    .maxTokens(shape.outputLen()).build();
+            requests.add(new Request(idPrefix + i, ids, params));
+        }
+        return requests;
+    }
+
+    private static Result measure(LlmEngine engine, List<Request> requests) {
+        EngineStats before = engine.stats();
+        long start = System.nanoTime();
+        for (Request r : requests) {
+            engine.addRequest(r);
+        }
+        long outputTokens = 0;
+        int peak = 0;
+        while (engine.hasUnfinishedRequests()) {
+            for (RequestOutput output : engine.step()) {
+                outputTokens += output.completion().tokenIds().length;
+            }
+            EngineStats s = engine.stats();
+            peak = Math.max(peak, s.numBlocks() - s.numFreeBlocks());
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        EngineStats after = engine.stats();
+        long promptTokens = requests.stream().mapToLong(r -> r.promptTokenIds().length).sum();
+        return new Result(requests.size(), promptTokens, outputTokens, seconds,
+                after.numPreemptions() - before.numPreemptions(), peak, after.numBlocks(), after.blockSize());
+    }
+}

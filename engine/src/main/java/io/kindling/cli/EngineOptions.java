@@ -1,0 +1,66 @@
+package io.kindling.cli;
+
+import io.kindling.core.EngineConfig;
+import java.nio.file.Path;
+import java.util.regex.Pattern;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** The engine flags shared by {@code generate} and {@code bench}. */
+final class EngineOptions {
+
+    private static final Pattern DEVICE = Pattern.compile("auto|cpu|cuda|cuda:\\d+");
+
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec spec;
+
+    @Option(names = "--model", required = true, paramLabel = "PATH",
+            description = "Hugging Face checkpoint directory (config.json, *.safetensors, tokenizer.json).")
+    Path model;
+
+    @Option(names = "--device", paramLabel = "DEVICE", description = "auto, cpu, cuda or cuda:N (default: auto).")
+    String device = "auto";
+
+    @Option(names = "--max-num-seqs", paramLabel = "N", description = "Most sequences in one step (default: 256).")
+    int maxNumSeqs = EngineConfig.DEFAULT_MAX_NUM_SEQS;
+
+    @Option(names = "--max-num-batched-tokens", paramLabel = "N",
+            description = "Token budget of one step; longer prompts are prefilled in chunks (default: 2048).")
+    int maxNumBatchedTokens = EngineConfig.DEFAULT_MAX_NUM_BATCHED_TOKENS;
+
+    @Option(names = "--block-size", paramLabel = "N", description = "Tokens per KV cache block (default: 16).")
+    int blockSize = EngineConfig.DEFAULT_BLOCK_SIZE;
+
+    @Option(names = "--kv-cache-memory", paramLabel = "SIZE", converter = ByteSize.class,
+            description = "KV cache budget, e.g. 512m, 2g or 1073741824 bytes (default: 1g).")
+    long kvCacheMemory = EngineConfig.DEFAULT_KV_CACHE_MEMORY;
+
+    @Option(names = "--threads", paramLabel = "N", description = "CPU backend threads (default: all cores).")
+    int threads = Runtime.getRuntime().availableProcessors();
+
+    /** The engine configuration; a bad value is a usage error naming its flag. */
+    EngineConfig config() {
+        if (!DEVICE.matcher(device).matches()) {
+            throw invalid("--device", "'" + device + "' is not auto, cpu, cuda or cuda:N");
+        }
+        requirePositive("--max-num-seqs", maxNumSeqs);
+        requirePositive("--max-num-batched-tokens", maxNumBatchedTokens);
+        requirePositive("--block-size", blockSize);
+        requirePositive("--threads", threads);
+        return EngineConfig.defaults(model).withDevice(device).withMaxNumSeqs(maxNumSeqs)
+                .withMaxNumBatchedTokens(maxNumBatchedTokens).withBlockSize(blockSize)
+                .withKvCacheMemoryBytes(kvCacheMemory).withNumThreads(threads);
+    }
+
+    void requirePositive(String flag, int value) {
+        if (value <= 0) {
+            throw invalid(flag, "must be positive, got " + value);
+        }
+    }
+
+    ParameterException invalid(String flag, String problem) {
+        return new ParameterException(spec.commandLine(), "Invalid value for option '" + flag + "': " + problem);
+    }
+}

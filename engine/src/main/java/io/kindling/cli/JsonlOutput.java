@@ -1,0 +1,75 @@
+package io.kindling.cli;
+
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.util.MinimalPrettyPrinter;
+import io.kindling.sampling.TokenLogprob;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * JSONL output: one object a line with {@code id, text, token_ids, prompt_token_ids, finish_reason}, then
+ * {@code logprobs} when the row asked for them, then {@code error}.
+ */
+final class JsonlOutput implements OutputWriter {
+
+    private final JsonGenerator json;
+
+    JsonlOutput(Path path) throws IOException {
+        json = Json.MAPPER.createGenerator(new BufferedOutputStream(Files.newOutputStream(path)), JsonEncoding.UTF8);
+        json.setPrettyPrinter(new MinimalPrettyPrinter(""));
+    }
+
+    @Override
+    public void write(OutputRow row) throws IOException {
+        json.writeStartObject();
+        json.writeFieldName("id");
+        json.writeTree(row.id());
+        json.writeFieldName("text");
+        if (row.text().isPresent()) {
+            json.writeString(row.text().get());
+        } else {
+            json.writeNull();
+        }
+        json.writeFieldName("token_ids");
+        json.writeArray(row.tokenIds(), 0, row.tokenIds().length);
+        json.writeFieldName("prompt_token_ids");
+        json.writeArray(row.promptTokenIds(), 0, row.promptTokenIds().length);
+        json.writeStringField("finish_reason", row.finishReason().wireName());
+        if (row.logprobs().isPresent()) {
+            json.writeFieldName("logprobs");
+            writeLogprobs(row.logprobs().get());
+        }
+        json.writeStringField("error", row.error().orElse(null));
+        json.writeEndObject();
+        json.writeRaw('\n');
+    }
+
+    private void writeLogprobs(List<List<TokenLogprob>> perToken) throws IOException {
+        json.writeStartArray();
+        for (List<TokenLogprob> top : perToken) {
+            json.writeStartArray();
+            for (TokenLogprob t : top) {
+                json.writeStartObject();
+                json.writeNumberField("token_id", t.tokenId());
+                json.writeNumberField("logprob", t.logprob());
+                json.writeEndObject();
+            }
+            json.writeEndArray();
+        }
+        json.writeEndArray();
+    }
+
+    @Override
+    public void flush() throws IOException {
+        json.flush();
+    }
+
+    @Override
+    public void close() throws IOException {
+        json.close();
+    }
+}

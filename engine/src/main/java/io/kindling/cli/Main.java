@@ -1,0 +1,97 @@
+package io.kindling.cli;
+
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.util.ServiceLoader;
+import org.slf4j.spi.SLF4JServiceProvider;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
+
+/**
+ * The {@code kindling} command line. Exit status: 0 when the job ran (bad rows become error rows), 1 for a fatal
+ * problem (reported as one line; {@code --verbose} adds the stack trace), 2 for a usage error.
+ */
+@Command(name = "kindling", subcommands = {GenerateCommand.class, BenchCommand.class},
+        description = "LLM batch inference: paged KV cache, continuous batching.")
+public final class Main implements Runnable {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, scope = ScopeType.INHERIT, description = "Show this help.")
+    boolean help;
+
+    @Option(names = "--verbose", scope = ScopeType.INHERIT, description = "Print stack traces of fatal errors.")
+    boolean verbose;
+
+    @Override
+    public void run() {
+        throw new ParameterException(spec.commandLine(), "Missing command: generate or bench");
+    }
+
+    public static void main(String[] args) {
+        silenceMissingLoggerWarning();
+        System.exit(execute(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
+    }
+
+    /**
+     * Arrow logs through SLF4J; with no logging backend on the classpath SLF4J would print a three-line warning on
+     * every run; with no backend, keep SLF4J's own reports to errors.
+     */
+    private static void silenceMissingLoggerWarning() {
+        if (System.getProperty("slf4j.internal.verbosity") == null
+                && ServiceLoader.load(SLF4JServiceProvider.class).findFirst().isEmpty()) {
+            System.setProperty("slf4j.internal.verbosity", "ERROR");
+        }
+    }
+
+    /** Runs one command line; returns its exit status. */
+    static int execute(PrintWriter out, PrintWriter err, String... args) {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setOut(out);
+        cli.setErr(err);
+        cli.setParameterExceptionHandler((e, commandLineArgs) -> {
+            CommandLine cmd = e.getCommandLine();
+            err.println(e.getMessage());
+            CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
+            err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for the options.");
+            err.flush();
+            return cmd.getCommandSpec().exitCodeOnInvalidInput();
+        });
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            err.println("kindling: " + describe(e));
+            if (verbose(parsed)) {
+                e.printStackTrace(err);
+            }
+            err.flush();
+            return 1;
+        });
+        return cli.execute(args);
+    }
+
+    private static boolean verbose(ParseResult parsed) {
+        for (ParseResult p = parsed; p != null; p = p.subcommand()) {
+            if (p.hasMatchedOption("--verbose")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** One line for a fatal error; an unexpected exception says so and points at --verbose. */
+    static String describe(Exception e) {
+        if (e instanceof CliException) {
+            return e.getMessage();
+        }
+        if (e instanceof UncheckedIOException u) {
+            return u.getMessage() + ": " + CliException.reason(u.getCause());
+        }
+        return "internal error: " + e + " (--verbose shows the stack trace)";
+    }
+}
