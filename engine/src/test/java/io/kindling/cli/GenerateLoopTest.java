@@ -68,7 +68,7 @@ class GenerateLoopTest {
 
         @Override
         public EngineStats stats() {
-            return new EngineStats(running.size(), 0, 0, steps, 0, 10, 10 - running.size(), 16);
+            return new EngineStats(running.size(), 0, 0, steps, 0, 10, 10 - running.size(), 16, 4096);
         }
     }
 

@@ -14,7 +14,7 @@ class ProgressTest {
     private static final long SECOND = 1_000_000_000L;
 
     private static EngineStats stats(long generated, int freeBlocks) {
-        return new EngineStats(2, 0, 100, generated, 0, 200, freeBlocks, 16);
+        return new EngineStats(2, 0, 100, generated, 0, 200, freeBlocks, 16, 4096);
     }
 
     @Test
