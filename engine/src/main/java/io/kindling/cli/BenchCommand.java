@@ -93,7 +93,7 @@ final class BenchCommand implements Callable<Integer> {
             ModelConfig model = engine.modelConfig();
             out.printf(Locale.ROOT, "Model: %s (%s, %d layers, hidden %d, vocab %d) on %s%n", config.model(),
                     model.architecture().hfName(), model.numHiddenLayers(), model.hiddenSize(), model.vocabSize(),
-                    config.device());
+                    engine.device());
             out.printf(Locale.ROOT, "Prompts: %d, dataset %s%s, seed %d%n", numPrompts, dataset,
                     dataset == Dataset.fixed ? " (input " + inputLen + ", output " + outputLen + " tokens)" : "",
                     seed);

@@ -17,6 +17,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.ForkJoinPool;
+import java.util.stream.IntStream;
 
 /**
  * The engine: {@code batch = scheduler.schedule(); logits = runner.run(batch); scheduler.postprocess(batch, ids)}.
@@ -31,6 +33,7 @@ public final class LlmEngine implements AutoCloseable {
     private final Scheduler scheduler;
     private final ModelRunner runner;
     private final Sampler sampler = new Sampler();
+    private final ForkJoinPool samplingPool;
     private final int[] eosTokenIds;
     private final int maxModelLen;
     private final Map<Sequence, RequestState> live = new HashMap<>();
@@ -60,6 +63,7 @@ public final class LlmEngine implements AutoCloseable {
         this.scheduler = new Scheduler(SchedulerConfig.of(config.maxNumSeqs(), config.maxNumBatchedTokens(),
                 maxModelLen), kvCacheManager, eosTokenIds);
         this.runner = new ModelRunner(backend, config.blockSize());
+        this.samplingPool = new ForkJoinPool(config.numThreads());
     }
 
     /** Loads the checkpoint, tokenizer and backend; sizes the KV cache from {@code config.kvCacheMemoryBytes()}. */
@@ -73,6 +77,11 @@ public final class LlmEngine implements AutoCloseable {
             checkpoint.close();
             throw e;
         }
+    }
+
+    /** The device the model runs on, as the backend describes it. */
+    public String device() {
+        return backend.device();
     }
 
     public Tokenizer tokenizer() {
@@ -145,17 +154,23 @@ public final class LlmEngine implements AutoCloseable {
         return processOutputs(updated);
     }
 
+    /** Samples every sequence that produces a token; in parallel, as each draws only from its own generator. */
     private int[] sample(SchedulerOutput batch, float[][] logits) {
-        int[] sampled = new int[logits.length];
-        int i = 0;
+        List<RequestState> states = new ArrayList<>(logits.length);
         for (ScheduledSequence s : batch.scheduled()) {
             if (s.samples()) {
-                RequestState state = live.get(s.seq());
-                SampleResult result = sampler.sample(logits[i], state.sampling);
-                state.sampling.accept(result.tokenId());
-                state.addLogprobs(result.topLogprobs());
-                sampled[i++] = result.tokenId();
+                states.add(live.get(s.seq()));
             }
+        }
+        SampleResult[] results = new SampleResult[states.size()];
+        samplingPool.submit(() -> IntStream.range(0, results.length).parallel()
+                .forEach(i -> results[i] = sampler.sample(logits[i], states.get(i).sampling))).join();
+        int[] sampled = new int[results.length];
+        for (int i = 0; i < results.length; i++) {
+            RequestState state = states.get(i);
+            state.sampling.accept(results[i].tokenId());
+            state.addLogprobs(results[i].topLogprobs());
+            sampled[i] = results[i].tokenId();
         }
         return sampled;
     }
@@ -219,6 +234,7 @@ public final class LlmEngine implements AutoCloseable {
 
     @Override
     public void close() {
+        samplingPool.shutdown();
         backend.close();
         tokenizer.close();
         checkpoint.close();
