@@ -9,7 +9,9 @@ public enum FinishReason {
     /** {@code max_tokens} reached, or the model's context is full. */
     LENGTH,
     /** The request could not be served; the output carries the error. */
-    ERROR;
+    ERROR,
+    /** The caller dropped the request before it finished. */
+    ABORT;
 
     public String wireName() {
         return name().toLowerCase(Locale.ROOT);

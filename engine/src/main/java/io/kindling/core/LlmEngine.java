@@ -36,7 +36,7 @@ public final class LlmEngine implements AutoCloseable {
     private final ForkJoinPool samplingPool;
     private final int[] eosTokenIds;
     private final int maxModelLen;
-    private final Map<Sequence, RequestState> live = new HashMap<>();
+    private final Map<String, RequestState> live = new HashMap<>();
     private final SplittableRandom fallbackSeeds = new SplittableRandom();
     private long nextSeqId;
     private long promptTokens;
@@ -116,7 +116,7 @@ public final class LlmEngine implements AutoCloseable {
         Sequence seq = new Sequence(request.requestId(), nextSeqId++, request.promptTokenIds(), request.params());
         SamplingState sampling = new SamplingState(request.params(), request.promptTokenIds(), eosTokenIds,
                 fallbackSeeds.nextLong());
-        live.put(seq, new RequestState(request, seq, sampling,
+        live.put(request.requestId(), new RequestState(request, seq, sampling,
                 tokenizer.newDetokenizer(request.promptTokenIds(), true)));
         scheduler.add(seq);
         promptTokens += request.promptTokenIds().length;
@@ -125,6 +125,9 @@ public final class LlmEngine implements AutoCloseable {
     private void validate(Request request) {
         int[] prompt = request.promptTokenIds();
         String id = request.requestId();
+        if (live.containsKey(id)) {
+            throw new InvalidRequestException(id, "a request with this id is already running");
+        }
         if (prompt.length == 0) {
             throw new InvalidRequestException(id, "prompt is empty");
         }
@@ -159,7 +162,7 @@ public final class LlmEngine implements AutoCloseable {
         List<RequestState> states = new ArrayList<>(logits.length);
         for (ScheduledSequence s : batch.scheduled()) {
             if (s.samples()) {
-                states.add(live.get(s.seq()));
+                states.add(live.get(s.seq().requestId()));
             }
         }
         SampleResult[] results = new SampleResult[states.size()];
@@ -178,17 +181,25 @@ public final class LlmEngine implements AutoCloseable {
     private List<RequestOutput> processOutputs(List<Sequence> updated) {
         List<RequestOutput> finished = new ArrayList<>();
         for (Sequence seq : updated) {
-            RequestState state = live.get(seq);
+            RequestState state = live.get(seq.requestId());
             generationTokens++;
             if (state.appendNewestToken() && !seq.isFinished()) {
                 scheduler.finish(seq, FinishReason.STOP);
             }
             if (seq.isFinished()) {
-                live.remove(seq);
+                live.remove(seq.requestId());
                 finished.add(state.finalOutput(seq.finishReason().orElseThrow()));
             }
         }
         return finished;
+    }
+
+    /** Drops a live request (its task ended early); its blocks are freed at once. Unknown ids are ignored. */
+    public void abort(String requestId) {
+        RequestState state = live.remove(requestId);
+        if (state != null) {
+            scheduler.finish(state.seq, FinishReason.ABORT);
+        }
     }
 
     public boolean hasUnfinishedRequests() {
