@@ -35,6 +35,8 @@ class EngineRegistryTest {
     private final AtomicInteger starts = new AtomicInteger();
     /** Counted down by each concurrent task as it calls acquire; open for the one-thread tests. */
     private CountDownLatch allArrived = new CountDownLatch(0);
+    /** Holds the start back until the test opens it. */
+    private CountDownLatch release = new CountDownLatch(0);
     private final List<EngineRegistry> registries = new ArrayList<>();
 
     @AfterEach
@@ -48,6 +50,7 @@ class EngineRegistryTest {
             starts.incrementAndGet();
             try {
                 allArrived.await(10, TimeUnit.SECONDS);
+                release.await(10, TimeUnit.SECONDS);
                 Thread.sleep(50);
             } catch (InterruptedException e) {
                 throw new IllegalStateException(e);
@@ -128,5 +131,32 @@ class EngineRegistryTest {
         EngineService fresh = registry.acquire(BundledModel.key());
         assertNotSame(closed, fresh);
         assertEquals(2, registry.loadCount());
+    }
+
+    @Test
+    void aTaskInterruptedWhileTheEngineStartsStopsWaitingAndTheStartGoesOnForTheOthers() throws Exception {
+        release = new CountDownLatch(1);
+        EngineRegistry registry = registry();
+        ExecutorService tasks = Executors.newFixedThreadPool(2);
+        CountDownLatch interruptedKept = new CountDownLatch(1);
+        Future<EngineService> killed = tasks.submit(() -> {
+            try {
+                return registry.acquire(BundledModel.key());
+            } finally {
+                if (Thread.currentThread().isInterrupted()) {
+                    interruptedKept.countDown();
+                }
+            }
+        });
+        Thread.sleep(200);
+        killed.cancel(true);
+        assertTrue(interruptedKept.await(5, TimeUnit.SECONDS));
+        Future<EngineService> waiting = tasks.submit(() -> registry.acquire(BundledModel.key()));
+        release.countDown();
+        EngineService engine = waiting.get();
+        tasks.shutdown();
+        assertArrayEquals(BundledModel.APPLE_GREEDY, BundledModel.greedyApple(engine));
+        assertEquals(1, starts.get());
+        assertEquals(1, registry.loadCount());
     }
 }
