@@ -46,11 +46,20 @@ final class ExtractLlmCalls extends Rule<LogicalPlan> {
         List<LlmGenerate> placed = new ArrayList<>();
         List<Attribute> results = new ArrayList<>();
         List<LogicalPlan> children = new ArrayList<>();
-        for (LogicalPlan child : ScalaSeqs.list(node.children())) {
+        for (LogicalPlan input : ScalaSeqs.list(node.children())) {
+            LogicalPlan child = input;
             List<Expression> here = new ArrayList<>();
             List<Attribute> hereResults = new ArrayList<>();
             for (LlmGenerate call : calls) {
-                if (!placed.contains(call) && call.references().subsetOf(child.outputSet())) {
+                if (placed.contains(call) || !call.references().subsetOf(child.outputSet())) {
+                    continue;
+                }
+                ResultReuse.Exposed computed = ResultReuse.find(child, call);
+                if (computed != null) {
+                    child = computed.plan();
+                    placed.add(call);
+                    results.add(computed.result());
+                } else {
                     Attribute result = new AttributeReference("llm_generate_" + results.size(), call.dataType(),
                             true, Metadata.empty(), NamedExpression.newExprId(), ScalaSeqs.seq(List.of()));
                     placed.add(call);

@@ -1,5 +1,6 @@
 package io.kindling.spark;
 
+import java.io.Serializable;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -8,6 +9,7 @@ import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.analysis.TypeCheckResult;
 import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.catalyst.expressions.ImplicitCastInputTypes;
+import org.apache.spark.sql.catalyst.expressions.Unevaluable;
 import org.apache.spark.sql.catalyst.expressions.codegen.CodegenContext;
 import org.apache.spark.sql.catalyst.expressions.codegen.ExprCode;
 import org.apache.spark.sql.catalyst.util.MapData;
@@ -23,11 +25,13 @@ import org.apache.spark.sql.types.StructType;
  * {@code llm_generate(prompt[, options])}: the completion of a prompt. A marker, never evaluated row by row:
  * {@link ExtractLlmCalls} moves every call into an {@link LlmEval} node, whose executor batches the rows.
  *
+ * <p>{@link Unevaluable} keeps the optimizer from evaluating it while folding local data.
+ *
  * <p>Deterministic as Catalyst means it: each row's sampler is seeded from the configured seed and the prompt only, so
  * the same prompt and options give the same output. That lets identical calls share one request, and allows calls
  * inside aggregate functions' inputs.
  */
-public final class LlmGenerate extends Expression implements ImplicitCastInputTypes {
+public final class LlmGenerate extends Expression implements ImplicitCastInputTypes, Unevaluable, Serializable {
 
     /** The type of {@code llm_generate_struct}. */
     public static final StructType STRUCT_TYPE = new StructType()
@@ -130,6 +134,13 @@ public final class LlmGenerate extends Expression implements ImplicitCastInputTy
         }
         return new TypeCheckResult.TypeCheckFailure(prettyName() + " needs a string prompt, got "
                 + prompt.dataType().simpleString() + " from " + prompt.sql());
+    }
+
+    /** Plans show the prompt and the sampling options set; the engine options would drown them. */
+    @Override
+    public scala.collection.Iterator<Object> stringArgs() {
+        String sampling = options.sampling().describe();
+        return ScalaSeqs.<Object>seq(sampling.isEmpty() ? List.of(prompt) : List.of(prompt, sampling)).iterator();
     }
 
     @Override

@@ -252,8 +252,8 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, OnError o
             if (v == null) {
                 return "auto";
             }
-            if (!List.of("auto", "cpu", "cuda").contains(v)) {
-                throw bad(LlmOption.DEVICE, "must be auto, cpu or cuda");
+            if (!v.matches("auto|cpu|cuda|cuda:\\d+")) {
+                throw bad(LlmOption.DEVICE, "must be auto, cpu, cuda (the task's GPU) or cuda:N");
             }
             return v;
         }

@@ -2,6 +2,8 @@ package io.kindling.spark;
 
 import io.kindling.sampling.SamplingParams;
 import java.io.Serializable;
+import java.lang.reflect.RecordComponent;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -14,6 +16,22 @@ record SamplingOverrides(Integer maxTokens, Integer minTokens, Double temperatur
 
     SamplingOverrides {
         stop = stop == null ? null : List.copyOf(stop);
+    }
+
+    /** The options set, as {@code maxTokens=8, temperature=0.0}: for plans. */
+    String describe() {
+        List<String> set = new ArrayList<>();
+        for (RecordComponent c : getClass().getRecordComponents()) {
+            try {
+                Object v = c.getAccessor().invoke(this);
+                if (v != null) {
+                    set.add(c.getName() + "=" + v);
+                }
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        return String.join(", ", set);
     }
 
     /**
