@@ -1,0 +1,42 @@
+package io.kindling.spark;
+
+import org.apache.spark.sql.SparkSessionExtensions;
+import org.apache.spark.sql.SparkSessionExtensionsProvider;
+import org.apache.spark.sql.catalyst.FunctionIdentifier;
+import org.apache.spark.sql.catalyst.expressions.ExpressionInfo;
+import scala.Tuple3;
+import scala.runtime.BoxedUnit;
+
+/**
+ * {@code spark.sql.extensions=io.kindling.spark.KindlingExtensions}: the functions {@code llm_generate} and
+ * {@code llm_generate_struct}, the rule that moves their calls into {@link LlmEval} nodes, the strategy that plans
+ * those, and the check that rejects calls that cannot move.
+ */
+public final class KindlingExtensions implements SparkSessionExtensionsProvider {
+
+    static final String USAGE_OPTIONS = "options: a literal map of strings such as map('maxTokens', '64', "
+            + "'temperature', '0'), overriding the session's spark.kindling.* settings";
+
+    @Override
+    public BoxedUnit apply(SparkSessionExtensions extensions) {
+        extensions.injectFunction(function("llm_generate", false,
+                "_FUNC_(prompt[, options]) - The model's completion of the prompt (null for a null prompt); "
+                        + USAGE_OPTIONS + "."));
+        extensions.injectFunction(function("llm_generate_struct", true,
+                "_FUNC_(prompt[, options]) - The completion with its details: struct<text, finish_reason, "
+                        + "prompt_tokens, completion_tokens, error>; " + USAGE_OPTIONS + "."));
+        extensions.injectPreCBORule(session -> new ExtractLlmCalls());
+        extensions.injectPlannerStrategy(session -> new LlmEvalStrategy());
+        extensions.injectCheckRule(session -> new LlmPlacementCheck());
+        return BoxedUnit.UNIT;
+    }
+
+    private static Tuple3<FunctionIdentifier, ExpressionInfo,
+            scala.Function1<scala.collection.immutable.Seq<org.apache.spark.sql.catalyst.expressions.Expression>,
+                    org.apache.spark.sql.catalyst.expressions.Expression>> function(String name, boolean struct,
+                                                                                   String usage) {
+        return new Tuple3<>(FunctionIdentifier.apply(name),
+                new ExpressionInfo(LlmGenerate.class.getName(), null, name, usage, ""),
+                args -> LlmGenerate.create(args, struct));
+    }
+}

@@ -1,0 +1,103 @@
+package io.kindling.spark;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import org.apache.spark.sql.catalyst.expressions.Attribute;
+import org.apache.spark.sql.catalyst.expressions.AttributeSet;
+import org.apache.spark.sql.catalyst.expressions.Expression;
+import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan;
+import scala.Option;
+
+/**
+ * Evaluates {@code llm_generate} calls over its child's rows: its output is the child's columns followed by one column
+ * per call ({@code resultAttrs}), in the same order. Spark's {@code BatchEvalPython} for LLM calls.
+ *
+ * <p>The calls are a constructor argument, so they count among the node's expressions: column pruning keeps the
+ * prompt columns they read.
+ */
+public final class LlmEval extends LogicalPlan {
+
+    private final scala.collection.immutable.Seq<Expression> calls;
+    private final scala.collection.immutable.Seq<Attribute> resultAttrs;
+    private final LogicalPlan child;
+    private final scala.collection.immutable.Seq<LogicalPlan> children;
+
+    public LlmEval(scala.collection.immutable.Seq<Expression> calls,
+                   scala.collection.immutable.Seq<Attribute> resultAttrs, LogicalPlan child) {
+        this.calls = calls;
+        this.resultAttrs = resultAttrs;
+        this.child = child;
+        this.children = ScalaSeqs.seq(List.of(child));
+    }
+
+    public scala.collection.immutable.Seq<Expression> calls() {
+        return calls;
+    }
+
+    public scala.collection.immutable.Seq<Attribute> resultAttrs() {
+        return resultAttrs;
+    }
+
+    public LogicalPlan child() {
+        return child;
+    }
+
+    @Override
+    public scala.collection.immutable.Seq<Attribute> output() {
+        List<Attribute> out = new ArrayList<>(ScalaSeqs.list(child.output()));
+        out.addAll(ScalaSeqs.list(resultAttrs));
+        return ScalaSeqs.seq(out);
+    }
+
+    @Override
+    public AttributeSet producedAttributes() {
+        return ScalaSeqs.attributeSet(resultAttrs);
+    }
+
+    @Override
+    public Option<Object> maxRows() {
+        return child.maxRows();
+    }
+
+    @Override
+    public scala.collection.immutable.Seq<LogicalPlan> children() {
+        return children;
+    }
+
+    @Override
+    public LogicalPlan withNewChildrenInternal(scala.collection.immutable.IndexedSeq<LogicalPlan> newChildren) {
+        return new LlmEval(calls, resultAttrs, newChildren.apply(0));
+    }
+
+    @Override
+    public int productArity() {
+        return 3;
+    }
+
+    @Override
+    public Object productElement(int n) {
+        return switch (n) {
+            case 0 -> calls;
+            case 1 -> resultAttrs;
+            case 2 -> child;
+            default -> throw new IndexOutOfBoundsException(n);
+        };
+    }
+
+    @Override
+    public boolean canEqual(Object other) {
+        return other instanceof LlmEval;
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof LlmEval e && calls.equals(e.calls) && resultAttrs.equals(e.resultAttrs)
+                && child.equals(e.child);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(calls, resultAttrs, child);
+    }
+}

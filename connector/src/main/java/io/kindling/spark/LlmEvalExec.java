@@ -1,0 +1,143 @@
+package io.kindling.spark;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.apache.spark.rdd.RDD;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.Attribute;
+import org.apache.spark.sql.catalyst.expressions.AttributeSet;
+import org.apache.spark.sql.catalyst.expressions.Expression;
+import org.apache.spark.sql.catalyst.expressions.SortOrder;
+import org.apache.spark.sql.catalyst.plans.physical.Partitioning;
+import org.apache.spark.sql.execution.SparkPlan;
+import org.apache.spark.sql.execution.metric.SQLMetric;
+import org.apache.spark.sql.execution.metric.SQLMetrics;
+import scala.jdk.javaapi.CollectionConverters;
+import scala.reflect.ClassTag$;
+
+/**
+ * Runs the {@code llm_generate} calls of an {@link LlmEval}: each partition streams through a bounded window of
+ * requests to this executor's shared engine, and rows come out in input order with the results appended.
+ */
+public final class LlmEvalExec extends SparkPlan {
+
+    private final scala.collection.immutable.Seq<Expression> calls;
+    private final scala.collection.immutable.Seq<Attribute> resultAttrs;
+    private final SparkPlan child;
+    private final scala.collection.immutable.Seq<SparkPlan> children;
+    private transient scala.collection.immutable.Map<String, SQLMetric> metrics;
+
+    public LlmEvalExec(scala.collection.immutable.Seq<Expression> calls,
+                       scala.collection.immutable.Seq<Attribute> resultAttrs, SparkPlan child) {
+        this.calls = calls;
+        this.resultAttrs = resultAttrs;
+        this.child = child;
+        this.children = ScalaSeqs.seq(List.of(child));
+    }
+
+    public scala.collection.immutable.Seq<Expression> calls() {
+        return calls;
+    }
+
+    public SparkPlan child() {
+        return child;
+    }
+
+    @Override
+    public scala.collection.immutable.Seq<Attribute> output() {
+        List<Attribute> out = new ArrayList<>(ScalaSeqs.list(child.output()));
+        out.addAll(ScalaSeqs.list(resultAttrs));
+        return ScalaSeqs.seq(out);
+    }
+
+    @Override
+    public AttributeSet producedAttributes() {
+        return ScalaSeqs.attributeSet(resultAttrs);
+    }
+
+    /** Rows keep their partition and order: the child's columns pass through unchanged. */
+    @Override
+    public Partitioning outputPartitioning() {
+        return child.outputPartitioning();
+    }
+
+    @Override
+    public scala.collection.immutable.Seq<SortOrder> outputOrdering() {
+        return child.outputOrdering();
+    }
+
+    @Override
+    public synchronized scala.collection.immutable.Map<String, SQLMetric> metrics() {
+        if (metrics == null) {
+            Map<String, SQLMetric> m = new LinkedHashMap<>();
+            m.put(LlmMetrics.OUTPUT_ROWS, SQLMetrics.createMetric(sparkContext(), "number of output rows"));
+            m.put(LlmMetrics.REQUESTS, SQLMetrics.createMetric(sparkContext(), "number of requests sent"));
+            m.put(LlmMetrics.PROMPT_TOKENS, SQLMetrics.createMetric(sparkContext(), "prompt tokens"));
+            m.put(LlmMetrics.GENERATED_TOKENS, SQLMetrics.createMetric(sparkContext(), "generated tokens"));
+            m.put(LlmMetrics.ENGINE_WAIT, SQLMetrics.createNanoTimingMetric(sparkContext(),
+                    "time waiting on the engine", SQLMetrics.createNanoTimingMetric$default$3()));
+            m.put(LlmMetrics.PREEMPTIONS, SQLMetrics.createMetric(sparkContext(), "engine preemptions"));
+            metrics = scala.collection.immutable.Map$.MODULE$.from(CollectionConverters.asScala(m));
+        }
+        return metrics;
+    }
+
+    @Override
+    public RDD<InternalRow> doExecute() {
+        List<Expression> prompts = new ArrayList<>();
+        List<LlmCallSpec> specs = new ArrayList<>();
+        for (Expression call : ScalaSeqs.list(calls)) {
+            LlmGenerate g = (LlmGenerate) call;
+            prompts.add(g.prompt());
+            specs.add(new LlmCallSpec(g.options(), g.struct()));
+        }
+        LlmMetrics m = new LlmMetrics(metrics());
+        LlmEvalEvaluatorFactory factory = new LlmEvalEvaluatorFactory(child.output(), ScalaSeqs.seq(prompts), specs,
+                output(), m);
+        return child.execute().mapPartitionsWithEvaluator(factory, ClassTag$.MODULE$.apply(InternalRow.class));
+    }
+
+    @Override
+    public scala.collection.immutable.Seq<SparkPlan> children() {
+        return children;
+    }
+
+    @Override
+    public SparkPlan withNewChildrenInternal(scala.collection.immutable.IndexedSeq<SparkPlan> newChildren) {
+        return new LlmEvalExec(calls, resultAttrs, newChildren.apply(0));
+    }
+
+    @Override
+    public int productArity() {
+        return 3;
+    }
+
+    @Override
+    public Object productElement(int n) {
+        return switch (n) {
+            case 0 -> calls;
+            case 1 -> resultAttrs;
+            case 2 -> child;
+            default -> throw new IndexOutOfBoundsException(n);
+        };
+    }
+
+    @Override
+    public boolean canEqual(Object other) {
+        return other instanceof LlmEvalExec;
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof LlmEvalExec e && calls.equals(e.calls) && resultAttrs.equals(e.resultAttrs)
+                && child.equals(e.child);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(calls, resultAttrs, child);
+    }
+}

@@ -1,0 +1,197 @@
+package io.kindling.spark;
+
+import java.io.Serializable;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.analysis.TypeCheckResult;
+import org.apache.spark.sql.catalyst.expressions.Expression;
+import org.apache.spark.sql.catalyst.expressions.ImplicitCastInputTypes;
+import org.apache.spark.sql.catalyst.expressions.Unevaluable;
+import org.apache.spark.sql.catalyst.expressions.codegen.CodegenContext;
+import org.apache.spark.sql.catalyst.expressions.codegen.ExprCode;
+import org.apache.spark.sql.catalyst.util.MapData;
+import org.apache.spark.sql.internal.SQLConf;
+import org.apache.spark.sql.types.AbstractDataType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.MapType;
+import org.apache.spark.sql.types.StringType;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * {@code llm_generate(prompt[, options])}: the completion of a prompt. A marker, never evaluated row by row:
+ * {@link ExtractLlmCalls} moves every call into an {@link LlmEval} node, whose executor batches the rows.
+ *
+ * <p>{@link Unevaluable} keeps the optimizer from evaluating it while folding local data.
+ *
+ * <p>Deterministic as Catalyst means it: each row's sampler is seeded from the configured seed and the prompt only, so
+ * the same prompt and options give the same output. That lets identical calls share one request, and allows calls
+ * inside aggregate functions' inputs.
+ */
+public final class LlmGenerate extends Expression implements ImplicitCastInputTypes, Unevaluable, Serializable {
+
+    /** The type of {@code llm_generate_struct}. */
+    public static final StructType STRUCT_TYPE = new StructType()
+            .add("text", DataTypes.StringType)
+            .add("finish_reason", DataTypes.StringType)
+            .add("prompt_tokens", DataTypes.IntegerType)
+            .add("completion_tokens", DataTypes.IntegerType)
+            .add("error", DataTypes.StringType);
+
+    private final Expression prompt;
+    private final LlmOptions options;
+    private final boolean struct;
+    private final scala.collection.immutable.Seq<Expression> children;
+
+    public LlmGenerate(Expression prompt, LlmOptions options, boolean struct) {
+        this.prompt = prompt;
+        this.options = options;
+        this.struct = struct;
+        this.children = ScalaSeqs.seq(List.of(prompt));
+    }
+
+    /**
+     * The function builder: the prompt, then an optional literal map of options, which are resolved against the
+     * session's {@code spark.kindling.*} settings now, at analysis.
+     */
+    static LlmGenerate create(scala.collection.immutable.Seq<Expression> args, boolean struct) {
+        String name = struct ? "llm_generate_struct" : "llm_generate";
+        List<Expression> list = ScalaSeqs.list(args);
+        if (list.isEmpty() || list.size() > 2) {
+            throw LlmErrors.analysis(name + " takes a prompt and an optional map of options, got "
+                    + list.size() + " arguments");
+        }
+        Map<String, String> call = list.size() == 2 ? optionsMap(name, list.get(1)) : Map.of();
+        SQLConf conf = SQLConf.get();
+        try {
+            return new LlmGenerate(list.get(0), LlmOptions.resolve(k -> conf.getConfString(k, null), call), struct);
+        } catch (InvalidLlmOptionException e) {
+            throw LlmErrors.analysis(e.getMessage());
+        }
+    }
+
+    private static Map<String, String> optionsMap(String name, Expression arg) {
+        if (!arg.foldable() || !(arg.dataType() instanceof MapType type)
+                || !(type.keyType() instanceof StringType)) {
+            throw LlmErrors.analysis(name + ": the options must be a literal map of strings, such as "
+                    + "map('maxTokens', '64', 'temperature', '0'), got " + arg.sql());
+        }
+        MapData map = (MapData) arg.eval(null);
+        Map<String, String> options = new LinkedHashMap<>();
+        if (map != null) {
+            for (int i = 0; i < map.numElements(); i++) {
+                Object value = map.valueArray().get(i, type.valueType());
+                options.put(map.keyArray().get(i, type.keyType()).toString(), value == null ? null : value.toString());
+            }
+        }
+        return options;
+    }
+
+    public Expression prompt() {
+        return prompt;
+    }
+
+    public LlmOptions options() {
+        return options;
+    }
+
+    public boolean struct() {
+        return struct;
+    }
+
+    @Override
+    public scala.collection.immutable.Seq<Expression> children() {
+        return children;
+    }
+
+    @Override
+    public DataType dataType() {
+        return struct ? STRUCT_TYPE : DataTypes.StringType;
+    }
+
+    @Override
+    public boolean nullable() {
+        return true;
+    }
+
+    @Override
+    public String prettyName() {
+        return struct ? "llm_generate_struct" : "llm_generate";
+    }
+
+    @Override
+    public scala.collection.immutable.Seq<AbstractDataType> inputTypes() {
+        return ScalaSeqs.seq(List.of(DataTypes.StringType));
+    }
+
+    @Override
+    public TypeCheckResult checkInputDataTypes() {
+        if (prompt.dataType() instanceof StringType) {
+            return TypeCheckResult.TypeCheckSuccess$.MODULE$;
+        }
+        return new TypeCheckResult.TypeCheckFailure(prettyName() + " needs a string prompt, got "
+                + prompt.dataType().simpleString() + " from " + prompt.sql());
+    }
+
+    /** Plans show the prompt and the sampling options set; the engine options would drown them. */
+    @Override
+    public scala.collection.Iterator<Object> stringArgs() {
+        String sampling = options.sampling().describe();
+        return ScalaSeqs.<Object>seq(sampling.isEmpty() ? List.of(prompt) : List.of(prompt, sampling)).iterator();
+    }
+
+    @Override
+    public Object eval(InternalRow input) {
+        throw notExtracted();
+    }
+
+    @Override
+    public ExprCode doGenCode(CodegenContext ctx, ExprCode ev) {
+        throw notExtracted();
+    }
+
+    private IllegalStateException notExtracted() {
+        return new IllegalStateException(prettyName() + " was not moved into an LlmEval node, so it cannot run: is "
+                + ExtractLlmCalls.class.getName() + " listed in spark.sql.optimizer.excludedRules, or is "
+                + "spark.sql.extensions missing " + KindlingExtensions.class.getName() + "?");
+    }
+
+    @Override
+    public Expression withNewChildrenInternal(scala.collection.immutable.IndexedSeq<Expression> newChildren) {
+        return new LlmGenerate(newChildren.apply(0), options, struct);
+    }
+
+    @Override
+    public int productArity() {
+        return 3;
+    }
+
+    @Override
+    public Object productElement(int n) {
+        return switch (n) {
+            case 0 -> prompt;
+            case 1 -> options;
+            case 2 -> struct;
+            default -> throw new IndexOutOfBoundsException(n);
+        };
+    }
+
+    @Override
+    public boolean canEqual(Object other) {
+        return other instanceof LlmGenerate;
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof LlmGenerate g && prompt.equals(g.prompt) && options.equals(g.options)
+                && struct == g.struct;
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(prompt, options, struct);
+    }
+}

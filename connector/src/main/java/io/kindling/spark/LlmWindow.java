@@ -1,0 +1,222 @@
+package io.kindling.spark;
+
+import io.kindling.core.EngineService;
+import io.kindling.core.FinishReason;
+import io.kindling.core.Request;
+import io.kindling.core.RequestOutput;
+import io.kindling.sampling.InvalidSamplingParamException;
+import io.kindling.sampling.SamplingParams;
+import io.kindling.spark.runtime.EngineKey;
+import io.kindling.spark.runtime.ExecutorEngines;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.spark.TaskContext;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
+import org.apache.spark.sql.catalyst.expressions.JoinedRow;
+import org.apache.spark.sql.catalyst.expressions.UnsafeProjection;
+import org.apache.spark.sql.catalyst.expressions.UnsafeRow;
+import org.apache.spark.unsafe.types.UTF8String;
+import org.apache.spark.util.TaskCompletionListener;
+import scala.collection.AbstractIterator;
+import scala.collection.Iterator;
+
+/**
+ * One partition of an {@link LlmEvalExec}: rows enter a FIFO window of at most {@code maxInFlight} rows whose
+ * requests the engine serves in any order, and leave it in input order, with the results appended. Only the window's
+ * rows are held; when the task ends early (a LIMIT, a failure, a kill) the requests still in it are aborted.
+ */
+final class LlmWindow extends AbstractIterator<InternalRow> {
+
+    /** Tells apart the windows of one task (nested calls stack several) in request ids. */
+    private static final AtomicLong WINDOWS = new AtomicLong();
+    private static final long POLL_MILLIS = 100;
+
+    /** One call of one row: its request, or none for a null prompt. */
+    private record Call(String requestId, int promptTokens, CompletableFuture<RequestOutput> future) {
+    }
+
+    private record Pending(long rowIndex, InternalRow row, Call[] calls) {
+    }
+
+    /** A call as this task runs it: its engine and sampling defaults. */
+    private record Target(LlmCallSpec spec, EngineService engine, SamplingParams params) {
+    }
+
+    private final TaskContext task;
+    private final int partition;
+    private final Iterator<InternalRow> input;
+    private final UnsafeProjection prompts;
+    private final UnsafeProjection output;
+    private final List<Target> targets;
+    private final Map<EngineService, Long> preemptionsAtStart = new HashMap<>();
+    private final LlmMetrics metrics;
+    private final int maxInFlight;
+    private final String idPrefix;
+    private final ArrayDeque<Pending> window = new ArrayDeque<>();
+    private final JoinedRow joined = new JoinedRow();
+    private long nextRow;
+
+    LlmWindow(TaskContext task, int partition, Iterator<InternalRow> input, UnsafeProjection prompts,
+              UnsafeProjection output, List<LlmCallSpec> calls, LlmMetrics metrics) {
+        this.task = task;
+        this.partition = partition;
+        this.input = input;
+        this.prompts = prompts;
+        this.output = output;
+        this.metrics = metrics;
+        Map<EngineKey, EngineService> engines = new HashMap<>();
+        this.targets = calls.stream().map(c -> {
+            EngineService engine = engines.computeIfAbsent(c.options().engine(), ExecutorEngines::acquire);
+            preemptionsAtStart.putIfAbsent(engine, engine.stats().numPreemptions());
+            return new Target(c, engine, samplingParams(c.options(), engine));
+        }).toList();
+        this.maxInFlight = calls.stream().mapToInt(c -> c.options().maxInFlight()).min().orElseThrow();
+        this.idPrefix = "spark-" + task.taskAttemptId() + "-" + WINDOWS.incrementAndGet() + "-";
+        task.addTaskCompletionListener((TaskCompletionListener) context -> finish());
+    }
+
+    private static SamplingParams samplingParams(LlmOptions options, EngineService engine) {
+        try {
+            return options.sampling().applyTo(engine.defaultSamplingParams());
+        } catch (InvalidSamplingParamException e) {
+            throw new IllegalArgumentException("llm_generate: the options do not fit the model's sampling defaults "
+                    + engine.defaultSamplingParams() + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public boolean hasNext() {
+        fill();
+        return !window.isEmpty();
+    }
+
+    @Override
+    public InternalRow next() {
+        fill();
+        Pending head = window.peek();
+        if (head == null) {
+            throw new NoSuchElementException();
+        }
+        GenericInternalRow results = new GenericInternalRow(head.calls().length);
+        for (int i = 0; i < head.calls().length; i++) {
+            results.update(i, result(head, i));
+        }
+        window.poll();
+        fill();
+        metrics.outputRows().add(1);
+        return output.apply(joined.apply(head.row(), results));
+    }
+
+    /** Tops the window up from the input. */
+    private void fill() {
+        while (window.size() < maxInFlight && input.hasNext()) {
+            InternalRow row = input.next().copy();
+            UnsafeRow promptRow = prompts.apply(row);
+            long rowIndex = nextRow++;
+            Call[] calls = new Call[targets.size()];
+            for (int i = 0; i < calls.length; i++) {
+                calls[i] = promptRow.isNullAt(i) ? null
+                        : submit(targets.get(i), promptRow.getUTF8String(i).toString(), rowIndex, i);
+            }
+            window.add(new Pending(rowIndex, row, calls));
+        }
+    }
+
+    private Call submit(Target target, String prompt, long rowIndex, int callIndex) {
+        int[] tokens = target.engine().tokenizer().encode(prompt);
+        SamplingParams params = target.params().toBuilder()
+                .seed(ExecutorEngines.rowSeed(target.spec().options().configuredSeed(), prompt, null)).build();
+        String id = idPrefix + rowIndex + "-" + callIndex;
+        metrics.requests().add(1);
+        metrics.promptTokens().add(tokens.length);
+        return new Call(id, tokens.length, target.engine().submit(new Request(id, tokens, params)));
+    }
+
+    /** The value of the head row's call {@code i}: waits for it; a row error fails the task unless onError=null. */
+    private Object result(Pending row, int i) {
+        Call call = row.calls()[i];
+        if (call == null) {
+            return null;
+        }
+        RequestOutput out = await(row, call);
+        LlmCallSpec spec = targets.get(i).spec();
+        int generated = out.completion().tokenIds().length;
+        metrics.generatedTokens().add(generated);
+        if (out.error().isPresent() || out.completion().finishReason() == FinishReason.ERROR) {
+            String problem = problem(call, out);
+            if (spec.options().onError() == LlmOptions.OnError.FAIL) {
+                throw new LlmRowException("llm_generate: row " + row.rowIndex() + " of partition " + partition + ": "
+                        + problem + " (set spark.kindling.onError=null to get null instead)");
+            }
+            return spec.struct() ? struct(null, FinishReason.ERROR, call.promptTokens(), generated, problem) : null;
+        }
+        String text = out.completion().text();
+        return spec.struct() ? struct(text, out.completion().finishReason(), call.promptTokens(), generated, null)
+                : UTF8String.fromString(text);
+    }
+
+    private RequestOutput await(Pending row, Call call) {
+        long start = System.nanoTime();
+        try {
+            while (true) {
+                task.killTaskIfInterrupted();
+                try {
+                    return call.future().get(POLL_MILLIS, TimeUnit.MILLISECONDS);
+                } catch (TimeoutException e) {
+                    // Poll again: a killed task must notice even when the engine is slow.
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            task.killTaskIfInterrupted();
+            throw new IllegalStateException("llm_generate: interrupted while waiting on the engine", e);
+        } catch (ExecutionException | CancellationException e) {
+            throw new IllegalStateException("llm_generate: row " + row.rowIndex() + " of partition " + partition
+                    + ": the engine did not serve the request: " + e.getMessage(), e);
+        } finally {
+            metrics.engineWaitNanos().add(System.nanoTime() - start);
+        }
+    }
+
+    /** The engine's message without its internal request id. */
+    private static String problem(Call call, RequestOutput out) {
+        String message = out.error().orElse("the engine returned an error");
+        String prefix = "request " + call.requestId() + ": ";
+        return message.startsWith(prefix) ? message.substring(prefix.length()) : message;
+    }
+
+    private static InternalRow struct(String text, FinishReason reason, int promptTokens, int completionTokens,
+                                      String error) {
+        return new GenericInternalRow(new Object[] {
+            text == null ? null : UTF8String.fromString(text),
+            UTF8String.fromString(reason.wireName()),
+            promptTokens,
+            completionTokens,
+            error == null ? null : UTF8String.fromString(error)});
+    }
+
+    /** At task end: aborts what is still in the window and records the engines' preemptions during the task. */
+    private void finish() {
+        for (Pending p : window) {
+            for (int i = 0; i < p.calls().length; i++) {
+                Call c = p.calls()[i];
+                if (c != null && !c.future().isDone()) {
+                    targets.get(i).engine().abort(c.requestId());
+                }
+            }
+        }
+        window.clear();
+        preemptionsAtStart.forEach((engine, start) ->
+                metrics.preemptions().add(engine.stats().numPreemptions() - start));
+    }
+}

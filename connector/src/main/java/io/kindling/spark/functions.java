@@ -1,0 +1,55 @@
+package io.kindling.spark;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.spark.sql.Column;
+
+/**
+ * The DataFrame side of {@code llm_generate}: calls of the SQL functions by name ({@code call_function}), so they work
+ * over Spark Connect too, wherever the server has {@link KindlingExtensions}.
+ *
+ * <pre>{@code
+ * import static io.kindling.spark.functions.llm_generate;
+ * df.withColumn("answer", llm_generate(col("prompt"), Map.of("maxTokens", "64", "temperature", "0")));
+ * }</pre>
+ */
+public final class functions {
+
+    private functions() {
+    }
+
+    /** The model's completion of {@code prompt}, with the session's {@code spark.kindling.*} options. */
+    public static Column llm_generate(Column prompt) {
+        return call("llm_generate", prompt, Map.of());
+    }
+
+    /** The model's completion of {@code prompt}; {@code options} override the session's (same names). */
+    public static Column llm_generate(Column prompt, Map<String, String> options) {
+        return call("llm_generate", prompt, options);
+    }
+
+    /** The completion with its details: struct<text, finish_reason, prompt_tokens, completion_tokens, error>. */
+    public static Column llm_generate_struct(Column prompt) {
+        return call("llm_generate_struct", prompt, Map.of());
+    }
+
+    /** {@link #llm_generate_struct(Column)} with per-call options. */
+    public static Column llm_generate_struct(Column prompt, Map<String, String> options) {
+        return call("llm_generate_struct", prompt, options);
+    }
+
+    private static Column call(String name, Column prompt, Map<String, String> options) {
+        if (options.isEmpty()) {
+            return org.apache.spark.sql.functions.call_function(name, prompt);
+        }
+        List<Column> entries = new ArrayList<>();
+        new TreeMap<>(options).forEach((k, v) -> {
+            entries.add(org.apache.spark.sql.functions.lit(k));
+            entries.add(org.apache.spark.sql.functions.lit(v));
+        });
+        return org.apache.spark.sql.functions.call_function(name, prompt,
+                org.apache.spark.sql.functions.map(entries.toArray(Column[]::new)));
+    }
+}

@@ -1,0 +1,100 @@
+package io.kindling.spark;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.kindling.core.EngineConfig;
+import io.kindling.sampling.SamplingParams;
+import io.kindling.spark.runtime.EngineKey;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class LlmOptionsTest {
+
+    static LlmOptions resolve(Map<String, String> session, Map<String, String> call) {
+        return LlmOptions.resolve(session::get, call);
+    }
+
+    static String failure(Map<String, String> session, Map<String, String> call) {
+        return assertThrows(InvalidLlmOptionException.class, () -> resolve(session, call)).getMessage();
+    }
+
+    @Test
+    void defaultsFromTheEngineAndTheExecutorCores() {
+        LlmOptions o = resolve(Map.of("spark.kindling.model", "/models/m", "spark.executor.cores", "6"), Map.of());
+        assertEquals(new EngineKey("/models/m", "auto", EngineConfig.DEFAULT_MAX_NUM_SEQS,
+                EngineConfig.DEFAULT_MAX_NUM_BATCHED_TOKENS, EngineConfig.DEFAULT_BLOCK_SIZE,
+                EngineConfig.DEFAULT_KV_CACHE_MEMORY, 6, 0.9), o.engine());
+        assertEquals(2 * EngineConfig.DEFAULT_MAX_NUM_SEQS, o.maxInFlight());
+        assertEquals(LlmOptions.OnError.FAIL, o.onError());
+        assertEquals("", o.sampling().describe());
+        assertEquals(0, o.configuredSeed());
+    }
+
+    @Test
+    void callOptionsOverrideTheSessionInEitherSpelling() {
+        LlmOptions o = resolve(Map.of("spark.kindling.model", "hdfs://nn/models/m", "spark.kindling.maxTokens", "64",
+                        "spark.kindling.temperature", "0.7", "spark.kindling.kvCacheMemory", "512m"),
+                Map.of("max_tokens", "8", "topP", "0.5", "seed", "42", "stop", "\\n,.", "maxInFlight", "3",
+                        "on_error", "null", "device", "cuda"));
+        assertEquals("hdfs://nn/models/m", o.engine().model());
+        assertEquals("cuda", o.engine().device());
+        assertEquals(512L << 20, o.engine().kvCacheMemoryBytes());
+        assertEquals(3, o.maxInFlight());
+        assertEquals(LlmOptions.OnError.NULL, o.onError());
+        assertEquals(42, o.configuredSeed());
+        SamplingParams p = o.sampling().applyTo(SamplingParams.builder().maxTokens(16).temperature(1).build());
+        assertEquals(8, p.maxTokens());
+        assertEquals(0.7, p.temperature());
+        assertEquals(0.5, p.topP());
+        assertEquals(List.of("\\n", "."), p.stop());
+        assertEquals("maxTokens=8, temperature=0.7, topP=0.5, seed=42, stop=[\\n, .]", o.sampling().describe());
+    }
+
+    @Test
+    void aRelativeModelPathIsMadeAbsolute() {
+        LlmOptions o = resolve(Map.of(), Map.of("model", "../models/m"));
+        assertEquals(Path.of("../models/m").toAbsolutePath().normalize().toString(), o.engine().model());
+    }
+
+    @Test
+    void badValuesAreNamedAsGiven() {
+        Map<String, String> model = Map.of("spark.kindling.model", "/m");
+        assertEquals("llm_generate: option 'max_tokens' must be at least 1, got 0",
+                failure(model, Map.of("max_tokens", "0")));
+        assertEquals("llm_generate: option 'spark.kindling.temperature' must be >= 0, got -1.0",
+                failure(Map.of("spark.kindling.model", "/m", "spark.kindling.temperature", "-1"), Map.of()));
+        assertEquals("llm_generate: option 'minTokens' must be between 0 and max_tokens (4), got 5",
+                failure(model, Map.of("minTokens", "5", "maxTokens", "4")));
+        assertEquals("llm_generate: option 'kvCacheMemory' must be a size such as 512m or 2g, got 'lots'",
+                failure(model, Map.of("kvCacheMemory", "lots")));
+        assertEquals("llm_generate: option 'device' must be auto, cpu, cuda (the task's GPU) or cuda:N, got 'tpu'",
+                failure(model, Map.of("device", "tpu")));
+        assertEquals("llm_generate: option 'gpuMemoryUtilization' must be in (0, 1], got '1.5'",
+                failure(model, Map.of("gpuMemoryUtilization", "1.5")));
+        assertEquals("llm_generate: option 'ignoreEos' must be true or false, got 'yes'",
+                failure(model, Map.of("ignoreEos", "yes")));
+        Map<String, String> twice = new LinkedHashMap<>();
+        twice.put("max_tokens", "4");
+        twice.put("maxTokens", "5");
+        assertEquals("llm_generate: option 'maxTokens' is given twice ('max_tokens' and 'maxTokens')",
+                failure(model, twice));
+        String unknown = failure(model, Map.of("max_tokenz", "4"));
+        assertTrue(unknown.startsWith("llm_generate: unknown option 'max_tokenz' (known: model, device, maxTokens,"),
+                unknown);
+        String noModel = failure(Map.of(), Map.of());
+        assertTrue(noModel.startsWith("llm_generate: no model: set spark.kindling.model"), noModel);
+    }
+
+    @Test
+    void minTokensAloneWaitsForTheModelsMaxTokens() {
+        LlmOptions o = resolve(Map.of("spark.kindling.model", "/m"), Map.of("minTokens", "20"));
+        assertEquals(20, o.sampling().minTokens());
+        assertNull(o.sampling().maxTokens());
+    }
+}
