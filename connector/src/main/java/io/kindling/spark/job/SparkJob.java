@@ -38,8 +38,8 @@ public final class SparkJob {
     /** Log4j's setting for its configuration file; read once, when Spark first logs. */
     private static final String LOG_CONFIG = "log4j2.configurationFile";
 
-    /** A URI scheme ({@code hdfs:}, {@code s3a:}, {@code file:}); anything else is a local path. */
-    private static final Pattern SCHEME = Pattern.compile("^[A-Za-z][A-Za-z0-9+.-]*:");
+    /** A URI scheme ({@code hdfs:}, {@code s3a:}, {@code file:}; two letters at least, so not a drive letter). */
+    private static final Pattern SCHEME = Pattern.compile("^[A-Za-z][A-Za-z0-9+.-]+:");
 
     /** The column that keeps the input order across {@code --partitions}. */
     private static final String POSITION = "__kindling_position";
