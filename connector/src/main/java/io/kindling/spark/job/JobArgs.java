@@ -1,33 +1,49 @@
 package io.kindling.spark.job;
 
+import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 
-/** The command line of {@code kindling spark}. */
-record JobArgs(String model, String input, String output, DataFormat format, String master, OptionalInt partitions,
-               String promptColumn, String outputColumn, Map<String, String> conf, boolean overwrite, int sample,
-               boolean verbose) {
+/** The command line of {@code kindling spark}: the session's settings and the work, a table or a SQL script. */
+record JobArgs(String model, String master, Map<String, String> conf, int sample, boolean verbose, Work work) {
 
     static final String USAGE = """
             Usage: kindling spark --model M --input IN --output OUT [options]
+                   kindling spark --model M --sql FILE [options]
             Adds llm_generate(<prompt column>) to every row of a table (JSONL, Parquet or CSV) with a Spark job
-            and writes the result in the same format.
+            and writes the result in the same format; or runs the SQL statements of FILE (each ending with ';' at
+            the end of a line), where llm_generate is available, and prints the first rows of the last one.
               --model M            model directory: a local path or a Hadoop FileSystem URI (hdfs:, s3a:, file:)
               --input IN           input table: a file or a directory
               --output OUT         output directory
               --format F           jsonl, parquet or csv (default: from the input's extension)
-              --master URL         Spark master (default: local[*])
               --partitions N       split the input into N partitions, keeping the row order (default: as read)
               --prompt-column C    column holding the prompts (default: prompt)
               --output-column C    column to add (default: generated)
-              --conf K=V           Spark or Kindling setting, e.g. spark.kindling.maxTokens=64 (repeatable)
               --overwrite          replace the output directory if it exists
-              --sample N           output rows to print at the end (default: 5)
+              --sql FILE           run this SQL script instead of a table job
+              --master URL         Spark master (default: local[*])
+              --conf K=V           Spark or Kindling setting, e.g. spark.kindling.maxTokens=64 (repeatable)
+              --sample N           result rows to print at the end (default: 5)
               --verbose            print stack traces of failures
               -h, --help           show this help
             """;
+
+    /** What the job does in its session. */
+    sealed interface Work permits Table, Script {
+    }
+
+    /** Read {@code input}, add {@code outputColumn} = llm_generate({@code promptColumn}), write {@code output}. */
+    record Table(String input, String output, DataFormat format, OptionalInt partitions, String promptColumn,
+                 String outputColumn, boolean overwrite) implements Work {
+    }
+
+    /** Run the statements of a SQL file. */
+    record Script(Path file) implements Work {
+    }
 
     /** Thrown for {@code --help}: not an error, the caller prints {@link #USAGE}. */
     static final class HelpRequested extends RuntimeException {
@@ -43,19 +59,19 @@ record JobArgs(String model, String input, String output, DataFormat format, Str
         }
     }
 
+    private static final List<String> TABLE_OPTIONS = List.of("--input", "--output", "--format", "--partitions",
+            "--prompt-column", "--output-column", "--overwrite");
+
     static JobArgs parse(String... args) {
         Map<String, String> values = new LinkedHashMap<>();
         Map<String, String> conf = new LinkedHashMap<>();
-        boolean overwrite = false;
-        boolean verbose = false;
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             switch (arg) {
                 case "-h", "--help" -> throw new HelpRequested();
-                case "--overwrite" -> overwrite = true;
-                case "--verbose" -> verbose = true;
+                case "--overwrite", "--verbose" -> values.put(arg, "true");
                 case "--model", "--input", "--output", "--format", "--master", "--partitions", "--prompt-column",
-                     "--output-column", "--sample" -> {
+                     "--output-column", "--sample", "--sql" -> {
                     String value = value(args, i++);
                     if (values.put(arg, value) != null) {
                         throw new UsageException(arg + " given twice");
@@ -73,6 +89,22 @@ record JobArgs(String model, String input, String output, DataFormat format, Str
                         + "'" + arg + "'");
             }
         }
+        String model = required(values, "--model");
+        Work work = values.containsKey("--sql") ? script(values) : table(values);
+        return new JobArgs(model, values.getOrDefault("--master", "local[*]"), Collections.unmodifiableMap(conf),
+                count("--sample", values.getOrDefault("--sample", "5"), 0), values.containsKey("--verbose"), work);
+    }
+
+    private static Script script(Map<String, String> values) {
+        for (String option : TABLE_OPTIONS) {
+            if (values.containsKey(option)) {
+                throw new UsageException(option + " does not go with --sql: the script reads and writes its tables");
+            }
+        }
+        return new Script(Path.of(values.get("--sql")));
+    }
+
+    private static Table table(Map<String, String> values) {
         String input = required(values, "--input");
         DataFormat format;
         try {
@@ -81,12 +113,10 @@ record JobArgs(String model, String input, String output, DataFormat format, Str
             throw new UsageException(e.getMessage());
         }
         String partitions = values.get("--partitions");
-        return new JobArgs(required(values, "--model"), input, required(values, "--output"), format,
-                values.getOrDefault("--master", "local[*]"),
+        return new Table(input, required(values, "--output"), format,
                 partitions == null ? OptionalInt.empty() : OptionalInt.of(count("--partitions", partitions, 1)),
-                values.getOrDefault("--prompt-column", "prompt"),
-                values.getOrDefault("--output-column", "generated"), Collections.unmodifiableMap(conf), overwrite,
-                count("--sample", values.getOrDefault("--sample", "5"), 0), verbose);
+                values.getOrDefault("--prompt-column", "prompt"), values.getOrDefault("--output-column", "generated"),
+                values.containsKey("--overwrite"));
     }
 
     private static String value(String[] args, int i) {

@@ -28,7 +28,7 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * {@code kindling spark}: a Spark job that adds {@code llm_generate(prompt)} as a column to a table (JSONL, Parquet
- * or CSV) and writes it in the same format, so a scheduled job needs no code. Exit status: 0 when the job ran, 1
+ * or CSV) and writes it in the same format, so a scheduled job needs no code; or a SQL script using the function. Exit status: 0 when the job ran, 1
  * when it failed (one line; {@code --verbose} adds the stack trace), 2 for a bad command line.
  */
 public final class SparkJob {
@@ -90,40 +90,70 @@ public final class SparkJob {
     private void run() throws InterruptedException {
         SparkSession spark = session(modelUri());
         try {
-            run(spark);
+            if (args.work() instanceof JobArgs.Table table) {
+                run(spark, table);
+            } else if (args.work() instanceof JobArgs.Script script) {
+                run(spark, script);
+            }
         } finally {
             spark.stop();
         }
     }
 
-    private void run(SparkSession spark) throws InterruptedException {
-        Dataset<Row> table = args.format().read(spark.read(), args.input());
+    private void run(SparkSession spark, JobArgs.Table job) throws InterruptedException {
+        Dataset<Row> table = job.format().read(spark.read(), job.input());
         List<String> columns = Arrays.asList(table.columns());
-        if (!columns.contains(args.promptColumn())) {
-            throw new JobException("input " + args.input() + " has no column '" + args.promptColumn()
+        if (!columns.contains(job.promptColumn())) {
+            throw new JobException("input " + job.input() + " has no column '" + job.promptColumn()
                     + "' (columns: " + String.join(", ", columns) + "); pass --prompt-column");
         }
-        if (columns.contains(args.outputColumn())) {
-            throw new JobException("input " + args.input() + " already has a column '" + args.outputColumn()
+        if (columns.contains(job.outputColumn())) {
+            throw new JobException("input " + job.input() + " already has a column '" + job.outputColumn()
                     + "'; pass --output-column");
         }
-        if (args.partitions().isPresent()) {
-            table = inOrder(table, args.partitions().getAsInt());
+        if (job.partitions().isPresent()) {
+            table = inOrder(table, job.partitions().getAsInt());
         }
-        Dataset<Row> generated = table.withColumn(args.outputColumn(),
-                call_function("llm_generate", col(args.promptColumn())));
+        Dataset<Row> generated = table.withColumn(job.outputColumn(),
+                call_function("llm_generate", col(job.promptColumn())));
         Observation written = new Observation("kindling-spark");
         long start = System.nanoTime();
-        args.format().write(generated.observe(written, count(lit(1)).as("rows")).write()
-                .mode(args.overwrite() ? SaveMode.Overwrite : SaveMode.ErrorIfExists), args.output());
+        job.format().write(generated.observe(written, count(lit(1)).as("rows")).write()
+                .mode(job.overwrite() ? SaveMode.Overwrite : SaveMode.ErrorIfExists), job.output());
         double seconds = (System.nanoTime() - start) / 1e9;
         long rows = ((Number) written.getAsJava().get("rows")).longValue();
 
         out.printf(Locale.ROOT, "kindling spark: %d rows in %.1f s (%.2f rows/s) on %s -> %s (%s)%n", rows, seconds,
-                rows / seconds, spark.sparkContext().master(), args.output(), args.format());
-        if (args.sample() > 0) {
+                rows / seconds, spark.sparkContext().master(), job.output(), job.format());
+        printRows(firstRows(spark, job, generated.schema()));
+    }
+
+    /** Runs each statement in turn; prints the first rows of the last one's result. */
+    private void run(SparkSession spark, JobArgs.Script script) {
+        List<String> statements;
+        try {
+            statements = SqlScript.statements(Files.readString(script.file()));
+        } catch (IOException e) {
+            throw new JobException("cannot read SQL script " + script.file() + ": " + e, e);
+        }
+        if (statements.isEmpty()) {
+            throw new JobException("SQL script " + script.file() + " has no statements");
+        }
+        long start = System.nanoTime();
+        Dataset<Row> last = null;
+        for (String statement : statements) {
+            last = spark.sql(statement);
+        }
+        List<Row> rows = last.limit(args.sample()).collectAsList();
+        out.printf(Locale.ROOT, "kindling spark: ran %d statements of %s in %.1f s on %s%n", statements.size(),
+                script.file(), (System.nanoTime() - start) / 1e9, spark.sparkContext().master());
+        printRows(rows);
+    }
+
+    private void printRows(List<Row> rows) {
+        if (args.sample() > 0 && !rows.isEmpty()) {
             out.println("first rows:");
-            for (Row row : firstRows(spark, generated.schema())) {
+            for (Row row : rows) {
                 out.println("  " + row.json());
             }
         }
@@ -145,19 +175,19 @@ public final class SparkJob {
      * The first {@code --sample} rows of the output, from its part files in name order (reading the directory as
      * a whole would start with the largest file).
      */
-    private List<Row> firstRows(SparkSession spark, StructType schema) {
-        org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path(args.output());
+    private List<Row> firstRows(SparkSession spark, JobArgs.Table job, StructType schema) {
+        org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path(job.output());
         FileStatus[] parts;
         try {
             parts = dir.getFileSystem(spark.sparkContext().hadoopConfiguration())
                     .globStatus(new org.apache.hadoop.fs.Path(dir, "part-*"));
         } catch (IOException e) {
-            throw new JobException("cannot list the output " + args.output() + ": " + e.getMessage(), e);
+            throw new JobException("cannot list the output " + job.output() + ": " + e.getMessage(), e);
         }
         Arrays.sort(parts, Comparator.comparing(part -> part.getPath().getName()));
         List<Row> rows = new ArrayList<>();
         for (int i = 0; i < parts.length && rows.size() < args.sample(); i++) {
-            rows.addAll(args.format().read(spark.read().schema(schema), parts[i].getPath().toString())
+            rows.addAll(job.format().read(spark.read().schema(schema), parts[i].getPath().toString())
                     .limit(args.sample() - rows.size()).collectAsList());
         }
         return rows;

@@ -76,6 +76,7 @@ class DeterminismTest extends SparkTestBase {
         Dataset<Row> words = SparkTests.words(spark, ROWS);
         Dataset<Row> input = partitions == 1 ? words : words.repartition(partitions);
         Dataset<Row> generated = input.withColumn("text", llm_generate(col("prompt")));
+        SparkTests.assertPlanContains(generated, "LlmEvalExec");
         if (!failOnce) {
             return SparkTests.byKey(generated, "id", "text");
         }

@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
@@ -69,6 +70,29 @@ class SparkJobTest {
         assertTrue(report.contains("kindling spark: " + ROWS + " rows in "), report);
         assertTrue(report.contains("rows/s"), report);
         assertTrue(report.contains("first rows:\n  " + JSON.writeValueAsString(jsonl.get(0))), report);
+    }
+
+    @Test
+    void runsTheSqlExampleOnAFewWords() throws IOException {
+        Path words = dir.resolve("words.jsonl");
+        try (Stream<String> lines = Files.lines(SparkTests.WORDS)) {
+            Files.write(words, lines.limit(3).toList());
+        }
+        Path output = dir.resolve("definitions");
+        Path script = dir.resolve("define_words.sql");
+        Files.writeString(script, Files.readString(SparkTests.ROOT.resolve("examples/sql/define_words.sql"))
+                .replace("examples/data/words.jsonl", words.toString())
+                .replace("/tmp/kindling-define-words-sql", output.toString()));
+
+        assertEquals(0, SparkJob.execute(new PrintWriter(out), new PrintWriter(err), "--model",
+                SparkTests.MODEL.toString(), "--sql", script.toString(), "--master", "local[2]"), err.toString());
+
+        Map<String, String> definitions = SparkTests.withSession(LOCAL, spark -> SparkTests.byKey(
+                spark.read().parquet(output.toString()), "id", "definition"));
+        assertEquals(Set.copyOf(inputIds(words)), definitions.keySet());
+        definitions.values().forEach(text -> assertTrue(text != null && !text.isBlank(), definitions.toString()));
+        assertTrue(out.toString().startsWith("kindling spark: ran 3 statements of " + script), out.toString());
+        assertTrue(out.toString().contains("\nfirst rows:\n  {\"id\":"), out.toString());
     }
 
     @Test

@@ -61,7 +61,7 @@ final class SparkTests {
 
     /** The first {@code n} sample words ({@code id}, {@code prompt}), in file order, in one partition. */
     static Dataset<Row> words(SparkSession spark, int n) {
-        return spark.read().json(WORDS.toString()).select("id", "prompt").limit(n).coalesce(1);
+        return spark.read().schema("id STRING, prompt STRING").json(WORDS.toString()).limit(n).coalesce(1);
     }
 
     /** {@code key} to {@code value} column of every row, in row order; the keys must be unique. */
