@@ -40,7 +40,8 @@ class JsonlInputTest {
                     trailingComma.problem());
 
             RawRow.Unreadable trailingText = assertInstanceOf(RawRow.Unreadable.class, source.next());
-            assertEquals(true, trailingText.problem().startsWith("invalid JSON at column 18: Unrecognized token 'x'"),
+            // Jackson 2.21 reports the column where the token starts (17), 2.20 where it ends (18).
+            assertEquals(true, trailingText.problem().matches("invalid JSON at column 1[78]: Unrecognized token 'x'.*"),
                     trailingText.problem());
 
             RawRow.Unreadable duplicate = assertInstanceOf(RawRow.Unreadable.class, source.next());

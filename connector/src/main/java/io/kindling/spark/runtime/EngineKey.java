@@ -10,4 +10,10 @@ import java.io.Serializable;
 public record EngineKey(String model, String device, int maxNumSeqs, int maxNumBatchedTokens, int blockSize,
                         long kvCacheMemoryBytes, int numThreads, double gpuMemoryUtilization)
         implements Serializable {
+
+    /** The same engine on another device: how {@code cuda} becomes the task's {@code cuda:N}. */
+    EngineKey withDevice(String resolved) {
+        return new EngineKey(model, resolved, maxNumSeqs, maxNumBatchedTokens, blockSize, kvCacheMemoryBytes,
+                numThreads, gpuMemoryUtilization);
+    }
 }

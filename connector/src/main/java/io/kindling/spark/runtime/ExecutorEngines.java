@@ -1,5 +1,7 @@
 package io.kindling.spark.runtime;
 
+import io.kindling.backend.BackendUnavailableException;
+import io.kindling.core.EngineConfig;
 import io.kindling.core.EngineService;
 
 /**
@@ -8,18 +10,32 @@ import io.kindling.core.EngineService;
  */
 public final class ExecutorEngines {
 
+    private static final EngineRegistry ENGINES = new EngineRegistry(ExecutorEngines::start);
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(ENGINES::closeAll, "kindling-engines-shutdown"));
+    }
+
     private ExecutorEngines() {
     }
 
     /**
      * The engine for {@code key}, started on first use: the model is copied once per host into the local cache
      * when it is a remote URI, and {@code cuda} binds to the GPU address Spark assigned to the current task.
+     * Concurrent first calls start one engine; a failed start is not remembered, so the next call tries again.
      *
      * @throws io.kindling.backend.BackendUnavailableException when the device cannot be used (never a silent
-     *     fallback to the CPU)
+     *     fallback to the CPU); the message says which GPU Spark assigned
+     * @throws ModelLocationException when the model cannot be found or copied to this host
+     * @throws io.kindling.model.ModelLoadException when the checkpoint cannot be loaded
      */
     public static EngineService acquire(EngineKey key) {
-        throw new UnsupportedOperationException("TODO");
+        DeviceBinding binding = DeviceBinding.forCurrentTask(key.device());
+        try {
+            return ENGINES.acquire(key.withDevice(binding.device()));
+        } catch (BackendUnavailableException e) {
+            throw binding.explain(e);
+        }
     }
 
     /**
@@ -27,6 +43,23 @@ public final class ExecutorEngines {
      * value only, never of arrival order, partitioning, task or retry.
      */
     public static long rowSeed(long configuredSeed, String prompt, String key) {
-        throw new UnsupportedOperationException("TODO");
+        return RowSeeds.of(configuredSeed, prompt, key);
+    }
+
+    /** Engines this JVM has started (closed ones included): one per executor and key when all goes well. */
+    public static int loadCount() {
+        return ENGINES.loadCount();
+    }
+
+    /** Closes every engine of this JVM; the next {@link #acquire} starts a new one. */
+    public static void closeAll() {
+        ENGINES.closeAll();
+    }
+
+    /** {@code key.device()} is already bound to this task's GPU. */
+    private static EngineService start(EngineKey key) {
+        EngineConfig config = new EngineConfig(ModelLocation.local(key.model()), key.device(), key.maxNumSeqs(),
+                key.maxNumBatchedTokens(), key.blockSize(), key.kvCacheMemoryBytes(), key.numThreads());
+        return EngineService.start(config);
     }
 }

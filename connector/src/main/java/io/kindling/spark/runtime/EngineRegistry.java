@@ -1,0 +1,90 @@
+package io.kindling.spark.runtime;
+
+import io.kindling.core.EngineService;
+import java.util.Map;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+
+/**
+ * Engines by key, each started once. The start runs on its own thread, not on the task that asked first: Spark
+ * interrupts a task it kills (speculation, a satisfied {@code LIMIT}), and that must neither break a model copy
+ * other tasks wait for nor keep the killed task waiting. Concurrent callers of a key share the outcome of its
+ * start. A failed start is forgotten, so the next task tries again (and reports the same error if the cause
+ * persists) instead of failing forever on a stale result.
+ */
+final class EngineRegistry {
+
+    private final Function<EngineKey, EngineService> starter;
+    private final Map<EngineKey, CompletableFuture<EngineService>> engines = new ConcurrentHashMap<>();
+    private final AtomicInteger loads = new AtomicInteger();
+
+    EngineRegistry(Function<EngineKey, EngineService> starter) {
+        this.starter = starter;
+    }
+
+    /**
+     * @throws CancellationException when the calling thread is interrupted while the engine starts (its interrupt
+     *     status is kept); the start goes on for the other callers
+     */
+    EngineService acquire(EngineKey key) {
+        CompletableFuture<EngineService> starting = new CompletableFuture<>();
+        CompletableFuture<EngineService> existing = engines.putIfAbsent(key, starting);
+        if (existing == null) {
+            Thread loader = new Thread(() -> start(key, starting), "kindling-engine-start");
+            loader.setDaemon(true);
+            // Spark's task threads carry the application's class loader (--jars); the engine's loading needs it too.
+            loader.setContextClassLoader(Thread.currentThread().getContextClassLoader());
+            loader.start();
+        }
+        return await(existing == null ? starting : existing);
+    }
+
+    private void start(EngineKey key, CompletableFuture<EngineService> starting) {
+        try {
+            EngineService engine = starter.apply(key);
+            loads.incrementAndGet();
+            starting.complete(engine);
+        } catch (Throwable e) {
+            // Forgotten before anyone hears of the failure, so that a caller who hears and retries starts afresh.
+            engines.remove(key, starting);
+            starting.completeExceptionally(e);
+        }
+    }
+
+    /** Engines started successfully so far, closed ones included. */
+    int loadCount() {
+        return loads.get();
+    }
+
+    /** Closes every engine; one still starting is closed as soon as its start finishes. */
+    void closeAll() {
+        for (EngineKey key : engines.keySet()) {
+            CompletableFuture<EngineService> engine = engines.remove(key);
+            if (engine != null) {
+                engine.thenAccept(EngineService::close);
+            }
+        }
+    }
+
+    private static EngineService await(CompletableFuture<EngineService> engine) {
+        try {
+            return engine.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CancellationException("interrupted while waiting for the engine to start");
+        } catch (ExecutionException e) {
+            // The starter's own exception, so callers see the typed error (BackendUnavailableException, ...).
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException("engine start failed", e.getCause());
+        }
+    }
+}

@@ -1,0 +1,48 @@
+package io.kindling.spark.runtime;
+
+import io.kindling.core.RequestOutput;
+import io.kindling.core.EngineService;
+import io.kindling.core.Request;
+import io.kindling.sampling.SamplingParams;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+
+/** The shipped model (examples/models/kindling-define-6m) and small engine keys for it. */
+final class BundledModel {
+
+    static final Path DIR = Path.of("..", "examples", "models", "kindling-define-6m").toAbsolutePath().normalize();
+
+    private BundledModel() {
+    }
+
+    static EngineKey key(String model, String device, int maxNumSeqs) {
+        return new EngineKey(model, device, maxNumSeqs, 256, 16, 16L << 20, 1, 0.9);
+    }
+
+    static EngineKey key() {
+        return key(DIR.toString(), "cpu", 8);
+    }
+
+    /** The first greedy tokens after "apple:" in reference.json (transformers). */
+    static final int[] APPLE_GREEDY = {334, 1090, 403, 293, 673, 266};
+
+    /** The first greedy tokens after "apple:": proof that an engine really serves. */
+    static int[] greedyApple(EngineService engine) throws Exception {
+        SamplingParams params = SamplingParams.builder().temperature(0).maxTokens(APPLE_GREEDY.length)
+                .ignoreEos(true).build();
+        Request request = new Request("apple-" + System.nanoTime(), engine.tokenizer().encode("apple:"), params);
+        RequestOutput out = engine.submit(request).get();
+        return out.completion().tokenIds();
+    }
+
+    static void copyTo(Path target) throws IOException {
+        Files.createDirectories(target);
+        try (Stream<Path> files = Files.list(DIR)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                Files.copy(f, target.resolve(f.getFileName()));
+            }
+        }
+    }
+}
