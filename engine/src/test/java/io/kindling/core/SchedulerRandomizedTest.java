@@ -27,7 +27,7 @@ class SchedulerRandomizedTest {
     @Test
     void outputsMatchUnbatchedGenerationUnderPreemption() {
         Random random = new Random(7);
-        KvCacheManager manager = new KvCacheManager(new BlockPool(NUM_BLOCKS), BLOCK_SIZE);
+        KvCacheManager manager = new KvCacheManager(new BlockPool(NUM_BLOCKS), BLOCK_SIZE, true);
         Scheduler scheduler = SchedulerFixtures.scheduler(manager, CONFIG);
         List<Sequence> all = new ArrayList<>();
 
