@@ -10,11 +10,12 @@ import java.util.Optional;
 /**
  * Continuous batching, vLLM v1 style: there is no prefill or decode phase. Each sequence has
  * {@code numComputedTokens} catching up with {@code numTokens}, and each step hands out a token budget, first to
- * the running sequences (oldest first), then to waiting ones (first come, first served). A prompt longer than
- * the budget left is prefilled in chunks over several steps, mixed with other sequences' decodes. When blocks
- * run out the most recently admitted running sequence is preempted: its blocks are freed and all its tokens are
- * recomputed when it is admitted again, less what the prefix cache still holds. Waiting sequences are admitted
- * in the order {@link PrefixAwareAdmission} picks, each starting from its longest cached prefix.
+ * the running sequences (oldest first), then to waiting ones, in the order {@link PrefixAwareAdmission} picks
+ * (first come, first served unless a prompt behind the head starts with cached blocks). A waiting sequence starts
+ * from its longest cached prefix. A prompt longer than the budget left is prefilled in chunks over several steps,
+ * mixed with other sequences' decodes. When blocks run out the most recently admitted running sequence is
+ * preempted: its blocks are freed (into the prefix cache) and its tokens are recomputed when it is admitted again,
+ * less what the cache still holds.
  */
 final class Scheduler {
 
@@ -33,11 +34,6 @@ final class Scheduler {
      *     could leave a lone sequence preempting itself forever
      */
     Scheduler(SchedulerConfig config, KvCacheManager kvCacheManager, int[] eosTokenIds) {
-        this(config, kvCacheManager, eosTokenIds, PrefixAwareAdmission.defaults());
-    }
-
-    Scheduler(SchedulerConfig config, KvCacheManager kvCacheManager, int[] eosTokenIds,
-              PrefixAwareAdmission admission) {
         long capacity = (long) kvCacheManager.numBlocks() * kvCacheManager.blockSize();
         if (capacity < config.maxModelLen()) {
             throw new IllegalArgumentException("the KV cache holds " + capacity + " tokens ("
@@ -47,7 +43,7 @@ final class Scheduler {
         this.config = config;
         this.kvCacheManager = kvCacheManager;
         this.eosTokenIds = eosTokenIds.clone();
-        this.admission = admission;
+        this.admission = PrefixAwareAdmission.defaults();
     }
 
     /**
