@@ -2,6 +2,7 @@ package io.kindling.cli;
 
 import io.kindling.core.EngineConfig;
 import io.kindling.core.EngineStats;
+import io.kindling.core.KvCacheStats;
 import io.kindling.core.LlmEngine;
 import io.kindling.core.Request;
 import io.kindling.core.RequestOutput;
@@ -9,6 +10,7 @@ import io.kindling.model.ModelConfig;
 import io.kindling.sampling.SamplingParams;
 import java.io.PrintWriter;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
@@ -22,12 +24,15 @@ import picocli.CommandLine.Spec;
 /**
  * {@code kindling bench}: offline throughput as vLLM's {@code bench throughput} measures it. Seeded random prompts
  * (token ids uniform over the vocabulary) are all submitted at once with {@code ignore_eos}, so every request
- * generates exactly its output length; the clock runs from the first submission to the last completion.
+ * generates exactly its output length; the clock runs from the first submission to the last completion. With
+ * {@code --shared-prefix-len}, every prompt starts with the same random prefix, the workload of a partition
+ * whose rows share a system prompt. Besides throughput it reports the KV cache figures of the PagedAttention
+ * paper: waste (empty slots of allocated blocks), prefix cache hits and blocks saved by sharing.
  */
 @Command(name = "bench", sortOptions = false, description = "Measures offline throughput on random prompts.")
 final class BenchCommand implements Callable<Integer> {
 
-    /** The wide mix's length range (DESIGN.md, "Performance"). */
+    /** The wide mix's default length range (DESIGN.md, "Performance"). */
     static final int WIDE_MIN = 16;
     static final int WIDE_MAX = 1024;
 
@@ -49,8 +54,21 @@ final class BenchCommand implements Callable<Integer> {
     int outputLen = 128;
 
     @Option(names = "--dataset", paramLabel = "KIND",
-            description = "fixed (--input-len/--output-len) or wide (each length uniform in [16, 1024]).")
+            description = "fixed (--input-len/--output-len) or wide (each length uniform in [--wide-min, "
+                    + "--wide-max]).")
     Dataset dataset = Dataset.fixed;
+
+    @Option(names = "--wide-min", paramLabel = "L", description = "Shortest length of the wide mix (default: 16).")
+    int wideMin = WIDE_MIN;
+
+    @Option(names = "--wide-max", paramLabel = "L",
+            description = "Longest length of the wide mix (default: 1024); prompt and output must fit the model's "
+                    + "context.")
+    int wideMax = WIDE_MAX;
+
+    @Option(names = "--shared-prefix-len", paramLabel = "N",
+            description = "Start every prompt with the same N random tokens, before its own (default: 0).")
+    int sharedPrefixLen;
 
     @Option(names = "--seed", paramLabel = "S", description = "Seed of the prompts and their lengths (default: 0).")
     long seed;
@@ -63,19 +81,34 @@ final class BenchCommand implements Callable<Integer> {
     record Shape(int inputLen, int outputLen) {
     }
 
-    /** What a timed run measured. */
+    /**
+     * What a timed run measured.
+     *
+     * @param computedPromptTokens prompt tokens the model computed, the rest being prefix cache hits
+     * @param kv the KV cache figures of this run alone; its peaks are polled after each step
+     */
     record Result(int requests, long promptTokens, long outputTokens, double seconds, long preemptions,
-                  int peakUsedBlocks, int numBlocks, int blockSize) {
+                  int numBlocks, int blockSize, long computedPromptTokens, KvCacheStats kv) {
 
         String report() {
+            String prefixCache = kv.prefixCachingEnabled()
+                    ? String.format(Locale.ROOT, "on, hit rate %.2f%% (%d of %d tokens looked up)",
+                            100 * kv.prefixCacheHitRate(), kv.hitTokens(), kv.queriedTokens())
+                    : "off";
             return String.format(Locale.ROOT, """
                     Throughput: %.2f requests/s, %.2f total tokens/s, %.2f output tokens/s
                     Elapsed: %.2f s for %d requests (%d prompt + %d output tokens)
                     Preemptions: %d
+                    Prefill: %d of %d prompt tokens computed (%.2f%%)
+                    Prefix cache: %s
                     KV cache: peak %d of %d blocks (%.1f%%), %d tokens a block
+                    KV waste: %.2f%% of allocated token slots empty, averaged over steps
+                    KV sharing: peak %d blocks saved, %.2f%% fewer blocks than unshared, averaged over steps
                     """, requests / seconds, (promptTokens + outputTokens) / seconds, outputTokens / seconds,
-                    seconds, requests, promptTokens, outputTokens, preemptions, peakUsedBlocks, numBlocks,
-                    numBlocks == 0 ? 0.0 : 100.0 * peakUsedBlocks / numBlocks, blockSize);
+                    seconds, requests, promptTokens, outputTokens, preemptions, computedPromptTokens, promptTokens,
+                    promptTokens == 0 ? 0.0 : 100.0 * computedPromptTokens / promptTokens, prefixCache,
+                    kv.peakUsedBlocks(), numBlocks, numBlocks == 0 ? 0.0 : 100.0 * kv.peakUsedBlocks() / numBlocks,
+                    blockSize, 100 * kv.waste(), kv.peakSharedBlocks(), 100 * kv.sharingSaving());
         }
     }
 
@@ -85,6 +118,13 @@ final class BenchCommand implements Callable<Integer> {
         engineOptions.requirePositive("--num-prompts", numPrompts);
         engineOptions.requirePositive("--input-len", inputLen);
         engineOptions.requirePositive("--output-len", outputLen);
+        engineOptions.requirePositive("--wide-min", wideMin);
+        if (wideMax < wideMin) {
+            throw engineOptions.invalid("--wide-max", "must be >= --wide-min " + wideMin + ", got " + wideMax);
+        }
+        if (sharedPrefixLen < 0) {
+            throw engineOptions.invalid("--shared-prefix-len", "must be >= 0, got " + sharedPrefixLen);
+        }
         if (warmup < 0) {
             throw engineOptions.invalid("--warmup", "must be >= 0, got " + warmup);
         }
@@ -94,18 +134,20 @@ final class BenchCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "Model: %s (%s, %d layers, hidden %d, vocab %d) on %s%n", config.model(),
                     model.architecture().hfName(), model.numHiddenLayers(), model.hiddenSize(), model.vocabSize(),
                     engine.device());
-            out.printf(Locale.ROOT, "Prompts: %d, dataset %s%s, seed %d%n", numPrompts, dataset,
-                    dataset == Dataset.fixed ? " (input " + inputLen + ", output " + outputLen + " tokens)" : "",
-                    seed);
+            out.printf(Locale.ROOT, "Prompts: %d, dataset %s (%s)%s, seed %d%n", numPrompts, dataset,
+                    dataset == Dataset.fixed ? "input " + inputLen + ", output " + outputLen + " tokens"
+                            : "lengths " + wideMin + " to " + wideMax,
+                    sharedPrefixLen > 0 ? ", shared prefix " + sharedPrefixLen + " tokens" : "", seed);
             out.flush();
             if (warmup > 0) {
                 Random random = new Random(~seed);
                 List<Shape> shapes = shapes(Math.min(numPrompts, config.maxNumSeqs()), random).stream()
                         .map(s -> new Shape(s.inputLen(), warmup)).toList();
-                measure(engine, requests("warmup-", shapes, model.vocabSize(), random));
+                measure(engine, requests("warmup-", shapes, sharedPrefixLen, model.vocabSize(), random));
             }
             Random random = new Random(seed);
-            List<Request> requests = requests("bench-", shapes(numPrompts, random), model.vocabSize(), random);
+            List<Request> requests = requests("bench-", shapes(numPrompts, random), sharedPrefixLen,
+                    model.vocabSize(), random);
             out.print(measure(engine, requests).report());
             out.flush();
         }
@@ -116,7 +158,7 @@ final class BenchCommand implements Callable<Integer> {
         List<Shape> shapes = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
             shapes.add(dataset == Dataset.fixed ? new Shape(inputLen, outputLen)
-                    : new Shape(uniform(random, WIDE_MIN, WIDE_MAX), uniform(random, WIDE_MIN, WIDE_MAX)));
+                    : new Shape(uniform(random, wideMin, wideMax), uniform(random, wideMin, wideMax)));
         }
         return shapes;
     }
@@ -125,12 +167,19 @@ final class BenchCommand implements Callable<Integer> {
         return min + random.nextInt(max - min + 1);
     }
 
-    /** Random prompts of the given shapes; sampled at temperature 1 (as vLLM's benchmark) with ignore_eos. */
-    static List<Request> requests(String idPrefix, List<Shape> shapes, int vocabSize, Random random) {
+    /**
+     * Random prompts of the given shapes, each after the same random prefix of {@code sharedPrefixLen} tokens;
+     * sampled at temperature 1 (as vLLM's benchmark) with ignore_eos.
+     */
+    static List<Request> requests(String idPrefix, List<Shape> shapes, int sharedPrefixLen, int vocabSize,
+                                  Random random) {
+        int[] prefix = random.ints(sharedPrefixLen, 0, vocabSize).toArray();
         List<Request> requests = new ArrayList<>(shapes.size());
         for (int i = 0; i < shapes.size(); i++) {
             Shape shape = shapes.get(i);
-            int[] ids = random.ints(shape.inputLen(), 0, vocabSize).toArray();
+            int[] ids = Arrays.copyOf(prefix, sharedPrefixLen + shape.inputLen());
+            System.arraycopy(random.ints(shape.inputLen(), 0, vocabSize).toArray(), 0, ids, sharedPrefixLen,
+                    shape.inputLen());
             SamplingParams params = SamplingParams.builder().temperature(1.0).topP(1.0).ignoreEos(true)
                     .maxTokens(shape.outputLen()).build();
             requests.add(new Request(idPrefix + i, ids, params));
@@ -145,18 +194,32 @@ final class BenchCommand implements Callable<Integer> {
             engine.addRequest(r);
         }
         long outputTokens = 0;
-        int peak = 0;
+        int peakUsed = 0;
+        int peakShared = 0;
         while (engine.hasUnfinishedRequests()) {
             for (RequestOutput output : engine.step()) {
                 outputTokens += output.completion().tokenIds().length;
             }
             EngineStats s = engine.stats();
-            peak = Math.max(peak, s.numBlocks() - s.numFreeBlocks());
+            peakUsed = Math.max(peakUsed, s.numBlocks() - s.numFreeBlocks());
+            peakShared = Math.max(peakShared, s.kvCache().sharedBlocks());
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         EngineStats after = engine.stats();
         long promptTokens = requests.stream().mapToLong(r -> r.promptTokenIds().length).sum();
         return new Result(requests.size(), promptTokens, outputTokens, seconds,
-                after.numPreemptions() - before.numPreemptions(), peak, after.numBlocks(), after.blockSize());
+                after.numPreemptions() - before.numPreemptions(), after.numBlocks(), after.blockSize(),
+                after.computedPromptTokens() - before.computedPromptTokens(),
+                kvSince(before.kvCache(), after.kvCache(), peakUsed, peakShared));
+    }
+
+    /** The KV figures between two snapshots, with the peaks the caller polled in between. */
+    static KvCacheStats kvSince(KvCacheStats before, KvCacheStats after, int peakUsedBlocks, int peakSharedBlocks) {
+        return new KvCacheStats(after.prefixCachingEnabled(), after.numCachedBlocks(), peakUsedBlocks,
+                after.sampledUsedSlots() - before.sampledUsedSlots(),
+                after.sampledAllocatedSlots() - before.sampledAllocatedSlots(),
+                after.queriedTokens() - before.queriedTokens(), after.hitTokens() - before.hitTokens(),
+                after.sharedBlocks(), peakSharedBlocks, after.sampledSharedBlocks() - before.sampledSharedBlocks(),
+                after.sampledAllocatedBlocks() - before.sampledAllocatedBlocks());
     }
 }

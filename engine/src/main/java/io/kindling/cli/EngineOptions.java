@@ -40,6 +40,12 @@ final class EngineOptions {
     @Option(names = "--threads", paramLabel = "N", description = "CPU backend threads (default: all cores).")
     int threads = Runtime.getRuntime().availableProcessors();
 
+    @Option(names = {"--enable-prefix-caching", "--prefix-caching"}, negatable = true, defaultValue = "true",
+            fallbackValue = "true",
+            description = "Share the KV blocks of common prompt prefixes; --no-prefix-caching turns it off "
+                    + "(default: on).")
+    boolean enablePrefixCaching = EngineConfig.DEFAULT_ENABLE_PREFIX_CACHING;
+
     /** The engine configuration; a bad value is a usage error naming its flag. */
     EngineConfig config() {
         if (!DEVICE.matcher(device).matches()) {
@@ -51,7 +57,8 @@ final class EngineOptions {
         requirePositive("--threads", threads);
         return EngineConfig.defaults(model).withDevice(device).withMaxNumSeqs(maxNumSeqs)
                 .withMaxNumBatchedTokens(maxNumBatchedTokens).withBlockSize(blockSize)
-                .withKvCacheMemoryBytes(kvCacheMemory).withNumThreads(threads);
+                .withKvCacheMemoryBytes(kvCacheMemory).withNumThreads(threads)
+                .withEnablePrefixCaching(enablePrefixCaching);
     }
 
     void requirePositive(String flag, int value) {

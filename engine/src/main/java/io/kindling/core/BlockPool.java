@@ -1,17 +1,27 @@
 package io.kindling.core;
 
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
 
 /**
- * All KV cache blocks and the queue of free ones. A block is free exactly when its {@code refCnt} is 0; blocks
- * are handed out from the front of the queue and return to its back. Knows nothing of requests: see
- * {@link KvCacheManager}.
+ * All KV cache blocks, the queue of free ones and the prefix cache over them. A block is free exactly when its
+ * {@code refCnt} is 0; blocks are handed out from the front of the queue and return to its back. A free block
+ * may still be cached: it stays findable, and {@link #touch} takes it back out of the queue, until
+ * {@link #getNewBlocks} hands it out and evicts it. So the cache is LRU over the unreferenced blocks. Knows
+ * nothing of requests: see {@link KvCacheManager}.
  */
 final class BlockPool {
 
     private final KvCacheBlock[] blocks;
     private final FreeBlockQueue freeBlockQueue;
+    private final Map<BlockHash, KvCacheBlock> cachedBlocks = new HashMap<>();
+    private long nextCacheId = KvCacheBlock.NO_PARENT + 1;
+    private int numSharedRefs;
 
     /** A pool of {@code numBlocks} free blocks, queued in id order 0..N-1. */
     BlockPool(int numBlocks) {
@@ -25,7 +35,10 @@ final class BlockPool {
         freeBlockQueue = new FreeBlockQueue(blocks);
     }
 
-    /** Takes {@code n} blocks from the front of the free queue, each with {@code refCnt} 1; all or nothing. */
+    /**
+     * Takes {@code n} blocks from the front of the free queue, each with {@code refCnt} 1; all or nothing. A
+     * cached block handed out leaves the cache.
+     */
     List<KvCacheBlock> getNewBlocks(int n) {
         if (n > freeBlockQueue.size()) {
             throw new IllegalStateException(
@@ -34,6 +47,10 @@ final class BlockPool {
         List<KvCacheBlock> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             KvCacheBlock b = freeBlockQueue.popLeft();
+            if (b.isCached()) {
+                cachedBlocks.remove(b.blockHash);
+                b.resetCache();
+            }
             b.refCnt = 1;
             out.add(b);
         }
@@ -41,13 +58,73 @@ final class BlockPool {
     }
 
     /**
+     * The cached block holding exactly this content: found by {@code hash}, then checked field by field, so a
+     * hash collision is a miss, never a wrong block.
+     *
+     * @param parentCacheId the {@link KvCacheBlock#cacheId} of the block before it, or
+     *     {@link KvCacheBlock#NO_PARENT}
+     */
+    Optional<KvCacheBlock> getCachedBlock(BlockHash hash, long parentCacheId, int[] tokenIds, String extraKey) {
+        KvCacheBlock b = cachedBlocks.get(hash);
+        return b != null && holds(b, parentCacheId, tokenIds, extraKey) ? Optional.of(b) : Optional.empty();
+    }
+
+    /**
+     * Makes full, computed (or being computed this step) {@code block} findable under {@code hash}.
+     *
+     * @return the cache id that now names this content, which the next block of the sequence gives as its
+     *     parent: {@code block}'s own, or that of a block already caching the same content (then {@code block}
+     *     stays uncached), or a fresh one that nothing can find if another content holds the hash (a collision:
+     *     the rest of this chain is then not cached)
+     */
+    long cacheBlock(KvCacheBlock block, BlockHash hash, long parentCacheId, int[] tokenIds, String extraKey) {
+        KvCacheBlock existing = cachedBlocks.get(hash);
+        if (existing != null) {
+            return holds(existing, parentCacheId, tokenIds, extraKey) ? existing.cacheId : nextCacheId++;
+        }
+        if (block.isCached()) {
+            throw new IllegalStateException(block + " is already cached under " + block.blockHash);
+        }
+        block.blockHash = hash;
+        block.cacheId = nextCacheId++;
+        block.parentCacheId = parentCacheId;
+        block.tokenIds = tokenIds.clone();
+        block.extraKey = extraKey;
+        cachedBlocks.put(hash, block);
+        return block.cacheId;
+    }
+
+    private static boolean holds(KvCacheBlock b, long parentCacheId, int[] tokenIds, String extraKey) {
+        return b.parentCacheId == parentCacheId && Arrays.equals(b.tokenIds, tokenIds)
+                && Objects.equals(b.extraKey, extraKey);
+    }
+
+    /**
+     * Adds a reference to each block (a prefix hit; later, a fork), taking free ones out of the free queue, where
+     * they were waiting to be evicted.
+     */
+    void touch(List<KvCacheBlock> shared) {
+        for (KvCacheBlock b : shared) {
+            if (b.refCnt == 0) {
+                freeBlockQueue.remove(b);
+            } else {
+                numSharedRefs++;
+            }
+            b.refCnt++;
+        }
+    }
+
+    /**
      * Drops one reference to each block; blocks left unreferenced join the back of the free queue in the order
-     * given, so the first of them given is the first of them reused.
+     * given, so the first of them given is the first of them reused. Cached ones stay cached until then.
      */
     void freeBlocks(Iterable<KvCacheBlock> ordered) {
         for (KvCacheBlock b : ordered) {
             if (b.refCnt <= 0) {
                 throw new IllegalStateException("freeing " + b + ", which is not in use");
+            }
+            if (b.refCnt > 1) {
+                numSharedRefs--;
             }
             if (--b.refCnt == 0) {
                 freeBlockQueue.append(b);
@@ -65,6 +142,19 @@ final class BlockPool {
 
     int numFreeBlocks() {
         return freeBlockQueue.size();
+    }
+
+    /** Blocks findable in the prefix cache, free or not. */
+    int numCachedBlocks() {
+        return cachedBlocks.size();
+    }
+
+    /**
+     * References beyond the first, over all blocks: the blocks that sharing saves, since without it each of those
+     * references would hold a copy.
+     */
+    int numSharedRefs() {
+        return numSharedRefs;
     }
 
     /** The free block ids, next to be handed out first. */

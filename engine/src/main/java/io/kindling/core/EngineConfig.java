@@ -11,14 +11,17 @@ import java.nio.file.Path;
  * @param blockSize token slots per KV block
  * @param kvCacheMemoryBytes KV cache budget in bytes
  * @param numThreads CPU backend threads
+ * @param enablePrefixCaching keep full KV blocks after use and share them among sequences that start with the
+ *     same tokens (on by default)
  */
 public record EngineConfig(Path model, String device, int maxNumSeqs, int maxNumBatchedTokens, int blockSize,
-                           long kvCacheMemoryBytes, int numThreads) {
+                           long kvCacheMemoryBytes, int numThreads, boolean enablePrefixCaching) {
 
     public static final int DEFAULT_MAX_NUM_SEQS = 256;
     public static final int DEFAULT_MAX_NUM_BATCHED_TOKENS = 2048;
     public static final int DEFAULT_BLOCK_SIZE = 16;
     public static final long DEFAULT_KV_CACHE_MEMORY = 1L << 30;
+    public static final boolean DEFAULT_ENABLE_PREFIX_CACHING = true;
 
     public EngineConfig {
         requirePositive(maxNumSeqs, "max_num_seqs");
@@ -30,33 +33,52 @@ public record EngineConfig(Path model, String device, int maxNumSeqs, int maxNum
         }
     }
 
+    /** With prefix caching at its default, on. */
+    public EngineConfig(Path model, String device, int maxNumSeqs, int maxNumBatchedTokens, int blockSize,
+                        long kvCacheMemoryBytes, int numThreads) {
+        this(model, device, maxNumSeqs, maxNumBatchedTokens, blockSize, kvCacheMemoryBytes, numThreads,
+                DEFAULT_ENABLE_PREFIX_CACHING);
+    }
+
     public static EngineConfig defaults(Path model) {
         return new EngineConfig(model, "auto", DEFAULT_MAX_NUM_SEQS, DEFAULT_MAX_NUM_BATCHED_TOKENS,
-                DEFAULT_BLOCK_SIZE, DEFAULT_KV_CACHE_MEMORY, Runtime.getRuntime().availableProcessors());
+                DEFAULT_BLOCK_SIZE, DEFAULT_KV_CACHE_MEMORY, Runtime.getRuntime().availableProcessors(),
+                DEFAULT_ENABLE_PREFIX_CACHING);
     }
 
     public EngineConfig withDevice(String v) {
-        return new EngineConfig(model, v, maxNumSeqs, maxNumBatchedTokens, blockSize, kvCacheMemoryBytes, numThreads);
+        return new EngineConfig(model, v, maxNumSeqs, maxNumBatchedTokens, blockSize, kvCacheMemoryBytes, numThreads,
+                enablePrefixCaching);
     }
 
     public EngineConfig withMaxNumSeqs(int v) {
-        return new EngineConfig(model, device, v, maxNumBatchedTokens, blockSize, kvCacheMemoryBytes, numThreads);
+        return new EngineConfig(model, device, v, maxNumBatchedTokens, blockSize, kvCacheMemoryBytes, numThreads,
+                enablePrefixCaching);
     }
 
     public EngineConfig withMaxNumBatchedTokens(int v) {
-        return new EngineConfig(model, device, maxNumSeqs, v, blockSize, kvCacheMemoryBytes, numThreads);
+        return new EngineConfig(model, device, maxNumSeqs, v, blockSize, kvCacheMemoryBytes, numThreads,
+                enablePrefixCaching);
     }
 
     public EngineConfig withBlockSize(int v) {
-        return new EngineConfig(model, device, maxNumSeqs, maxNumBatchedTokens, v, kvCacheMemoryBytes, numThreads);
+        return new EngineConfig(model, device, maxNumSeqs, maxNumBatchedTokens, v, kvCacheMemoryBytes, numThreads,
+                enablePrefixCaching);
     }
 
     public EngineConfig withKvCacheMemoryBytes(long v) {
-        return new EngineConfig(model, device, maxNumSeqs, maxNumBatchedTokens, blockSize, v, numThreads);
+        return new EngineConfig(model, device, maxNumSeqs, maxNumBatchedTokens, blockSize, v, numThreads,
+                enablePrefixCaching);
     }
 
     public EngineConfig withNumThreads(int v) {
-        return new EngineConfig(model, device, maxNumSeqs, maxNumBatchedTokens, blockSize, kvCacheMemoryBytes, v);
+        return new EngineConfig(model, device, maxNumSeqs, maxNumBatchedTokens, blockSize, kvCacheMemoryBytes, v,
+                enablePrefixCaching);
+    }
+
+    public EngineConfig withEnablePrefixCaching(boolean v) {
+        return new EngineConfig(model, device, maxNumSeqs, maxNumBatchedTokens, blockSize, kvCacheMemoryBytes,
+                numThreads, v);
     }
 
     private static void requirePositive(int v, String name) {

@@ -94,13 +94,14 @@ public final class EngineService implements AutoCloseable {
             while (!closed) {
                 drain(engine.hasUnfinishedRequests());
                 if (engine.hasUnfinishedRequests()) {
-                    for (RequestOutput output : engine.step()) {
+                    List<RequestOutput> finished = engine.step();
+                    stats = engine.stats(); // before completing: a caller woken by its output sees this step
+                    for (RequestOutput output : finished) {
                         CompletableFuture<RequestOutput> f = pending.remove(output.requestId());
                         if (f != null) {
                             f.complete(output);
                         }
                     }
-                    stats = engine.stats();
                 }
             }
         } catch (InterruptedException e) {

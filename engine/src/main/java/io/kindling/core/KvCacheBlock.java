@@ -2,10 +2,14 @@ package io.kindling.core;
 
 /**
  * Metadata of one physical KV cache block: its id (the index into every layer's K/V storage), how many block
- * tables hold it, and its links in the {@link FreeBlockQueue} while it is free. Prefix caching will add the hash
- * of the block's tokens here; a free block keeps it until the block is reused (lazy eviction).
+ * tables hold it, its links in the {@link FreeBlockQueue} while it is free and, while it is in the prefix cache,
+ * what it holds. A cached block stays cached after its last holder frees it, until the pool hands it out again
+ * (lazy eviction).
  */
 final class KvCacheBlock {
+
+    /** The {@link #parentCacheId} of a sequence's first block. */
+    static final long NO_PARENT = 0;
 
     final int blockId;
     int refCnt;
@@ -14,12 +18,35 @@ final class KvCacheBlock {
     KvCacheBlock prevFree;
     KvCacheBlock nextFree;
 
+    // prefix cache entry, set while the block is findable: blockHash != null
+    BlockHash blockHash;
+    /**
+     * Never reused across cachings, so a child naming this id as its parent was computed on exactly this
+     * content; hashes only find candidates, these ids and the token ids decide.
+     */
+    long cacheId;
+    long parentCacheId;
+    int[] tokenIds;
+    String extraKey;
+
     KvCacheBlock(int blockId) {
         this.blockId = blockId;
     }
 
+    boolean isCached() {
+        return blockHash != null;
+    }
+
+    void resetCache() {
+        blockHash = null;
+        cacheId = 0;
+        parentCacheId = NO_PARENT;
+        tokenIds = null;
+        extraKey = null;
+    }
+
     @Override
     public String toString() {
-        return "KvCacheBlock(" + blockId + ", refCnt=" + refCnt + ")";
+        return "KvCacheBlock(" + blockId + ", refCnt=" + refCnt + (isCached() ? ", cached" : "") + ")";
     }
 }

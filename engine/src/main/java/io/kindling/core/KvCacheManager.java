@@ -1,48 +1,184 @@
 package io.kindling.core;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The request-level view of the KV cache: grows and frees {@link Sequence} block tables over a
- * {@link BlockPool}. The scheduler talks to this class only, never to blocks.
+ * {@link BlockPool}, finds cached prefixes and keeps the KV accounting. The scheduler talks to this class only,
+ * never to blocks.
+ *
+ * <p>Prefix caching, as vLLM v1: a full block is cached as soon as it is allocated for the tokens that fill it,
+ * before the step computes them, so that a sequence admitted later in the same step already shares it. That is
+ * safe because a backend writes the K/V of every token of a step before any attention of that step reads the
+ * cache (each layer: all writes, then attention), and a sequence scheduled in a step is never preempted in it.
  */
 final class KvCacheManager {
 
+    /** The cached blocks a sequence starts from: {@code numTokens} tokens whose K/V need no computing. */
+    record ComputedBlocks(List<KvCacheBlock> blocks, int numTokens) {
+
+        static final ComputedBlocks NONE = new ComputedBlocks(List.of(), 0);
+
+        ComputedBlocks {
+            blocks = List.copyOf(blocks);
+        }
+    }
+
     private final BlockPool blockPool;
     private final int blockSize;
+    private final boolean enablePrefixCaching;
+    private final BlockHashFunction hashFunction;
+    // accounting, see KvCacheStats
+    private int peakUsedBlocks;
+    private long queriedTokens;
+    private long hitTokens;
+    private long sampledUsedSlots;
+    private long sampledAllocatedBlocks;
+    private long sampledSharedBlocks;
+    private int peakSharedBlocks;
+    private final int[] sampleOfBlock;
+    private int sampleNo;
 
-    KvCacheManager(BlockPool blockPool, int blockSize) {
+    KvCacheManager(BlockPool blockPool, int blockSize, boolean enablePrefixCaching) {
+        this(blockPool, blockSize, enablePrefixCaching, BlockHashFunction.sha256());
+    }
+
+    /** @param hashFunction hashes full blocks for the prefix cache; tests inject colliding ones */
+    KvCacheManager(BlockPool blockPool, int blockSize, boolean enablePrefixCaching, BlockHashFunction hashFunction) {
         if (blockSize <= 0) {
             throw new IllegalArgumentException("block_size must be positive, got " + blockSize);
         }
         this.blockPool = blockPool;
         this.blockSize = blockSize;
+        this.enablePrefixCaching = enablePrefixCaching;
+        this.hashFunction = hashFunction;
+        this.sampleOfBlock = new int[blockPool.numBlocks()];
     }
 
     /**
-     * Makes {@code seq}'s block table cover its computed tokens plus {@code numNewTokens} more:
-     * <pre>
-     *   | numComputedTokens | numNewTokens | rest of the last block |
-     *   |<---------- ceil((computed + new) / B) blocks ---------->|
-     * </pre>
-     *
-     * @return false, changing nothing, if there are not enough free blocks
+     * The longest run of cached full blocks that {@code seq}'s tokens start with, without taking them. It never
+     * covers the last token: its logits must be computed, so a prompt cached whole still recomputes its last
+     * block's worth of tokens, at least one.
      */
+    ComputedBlocks getComputedBlocks(Sequence seq) {
+        if (!enablePrefixCaching) {
+            return ComputedBlocks.NONE;
+        }
+        int maxHitBlocks = (seq.numTokens() - 1) / blockSize;
+        List<KvCacheBlock> hits = new ArrayList<>();
+        long parent = KvCacheBlock.NO_PARENT;
+        for (int i = 0; i < maxHitBlocks; i++) {
+            Optional<KvCacheBlock> hit = cachedBlock(seq, i, parent);
+            if (hit.isEmpty()) {
+                break;
+            }
+            hits.add(hit.get());
+            parent = hit.get().cacheId;
+        }
+        return new ComputedBlocks(hits, hits.size() * blockSize);
+    }
+
+    /** Whether {@link #getComputedBlocks} would find at least {@code seq}'s first block. */
+    boolean hasCachedPrefix(Sequence seq) {
+        return enablePrefixCaching && seq.numTokens() - 1 >= blockSize
+                && cachedBlock(seq, 0, KvCacheBlock.NO_PARENT).isPresent();
+    }
+
+    private Optional<KvCacheBlock> cachedBlock(Sequence seq, int i, long parentCacheId) {
+        updateBlockHashes(seq);
+        return blockPool.getCachedBlock(seq.blockHash(i), parentCacheId, blockTokens(seq, i), extraKey(seq, i));
+    }
+
+    /** {@link #allocateSlots(Sequence, int, ComputedBlocks)} for a sequence that is already running. */
     boolean allocateSlots(Sequence seq, int numNewTokens) {
-        int numRequired = ceilDiv(seq.numComputedTokens() + numNewTokens, blockSize) - seq.numBlocks();
-        if (numRequired > blockPool.numFreeBlocks()) {
+        return allocateSlots(seq, numNewTokens, ComputedBlocks.NONE);
+    }
+
+    /**
+     * Makes {@code seq}'s block table cover its computed tokens, the cached ones it starts from (at admission,
+     * from {@link #getComputedBlocks}) and {@code numNewTokens} more:
+     * <pre>
+     *   | numComputedTokens | newComputed | numNewTokens | rest of the last block |
+     *   |<--------------- ceil((computed + new) / B) blocks ------------------>|
+     * </pre>
+     * The cached blocks are shared (their tokens count as computed), the rest are new; then every block the
+     * step will have filled goes into the prefix cache.
+     *
+     * @return false, changing nothing, if there are not enough free blocks (reviving a free cached block uses one)
+     */
+    boolean allocateSlots(Sequence seq, int numNewTokens, ComputedBlocks newComputed) {
+        List<KvCacheBlock> hits = newComputed.blocks();
+        if (!hits.isEmpty() && seq.numBlocks() != 0) {
+            throw new IllegalStateException("request " + seq.requestId() + " already has blocks; cached blocks "
+                    + "attach only at admission");
+        }
+        int numComputed = seq.numComputedTokens() + newComputed.numTokens();
+        int numRequired = ceilDiv(numComputed + numNewTokens, blockSize) - seq.numBlocks() - hits.size();
+        int numRevived = (int) hits.stream().filter(b -> b.refCnt == 0).count();
+        if (numRequired + numRevived > blockPool.numFreeBlocks()) {
             return false;
+        }
+        if (seq.numBlocks() == 0) { // admission
+            queriedTokens += seq.numTokens();
+            hitTokens += newComputed.numTokens();
+        }
+        blockPool.touch(hits);
+        for (KvCacheBlock b : hits) {
+            seq.appendBlockId(b.blockId);
+        }
+        if (!hits.isEmpty()) {
+            seq.addComputedTokens(newComputed.numTokens());
+            seq.setCachedPrefix(hits.size(), hits.get(hits.size() - 1).cacheId);
         }
         if (numRequired > 0) {
             for (KvCacheBlock b : blockPool.getNewBlocks(numRequired)) {
                 seq.appendBlockId(b.blockId);
             }
         }
+        cacheFullBlocks(seq, numComputed + numNewTokens);
+        peakUsedBlocks = Math.max(peakUsedBlocks, numUsedBlocks());
         return true;
     }
 
-    /** Releases {@code seq}'s blocks, last block first so tail blocks are reused first, and empties its table. */
+    /** Puts {@code seq}'s blocks that the first {@code numTokens} tokens fill, not yet cached, into the cache. */
+    private void cacheFullBlocks(Sequence seq, int numTokens) {
+        int numFull = numTokens / blockSize;
+        if (!enablePrefixCaching || numFull <= seq.numCachedBlocks()) {
+            return;
+        }
+        updateBlockHashes(seq);
+        long parent = seq.cachedPrefixId();
+        for (int i = seq.numCachedBlocks(); i < numFull; i++) {
+            parent = blockPool.cacheBlock(blockPool.block(seq.blockId(i)), seq.blockHash(i), parent,
+                    blockTokens(seq, i), extraKey(seq, i));
+        }
+        seq.setCachedPrefix(numFull, parent);
+    }
+
+    /** Extends {@code seq}'s chain of block hashes over its full blocks. */
+    private void updateBlockHashes(Sequence seq) {
+        for (int i = seq.numBlockHashes(); i < seq.numTokens() / blockSize; i++) {
+            BlockHash parent = i == 0 ? BlockHash.ROOT : seq.blockHash(i - 1);
+            seq.appendBlockHash(hashFunction.hash(parent, blockTokens(seq, i), extraKey(seq, i)));
+        }
+    }
+
+    private int[] blockTokens(Sequence seq, int i) {
+        return seq.tokenIds(i * blockSize, (i + 1) * blockSize);
+    }
+
+    /** The cache salt keys the first block; the chain carries it to the rest. */
+    private static String extraKey(Sequence seq, int i) {
+        return i == 0 ? seq.cacheSalt().orElse(null) : null;
+    }
+
+    /**
+     * Releases {@code seq}'s blocks, last block first so that, among its cached blocks, tail blocks are evicted
+     * first; and empties its table.
+     */
     void free(Sequence seq) {
         List<KvCacheBlock> ordered = new ArrayList<>(seq.numBlocks());
         for (int i = seq.numBlocks() - 1; i >= 0; i--) {
@@ -52,9 +188,45 @@ final class KvCacheManager {
         seq.clearBlockTable();
     }
 
-    /** Fraction of blocks in use, 0 to 1. */
+    /**
+     * Samples the KV accounting after a step, when every block of {@code running} (which holds all referenced
+     * blocks) is filled up to its sequence's computed tokens: only the last block of each sequence has empty
+     * slots. A block shared by several sequences counts once.
+     */
+    void recordStep(Collection<Sequence> running) {
+        sampleNo++;
+        long used = 0;
+        for (Sequence seq : running) {
+            for (int i = 0; i < seq.numBlocks(); i++) {
+                int id = seq.blockId(i);
+                if (blockPool.block(id).refCnt > 1) {
+                    if (sampleOfBlock[id] == sampleNo) {
+                        continue;
+                    }
+                    sampleOfBlock[id] = sampleNo;
+                }
+                used += Math.max(0, Math.min(blockSize, seq.numComputedTokens() - i * blockSize));
+            }
+        }
+        sampledUsedSlots += used;
+        sampledAllocatedBlocks += numUsedBlocks();
+        sampledSharedBlocks += blockPool.numSharedRefs();
+        peakSharedBlocks = Math.max(peakSharedBlocks, blockPool.numSharedRefs());
+    }
+
+    KvCacheStats stats() {
+        return new KvCacheStats(enablePrefixCaching, blockPool.numCachedBlocks(), peakUsedBlocks,
+                sampledUsedSlots, sampledAllocatedBlocks * blockSize, queriedTokens, hitTokens,
+                blockPool.numSharedRefs(), peakSharedBlocks, sampledSharedBlocks, sampledAllocatedBlocks);
+    }
+
+    /** Fraction of blocks in use, 0 to 1; free cached blocks count as free. */
     double usage() {
-        return 1.0 - (double) blockPool.numFreeBlocks() / blockPool.numBlocks();
+        return (double) numUsedBlocks() / blockPool.numBlocks();
+    }
+
+    private int numUsedBlocks() {
+        return blockPool.numBlocks() - blockPool.numFreeBlocks();
     }
 
     int numFreeBlocks() {

@@ -55,7 +55,8 @@ public final class LlmEngine implements AutoCloseable {
         }
         numBlocks = Math.min(numBlocks, Integer.MAX_VALUE / config.blockSize());
         backend.allocateKvCache((int) numBlocks, config.blockSize());
-        this.kvCacheManager = new KvCacheManager(new BlockPool((int) numBlocks), config.blockSize());
+        this.kvCacheManager = new KvCacheManager(new BlockPool((int) numBlocks), config.blockSize(),
+                config.enablePrefixCaching());
         this.eosTokenIds = eosTokenIds(checkpoint, tokenizer);
         // A small KV budget shortens the longest servable sequence instead of failing: a sequence that fits
         // the whole cache can always finish, alone if need be.
@@ -209,7 +210,8 @@ public final class LlmEngine implements AutoCloseable {
     public EngineStats stats() {
         return new EngineStats(scheduler.numRunning(), scheduler.numWaiting(), promptTokens, generationTokens,
                 scheduler.numPreemptions(), kvCacheManager.numBlocks(), kvCacheManager.numFreeBlocks(),
-                kvCacheManager.blockSize(), backend.kvCacheBytesPerBlock(kvCacheManager.blockSize()));
+                kvCacheManager.blockSize(), backend.kvCacheBytesPerBlock(kvCacheManager.blockSize()),
+                scheduler.numComputedPromptTokens(), kvCacheManager.stats());
     }
 
     /** Runs the requests to completion; outputs in the order given, an error output for each invalid request. */

@@ -10,10 +10,12 @@ import java.util.Optional;
 /**
  * Continuous batching, vLLM v1 style: there is no prefill or decode phase. Each sequence has
  * {@code numComputedTokens} catching up with {@code numTokens}, and each step hands out a token budget, first to
- * the running sequences (oldest first), then to waiting ones (first come, first served). A prompt longer than
- * the budget left is prefilled in chunks over several steps, mixed with other sequences' decodes. When blocks
- * run out the most recently admitted running sequence is preempted: its blocks are freed and all its tokens are
- * recomputed when it is admitted again.
+ * the running sequences (oldest first), then to waiting ones, in the order {@link PrefixAwareAdmission} picks
+ * (first come, first served unless a prompt behind the head starts with cached blocks). A waiting sequence starts
+ * from its longest cached prefix. A prompt longer than the budget left is prefilled in chunks over several steps,
+ * mixed with other sequences' decodes. When blocks run out the most recently admitted running sequence is
+ * preempted: its blocks are freed (into the prefix cache) and its tokens are recomputed when it is admitted again,
+ * less what the cache still holds.
  */
 final class Scheduler {
 
@@ -22,7 +24,9 @@ final class Scheduler {
     private final int[] eosTokenIds;
     private final Deque<Sequence> waiting = new ArrayDeque<>();
     private final List<Sequence> running = new ArrayList<>();
+    private final PrefixAwareAdmission admission;
     private long numPreemptions;
+    private long numComputedPromptTokens;
 
     /**
      * @param eosTokenIds the model's end-of-sequence ids; each stops a sequence unless it ignores EOS
@@ -39,6 +43,7 @@ final class Scheduler {
         this.config = config;
         this.kvCacheManager = kvCacheManager;
         this.eosTokenIds = eosTokenIds.clone();
+        this.admission = PrefixAwareAdmission.defaults();
     }
 
     /**
@@ -66,7 +71,7 @@ final class Scheduler {
         // running
         for (int i = 0; i < running.size() && budget > 0; i++) {
             Sequence seq = running.get(i);
-            int numNewTokens = numNewTokens(seq, budget);
+            int numNewTokens = numNewTokens(seq, seq.numComputedTokens(), budget);
             if (!allocateOrPreempt(seq, numNewTokens, preempted)) {
                 break;
             }
@@ -76,12 +81,14 @@ final class Scheduler {
 
         // waiting, unless blocks are already short
         while (preempted.isEmpty() && budget > 0 && !waiting.isEmpty() && running.size() < config.maxNumSeqs()) {
-            Sequence seq = waiting.peekFirst();
-            int numNewTokens = numNewTokens(seq, budget);
-            if (!kvCacheManager.allocateSlots(seq, numNewTokens)) {
+            Sequence seq = admission.next(waiting, kvCacheManager::hasCachedPrefix);
+            KvCacheManager.ComputedBlocks computed = kvCacheManager.getComputedBlocks(seq);
+            int numNewTokens = numNewTokens(seq, computed.numTokens(), budget);
+            if (!kvCacheManager.allocateSlots(seq, numNewTokens, computed)) {
                 break;
             }
-            waiting.pollFirst();
+            waiting.remove(seq);
+            admission.admitted(seq);
             seq.setRunning();
             running.add(seq);
             scheduled.add(scheduledSequence(seq, numNewTokens));
@@ -93,7 +100,7 @@ final class Scheduler {
     /**
      * Applies a step's results: every scheduled sequence's tokens become computed, sampling ones get their new
      * token, and those meeting a stop condition finish and free their blocks. A sequence finished between
-     * {@link #schedule} and this call is skipped.
+     * {@link #schedule} and this call is skipped. Then the KV accounting takes its sample.
      *
      * @param sampledTokenIds one token per sampling sequence of {@code out}, in batch order
      * @return the sequences that received a token, those that finished included
@@ -111,6 +118,9 @@ final class Scheduler {
                 next += s.samples() ? 1 : 0;
                 continue;
             }
+            int start = seq.numComputedTokens();
+            int end = start + s.numScheduledTokens();
+            numComputedPromptTokens += Math.max(0, Math.min(end, seq.numPromptTokens()) - start);
             seq.addComputedTokens(s.numScheduledTokens());
             if (s.samples()) {
                 seq.appendTokenId(sampledTokenIds[next++]);
@@ -118,6 +128,7 @@ final class Scheduler {
                 stopReason(seq).ifPresent(reason -> finish(seq, reason));
             }
         }
+        kvCacheManager.recordStep(running);
         return updated;
     }
 
@@ -155,9 +166,17 @@ final class Scheduler {
         return numPreemptions;
     }
 
-    /** The uncomputed tokens of {@code seq} that fit the budget (and the long-prefill chunk limit). */
-    private int numNewTokens(Sequence seq, int budget) {
-        int n = Math.min(seq.numTokens() - seq.numComputedTokens(), budget);
+    /** Prompt tokens whose K/V the model computed (again, after a preemption); cached ones are not. */
+    long numComputedPromptTokens() {
+        return numComputedPromptTokens;
+    }
+
+    /**
+     * The tokens of {@code seq} after its first {@code numComputed} that fit the budget (and the long-prefill
+     * chunk limit).
+     */
+    private int numNewTokens(Sequence seq, int numComputed, int budget) {
+        int n = Math.min(seq.numTokens() - numComputed, budget);
         return Math.min(n, config.longPrefillTokenThreshold().orElse(n));
     }
 

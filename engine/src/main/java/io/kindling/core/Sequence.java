@@ -1,6 +1,8 @@
 package io.kindling.core;
 
 import io.kindling.sampling.SamplingParams;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -12,6 +14,8 @@ import java.util.Optional;
  *   0                numComputedTokens          numTokens
  *   block table: logical block i holds the K/V of positions [i * B, (i + 1) * B)
  * </pre>
+ * For prefix caching it also carries the chained hashes of its full blocks ({@code blockHashes}, which depend on
+ * its tokens only and so survive preemption) and how many of its table's blocks are in the cache.
  */
 final class Sequence {
 
@@ -20,7 +24,11 @@ final class Sequence {
     private final int numPromptTokens;
     private final SamplingParams params;
     private final IntList tokenIds;
+    private final Optional<String> cacheSalt;
     private final IntList blockTable = new IntList(8);
+    private final List<BlockHash> blockHashes = new ArrayList<>();
+    private int numCachedBlocks;
+    private long cachedPrefixId = KvCacheBlock.NO_PARENT;
     private int numComputedTokens;
     private SequenceStatus status = SequenceStatus.WAITING;
     private FinishReason finishReason;
@@ -31,6 +39,14 @@ final class Sequence {
      * @throws InvalidRequestException if the prompt is empty
      */
     Sequence(String requestId, long seqId, int[] promptTokenIds, SamplingParams params) {
+        this(requestId, seqId, promptTokenIds, params, Optional.empty());
+    }
+
+    /**
+     * @param cacheSalt if present, this sequence shares cached blocks only with sequences of the same salt
+     *     (vLLM's {@code cache_salt}: tenants that must not see each other's prompts through timing)
+     */
+    Sequence(String requestId, long seqId, int[] promptTokenIds, SamplingParams params, Optional<String> cacheSalt) {
         if (promptTokenIds.length == 0) {
             throw new InvalidRequestException(requestId, "the prompt is empty");
         }
@@ -39,6 +55,7 @@ final class Sequence {
         this.numPromptTokens = promptTokenIds.length;
         this.params = params;
         this.tokenIds = IntList.of(promptTokenIds);
+        this.cacheSalt = cacheSalt;
     }
 
     String requestId() {
@@ -80,6 +97,11 @@ final class Sequence {
         return tokenIds.toArray();
     }
 
+    /** A copy of token ids {@code [from, to)}. */
+    int[] tokenIds(int from, int to) {
+        return tokenIds.copyOfRange(from, to);
+    }
+
     int[] promptTokenIds() {
         return tokenIds.copyOfRange(0, numPromptTokens);
     }
@@ -106,6 +128,42 @@ final class Sequence {
     /** A copy of the block table. */
     int[] blockTable() {
         return blockTable.toArray();
+    }
+
+    Optional<String> cacheSalt() {
+        return cacheSalt;
+    }
+
+    /** Hashes computed so far, of full blocks 0, 1, ...: at most {@code numTokens / B}. */
+    int numBlockHashes() {
+        return blockHashes.size();
+    }
+
+    BlockHash blockHash(int i) {
+        return blockHashes.get(i);
+    }
+
+    void appendBlockHash(BlockHash hash) {
+        blockHashes.add(hash);
+    }
+
+    /** How many blocks at the front of the table are in the prefix cache (or duplicate cached ones). */
+    int numCachedBlocks() {
+        return numCachedBlocks;
+    }
+
+    /** The cache id naming the content of the first {@link #numCachedBlocks} blocks; the next block's parent. */
+    long cachedPrefixId() {
+        return cachedPrefixId;
+    }
+
+    void setCachedPrefix(int numBlocks, long prefixId) {
+        if (numBlocks < numCachedBlocks || numBlocks > blockTable.size()) {
+            throw new IllegalStateException("request " + requestId + ": " + numBlocks + " cached blocks, "
+                    + numCachedBlocks + " were cached and the table has " + blockTable.size());
+        }
+        numCachedBlocks = numBlocks;
+        cachedPrefixId = prefixId;
     }
 
     SequenceStatus status() {
@@ -144,6 +202,8 @@ final class Sequence {
 
     void clearBlockTable() {
         blockTable.clear();
+        numCachedBlocks = 0;
+        cachedPrefixId = KvCacheBlock.NO_PARENT;
     }
 
     void setRunning() {

@@ -8,8 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kindling.sampling.SamplingParams;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
+import java.util.function.LongFunction;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -27,35 +32,79 @@ class SchedulerRandomizedTest {
     @Test
     void outputsMatchUnbatchedGenerationUnderPreemption() {
         Random random = new Random(7);
-        KvCacheManager manager = new KvCacheManager(new BlockPool(NUM_BLOCKS), BLOCK_SIZE);
+        run(false, random, n -> sequence(n, 1 + random.nextInt(30), SamplingParams.greedy(1 + random.nextInt(20))));
+    }
+
+    @Test
+    void sharedPrefixesChangeWhatIsComputedNeverTheOutputs() {
+        Random random = new Random(11);
+        int[][] prefixes = {random.ints(13, 0, 900).toArray(), random.ints(8, 0, 900).toArray(), new int[0]};
+        BlockPool pool = run(true, random, n -> {
+            int[] prefix = prefixes[random.nextInt(prefixes.length)];
+            int[] prompt = IntStream.concat(Arrays.stream(prefix),
+                    random.ints(1 + random.nextInt(16), 0, 900)).toArray();
+            return new Sequence("req-" + n, n, prompt, SamplingParams.greedy(1 + random.nextInt(20)));
+        });
+        assertTrue(pool.numCachedBlocks() > 0);
+    }
+
+    private BlockPool run(boolean requireHits, Random random, LongFunction<Sequence> newSequence) {
+        BlockPool pool = new BlockPool(NUM_BLOCKS);
+        KvCacheManager manager = new KvCacheManager(pool, BLOCK_SIZE, true);
         Scheduler scheduler = SchedulerFixtures.scheduler(manager, CONFIG);
         List<Sequence> all = new ArrayList<>();
 
         for (int stepNo = 0; all.size() < 80 || scheduler.hasUnfinished(); stepNo++) {
             assertTrue(stepNo < 10_000, "no progress");
             for (int k = random.nextInt(3); k > 0 && all.size() < 80; k--) {
-                Sequence seq = sequence(all.size(), 1 + random.nextInt(30), SamplingParams.greedy(1 + random.nextInt(20)));
+                Sequence seq = newSequence.apply(all.size());
                 scheduler.add(seq);
                 all.add(seq);
             }
             SchedulerOutput out = scheduler.schedule();
             checkStep(out, manager);
+            checkBlocks(all, pool);
             SchedulerFixtures.complete(scheduler, out, SchedulerFixtures.FAKE_MODEL);
         }
 
         assertTrue(scheduler.numPreemptions() > 10, "preemptions: " + scheduler.numPreemptions());
+        KvCacheStats stats = manager.stats();
+        assertTrue(!requireHits || stats.hitTokens() > 100 && stats.peakSharedBlocks() > 0, stats.toString());
         for (Sequence seq : all) {
             int expectedLen = Math.min(seq.params().maxTokens(), MAX_MODEL_LEN - seq.numPromptTokens());
             assertArrayEquals(referenceOutput(seq.promptTokenIds(), expectedLen), seq.outputTokenIds(), seq.toString());
             assertEquals(FinishReason.LENGTH, seq.finishReason().orElseThrow());
         }
         assertEquals(NUM_BLOCKS, manager.numFreeBlocks());
+        return pool;
+    }
+
+    /**
+     * Every block's reference count is the number of tables holding it, the free queue holds exactly the
+     * unreferenced blocks, and a cached block holds the tokens of every sequence that uses it.
+     */
+    private static void checkBlocks(List<Sequence> all, BlockPool pool) {
+        int[] holders = new int[NUM_BLOCKS];
+        for (Sequence seq : all) {
+            for (int i = 0; i < seq.numBlocks(); i++) {
+                KvCacheBlock b = pool.block(seq.blockId(i));
+                holders[b.blockId]++;
+                if (b.isCached()) {
+                    assertArrayEquals(b.tokenIds, seq.tokenIds(i * BLOCK_SIZE, (i + 1) * BLOCK_SIZE), seq.toString());
+                }
+            }
+        }
+        Set<Integer> free = new HashSet<>(pool.freeBlockIds());
+        for (int id = 0; id < NUM_BLOCKS; id++) {
+            assertEquals(holders[id], pool.block(id).refCnt, "refCnt of block " + id);
+            assertEquals(holders[id] == 0, free.contains(id), "block " + id + " free xor held");
+        }
     }
 
     private static void checkStep(SchedulerOutput out, KvCacheManager manager) {
         assertTrue(out.totalNumScheduledTokens() <= CONFIG.maxNumBatchedTokens());
         assertTrue(out.scheduled().size() <= CONFIG.maxNumSeqs());
-        int usedBlocks = 0;
+        Set<Integer> usedBlocks = new HashSet<>();
         for (ScheduledSequence s : out.scheduled()) {
             Sequence seq = s.seq();
             assertTrue(s.numScheduledTokens() >= 1);
@@ -64,9 +113,11 @@ class SchedulerRandomizedTest {
             assertTrue(end <= seq.numTokens());
             assertEquals(end == seq.numTokens(), s.samples());
             assertEquals((end + BLOCK_SIZE - 1) / BLOCK_SIZE, seq.numBlocks(), seq.toString());
-            usedBlocks += seq.numBlocks();
+            for (int id : seq.blockTable()) {
+                usedBlocks.add(id);
+            }
         }
-        assertTrue(usedBlocks + manager.numFreeBlocks() <= NUM_BLOCKS);
+        assertTrue(usedBlocks.size() + manager.numFreeBlocks() <= NUM_BLOCKS);
         for (Sequence seq : out.preempted()) {
             assertEquals(SequenceStatus.WAITING, seq.status());
             assertEquals(0, seq.numBlocks());

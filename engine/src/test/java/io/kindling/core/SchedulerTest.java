@@ -25,8 +25,12 @@ class SchedulerTest {
     private Scheduler scheduler;
 
     private void setUp(int numBlocks, SchedulerConfig config, int... eosTokenIds) {
+        setUp(true, numBlocks, config, eosTokenIds);
+    }
+
+    private void setUp(boolean enablePrefixCaching, int numBlocks, SchedulerConfig config, int... eosTokenIds) {
         pool = new BlockPool(numBlocks);
-        manager = new KvCacheManager(pool, BLOCK_SIZE);
+        manager = new KvCacheManager(pool, BLOCK_SIZE, enablePrefixCaching);
         scheduler = new Scheduler(config, manager, eosTokenIds.length == 0 ? new int[] {EOS} : eosTokenIds);
     }
 
@@ -94,7 +98,7 @@ class SchedulerTest {
 
     @Test
     void whenBlocksRunOutTheNewestIsPreemptedAndLaterRecomputed() {
-        setUp(4, SchedulerConfig.of(4, 64, 16));
+        setUp(false, 4, SchedulerConfig.of(4, 64, 16)); // PrefixCacheSchedulingTest: the same with caching on
         Sequence a = add(0, 7, SamplingParams.greedy(4));
         Sequence b = add(1, 7, SamplingParams.greedy(4));
         assertEquals(List.of("req-0=7 sample", "req-1=7 sample"), describe(step(scheduler)));
