@@ -100,12 +100,12 @@ def evaluate(model, windows, device, batch):
     return total / count
 
 
-def greedy(model, prompt_ids, steps):
+def greedy(model, prompt_ids, steps, device="cpu"):
     ids = list(prompt_ids)
     out, margins = [], []
     with torch.no_grad():
         for _ in range(steps):
-            logits = model(torch.tensor([ids]), logits_to_keep=1).logits[0, -1].float()
+            logits = model(torch.tensor([ids], device=device), logits_to_keep=1).logits[0, -1].float()
             top = torch.topk(torch.log_softmax(logits, dim=-1), TOP_K_MARGIN)
             nxt = int(top.indices[0])
             out.append(nxt)
