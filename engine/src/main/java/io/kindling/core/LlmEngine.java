@@ -12,6 +12,7 @@ import io.kindling.sampling.SamplingState;
 import io.kindling.tokenizer.Tokenizer;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -37,6 +38,7 @@ public final class LlmEngine implements AutoCloseable {
     private final int[] eosTokenIds;
     private final int maxModelLen;
     private final Map<String, RequestState> live = new HashMap<>();
+    private final Map<Sequence, SampleState> samples = new IdentityHashMap<>();
     private final SplittableRandom fallbackSeeds = new SplittableRandom();
     private long nextSeqId;
     private long promptTokens;
@@ -111,14 +113,26 @@ public final class LlmEngine implements AutoCloseable {
         return b.build();
     }
 
-    /** Queues a request. @throws InvalidRequestException when it can never be served (empty, too long) */
+    /**
+     * Queues a request. Sample {@code i} of {@code n} draws from its own generator, seeded with {@code seed + i}
+     * (an unseeded request draws a random {@code seed}), so it equals the request run alone with that seed.
+     *
+     * @throws InvalidRequestException when it can never be served (empty, too long)
+     */
     public void addRequest(Request request) {
         validate(request);
-        Sequence seq = new Sequence(request.requestId(), nextSeqId++, request.promptTokenIds(), request.params());
-        SamplingState sampling = new SamplingState(request.params(), request.promptTokenIds(), eosTokenIds,
-                fallbackSeeds.nextLong());
-        live.put(request.requestId(), new RequestState(request, seq, sampling,
-                tokenizer.newDetokenizer(request.promptTokenIds(), true)));
+        SamplingParams params = request.params();
+        Sequence seq = new Sequence(request.requestId(), nextSeqId++, request.promptTokenIds(), params);
+        long seed = params.seed().orElseGet(fallbackSeeds::nextLong);
+        List<SampleState> states = new ArrayList<>(params.n());
+        for (int i = 0; i < params.n(); i++) {
+            SamplingParams own = params.toBuilder().seed(seed + i).build(); // the generator's seed; all else shared
+            SamplingState sampling = new SamplingState(own, request.promptTokenIds(), eosTokenIds, seed + i);
+            states.add(new SampleState(request, sampling, tokenizer.newDetokenizer(request.promptTokenIds(), true)));
+        }
+        states.get(0).attach(seq);
+        samples.put(seq, states.get(0));
+        live.put(request.requestId(), new RequestState(request, states));
         scheduler.add(seq);
         promptTokens += request.promptTokenIds().length;
     }
@@ -153,43 +167,76 @@ public final class LlmEngine implements AutoCloseable {
             return List.of();
         }
         float[][] logits = runner.run(batch);
-        int[] sampled = sample(batch, logits);
+        List<int[]> sampled = sample(batch, logits);
         List<Sequence> updated = scheduler.postprocess(batch, sampled);
         return processOutputs(updated);
     }
 
-    /** Samples every sequence that produces a token; in parallel, as each draws only from its own generator. */
-    private int[] sample(SchedulerOutput batch, float[][] logits) {
-        List<RequestState> states = new ArrayList<>(logits.length);
+    /**
+     * Samples every sequence that produces a token; in parallel, as each sample draws only from its own generator.
+     * A request about to fork draws every sample's first token from its one logits row.
+     *
+     * @return per sampling sequence, its token, or its samples' first tokens in sample order when it forks
+     */
+    private List<int[]> sample(SchedulerOutput batch, float[][] logits) {
+        List<float[]> rows = new ArrayList<>();
+        List<SampleState> drawers = new ArrayList<>();
+        List<Integer> rowsPerSeq = new ArrayList<>(logits.length);
+        int l = 0;
         for (ScheduledSequence s : batch.scheduled()) {
-            if (s.samples()) {
-                states.add(live.get(s.seq().requestId()));
+            if (!s.samples()) {
+                continue;
             }
+            float[] row = logits[l++];
+            RequestState request = live.get(s.seq().requestId());
+            List<SampleState> targets = request.forksNext() ? request.samples() : List.of(samples.get(s.seq()));
+            for (int i = 0; i < targets.size(); i++) {
+                rows.add(i == 0 ? row : row.clone()); // the sampler overwrites its row
+                drawers.add(targets.get(i));
+            }
+            rowsPerSeq.add(targets.size());
         }
-        SampleResult[] results = new SampleResult[states.size()];
+        SampleResult[] results = new SampleResult[rows.size()];
         samplingPool.submit(() -> IntStream.range(0, results.length).parallel()
-                .forEach(i -> results[i] = sampler.sample(logits[i], states.get(i).sampling))).join();
-        int[] sampled = new int[results.length];
-        for (int i = 0; i < results.length; i++) {
-            RequestState state = states.get(i);
-            state.sampling.accept(results[i].tokenId());
-            state.addLogprobs(results[i].topLogprobs());
-            sampled[i] = results[i].tokenId();
+                .forEach(i -> results[i] = sampler.sample(rows.get(i), drawers.get(i).sampling))).join();
+        List<int[]> next = new ArrayList<>(rowsPerSeq.size());
+        int r = 0;
+        for (int count : rowsPerSeq) {
+            int[] tokens = new int[count];
+            for (int i = 0; i < count; i++, r++) {
+                drawers.get(r).sampling.accept(results[r].tokenId());
+                drawers.get(r).addLogprobs(results[r].topLogprobs());
+                tokens[i] = results[r].tokenId();
+            }
+            next.add(tokens);
         }
-        return sampled;
+        return next;
     }
 
     private List<RequestOutput> processOutputs(List<Sequence> updated) {
-        List<RequestOutput> finished = new ArrayList<>();
+        // a request finishes once all its samples have: several may in one step, so output after them all
+        Set<RequestState> ended = new LinkedHashSet<>();
         for (Sequence seq : updated) {
-            RequestState state = live.get(seq.requestId());
+            RequestState request = live.get(seq.requestId());
+            SampleState sample = samples.get(seq);
+            if (sample == null) { // a fork made this step
+                sample = request.attachFork(seq);
+                samples.put(seq, sample);
+            }
             generationTokens++;
-            if (state.appendNewestToken() && !seq.isFinished()) {
+            if (sample.appendNewestToken() && !seq.isFinished()) {
                 scheduler.finish(seq, FinishReason.STOP);
             }
             if (seq.isFinished()) {
-                live.remove(seq.requestId());
-                finished.add(state.finalOutput(seq.finishReason().orElseThrow()));
+                samples.remove(seq);
+                ended.add(request);
+            }
+        }
+        List<RequestOutput> finished = new ArrayList<>();
+        for (RequestState request : ended) {
+            if (request.isFinished()) {
+                live.remove(request.request.requestId());
+                finished.add(request.finalOutput());
             }
         }
         return finished;
@@ -197,9 +244,15 @@ public final class LlmEngine implements AutoCloseable {
 
     /** Drops a live request (its task ended early); its blocks are freed at once. Unknown ids are ignored. */
     public void abort(String requestId) {
-        RequestState state = live.remove(requestId);
-        if (state != null) {
-            scheduler.finish(state.seq, FinishReason.ABORT);
+        RequestState request = live.remove(requestId);
+        if (request == null) {
+            return;
+        }
+        for (SampleState sample : request.samples()) {
+            if (sample.seq() != null) {
+                samples.remove(sample.seq());
+                scheduler.finish(sample.seq(), FinishReason.ABORT);
+            }
         }
     }
 

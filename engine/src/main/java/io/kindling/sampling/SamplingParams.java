@@ -9,7 +9,9 @@ import java.util.OptionalLong;
  *
  * @param temperature 0 (below 1e-5, as vLLM's {@code _SAMPLING_EPS}) means greedy
  * @param topK 0 or -1 means all tokens
- * @param seed seeds the request's own generator, so its tokens do not depend on the rest of the batch
+ * @param seed seeds the request's own generator, so its tokens do not depend on the rest of the batch; with
+ *     {@code n > 1}, sample {@code i} has its own generator seeded with {@code seed + i}
+ * @param n how many samples to return; they share the prompt's KV blocks
  * @param stop stop strings; the matched string is not part of the output text
  * @param logprobs how many top logprobs to return per generated token (computed before any transform)
  */
@@ -46,7 +48,7 @@ public record SamplingParams(
         check(topK == -1 || topK >= 0, "top_k", "must be -1, 0 (all) or positive, got " + topK);
         check(minP >= 0 && minP <= 1, "min_p", "must be in [0, 1], got " + minP);
         check(logprobs.isEmpty() || logprobs.getAsInt() >= 0, "logprobs", "must be >= 0, got " + logprobs);
-        check(n == 1, "n", "only n = 1 is supported so far, got " + n);
+        check(n >= 1, "n", "must be at least 1, got " + n);
         check(repetitionPenalty > 0 && Double.isFinite(repetitionPenalty), "repetition_penalty",
                 "must be > 0, got " + repetitionPenalty);
         check(presencePenalty >= -2 && presencePenalty <= 2, "presence_penalty",

@@ -106,7 +106,7 @@ class RowParserTest {
             {"prompt": "x", "temperature": -1}           | line 3: invalid temperature: must be >= 0, got -1.0
             {"prompt": "x", "top_p": 0}                  | line 3: invalid top_p: must be in (0, 1], got 0.0
             {"prompt": "x", "max_tokens": 0}             | line 3: invalid max_tokens: must be at least 1, got 0
-            {"prompt": "x", "n": 2}                      | line 3: invalid n: only n = 1 is supported so far, got 2
+            {"prompt": "x", "n": 0}                      | line 3: invalid n: must be at least 1, got 0
             {"prompt": "x", "stop": ""}                  | line 3: invalid stop: stop strings must be non-empty
             {"prompt": "x", "beam_width": 4}             | line 3: beam search (beam_width) is not supported yet
             {"prompt": "x", "early_stopping": true}      | line 3: beam search (early_stopping) is not supported yet
