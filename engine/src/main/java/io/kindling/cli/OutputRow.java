@@ -13,7 +13,7 @@ import java.util.Optional;
  *
  * @param text empty for a row that failed before generating
  * @param logprobs present when the row asked for them
- * @param choices every completion, when the row asked for several ({@code n > 1}); else empty
+ * @param choices every completion, when the row asked for several ({@code n > 1}) or for beam search; else empty
  */
 record OutputRow(JsonNode id, Optional<String> text, int[] tokenIds, int[] promptTokenIds, FinishReason finishReason,
                  Optional<List<List<TokenLogprob>>> logprobs, Optional<String> error, List<CompletionOutput> choices) {
@@ -40,7 +40,7 @@ record OutputRow(JsonNode id, Optional<String> text, int[] tokenIds, int[] promp
     static OutputRow completed(InputRow.Spec row, RequestOutput output) {
         CompletionOutput c = output.completion();
         FinishReason reason = output.error().isPresent() ? FinishReason.ERROR : c.finishReason();
-        boolean several = output.error().isEmpty() && row.params().n() > 1;
+        boolean several = output.error().isEmpty() && (row.params().n() > 1 || row.params().isBeamSearch());
         return new OutputRow(row.id(), Optional.of(c.text()), c.tokenIds(), output.promptTokenIds(), reason,
                 row.params().logprobs().isPresent() ? Optional.of(c.logprobs().orElse(List.of())) : Optional.empty(),
                 output.error().map(e -> row.where() + ": " + e), several ? output.completions() : List.of());

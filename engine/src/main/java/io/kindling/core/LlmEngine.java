@@ -5,6 +5,7 @@ import io.kindling.backend.Backends;
 import io.kindling.model.Checkpoint;
 import io.kindling.model.GenerationConfig;
 import io.kindling.model.ModelConfig;
+import io.kindling.sampling.BeamSearch;
 import io.kindling.sampling.SampleResult;
 import io.kindling.sampling.Sampler;
 import io.kindling.sampling.SamplingParams;
@@ -39,6 +40,7 @@ public final class LlmEngine implements AutoCloseable {
     private final int maxModelLen;
     private final Map<String, RequestState> live = new HashMap<>();
     private final Map<Sequence, SampleState> samples = new IdentityHashMap<>();
+    private final Map<String, BeamState> beamSearches = new HashMap<>();
     private final SplittableRandom fallbackSeeds = new SplittableRandom();
     private long nextSeqId;
     private long promptTokens;
@@ -123,6 +125,14 @@ public final class LlmEngine implements AutoCloseable {
         validate(request);
         SamplingParams params = request.params();
         Sequence seq = new Sequence(request.requestId(), nextSeqId++, request.promptTokenIds(), params);
+        promptTokens += request.promptTokenIds().length;
+        if (params.isBeamSearch()) {
+            int maxNewTokens = Math.min(params.maxTokens(), maxModelLen - request.promptTokenIds().length);
+            beamSearches.put(request.requestId(), new BeamState(request,
+                    new BeamSearch(params, beamEosTokenIds(params), maxNewTokens), seq));
+            scheduler.add(seq);
+            return;
+        }
         long seed = params.seed().orElseGet(fallbackSeeds::nextLong);
         List<SampleState> states = new ArrayList<>(params.n());
         for (int i = 0; i < params.n(); i++) {
@@ -134,13 +144,24 @@ public final class LlmEngine implements AutoCloseable {
         samples.put(seq, states.get(0));
         live.put(request.requestId(), new RequestState(request, states));
         scheduler.add(seq);
-        promptTokens += request.promptTokenIds().length;
+    }
+
+    /** The ids that finish a beam: the model's EOS unless ignored, and the request's stop token ids. */
+    private int[] beamEosTokenIds(SamplingParams params) {
+        Set<Integer> ids = new LinkedHashSet<>();
+        if (!params.ignoreEos()) {
+            for (int id : eosTokenIds) {
+                ids.add(id);
+            }
+        }
+        ids.addAll(params.stopTokenIds());
+        return ids.stream().mapToInt(Integer::intValue).toArray();
     }
 
     private void validate(Request request) {
         int[] prompt = request.promptTokenIds();
         String id = request.requestId();
-        if (live.containsKey(id)) {
+        if (live.containsKey(id) || beamSearches.containsKey(id)) {
             throw new InvalidRequestException(id, "a request with this id is already running");
         }
         if (prompt.length == 0) {
@@ -169,14 +190,36 @@ public final class LlmEngine implements AutoCloseable {
         float[][] logits = runner.run(batch);
         List<int[]> sampled = sample(batch, logits);
         List<Sequence> updated = scheduler.postprocess(batch, sampled);
-        return processOutputs(updated);
+        List<RequestOutput> finished = processOutputs(updated);
+        stepBeamSearches(batch, finished);
+        return finished;
+    }
+
+    /** Runs the beam step of every beam search whose beams all have their logits now. */
+    private void stepBeamSearches(SchedulerOutput batch, List<RequestOutput> finished) {
+        Set<BeamState> touched = new LinkedHashSet<>();
+        for (ScheduledSequence s : batch.scheduled()) {
+            BeamState state = beamSearches.get(s.seq().requestId());
+            if (state != null && s.samples()) {
+                touched.add(state);
+            }
+        }
+        for (BeamState state : touched) {
+            if (state.tryStep(scheduler)) {
+                beamSearches.remove(state.request.requestId());
+                finished.add(state.finalOutput(tokenizer));
+            } else {
+                generationTokens += state.beams().size();
+            }
+        }
     }
 
     /**
      * Samples every sequence that produces a token; in parallel, as each sample draws only from its own generator.
      * A request about to fork draws every sample's first token from its one logits row.
      *
-     * @return per sampling sequence, its token, or its samples' first tokens in sample order when it forks
+     * @return per sampling sequence, its token, or its samples' first tokens in sample order when it forks, or
+     *     null for a beam, which only hands its logits to its {@link BeamState}
      */
     private List<int[]> sample(SchedulerOutput batch, float[][] logits) {
         List<float[]> rows = new ArrayList<>();
@@ -188,6 +231,12 @@ public final class LlmEngine implements AutoCloseable {
                 continue;
             }
             float[] row = logits[l++];
+            BeamState beamSearch = beamSearches.get(s.seq().requestId());
+            if (beamSearch != null) { // the beam waits for its siblings' logits: stepBeamSearches decides
+                beamSearch.putLogits(s.seq(), row);
+                rowsPerSeq.add(0);
+                continue;
+            }
             RequestState request = live.get(s.seq().requestId());
             List<SampleState> targets = request.forksNext() ? request.samples() : List.of(samples.get(s.seq()));
             for (int i = 0; i < targets.size(); i++) {
@@ -202,6 +251,10 @@ public final class LlmEngine implements AutoCloseable {
         List<int[]> next = new ArrayList<>(rowsPerSeq.size());
         int r = 0;
         for (int count : rowsPerSeq) {
+            if (count == 0) {
+                next.add(null);
+                continue;
+            }
             int[] tokens = new int[count];
             for (int i = 0; i < count; i++, r++) {
                 drawers.get(r).sampling.accept(results[r].tokenId());
@@ -244,6 +297,10 @@ public final class LlmEngine implements AutoCloseable {
 
     /** Drops a live request (its task ended early); its blocks are freed at once. Unknown ids are ignored. */
     public void abort(String requestId) {
+        BeamState beamSearch = beamSearches.remove(requestId);
+        if (beamSearch != null) {
+            beamSearch.abort(scheduler);
+        }
         RequestState request = live.remove(requestId);
         if (request == null) {
             return;
