@@ -174,6 +174,19 @@ public final class LlmEngine implements AutoCloseable {
                         + " is outside the vocabulary [0, " + vocabSize + ")");
             }
         }
+        SamplingParams params = request.params();
+        if (params.isBeamSearch()) {
+            // every beam needs its blocks at once: a step waits for all of them, so a cache too small would
+            // preempt sibling beams forever
+            int blockSize = kvCacheManager.blockSize();
+            int maxLen = Math.min(maxModelLen, prompt.length + params.maxTokens());
+            long needed = (long) params.beamWidth() * ((maxLen + blockSize - 1) / blockSize);
+            if (needed > kvCacheManager.numBlocks()) {
+                throw new InvalidRequestException(id, "beam search with " + params.beamWidth() + " beams of up to "
+                        + maxLen + " tokens needs " + needed + " KV blocks; the cache has "
+                        + kvCacheManager.numBlocks());
+            }
+        }
         if (prompt.length >= maxModelLen) {
             throw new InvalidRequestException(id, "prompt has " + prompt.length + " tokens; at most "
                     + (maxModelLen - 1) + " fit (context " + checkpoint.config().maxPositionEmbeddings()

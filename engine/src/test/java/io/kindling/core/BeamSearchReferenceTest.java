@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -43,6 +44,21 @@ class BeamSearchReferenceTest {
             bytesPerBlock = engine.stats().kvCacheBytesPerBlock();
         }
         check(fixture, config.withKvCacheMemoryBytes(24 * bytesPerBlock));
+    }
+
+    @Test
+    void beamsThatCannotAllFitTheCacheAreRejected() {
+        EngineConfig config = EngineConfig.defaults(Fixtures.checkpoint("llama3-tiny")).withDevice("cpu");
+        long bytesPerBlock;
+        try (LlmEngine engine = LlmEngine.open(config.withKvCacheMemoryBytes(1L << 20))) {
+            bytesPerBlock = engine.stats().kvCacheBytesPerBlock();
+        }
+        SamplingParams params = SamplingParams.builder().beamWidth(4).maxTokens(12).build();
+        try (LlmEngine engine = LlmEngine.open(config.withKvCacheMemoryBytes(12 * bytesPerBlock))) {
+            RequestOutput out = engine.generate(List.of(new Request("b", new int[40], params))).get(0);
+            assertEquals("beam search with 4 beams of up to 52 tokens needs 16 KV blocks; the cache has 12",
+                    out.error().orElseThrow().replaceFirst("^.*?: ", ""));
+        }
     }
 
     private static EngineStats check(String fixture, EngineConfig config) throws IOException {
