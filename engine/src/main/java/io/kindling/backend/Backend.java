@@ -16,6 +16,15 @@ public interface Backend extends AutoCloseable {
     void allocateKvCache(int numBlocks, int blockSize);
 
     /**
+     * Copies whole blocks, K and V of every layer: block {@code src[i]} into block {@code dst[i]}, in order. The
+     * engine calls it before a {@link #forward} with the copy-on-write copies of that step (vLLM's
+     * {@code blocks_to_copy}): a sequence about to append into a partly filled block that other sequences (parallel
+     * samples, beams) still reference gets a private copy first. A GPU backend does this with one batched
+     * device-side copy kernel over the block ids, on the stream that then runs the forward pass.
+     */
+    void copyBlocks(int[] src, int[] dst);
+
+    /**
      * Runs one step: writes the new tokens' K/V at their slots, attends causally through the block tables and
      * returns float32 logits {@code [logitsIndices.length][vocabSize]}.
      */

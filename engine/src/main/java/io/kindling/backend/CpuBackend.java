@@ -65,6 +65,14 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void copyBlocks(int[] src, int[] dst) {
+        if (cache == null) {
+            throw new IllegalStateException("allocateKvCache must run before copyBlocks");
+        }
+        cache.copyBlocks(src, dst);
+    }
+
+    @Override
     public float[][] forward(BatchInputs batch) {
         if (cache == null) {
             throw new IllegalStateException("allocateKvCache must run before forward");

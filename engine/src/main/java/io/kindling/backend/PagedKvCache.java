@@ -39,6 +39,25 @@ final class PagedKvCache {
         System.arraycopy(src, vOffset, v[layer], slot * kvSize, kvSize);
     }
 
+    /** Copies block {@code src[i]}'s slots into block {@code dst[i]} in every layer, in order. */
+    void copyBlocks(int[] src, int[] dst) {
+        if (src.length != dst.length) {
+            throw new IllegalArgumentException("copyBlocks: " + src.length + " sources for " + dst.length
+                    + " destinations");
+        }
+        int blockFloats = blockSize * kvSize;
+        for (int i = 0; i < src.length; i++) {
+            if (src[i] < 0 || src[i] >= numBlocks || dst[i] < 0 || dst[i] >= numBlocks) {
+                throw new IllegalArgumentException("copyBlocks: block " + src[i] + " -> " + dst[i]
+                        + " is outside [0, " + numBlocks + ")");
+            }
+            for (int layer = 0; layer < k.length; layer++) {
+                System.arraycopy(k[layer], src[i] * blockFloats, k[layer], dst[i] * blockFloats, blockFloats);
+                System.arraycopy(v[layer], src[i] * blockFloats, v[layer], dst[i] * blockFloats, blockFloats);
+            }
+        }
+    }
+
     float[] keys(int layer) {
         return k[layer];
     }

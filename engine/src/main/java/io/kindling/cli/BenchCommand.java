@@ -1,5 +1,6 @@
 package io.kindling.cli;
 
+import io.kindling.core.CompletionOutput;
 import io.kindling.core.EngineConfig;
 import io.kindling.core.EngineStats;
 import io.kindling.core.KvCacheStats;
@@ -69,6 +70,15 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--shared-prefix-len", paramLabel = "N",
             description = "Start every prompt with the same N random tokens, before its own (default: 0).")
     int sharedPrefixLen;
+
+    @Option(names = "--n", paramLabel = "N",
+            description = "Samples per request, sharing the prompt's blocks; with --beam-width, beams returned "
+                    + "(default: 1).")
+    int n = 1;
+
+    @Option(names = "--beam-width", paramLabel = "W",
+            description = "Beam search with W beams instead of sampling (default: 0, sampling).")
+    int beamWidth;
 
     @Option(names = "--seed", paramLabel = "S", description = "Seed of the prompts and their lengths (default: 0).")
     long seed;
@@ -147,7 +157,10 @@ final class BenchCommand implements Callable<Integer> {
             }
             Random random = new Random(seed);
             List<Request> requests = requests("bench-", shapes(numPrompts, random), sharedPrefixLen,
-                    model.vocabSize(), random);
+                    model.vocabSize(), random).stream()
+                    .map(r -> new Request(r.requestId(), r.promptTokenIds(),
+                            r.params().toBuilder().n(n).beamWidth(beamWidth).build()))
+                    .toList();
             out.print(measure(engine, requests).report());
             out.flush();
         }
@@ -198,7 +211,9 @@ final class BenchCommand implements Callable<Integer> {
         int peakShared = 0;
         while (engine.hasUnfinishedRequests()) {
             for (RequestOutput output : engine.step()) {
-                outputTokens += output.completion().tokenIds().length;
+                for (CompletionOutput c : output.completions()) {
+                    outputTokens += c.tokenIds().length;
+                }
             }
             EngineStats s = engine.stats();
             peakUsed = Math.max(peakUsed, s.numBlocks() - s.numFreeBlocks());

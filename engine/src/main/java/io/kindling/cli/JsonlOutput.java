@@ -3,6 +3,7 @@ package io.kindling.cli;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.util.MinimalPrettyPrinter;
+import io.kindling.core.CompletionOutput;
 import io.kindling.sampling.TokenLogprob;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -12,7 +13,9 @@ import java.util.List;
 
 /**
  * JSONL output: one object a line with {@code id, text, token_ids, prompt_token_ids, finish_reason}, then
- * {@code logprobs} when the row asked for them, then {@code error}.
+ * {@code logprobs} when the row asked for them, then {@code choices} when it asked for several completions (each
+ * {@code text, token_ids, finish_reason}, {@code logprobs} when asked, {@code cumulative_logprob} for a beam), then
+ * {@code error}.
  */
 final class JsonlOutput implements OutputWriter {
 
@@ -43,9 +46,32 @@ final class JsonlOutput implements OutputWriter {
             json.writeFieldName("logprobs");
             writeLogprobs(row.logprobs().get());
         }
+        if (!row.choices().isEmpty()) {
+            json.writeArrayFieldStart("choices");
+            for (CompletionOutput c : row.choices()) {
+                writeChoice(c, row.logprobs().isPresent());
+            }
+            json.writeEndArray();
+        }
         json.writeStringField("error", row.error().orElse(null));
         json.writeEndObject();
         json.writeRaw('\n');
+    }
+
+    private void writeChoice(CompletionOutput c, boolean withLogprobs) throws IOException {
+        json.writeStartObject();
+        json.writeStringField("text", c.text());
+        json.writeFieldName("token_ids");
+        json.writeArray(c.tokenIds(), 0, c.tokenIds().length);
+        json.writeStringField("finish_reason", c.finishReason().wireName());
+        if (withLogprobs) {
+            json.writeFieldName("logprobs");
+            writeLogprobs(c.logprobs().orElse(List.of()));
+        }
+        if (c.cumulativeLogprob().isPresent()) {
+            json.writeNumberField("cumulative_logprob", c.cumulativeLogprob().getAsDouble());
+        }
+        json.writeEndObject();
     }
 
     private void writeLogprobs(List<List<TokenLogprob>> perToken) throws IOException {

@@ -3,6 +3,7 @@ package io.kindling.cli;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
+import io.kindling.sampling.EarlyStopping;
 import io.kindling.sampling.InvalidSamplingParamException;
 import io.kindling.sampling.SamplingParams;
 import java.util.ArrayList;
@@ -11,7 +12,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.BiConsumer;
 import java.util.function.ObjDoubleConsumer;
 import java.util.function.ObjIntConsumer;
@@ -25,7 +25,6 @@ import java.util.function.ObjIntConsumer;
 final class RowParser {
 
     static final List<String> PROMPT_FIELDS = List.of("prompt", "prompt_token_ids", "messages");
-    static final Set<String> BEAM_FIELDS = Set.of("beam_width", "length_penalty", "early_stopping");
     private static final Map<String, BiConsumer<SamplingParams.Builder, JsonNode>> SAMPLING_FIELDS =
             new LinkedHashMap<>();
 
@@ -45,6 +44,9 @@ final class RowParser {
         number("repetition_penalty", SamplingParams.Builder::repetitionPenalty);
         number("presence_penalty", SamplingParams.Builder::presencePenalty);
         number("frequency_penalty", SamplingParams.Builder::frequencyPenalty);
+        integer("beam_width", SamplingParams.Builder::beamWidth);
+        number("length_penalty", SamplingParams.Builder::lengthPenalty);
+        SAMPLING_FIELDS.put("early_stopping", (b, v) -> b.earlyStopping(earlyStopping(v)));
     }
 
     private final SamplingParams defaults;
@@ -55,10 +57,9 @@ final class RowParser {
         this.vocabSize = vocabSize;
     }
 
-    /** Every field a row may have: {@code id}, the prompt fields, the sampling fields and the beam search ones. */
+    /** Every field a row may have: {@code id}, the prompt fields and the sampling (and beam search) fields. */
     static boolean isKnownField(String name) {
-        return name.equals("id") || PROMPT_FIELDS.contains(name) || SAMPLING_FIELDS.containsKey(name)
-                || BEAM_FIELDS.contains(name);
+        return name.equals("id") || PROMPT_FIELDS.contains(name) || SAMPLING_FIELDS.containsKey(name);
     }
 
     InputRow parse(RawRow raw) {
@@ -85,9 +86,6 @@ final class RowParser {
             String name = field.getKey();
             if (!isKnownField(name)) {
                 throw new FieldException("unknown field '" + name + "'");
-            }
-            if (BEAM_FIELDS.contains(name) && !field.getValue().isNull()) {
-                throw new FieldException("beam search (" + name + ") is not supported yet");
             }
         }
     }
@@ -195,6 +193,17 @@ final class RowParser {
             throw typeError(name, "true or false", v);
         }
         return v.booleanValue();
+    }
+
+    /** transformers' values: {@code true}, {@code false} or {@code "never"}. */
+    private static EarlyStopping earlyStopping(JsonNode v) {
+        if (v.isBoolean()) {
+            return v.booleanValue() ? EarlyStopping.TRUE : EarlyStopping.FALSE;
+        }
+        if (v.isTextual() && v.textValue().equals("never")) {
+            return EarlyStopping.NEVER;
+        }
+        throw typeError("early_stopping", "true, false or \"never\"", v);
     }
 
     private static List<Integer> integers(String name, JsonNode v) {

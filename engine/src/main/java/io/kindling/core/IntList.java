@@ -38,6 +38,11 @@ final class IntList {
         values[size++] = v;
     }
 
+    void set(int i, int value) {
+        get(i); // bounds check
+        values[i] = value;
+    }
+
     void clear() {
         size = 0;
     }

@@ -41,6 +41,8 @@ final class KvCacheManager {
     private int peakSharedBlocks;
     private final int[] sampleOfBlock;
     private int sampleNo;
+    /** Copy-on-write copies made since the last {@link #takeBlocksToCopy}: pairs of block ids, src then dst. */
+    private final IntList blocksToCopy = new IntList(8);
 
     KvCacheManager(BlockPool blockPool, int blockSize, boolean enablePrefixCaching) {
         this(blockPool, blockSize, enablePrefixCaching, BlockHashFunction.sha256());
@@ -118,8 +120,12 @@ final class KvCacheManager {
         int numComputed = seq.numComputedTokens() + newComputed.numTokens();
         int numRequired = ceilDiv(numComputed + numNewTokens, blockSize) - seq.numBlocks() - hits.size();
         int numRevived = (int) hits.stream().filter(b -> b.refCnt == 0).count();
-        if (numRequired + numRevived > blockPool.numFreeBlocks()) {
+        boolean copyOnWrite = numNewTokens > 0 && writesSharedBlock(seq);
+        if (numRequired + numRevived + (copyOnWrite ? 1 : 0) > blockPool.numFreeBlocks()) {
             return false;
+        }
+        if (copyOnWrite) {
+            copyLastBlock(seq);
         }
         if (seq.numBlocks() == 0) { // admission
             queriedTokens += seq.numTokens();
@@ -141,6 +147,59 @@ final class KvCacheManager {
         cacheFullBlocks(seq, numComputed + numNewTokens);
         peakUsedBlocks = Math.max(peakUsedBlocks, numUsedBlocks());
         return true;
+    }
+
+    /**
+     * Whether the next token's slot lies in a block other sequences also hold. Only a partly filled last block can
+     * be: full blocks are never written again, and a block another sequence found in the prefix cache is full.
+     */
+    private boolean writesSharedBlock(Sequence seq) {
+        int next = seq.numComputedTokens();
+        return next % blockSize != 0 && next / blockSize < seq.numBlocks()
+                && blockPool.block(seq.blockId(next / blockSize)).refCnt > 1;
+    }
+
+    /**
+     * Copy-on-write: gives {@code seq} a private copy of its shared last block and records the copy, which the
+     * backend makes before the step's forward pass. The last holder then writes the original in place.
+     */
+    private void copyLastBlock(Sequence seq) {
+        int i = seq.numBlocks() - 1;
+        KvCacheBlock shared = blockPool.block(seq.blockId(i));
+        KvCacheBlock copy = blockPool.getNewBlocks(1).get(0);
+        blockPool.freeBlocks(List.of(shared));
+        seq.setBlockId(i, copy.blockId);
+        blocksToCopy.add(shared.blockId);
+        blocksToCopy.add(copy.blockId);
+    }
+
+    /**
+     * Gives {@code child}, a {@link Sequence#fork} of {@code parent}, the same blocks: one more reference to each;
+     * and the same cached prefix.
+     */
+    void fork(Sequence parent, Sequence child) {
+        if (child.numBlocks() != 0) {
+            throw new IllegalStateException("request " + child.requestId() + ": a fork starts with no blocks");
+        }
+        List<KvCacheBlock> shared = new ArrayList<>(parent.numBlocks());
+        for (int i = 0; i < parent.numBlocks(); i++) {
+            shared.add(blockPool.block(parent.blockId(i)));
+            child.appendBlockId(parent.blockId(i));
+        }
+        blockPool.touch(shared);
+        child.setCachedPrefix(parent.numCachedBlocks(), parent.cachedPrefixId());
+    }
+
+    /** The copy-on-write copies made since the last call, as (src, dst) block id pairs; clears them. */
+    int[][] takeBlocksToCopy() {
+        int[] pairs = blocksToCopy.toArray();
+        blocksToCopy.clear();
+        int[][] out = new int[2][pairs.length / 2];
+        for (int j = 0; j < out[0].length; j++) {
+            out[0][j] = pairs[2 * j];
+            out[1][j] = pairs[2 * j + 1];
+        }
+        return out;
     }
 
     /** Puts {@code seq}'s blocks that the first {@code numTokens} tokens fill, not yet cached, into the cache. */

@@ -5,6 +5,7 @@ import io.kindling.backend.Backends;
 import io.kindling.model.Checkpoint;
 import io.kindling.model.GenerationConfig;
 import io.kindling.model.ModelConfig;
+import io.kindling.sampling.BeamSearch;
 import io.kindling.sampling.SampleResult;
 import io.kindling.sampling.Sampler;
 import io.kindling.sampling.SamplingParams;
@@ -12,6 +13,7 @@ import io.kindling.sampling.SamplingState;
 import io.kindling.tokenizer.Tokenizer;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -37,6 +39,8 @@ public final class LlmEngine implements AutoCloseable {
     private final int[] eosTokenIds;
     private final int maxModelLen;
     private final Map<String, RequestState> live = new HashMap<>();
+    private final Map<Sequence, SampleState> samples = new IdentityHashMap<>();
+    private final Map<String, BeamState> beamSearches = new HashMap<>();
     private final SplittableRandom fallbackSeeds = new SplittableRandom();
     private long nextSeqId;
     private long promptTokens;
@@ -111,22 +115,53 @@ public final class LlmEngine implements AutoCloseable {
         return b.build();
     }
 
-    /** Queues a request. @throws InvalidRequestException when it can never be served (empty, too long) */
+    /**
+     * Queues a request. Sample {@code i} of {@code n} draws from its own generator, seeded with {@code seed + i}
+     * (an unseeded request draws a random {@code seed}), so it equals the request run alone with that seed.
+     *
+     * @throws InvalidRequestException when it can never be served (empty, too long)
+     */
     public void addRequest(Request request) {
         validate(request);
-        Sequence seq = new Sequence(request.requestId(), nextSeqId++, request.promptTokenIds(), request.params());
-        SamplingState sampling = new SamplingState(request.params(), request.promptTokenIds(), eosTokenIds,
-                fallbackSeeds.nextLong());
-        live.put(request.requestId(), new RequestState(request, seq, sampling,
-                tokenizer.newDetokenizer(request.promptTokenIds(), true)));
-        scheduler.add(seq);
+        SamplingParams params = request.params();
+        Sequence seq = new Sequence(request.requestId(), nextSeqId++, request.promptTokenIds(), params);
         promptTokens += request.promptTokenIds().length;
+        if (params.isBeamSearch()) {
+            int maxNewTokens = Math.min(params.maxTokens(), maxModelLen - request.promptTokenIds().length);
+            beamSearches.put(request.requestId(), new BeamState(request,
+                    new BeamSearch(params, beamEosTokenIds(params), maxNewTokens), seq));
+            scheduler.add(seq);
+            return;
+        }
+        long seed = params.seed().orElseGet(fallbackSeeds::nextLong);
+        List<SampleState> states = new ArrayList<>(params.n());
+        for (int i = 0; i < params.n(); i++) {
+            SamplingParams own = params.toBuilder().seed(seed + i).build(); // the generator's seed; all else shared
+            SamplingState sampling = new SamplingState(own, request.promptTokenIds(), eosTokenIds, seed + i);
+            states.add(new SampleState(request, sampling, tokenizer.newDetokenizer(request.promptTokenIds(), true)));
+        }
+        states.get(0).attach(seq);
+        samples.put(seq, states.get(0));
+        live.put(request.requestId(), new RequestState(request, states));
+        scheduler.add(seq);
+    }
+
+    /** The ids that finish a beam: the model's EOS unless ignored, and the request's stop token ids. */
+    private int[] beamEosTokenIds(SamplingParams params) {
+        Set<Integer> ids = new LinkedHashSet<>();
+        if (!params.ignoreEos()) {
+            for (int id : eosTokenIds) {
+                ids.add(id);
+            }
+        }
+        ids.addAll(params.stopTokenIds());
+        return ids.stream().mapToInt(Integer::intValue).toArray();
     }
 
     private void validate(Request request) {
         int[] prompt = request.promptTokenIds();
         String id = request.requestId();
-        if (live.containsKey(id)) {
+        if (live.containsKey(id) || beamSearches.containsKey(id)) {
             throw new InvalidRequestException(id, "a request with this id is already running");
         }
         if (prompt.length == 0) {
@@ -137,6 +172,19 @@ public final class LlmEngine implements AutoCloseable {
             if (prompt[i] < 0 || prompt[i] >= vocabSize) {
                 throw new InvalidRequestException(id, "prompt token id " + prompt[i] + " at index " + i
                         + " is outside the vocabulary [0, " + vocabSize + ")");
+            }
+        }
+        SamplingParams params = request.params();
+        if (params.isBeamSearch()) {
+            // every beam needs its blocks at once: a step waits for all of them, so a cache too small would
+            // preempt sibling beams forever
+            int blockSize = kvCacheManager.blockSize();
+            int maxLen = Math.min(maxModelLen, prompt.length + params.maxTokens());
+            long needed = (long) params.beamWidth() * ((maxLen + blockSize - 1) / blockSize);
+            if (needed > kvCacheManager.numBlocks()) {
+                throw new InvalidRequestException(id, "beam search with " + params.beamWidth() + " beams of up to "
+                        + maxLen + " tokens needs " + needed + " KV blocks; the cache has "
+                        + kvCacheManager.numBlocks());
             }
         }
         if (prompt.length >= maxModelLen) {
@@ -153,43 +201,108 @@ public final class LlmEngine implements AutoCloseable {
             return List.of();
         }
         float[][] logits = runner.run(batch);
-        int[] sampled = sample(batch, logits);
+        List<int[]> sampled = sample(batch, logits);
         List<Sequence> updated = scheduler.postprocess(batch, sampled);
-        return processOutputs(updated);
+        List<RequestOutput> finished = processOutputs(updated);
+        stepBeamSearches(batch, finished);
+        return finished;
     }
 
-    /** Samples every sequence that produces a token; in parallel, as each draws only from its own generator. */
-    private int[] sample(SchedulerOutput batch, float[][] logits) {
-        List<RequestState> states = new ArrayList<>(logits.length);
+    /** Runs the beam step of every beam search whose beams all have their logits now. */
+    private void stepBeamSearches(SchedulerOutput batch, List<RequestOutput> finished) {
+        Set<BeamState> touched = new LinkedHashSet<>();
         for (ScheduledSequence s : batch.scheduled()) {
-            if (s.samples()) {
-                states.add(live.get(s.seq().requestId()));
+            BeamState state = beamSearches.get(s.seq().requestId());
+            if (state != null && s.samples()) {
+                touched.add(state);
             }
         }
-        SampleResult[] results = new SampleResult[states.size()];
-        samplingPool.submit(() -> IntStream.range(0, results.length).parallel()
-                .forEach(i -> results[i] = sampler.sample(logits[i], states.get(i).sampling))).join();
-        int[] sampled = new int[results.length];
-        for (int i = 0; i < results.length; i++) {
-            RequestState state = states.get(i);
-            state.sampling.accept(results[i].tokenId());
-            state.addLogprobs(results[i].topLogprobs());
-            sampled[i] = results[i].tokenId();
+        for (BeamState state : touched) {
+            if (state.tryStep(scheduler)) {
+                beamSearches.remove(state.request.requestId());
+                finished.add(state.finalOutput(tokenizer));
+            } else {
+                generationTokens += state.beams().size();
+            }
         }
-        return sampled;
+    }
+
+    /**
+     * Samples every sequence that produces a token; in parallel, as each sample draws only from its own generator.
+     * A request about to fork draws every sample's first token from its one logits row.
+     *
+     * @return per sampling sequence, its token, or its samples' first tokens in sample order when it forks, or
+     *     null for a beam, which only hands its logits to its {@link BeamState}
+     */
+    private List<int[]> sample(SchedulerOutput batch, float[][] logits) {
+        List<float[]> rows = new ArrayList<>();
+        List<SampleState> drawers = new ArrayList<>();
+        List<Integer> rowsPerSeq = new ArrayList<>(logits.length);
+        int l = 0;
+        for (ScheduledSequence s : batch.scheduled()) {
+            if (!s.samples()) {
+                continue;
+            }
+            float[] row = logits[l++];
+            BeamState beamSearch = beamSearches.get(s.seq().requestId());
+            if (beamSearch != null) { // the beam waits for its siblings' logits: stepBeamSearches decides
+                beamSearch.putLogits(s.seq(), row);
+                rowsPerSeq.add(0);
+                continue;
+            }
+            RequestState request = live.get(s.seq().requestId());
+            List<SampleState> targets = request.forksNext() ? request.samples() : List.of(samples.get(s.seq()));
+            for (int i = 0; i < targets.size(); i++) {
+                rows.add(i == 0 ? row : row.clone()); // the sampler overwrites its row
+                drawers.add(targets.get(i));
+            }
+            rowsPerSeq.add(targets.size());
+        }
+        SampleResult[] results = new SampleResult[rows.size()];
+        samplingPool.submit(() -> IntStream.range(0, results.length).parallel()
+                .forEach(i -> results[i] = sampler.sample(rows.get(i), drawers.get(i).sampling))).join();
+        List<int[]> next = new ArrayList<>(rowsPerSeq.size());
+        int r = 0;
+        for (int count : rowsPerSeq) {
+            if (count == 0) {
+                next.add(null);
+                continue;
+            }
+            int[] tokens = new int[count];
+            for (int i = 0; i < count; i++, r++) {
+                drawers.get(r).sampling.accept(results[r].tokenId());
+                drawers.get(r).addLogprobs(results[r].topLogprobs());
+                tokens[i] = results[r].tokenId();
+            }
+            next.add(tokens);
+        }
+        return next;
     }
 
     private List<RequestOutput> processOutputs(List<Sequence> updated) {
-        List<RequestOutput> finished = new ArrayList<>();
+        // a request finishes once all its samples have: several may in one step, so output after them all
+        Set<RequestState> ended = new LinkedHashSet<>();
         for (Sequence seq : updated) {
-            RequestState state = live.get(seq.requestId());
+            RequestState request = live.get(seq.requestId());
+            SampleState sample = samples.get(seq);
+            if (sample == null) { // a fork made this step
+                sample = request.attachFork(seq);
+                samples.put(seq, sample);
+            }
             generationTokens++;
-            if (state.appendNewestToken() && !seq.isFinished()) {
+            if (sample.appendNewestToken() && !seq.isFinished()) {
                 scheduler.finish(seq, FinishReason.STOP);
             }
             if (seq.isFinished()) {
-                live.remove(seq.requestId());
-                finished.add(state.finalOutput(seq.finishReason().orElseThrow()));
+                samples.remove(seq);
+                ended.add(request);
+            }
+        }
+        List<RequestOutput> finished = new ArrayList<>();
+        for (RequestState request : ended) {
+            if (request.isFinished()) {
+                live.remove(request.request.requestId());
+                finished.add(request.finalOutput());
             }
         }
         return finished;
@@ -197,9 +310,19 @@ public final class LlmEngine implements AutoCloseable {
 
     /** Drops a live request (its task ended early); its blocks are freed at once. Unknown ids are ignored. */
     public void abort(String requestId) {
-        RequestState state = live.remove(requestId);
-        if (state != null) {
-            scheduler.finish(state.seq, FinishReason.ABORT);
+        BeamState beamSearch = beamSearches.remove(requestId);
+        if (beamSearch != null) {
+            beamSearch.abort(scheduler);
+        }
+        RequestState request = live.remove(requestId);
+        if (request == null) {
+            return;
+        }
+        for (SampleState sample : request.samples()) {
+            if (sample.seq() != null) {
+                samples.remove(sample.seq());
+                scheduler.finish(sample.seq(), FinishReason.ABORT);
+            }
         }
     }
 

@@ -15,8 +15,11 @@ final class ModelRunner {
         this.blockSize = blockSize;
     }
 
-    /** Logits of the sequences that sample this step, in batch order. */
+    /** Makes the step's copy-on-write copies, then returns the logits of the sequences that sample, in batch order. */
     float[][] run(SchedulerOutput batch) {
+        if (batch.copySrc().length > 0) {
+            backend.copyBlocks(batch.copySrc(), batch.copyDst());
+        }
         return backend.forward(prepareInputs(batch.scheduled(), blockSize));
     }
 

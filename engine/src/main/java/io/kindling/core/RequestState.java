@@ -1,66 +1,50 @@
 package io.kindling.core;
 
-import io.kindling.sampling.SamplingState;
-import io.kindling.sampling.StopStrings;
-import io.kindling.sampling.TokenLogprob;
-import io.kindling.tokenizer.IncrementalDetokenizer;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalInt;
 
-/** What the engine keeps per live request besides its {@link Sequence}: sampling state and the growing output. */
+/**
+ * What the engine keeps per live sampled request: its {@code n} samples. The request starts as one sequence, sample
+ * 0's; when its prompt is computed, the engine draws the first token of every sample from the same logits and the
+ * sequence forks into the others, which share its blocks.
+ */
 final class RequestState {
 
     final Request request;
-    final Sequence seq;
-    final SamplingState sampling;
-    private final IncrementalDetokenizer detokenizer;
-    private final StopStrings stopStrings;
-    private final List<List<TokenLogprob>> logprobs;
-    /** The text seen so far, for stop strings; cut at the stop string once one is found. */
-    private final StringBuilder text = new StringBuilder();
-    private boolean stoppedByString;
+    private final List<SampleState> samples;
 
-    RequestState(Request request, Sequence seq, SamplingState sampling, IncrementalDetokenizer detokenizer) {
+    RequestState(Request request, List<SampleState> samples) {
         this.request = request;
-        this.seq = seq;
-        this.sampling = sampling;
-        this.detokenizer = detokenizer;
-        this.stopStrings = new StopStrings(request.params().stop());
-        this.logprobs = request.params().logprobs().isPresent() ? new ArrayList<>() : null;
+        this.samples = List.copyOf(samples);
     }
 
-    void addLogprobs(Optional<List<TokenLogprob>> top) {
-        if (logprobs != null) {
-            logprobs.add(top.orElseThrow());
-        }
+    List<SampleState> samples() {
+        return samples;
     }
 
-    /**
-     * Detokenizes the newest token. Returns true when the text now contains a stop string; the text is then cut
-     * before it.
-     */
-    boolean appendNewestToken() {
-        String added = detokenizer.append(seq.lastTokenId());
-        text.append(added);
-        if (request.params().stop().isEmpty()) {
-            return false;
-        }
-        OptionalInt stopAt = stopStrings.findStop(text.toString(), added.length());
-        if (stopAt.isPresent()) {
-            text.setLength(stopAt.getAsInt());
-            stoppedByString = true;
-        }
-        return stoppedByString;
+    /** Whether the next token is the first, drawn for every sample: until then only sample 0 has a sequence. */
+    boolean forksNext() {
+        return samples.size() > 1 && samples.get(1).seq() == null;
     }
 
-    RequestOutput finalOutput(FinishReason reason) {
-        // The detokenizer may hold back a few chars that a later token could change; text() includes them.
-        String finalText = stoppedByString ? text.toString() : detokenizer.text();
-        CompletionOutput completion = new CompletionOutput(finalText, seq.outputTokenIds(), reason,
-                Optional.ofNullable(logprobs));
-        return new RequestOutput(request.requestId(), request.promptTokenIds(), completion, Optional.empty());
+    /** Gives a fork to the first sample still without a sequence; returns that sample. */
+    SampleState attachFork(Sequence child) {
+        for (SampleState s : samples) {
+            if (s.seq() == null) {
+                s.attach(child);
+                return s;
+            }
+        }
+        throw new IllegalStateException("request " + request.requestId() + " has no sample left for " + child);
+    }
+
+    boolean isFinished() {
+        return samples.stream().allMatch(SampleState::isFinished);
+    }
+
+    RequestOutput finalOutput() {
+        return new RequestOutput(request.requestId(), request.promptTokenIds(),
+                samples.stream().map(SampleState::completion).toList(), Optional.empty());
     }
 
     static RequestOutput error(Request request, String message) {

@@ -71,6 +71,9 @@ final class Scheduler {
         // running
         for (int i = 0; i < running.size() && budget > 0; i++) {
             Sequence seq = running.get(i);
+            if (seq.numComputedTokens() == seq.numTokens()) { // waits for extend()
+                continue;
+            }
             int numNewTokens = numNewTokens(seq, seq.numComputedTokens(), budget);
             if (!allocateOrPreempt(seq, numNewTokens, preempted)) {
                 break;
@@ -94,7 +97,8 @@ final class Scheduler {
             scheduled.add(scheduledSequence(seq, numNewTokens));
             budget -= numNewTokens;
         }
-        return new SchedulerOutput(scheduled, preempted);
+        int[][] copies = kvCacheManager.takeBlocksToCopy();
+        return new SchedulerOutput(scheduled, preempted, copies[0], copies[1]);
     }
 
     /**
@@ -106,11 +110,26 @@ final class Scheduler {
      * @return the sequences that received a token, those that finished included
      */
     List<Sequence> postprocess(SchedulerOutput out, int[] sampledTokenIds) {
-        if (sampledTokenIds.length != out.numSampling()) {
-            throw new IllegalArgumentException("got " + sampledTokenIds.length + " sampled tokens for "
+        List<int[]> next = new ArrayList<>(sampledTokenIds.length);
+        for (int tokenId : sampledTokenIds) {
+            next.add(new int[] {tokenId});
+        }
+        return postprocess(out, next);
+    }
+
+    /**
+     * {@link #postprocess(SchedulerOutput, int[])} where each sampling sequence may also fork or wait: its entry
+     * of {@code nextTokenIds} goes to {@link #extend}, or is null to leave it with every token computed and none
+     * new, skipped by {@link #schedule} until {@link #extend} gives it tokens (a beam waiting for its siblings).
+     *
+     * @return the sequences {@link #extend} returned, in batch order
+     */
+    List<Sequence> postprocess(SchedulerOutput out, List<int[]> nextTokenIds) {
+        if (nextTokenIds.size() != out.numSampling()) {
+            throw new IllegalArgumentException("got " + nextTokenIds.size() + " sampled tokens for "
                     + out.numSampling() + " sampling sequences");
         }
-        List<Sequence> updated = new ArrayList<>(sampledTokenIds.length);
+        List<Sequence> updated = new ArrayList<>(nextTokenIds.size());
         int next = 0;
         for (ScheduledSequence s : out.scheduled()) {
             Sequence seq = s.seq();
@@ -123,13 +142,51 @@ final class Scheduler {
             numComputedPromptTokens += Math.max(0, Math.min(end, seq.numPromptTokens()) - start);
             seq.addComputedTokens(s.numScheduledTokens());
             if (s.samples()) {
-                seq.appendTokenId(sampledTokenIds[next++]);
-                updated.add(seq);
-                stopReason(seq).ifPresent(reason -> finish(seq, reason));
+                int[] tokens = nextTokenIds.get(next++);
+                if (tokens != null) {
+                    updated.addAll(extend(seq, tokens));
+                }
             }
         }
         kvCacheManager.recordStep(running);
         return updated;
+    }
+
+    /**
+     * Continues {@code seq}, whose tokens are all computed, with {@code tokenIds}: the first is appended to it, and
+     * each further one to a fork of it that shares its blocks (copy-on-write) and runs behind it; with none,
+     * {@code seq} is dropped (a beam that lost) and its blocks freed at once. A sequence meeting a stop condition
+     * finishes and frees its blocks.
+     *
+     * @return {@code seq} and its forks, in the order of {@code tokenIds}
+     */
+    List<Sequence> extend(Sequence seq, int[] tokenIds) {
+        if (tokenIds.length == 0) {
+            finish(seq, FinishReason.ABORT);
+            return List.of();
+        }
+        List<Sequence> out = new ArrayList<>(tokenIds.length);
+        out.add(seq);
+        for (int i = 1; i < tokenIds.length; i++) {
+            out.add(fork(seq));
+        }
+        for (int i = 0; i < tokenIds.length; i++) {
+            Sequence s = out.get(i);
+            s.appendTokenId(tokenIds[i]);
+            stopReason(s).ifPresent(reason -> finish(s, reason));
+        }
+        return out;
+    }
+
+    private Sequence fork(Sequence parent) {
+        Sequence child = parent.fork();
+        if (parent.status() == SequenceStatus.RUNNING) {
+            kvCacheManager.fork(parent, child);
+            running.add(child);
+        } else { // preempted while it waited for its siblings: recomputed like its parent
+            waiting.addFirst(child);
+        }
+        return child;
     }
 
     /**

@@ -58,6 +58,34 @@ final class Sequence {
         this.cacheSalt = cacheSalt;
     }
 
+    /**
+     * A running copy of this sequence, for a parallel sample or a beam: the same tokens, all computed, and the
+     * hashes of its full blocks; its block table is empty until {@link KvCacheManager#fork} shares this one's.
+     * A running sequence forks when every token is computed, so the copies diverge only from the next token on; a
+     * waiting one (preempted) forks into another waiting one.
+     */
+    Sequence fork() {
+        if (status == SequenceStatus.RUNNING && numComputedTokens != tokenIds.size()) {
+            throw new IllegalStateException("request " + requestId + ": cannot fork with " + numComputedTokens
+                    + " of " + tokenIds.size() + " tokens computed");
+        }
+        Sequence child = new Sequence(requestId, seqId, tokenIds.toArray(), params, cacheSalt, numPromptTokens);
+        child.blockHashes.addAll(blockHashes);
+        child.numComputedTokens = numComputedTokens;
+        child.status = status;
+        return child;
+    }
+
+    private Sequence(String requestId, long seqId, int[] tokenIds, SamplingParams params, Optional<String> cacheSalt,
+                     int numPromptTokens) {
+        this.requestId = requestId;
+        this.seqId = seqId;
+        this.numPromptTokens = numPromptTokens;
+        this.params = params;
+        this.tokenIds = IntList.of(tokenIds);
+        this.cacheSalt = cacheSalt;
+    }
+
     String requestId() {
         return requestId;
     }
@@ -194,6 +222,11 @@ final class Sequence {
                     + numComputedTokens + " of " + tokenIds.size() + " are computed");
         }
         numComputedTokens += n;
+    }
+
+    /** Points logical block {@code i} at another physical block (copy-on-write). */
+    void setBlockId(int i, int blockId) {
+        blockTable.set(i, blockId);
     }
 
     void appendBlockId(int blockId) {

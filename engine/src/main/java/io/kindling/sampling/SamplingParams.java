@@ -1,6 +1,7 @@
 package io.kindling.sampling;
 
 import java.util.List;
+import java.util.Objects;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 
@@ -9,7 +10,13 @@ import java.util.OptionalLong;
  *
  * @param temperature 0 (below 1e-5, as vLLM's {@code _SAMPLING_EPS}) means greedy
  * @param topK 0 or -1 means all tokens
- * @param seed seeds the request's own generator, so its tokens do not depend on the rest of the batch
+ * @param seed seeds the request's own generator, so its tokens do not depend on the rest of the batch; with
+ *     {@code n > 1}, sample {@code i} has its own generator seeded with {@code seed + i}
+ * @param n how many samples to return; they share the prompt's KV blocks. With beam search: how many beams
+ * @param beamWidth 0: sampling; else beam search with this many beams (transformers' {@code num_beams} without
+ *     sampling, so temperature, top-k/p, min-p and seed do not apply), returning the best {@code n} beams
+ * @param lengthPenalty beam search: a finished beam scores {@code sum_logprobs / generated_len ^ lengthPenalty}
+ * @param earlyStopping beam search: when to stop, see {@link EarlyStopping}
  * @param stop stop strings; the matched string is not part of the output text
  * @param logprobs how many top logprobs to return per generated token (computed before any transform)
  */
@@ -28,7 +35,10 @@ public record SamplingParams(
         int n,
         double repetitionPenalty,
         double presencePenalty,
-        double frequencyPenalty) {
+        double frequencyPenalty,
+        int beamWidth,
+        double lengthPenalty,
+        EarlyStopping earlyStopping) {
 
     public static final int DEFAULT_MAX_TOKENS = 16;
 
@@ -36,6 +46,7 @@ public record SamplingParams(
     static final double GREEDY_TEMPERATURE = 1e-5;
 
     public SamplingParams {
+        Objects.requireNonNull(earlyStopping, "early_stopping");
         stop = List.copyOf(stop);
         stopTokenIds = List.copyOf(stopTokenIds);
         check(maxTokens >= 1, "max_tokens", "must be at least 1, got " + maxTokens);
@@ -46,7 +57,7 @@ public record SamplingParams(
         check(topK == -1 || topK >= 0, "top_k", "must be -1, 0 (all) or positive, got " + topK);
         check(minP >= 0 && minP <= 1, "min_p", "must be in [0, 1], got " + minP);
         check(logprobs.isEmpty() || logprobs.getAsInt() >= 0, "logprobs", "must be >= 0, got " + logprobs);
-        check(n == 1, "n", "only n = 1 is supported so far, got " + n);
+        check(n >= 1, "n", "must be at least 1, got " + n);
         check(repetitionPenalty > 0 && Double.isFinite(repetitionPenalty), "repetition_penalty",
                 "must be > 0, got " + repetitionPenalty);
         check(presencePenalty >= -2 && presencePenalty <= 2, "presence_penalty",
@@ -56,6 +67,21 @@ public record SamplingParams(
         for (String s : stop) {
             check(s != null && !s.isEmpty(), "stop", "stop strings must be non-empty");
         }
+        check(beamWidth >= 0, "beam_width", "must be >= 0 (0: no beam search), got " + beamWidth);
+        check(Double.isFinite(lengthPenalty), "length_penalty", "must be finite, got " + lengthPenalty);
+        if (beamWidth > 0) {
+            check(n <= beamWidth, "n", "beam search returns at most beam_width (" + beamWidth + ") beams, got "
+                    + n);
+            String unsupported = !stop.isEmpty() ? "stop" : logprobs.isPresent() ? "logprobs"
+                    : minTokens > 0 ? "min_tokens" : repetitionPenalty != 1 ? "repetition_penalty"
+                    : presencePenalty != 0 ? "presence_penalty" : frequencyPenalty != 0 ? "frequency_penalty" : null;
+            check(unsupported == null, String.valueOf(unsupported), "is not supported with beam search");
+        }
+    }
+
+    /** Whether this request runs beam search rather than sampling. */
+    public boolean isBeamSearch() {
+        return beamWidth > 0;
     }
 
     public static SamplingParams greedy(int maxTokens) {
@@ -97,6 +123,9 @@ public record SamplingParams(
         private double repetitionPenalty = 1.0;
         private double presencePenalty;
         private double frequencyPenalty;
+        private int beamWidth;
+        private double lengthPenalty = 1.0;
+        private EarlyStopping earlyStopping = EarlyStopping.FALSE;
 
         private Builder(SamplingParams p) {
             if (p != null) {
@@ -115,6 +144,9 @@ public record SamplingParams(
                 repetitionPenalty = p.repetitionPenalty;
                 presencePenalty = p.presencePenalty;
                 frequencyPenalty = p.frequencyPenalty;
+                beamWidth = p.beamWidth;
+                lengthPenalty = p.lengthPenalty;
+                earlyStopping = p.earlyStopping;
             } else {
                 temperature = 0.0;
             }
@@ -135,10 +167,14 @@ public record SamplingParams(
         public Builder repetitionPenalty(double v) { repetitionPenalty = v; return this; }
         public Builder presencePenalty(double v) { presencePenalty = v; return this; }
         public Builder frequencyPenalty(double v) { frequencyPenalty = v; return this; }
+        public Builder beamWidth(int v) { beamWidth = v; return this; }
+        public Builder lengthPenalty(double v) { lengthPenalty = v; return this; }
+        public Builder earlyStopping(EarlyStopping v) { earlyStopping = v; return this; }
 
         public SamplingParams build() {
             return new SamplingParams(maxTokens, minTokens, temperature, topP, topK, minP, seed, stop, stopTokenIds,
-                    ignoreEos, logprobs, n, repetitionPenalty, presencePenalty, frequencyPenalty);
+                    ignoreEos, logprobs, n, repetitionPenalty, presencePenalty, frequencyPenalty, beamWidth,
+                    lengthPenalty, earlyStopping);
         }
     }
 }

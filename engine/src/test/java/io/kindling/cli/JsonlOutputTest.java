@@ -2,6 +2,7 @@ package io.kindling.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.kindling.core.CompletionOutput;
 import io.kindling.core.FinishReason;
 import io.kindling.sampling.TokenLogprob;
 import java.io.IOException;
@@ -9,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -41,6 +43,26 @@ class JsonlOutputTest {
                 "error":"line 3: prompt is empty"}
                 {"id":null,"text":null,"token_ids":[],"prompt_token_ids":[],"finish_reason":"error",\
                 "error":"line 4: empty line"}
+                """, Files.readString(out));
+    }
+
+    @Test
+    void severalCompletionsAreListedUnderChoicesAfterTheFirstOnesFields() throws IOException {
+        Path out = dir.resolve("out.jsonl");
+        List<TokenLogprob> top = List.of(new TokenLogprob(5, -0.5f));
+        CompletionOutput first = new CompletionOutput("a", new int[] {5}, FinishReason.STOP, Optional.of(List.of(top)));
+        CompletionOutput beam = new CompletionOutput("bc", new int[] {6, 7}, FinishReason.LENGTH, Optional.empty(),
+                OptionalDouble.of(-1.25));
+        try (OutputWriter writer = OutputWriter.open(out, IdKind.UTF8)) {
+            writer.write(new OutputRow(Json.MAPPER.readTree("1"), Optional.of("a"), new int[] {5}, new int[] {1},
+                    FinishReason.STOP, Optional.of(List.of(top)), Optional.empty(), List.of(first, beam)));
+        }
+        assertEquals("""
+                {"id":1,"text":"a","token_ids":[5],"prompt_token_ids":[1],"finish_reason":"stop",\
+                "logprobs":[[{"token_id":5,"logprob":-0.5}]],"choices":[\
+                {"text":"a","token_ids":[5],"finish_reason":"stop","logprobs":[[{"token_id":5,"logprob":-0.5}]]},\
+                {"text":"bc","token_ids":[6,7],"finish_reason":"length","logprobs":[],"cumulative_logprob":-1.25}],\
+                "error":null}
                 """, Files.readString(out));
     }
 }

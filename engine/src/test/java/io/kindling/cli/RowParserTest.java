@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import io.kindling.sampling.EarlyStopping;
 import io.kindling.sampling.SamplingParams;
 import java.util.List;
 import java.util.Map;
@@ -49,7 +50,19 @@ class RowParserTest {
         assertEquals("\"a-1\"", row.id().toString());
         assertEquals(new Prompt.Text("Hello"), row.prompt());
         assertEquals(new SamplingParams(32, 2, 0.7, 0.9, 40, 0.05, OptionalLong.of(7), List.of("\n\n", "END"),
-                List.of(2, 3), true, OptionalInt.of(5), 1, 1.1, 0.5, -0.5), row.params());
+                List.of(2, 3), true, OptionalInt.of(5), 1, 1.1, 0.5, -0.5, 0, 1.0, EarlyStopping.FALSE), row.params());
+    }
+
+    @Test
+    void beamSearchFields() {
+        SamplingParams p = spec("""
+                {"prompt": "x", "beam_width": 4, "n": 2, "length_penalty": 0.5, "early_stopping": "never"}""")
+                .params();
+        assertEquals(4, p.beamWidth());
+        assertEquals(2, p.n());
+        assertEquals(0.5, p.lengthPenalty());
+        assertEquals(EarlyStopping.NEVER, p.earlyStopping());
+        assertEquals(EarlyStopping.TRUE, spec("{\"prompt\": \"x\", \"early_stopping\": true}").params().earlyStopping());
     }
 
     @Test
@@ -106,10 +119,11 @@ class RowParserTest {
             {"prompt": "x", "temperature": -1}           | line 3: invalid temperature: must be >= 0, got -1.0
             {"prompt": "x", "top_p": 0}                  | line 3: invalid top_p: must be in (0, 1], got 0.0
             {"prompt": "x", "max_tokens": 0}             | line 3: invalid max_tokens: must be at least 1, got 0
-            {"prompt": "x", "n": 2}                      | line 3: invalid n: only n = 1 is supported so far, got 2
+            {"prompt": "x", "n": 0}                      | line 3: invalid n: must be at least 1, got 0
             {"prompt": "x", "stop": ""}                  | line 3: invalid stop: stop strings must be non-empty
-            {"prompt": "x", "beam_width": 4}             | line 3: beam search (beam_width) is not supported yet
-            {"prompt": "x", "early_stopping": true}      | line 3: beam search (early_stopping) is not supported yet
+            {"prompt": "x", "beam_width": 2, "n": 3}     | line 3: invalid n: beam search returns at most beam_width (2) beams, got 3
+            {"prompt": "x", "beam_width": 2, "stop": "."} | line 3: invalid stop: is not supported with beam search
+            {"prompt": "x", "early_stopping": "soon"}    | line 3: early_stopping must be true, false or "never", got "soon"
             [1, 2]                                       | line 3: expected a JSON object, got array
             """)
     void badRowsAreRejectedNamingTheLineAndField(String json, String message) {

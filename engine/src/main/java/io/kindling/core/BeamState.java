@@ -1,0 +1,101 @@
+package io.kindling.core;
+
+import io.kindling.sampling.BeamSearch;
+import io.kindling.tokenizer.IncrementalDetokenizer;
+import io.kindling.tokenizer.Tokenizer;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalDouble;
+
+/**
+ * What the engine keeps per live beam search request: the search, its live beams (best first) and the logits of
+ * those that have computed their last token. A beam step needs every live beam's logits; a beam that has them
+ * waits (its sequence holds every token computed and none new) until its siblings catch up, which they do in the
+ * same step unless the token budget or a preemption held them back.
+ */
+final class BeamState {
+
+    final Request request;
+    private final BeamSearch search;
+    private List<Sequence> beams;
+    private final Map<Sequence, float[]> logits = new IdentityHashMap<>();
+
+    BeamState(Request request, BeamSearch search, Sequence first) {
+        this.request = request;
+        this.search = search;
+        this.beams = List.of(first);
+    }
+
+    List<Sequence> beams() {
+        return beams;
+    }
+
+    void putLogits(Sequence beam, float[] row) {
+        logits.put(beam, row);
+    }
+
+    /**
+     * Runs the beam step once every live beam has its logits, and applies it through {@code scheduler}: beams with
+     * several continuations fork, beams with none are dropped (their blocks freed at once), and when the search is
+     * over every beam is.
+     *
+     * @return whether the search is over
+     */
+    boolean tryStep(Scheduler scheduler) {
+        if (logits.size() < beams.size()) {
+            return false;
+        }
+        List<float[]> rows = new ArrayList<>(beams.size());
+        List<int[]> outputs = new ArrayList<>(beams.size());
+        for (Sequence beam : beams) {
+            rows.add(logits.get(beam));
+            outputs.add(beam.outputTokenIds());
+        }
+        logits.clear();
+        BeamSearch.Step step = search.step(rows, outputs);
+        if (step.done()) {
+            beams.forEach(beam -> scheduler.finish(beam, FinishReason.ABORT));
+            beams = List.of();
+            return true;
+        }
+        Sequence[] next = new Sequence[step.parents().length];
+        for (int b = 0; b < beams.size(); b++) {
+            List<Integer> ranks = new ArrayList<>();
+            for (int r = 0; r < step.parents().length; r++) {
+                if (step.parents()[r] == b) {
+                    ranks.add(r);
+                }
+            }
+            int[] tokens = ranks.stream().mapToInt(r -> step.tokenIds()[r]).toArray();
+            List<Sequence> continued = scheduler.extend(beams.get(b), tokens);
+            for (int i = 0; i < ranks.size(); i++) {
+                next[ranks.get(i)] = continued.get(i);
+            }
+        }
+        beams = List.of(next);
+        return false;
+    }
+
+    /** The best {@code n} finished beams, best first. */
+    RequestOutput finalOutput(Tokenizer tokenizer) {
+        List<CompletionOutput> completions = new ArrayList<>();
+        for (BeamSearch.Hypothesis h : search.best().subList(0, request.params().n())) {
+            IncrementalDetokenizer detokenizer = tokenizer.newDetokenizer(request.promptTokenIds(), true);
+            for (int tokenId : h.tokenIds()) {
+                detokenizer.append(tokenId);
+            }
+            completions.add(new CompletionOutput(detokenizer.text(), h.tokenIds(),
+                    h.endsWithEos() ? FinishReason.STOP : FinishReason.LENGTH, Optional.empty(),
+                    OptionalDouble.of(h.cumulativeLogprob())));
+        }
+        return new RequestOutput(request.requestId(), request.promptTokenIds(), completions, Optional.empty());
+    }
+
+    void abort(Scheduler scheduler) {
+        beams.forEach(beam -> scheduler.finish(beam, FinishReason.ABORT));
+        beams = List.of();
+    }
+}

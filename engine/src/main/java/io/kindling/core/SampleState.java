@@ -1,0 +1,79 @@
+package io.kindling.core;
+
+import io.kindling.sampling.SamplingState;
+import io.kindling.sampling.StopStrings;
+import io.kindling.sampling.TokenLogprob;
+import io.kindling.tokenizer.IncrementalDetokenizer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+
+/** One sample of a request: its sequence (once forked), its own generator and penalties, and the growing output. */
+final class SampleState {
+
+    private Sequence seq;
+    final SamplingState sampling;
+    private final Request request;
+    private final IncrementalDetokenizer detokenizer;
+    private final StopStrings stopStrings;
+    private final List<List<TokenLogprob>> logprobs;
+    /** The text seen so far, for stop strings; cut at the stop string once one is found. */
+    private final StringBuilder text = new StringBuilder();
+    private boolean stoppedByString;
+
+    SampleState(Request request, SamplingState sampling, IncrementalDetokenizer detokenizer) {
+        this.request = request;
+        this.sampling = sampling;
+        this.detokenizer = detokenizer;
+        this.stopStrings = new StopStrings(request.params().stop());
+        this.logprobs = request.params().logprobs().isPresent() ? new ArrayList<>() : null;
+    }
+
+    /** Null until the request's first sequence forks this sample's. */
+    Sequence seq() {
+        return seq;
+    }
+
+    void attach(Sequence seq) {
+        if (this.seq != null) {
+            throw new IllegalStateException("request " + request.requestId() + ": the sample already has " + this.seq);
+        }
+        this.seq = seq;
+    }
+
+    boolean isFinished() {
+        return seq != null && seq.isFinished();
+    }
+
+    void addLogprobs(Optional<List<TokenLogprob>> top) {
+        if (logprobs != null) {
+            logprobs.add(top.orElseThrow());
+        }
+    }
+
+    /**
+     * Detokenizes the newest token. Returns true when the text now contains a stop string; the text is then cut
+     * before it.
+     */
+    boolean appendNewestToken() {
+        String added = detokenizer.append(seq.lastTokenId());
+        text.append(added);
+        if (request.params().stop().isEmpty()) {
+            return false;
+        }
+        OptionalInt stopAt = stopStrings.findStop(text.toString(), added.length());
+        if (stopAt.isPresent()) {
+            text.setLength(stopAt.getAsInt());
+            stoppedByString = true;
+        }
+        return stoppedByString;
+    }
+
+    CompletionOutput completion() {
+        // The detokenizer may hold back a few chars that a later token could change; text() includes them.
+        String finalText = stoppedByString ? text.toString() : detokenizer.text();
+        return new CompletionOutput(finalText, seq.outputTokenIds(), seq.finishReason().orElseThrow(),
+                Optional.ofNullable(logprobs));
+    }
+}
