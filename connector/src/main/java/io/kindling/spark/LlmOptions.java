@@ -2,6 +2,7 @@ package io.kindling.spark;
 
 import io.kindling.core.EngineConfig;
 import io.kindling.sampling.InvalidSamplingParamException;
+import io.kindling.sampling.SamplingOverrides;
 import io.kindling.sampling.SamplingParams;
 import io.kindling.spark.runtime.EngineKey;
 import java.io.Serializable;
@@ -79,7 +80,7 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, OnError o
                 s.integer(LlmOption.MIN_TOKENS), s.decimal(LlmOption.TEMPERATURE), s.decimal(LlmOption.TOP_P),
                 s.integer(LlmOption.TOP_K), s.decimal(LlmOption.MIN_P), s.longValue(LlmOption.SEED), s.stop(),
                 s.bool(LlmOption.IGNORE_EOS), s.decimal(LlmOption.REPETITION_PENALTY),
-                s.decimal(LlmOption.PRESENCE_PENALTY), s.decimal(LlmOption.FREQUENCY_PENALTY));
+                s.decimal(LlmOption.PRESENCE_PENALTY), s.decimal(LlmOption.FREQUENCY_PENALTY), null);
         checkSampling(sampling, s);
         return new LlmOptions(engine, sampling, s.onError(), s.positiveInt(LlmOption.MAX_IN_FLIGHT, 2 * maxNumSeqs));
     }

@@ -1,6 +1,7 @@
 package io.kindling.cli;
 
 import io.kindling.sampling.InvalidSamplingParamException;
+import io.kindling.sampling.SamplingOverrides;
 import io.kindling.sampling.SamplingParams;
 import picocli.CommandLine.Option;
 
@@ -38,29 +39,8 @@ final class SamplingFlags {
      * @throws InvalidSamplingParamException naming the parameter, whose flag {@link #flag} spells
      */
     SamplingParams applyTo(SamplingParams defaults) {
-        SamplingParams.Builder b = defaults.toBuilder();
-        if (maxTokens != null) {
-            b.maxTokens(maxTokens);
-        }
-        if (temperature != null) {
-            b.temperature(temperature);
-        }
-        if (topP != null) {
-            b.topP(topP);
-        }
-        if (topK != null) {
-            b.topK(topK);
-        }
-        if (minP != null) {
-            b.minP(minP);
-        }
-        if (seed != null) {
-            b.seed(seed);
-        }
-        if (logprobs != null) {
-            b.logprobs(logprobs);
-        }
-        return b.build();
+        return new SamplingOverrides(maxTokens, null, temperature, topP, topK, minP, seed, null, null, null, null,
+                null, logprobs).applyTo(defaults);
     }
 
     /** The flag of a sampling parameter: {@code top_p} is {@code --top-p}. */

@@ -1,25 +1,26 @@
-package io.kindling.spark;
+package io.kindling.sampling;
 
-import io.kindling.sampling.SamplingParams;
 import java.io.Serializable;
 import java.lang.reflect.RecordComponent;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The sampling options a query set (null: not set). They apply on top of the model's defaults
- * ({@code generation_config.json}), which only the executor knows, so they travel as overrides.
+ * Sampling options given on top of the model's defaults ({@code generation_config.json}); null means not set. The
+ * CLI's flags and a Spark query's options are both this; in Spark only the executor knows the defaults, so the
+ * options travel as overrides.
  */
-record SamplingOverrides(Integer maxTokens, Integer minTokens, Double temperature, Double topP, Integer topK,
+public record SamplingOverrides(Integer maxTokens, Integer minTokens, Double temperature, Double topP, Integer topK,
                          Double minP, Long seed, List<String> stop, Boolean ignoreEos, Double repetitionPenalty,
-                         Double presencePenalty, Double frequencyPenalty) implements Serializable {
+                         Double presencePenalty, Double frequencyPenalty, Integer logprobs)
+        implements Serializable {
 
-    SamplingOverrides {
+    public SamplingOverrides {
         stop = stop == null ? null : List.copyOf(stop);
     }
 
     /** The options set, as {@code maxTokens=8, temperature=0.0}: for plans. */
-    String describe() {
+    public String describe() {
         List<String> set = new ArrayList<>();
         for (RecordComponent c : getClass().getRecordComponents()) {
             try {
@@ -35,11 +36,11 @@ record SamplingOverrides(Integer maxTokens, Integer minTokens, Double temperatur
     }
 
     /**
-     * {@code defaults} with the overrides applied; the seed is left to the caller, which derives each row's own.
+     * {@code defaults} with the overrides applied (a Spark row then replaces the seed with its own, derived one).
      *
-     * @throws io.kindling.sampling.InvalidSamplingParamException naming the parameter
+     * @throws InvalidSamplingParamException naming the parameter
      */
-    SamplingParams applyTo(SamplingParams defaults) {
+    public SamplingParams applyTo(SamplingParams defaults) {
         SamplingParams.Builder b = defaults.toBuilder();
         if (maxTokens != null) {
             b.maxTokens(maxTokens);
@@ -59,6 +60,9 @@ record SamplingOverrides(Integer maxTokens, Integer minTokens, Double temperatur
         if (minP != null) {
             b.minP(minP);
         }
+        if (seed != null) {
+            b.seed(seed);
+        }
         if (stop != null) {
             b.stop(stop);
         }
@@ -73,6 +77,9 @@ record SamplingOverrides(Integer maxTokens, Integer minTokens, Double temperatur
         }
         if (frequencyPenalty != null) {
             b.frequencyPenalty(frequencyPenalty);
+        }
+        if (logprobs != null) {
+            b.logprobs(logprobs);
         }
         return b.build();
     }
