@@ -12,6 +12,14 @@ public interface Backend extends AutoCloseable {
     /** Bytes one KV block of {@code blockSize} token slots takes, K and V of all layers together. */
     long kvCacheBytesPerBlock(int blockSize);
 
+    /**
+     * The bytes the KV cache may take on this device when the engine's budget is auto: on a GPU, what the memory
+     * share leaves after the weights and the measured activation peak; empty on the CPU (the engine's default).
+     */
+    default java.util.OptionalLong kvCacheBudgetBytes() {
+        return java.util.OptionalLong.empty();
+    }
+
     /** Allocates the paged KV cache once, before the first {@link #forward}. */
     void allocateKvCache(int numBlocks, int blockSize);
 

@@ -34,8 +34,13 @@ final class EngineOptions {
     int blockSize = EngineConfig.DEFAULT_BLOCK_SIZE;
 
     @Option(names = "--kv-cache-memory", paramLabel = "SIZE", converter = ByteSize.class,
-            description = "KV cache budget, e.g. 512m, 2g or 1073741824 bytes (default: 1g).")
+            description = "KV cache budget, e.g. 512m, 2g or 1073741824 bytes (default: 1g on the CPU; on a GPU "
+                    + "what --gpu-memory-utilization leaves).")
     long kvCacheMemory = EngineConfig.DEFAULT_KV_CACHE_MEMORY;
+
+    @Option(names = "--gpu-memory-utilization", paramLabel = "F",
+            description = "Share of the GPU's memory for weights, activations and KV cache (default: 0.9).")
+    double gpuMemoryUtilization = EngineConfig.DEFAULT_GPU_MEMORY_UTILIZATION;
 
     @Option(names = "--threads", paramLabel = "N", description = "CPU backend threads (default: all cores).")
     int threads = Runtime.getRuntime().availableProcessors();
@@ -55,9 +60,12 @@ final class EngineOptions {
         requirePositive("--max-num-batched-tokens", maxNumBatchedTokens);
         requirePositive("--block-size", blockSize);
         requirePositive("--threads", threads);
+        if (!(gpuMemoryUtilization > 0 && gpuMemoryUtilization <= 1)) {
+            throw invalid("--gpu-memory-utilization", "must be in (0, 1], got " + gpuMemoryUtilization);
+        }
         return EngineConfig.defaults(model).withDevice(device).withMaxNumSeqs(maxNumSeqs)
                 .withMaxNumBatchedTokens(maxNumBatchedTokens).withBlockSize(blockSize)
-                .withKvCacheMemoryBytes(kvCacheMemory).withNumThreads(threads)
+                .withKvCacheMemoryBytes(kvCacheMemory).withNumThreads(threads).withGpuMemoryUtilization(gpuMemoryUtilization)
                 .withEnablePrefixCaching(enablePrefixCaching);
     }
 

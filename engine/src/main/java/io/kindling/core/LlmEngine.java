@@ -1,6 +1,7 @@
 package io.kindling.core;
 
 import io.kindling.backend.Backend;
+import io.kindling.backend.BackendOptions;
 import io.kindling.backend.Backends;
 import io.kindling.model.Checkpoint;
 import io.kindling.model.GenerationConfig;
@@ -51,9 +52,11 @@ public final class LlmEngine implements AutoCloseable {
         this.tokenizer = tokenizer;
         this.backend = backend;
         long bytesPerBlock = backend.kvCacheBytesPerBlock(config.blockSize());
-        long numBlocks = config.kvCacheMemoryBytes() / bytesPerBlock;
+        long budget = config.kvCacheMemoryBytes() > 0 ? config.kvCacheMemoryBytes()
+                : backend.kvCacheBudgetBytes().orElse(EngineConfig.CPU_KV_CACHE_MEMORY);
+        long numBlocks = budget / bytesPerBlock;
         if (numBlocks < 1) {
-            throw new IllegalArgumentException("kv_cache_memory " + config.kvCacheMemoryBytes()
+            throw new IllegalArgumentException("kv_cache_memory " + budget
                     + " bytes is less than one KV block (" + bytesPerBlock + " bytes for block_size "
                     + config.blockSize() + ")");
         }
@@ -71,12 +74,17 @@ public final class LlmEngine implements AutoCloseable {
         this.samplingPool = new ForkJoinPool(config.numThreads());
     }
 
-    /** Loads the checkpoint, tokenizer and backend; sizes the KV cache from {@code config.kvCacheMemoryBytes()}. */
+    /**
+     * Loads the checkpoint, tokenizer and backend; sizes the KV cache from {@code config.kvCacheMemoryBytes()}, or
+     * when that is 0 (auto) from what the backend can give ({@link Backend#kvCacheBudgetBytes()}).
+     */
     public static LlmEngine open(EngineConfig config) {
         Checkpoint checkpoint = Checkpoint.open(config.model());
         try {
             Tokenizer tokenizer = Tokenizer.load(config.model());
-            Backend backend = Backends.create(config.device(), config.numThreads(), checkpoint);
+            Backend backend = Backends.create(config.device(), checkpoint, new BackendOptions(config.numThreads(),
+                    config.gpuMemoryUtilization(), config.maxNumSeqs(), config.maxNumBatchedTokens(),
+                    config.blockSize()));
             return new LlmEngine(checkpoint, tokenizer, backend, config);
         } catch (RuntimeException e) {
             checkpoint.close();

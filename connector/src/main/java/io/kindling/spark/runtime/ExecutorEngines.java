@@ -59,7 +59,8 @@ public final class ExecutorEngines {
     /** {@code key.device()} is already bound to this task's GPU. */
     private static EngineService start(EngineKey key) {
         EngineConfig config = new EngineConfig(ModelLocation.local(key.model()), key.device(), key.maxNumSeqs(),
-                key.maxNumBatchedTokens(), key.blockSize(), key.kvCacheMemoryBytes(), key.numThreads());
+                key.maxNumBatchedTokens(), key.blockSize(), key.kvCacheMemoryBytes(), key.numThreads(),
+                EngineConfig.DEFAULT_ENABLE_PREFIX_CACHING, key.gpuMemoryUtilization());
         return EngineService.start(config);
     }
 }

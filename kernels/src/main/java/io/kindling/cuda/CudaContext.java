@@ -1,0 +1,125 @@
+package io.kindling.cuda;
+
+import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
+import static jcuda.driver.JCudaDriver.cuCtxSynchronize;
+import static jcuda.driver.JCudaDriver.cuDeviceGet;
+import static jcuda.driver.JCudaDriver.cuDeviceGetCount;
+import static jcuda.driver.JCudaDriver.cuDeviceGetName;
+import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRelease;
+import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRetain;
+import static jcuda.driver.JCudaDriver.cuInit;
+import static jcuda.driver.JCudaDriver.cuMemGetInfo;
+import static jcuda.driver.JCudaDriver.cuStreamCreate;
+import static jcuda.driver.JCudaDriver.cuStreamDestroy;
+import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
+
+import io.kindling.backend.BackendUnavailableException;
+import jcuda.CudaException;
+import jcuda.driver.CUcontext;
+import jcuda.driver.CUdevice;
+import jcuda.driver.CUstream;
+import jcuda.driver.CUstream_flags;
+import jcuda.driver.JCudaDriver;
+
+/**
+ * One GPU's primary context and the one stream an engine issues all its work on. Every JCuda call throws
+ * {@link CudaException} on a non-success code, so no return code goes unchecked.
+ */
+public final class CudaContext implements AutoCloseable {
+
+    private final int ordinal;
+    private final CUdevice device;
+    private final CUcontext context;
+    private final CUstream stream;
+    private final String name;
+
+    private CudaContext(int ordinal, CUdevice device, CUcontext context, CUstream stream, String name) {
+        this.ordinal = ordinal;
+        this.device = device;
+        this.context = context;
+        this.stream = stream;
+        this.name = name;
+    }
+
+    /**
+     * Retains GPU {@code ordinal}'s primary context (shared with any other user of the card in this process).
+     *
+     * @throws BackendUnavailableException naming the reason when the driver, or that GPU, cannot be used
+     */
+    public static CudaContext create(int ordinal) {
+        int count;
+        try {
+            JCudaDriver.setExceptionsEnabled(true);
+            cuInit(0);
+            int[] n = new int[1];
+            cuDeviceGetCount(n);
+            count = n[0];
+        } catch (UnsatisfiedLinkError | CudaException e) {
+            throw new BackendUnavailableException("CUDA was requested, but the CUDA driver cannot be used here: "
+                    + e.getMessage());
+        }
+        if (ordinal < 0 || ordinal >= count) {
+            throw new BackendUnavailableException("CUDA device " + ordinal + " was requested, but this machine has "
+                    + count + " CUDA device" + (count == 1 ? "" : "s"));
+        }
+        CUdevice device = new CUdevice();
+        cuDeviceGet(device, ordinal);
+        byte[] nameBytes = new byte[256];
+        cuDeviceGetName(nameBytes, nameBytes.length, device);
+        String name = new String(nameBytes, java.nio.charset.StandardCharsets.US_ASCII).trim().replace("\0", "");
+        CUcontext context = new CUcontext();
+        cuDevicePrimaryCtxRetain(context, device);
+        cuCtxSetCurrent(context);
+        CUstream stream = new CUstream();
+        cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING);
+        return new CudaContext(ordinal, device, context, stream, name);
+    }
+
+    public int ordinal() {
+        return ordinal;
+    }
+
+    public String deviceName() {
+        return name;
+    }
+
+    /** Binds this context to the calling thread; every thread that issues CUDA calls does this first. */
+    public void makeCurrent() {
+        cuCtxSetCurrent(context);
+    }
+
+    public long freeMemory() {
+        long[] free = new long[1];
+        long[] total = new long[1];
+        cuMemGetInfo(free, total);
+        return free[0];
+    }
+
+    public long totalMemory() {
+        long[] free = new long[1];
+        long[] total = new long[1];
+        cuMemGetInfo(free, total);
+        return total[0];
+    }
+
+    public CUstream stream() {
+        return stream;
+    }
+
+    /** Waits for the engine's stream. */
+    public void synchronize() {
+        cuStreamSynchronize(stream);
+    }
+
+    /** Waits for all work of the context, whatever stream issued it. */
+    public void synchronizeAll() {
+        cuCtxSynchronize();
+    }
+
+    @Override
+    public void close() {
+        makeCurrent();
+        cuStreamDestroy(stream);
+        cuDevicePrimaryCtxRelease(device);
+    }
+}

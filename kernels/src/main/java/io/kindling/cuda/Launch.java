@@ -1,0 +1,52 @@
+package io.kindling.cuda;
+
+import static jcuda.driver.JCudaDriver.cuFuncSetAttribute;
+import static jcuda.driver.JCudaDriver.cuLaunchKernel;
+
+import jcuda.NativePointerObject;
+import jcuda.Pointer;
+import jcuda.driver.CUfunction;
+import jcuda.driver.CUfunction_attribute;
+import jcuda.driver.CUstream;
+
+/** Launches a kernel with its arguments boxed as JCuda wants them. */
+public final class Launch {
+
+    private static final int DEFAULT_SHARED_LIMIT = 48 * 1024;
+
+    private Launch() {
+    }
+
+    /** @param args {@code CUdeviceptr}, {@code Integer}, {@code Long}, {@code Float} or {@code Double}, in order */
+    public static void kernel(CUfunction f, CUstream stream, int gridX, int gridY, int gridZ, int blockX,
+                              int sharedBytes, Object... args) {
+        if (gridX <= 0 || gridY <= 0 || gridZ <= 0 || blockX <= 0) {
+            throw new IllegalArgumentException("empty launch: grid " + gridX + "x" + gridY + "x" + gridZ
+                    + ", block " + blockX);
+        }
+        if (sharedBytes > DEFAULT_SHARED_LIMIT) {
+            cuFuncSetAttribute(f, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, sharedBytes);
+        }
+        NativePointerObject[] params = new NativePointerObject[args.length];
+        for (int i = 0; i < args.length; i++) {
+            params[i] = box(args[i], i);
+        }
+        cuLaunchKernel(f, gridX, gridY, gridZ, blockX, 1, 1, sharedBytes, stream, Pointer.to(params), null);
+    }
+
+    private static Pointer box(Object arg, int index) {
+        if (arg instanceof NativePointerObject p) {
+            return Pointer.to(p);
+        } else if (arg instanceof Integer v) {
+            return Pointer.to(new int[] {v});
+        } else if (arg instanceof Long v) {
+            return Pointer.to(new long[] {v});
+        } else if (arg instanceof Float v) {
+            return Pointer.to(new float[] {v});
+        } else if (arg instanceof Double v) {
+            return Pointer.to(new double[] {v});
+        }
+        throw new IllegalArgumentException("kernel argument " + index + " has unsupported type "
+                + (arg == null ? "null (pass a CUdeviceptr of address 0 for an absent pointer)" : arg.getClass()));
+    }
+}
