@@ -21,7 +21,8 @@
  *       ({@code true}, {@code false} (default) or {@code never}, as in transformers). Beam search returns
  *       {@code n} beams, all {@code beamWidth} of them unless {@code n} is set; it samples nothing, so
  *       {@code temperature > 0}, {@code topP < 1}, {@code topK > 0} or {@code minP > 0} with it fails at analysis,
- *       as do {@code lengthPenalty} or {@code earlyStopping} without it, and {@code n > beamWidth}.
+ *       as do {@code stop}, {@code minTokens} and the penalties with it (the engine does not support them there),
+ *       {@code lengthPenalty} or {@code earlyStopping} without it, and {@code n > beamWidth}.
  *       {@code llm_generate} returns the first completion as the engine orders them: the best beam, or sample 0.
  *       {@code llm_generate_struct} describes that one in its top-level fields and lists all of them, in the same
  *       order, in {@code choices: array<struct<text, finish_reason, cumulative_logprob, completion_tokens>>}
