@@ -33,13 +33,24 @@ import org.apache.spark.sql.types.StructType;
  */
 public final class LlmGenerate extends Expression implements ImplicitCastInputTypes, Unevaluable, Serializable {
 
-    /** The type of {@code llm_generate_struct}. */
+    /** One completion of {@code llm_generate_struct}'s {@code choices}: a sample, or a beam. */
+    public static final StructType CHOICE_TYPE = new StructType()
+            .add("text", DataTypes.StringType)
+            .add("finish_reason", DataTypes.StringType)
+            .add("cumulative_logprob", DataTypes.DoubleType)
+            .add("completion_tokens", DataTypes.IntegerType);
+
+    /**
+     * The type of {@code llm_generate_struct}. The top-level fields describe the first completion; {@code choices}
+     * comes last so that the fields before it keep their positions.
+     */
     public static final StructType STRUCT_TYPE = new StructType()
             .add("text", DataTypes.StringType)
             .add("finish_reason", DataTypes.StringType)
             .add("prompt_tokens", DataTypes.IntegerType)
             .add("completion_tokens", DataTypes.IntegerType)
-            .add("error", DataTypes.StringType);
+            .add("error", DataTypes.StringType)
+            .add("choices", DataTypes.createArrayType(CHOICE_TYPE, false));
 
     private final Expression prompt;
     private final LlmOptions options;
@@ -139,7 +150,7 @@ public final class LlmGenerate extends Expression implements ImplicitCastInputTy
     /** Plans show the prompt and the sampling options set; the engine options would drown them. */
     @Override
     public scala.collection.Iterator<Object> stringArgs() {
-        String sampling = options.sampling().describe();
+        String sampling = options.describeSampling();
         return ScalaSeqs.<Object>seq(sampling.isEmpty() ? List.of(prompt) : List.of(prompt, sampling)).iterator();
     }
 

@@ -1,6 +1,7 @@
 package io.kindling.spark;
 
 import io.kindling.core.EngineConfig;
+import io.kindling.sampling.EarlyStopping;
 import io.kindling.sampling.InvalidSamplingParamException;
 import io.kindling.sampling.SamplingOverrides;
 import io.kindling.sampling.SamplingParams;
@@ -22,10 +23,11 @@ import org.apache.spark.network.util.JavaUtils;
  * The validated options of one {@code llm_generate} call: the session's {@code spark.kindling.*} settings, overridden
  * by the call's own map. Resolved on the driver at analysis time and carried in the plan to the executors.
  *
+ * @param choices {@code n} and beam search, which {@code SamplingOverrides} does not carry
  * @param maxInFlight how many rows of one task may wait on the engine at once (the task's window)
  */
-public record LlmOptions(EngineKey engine, SamplingOverrides sampling, OnError onError, int maxInFlight)
-        implements Serializable {
+public record LlmOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOverrides choices, OnError onError,
+                         int maxInFlight) implements Serializable {
 
     /** What a row the engine cannot serve turns into. */
     public enum OnError {
@@ -81,8 +83,27 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, OnError o
                 s.integer(LlmOption.TOP_K), s.decimal(LlmOption.MIN_P), s.longValue(LlmOption.SEED), s.stop(),
                 s.bool(LlmOption.IGNORE_EOS), s.decimal(LlmOption.REPETITION_PENALTY),
                 s.decimal(LlmOption.PRESENCE_PENALTY), s.decimal(LlmOption.FREQUENCY_PENALTY), null);
-        checkSampling(sampling, s);
-        return new LlmOptions(engine, sampling, s.onError(), s.positiveInt(LlmOption.MAX_IN_FLIGHT, 2 * maxNumSeqs));
+        ChoiceOverrides choices = new ChoiceOverrides(s.integer(LlmOption.N), s.integer(LlmOption.BEAM_WIDTH),
+                s.decimal(LlmOption.LENGTH_PENALTY), s.earlyStopping());
+        checkSampling(sampling, choices, s);
+        return new LlmOptions(engine, sampling, choices, s.onError(),
+                s.positiveInt(LlmOption.MAX_IN_FLIGHT, 2 * maxNumSeqs));
+    }
+
+    /**
+     * A row's sampling parameters: the model's defaults with the options applied.
+     *
+     * @throws InvalidSamplingParamException naming the parameter, when the options do not fit the defaults
+     */
+    SamplingParams samplingParams(SamplingParams defaults) {
+        return choices.applyTo(sampling.applyTo(defaults));
+    }
+
+    /** The sampling options set, as {@code maxTokens=8, n=2}: for plans. */
+    String describeSampling() {
+        String a = sampling.describe();
+        String b = choices.describe();
+        return a.isEmpty() || b.isEmpty() ? a + b : a + ", " + b;
     }
 
     /** The seed rows are seeded from (with the prompt): the configured one, or 0. */
@@ -93,12 +114,34 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, OnError o
     /**
      * Checks the sampling values against {@code SamplingParams}' own rules. The model's defaults are only known on
      * the executors, so {@code maxTokens} is taken as unbounded unless set: {@code minTokens} is then checked there.
+     * Beyond those rules, an option that one search would silently ignore fails here: beam search keeps the likeliest
+     * beams and samples nothing, and sampling has no use for the beam options.
      */
-    private static void checkSampling(SamplingOverrides sampling, Settings s) {
+    private static void checkSampling(SamplingOverrides sampling, ChoiceOverrides choices, Settings s) {
         try {
-            sampling.applyTo(SamplingParams.builder().maxTokens(Integer.MAX_VALUE).build());
+            choices.applyTo(sampling.applyTo(SamplingParams.builder().maxTokens(Integer.MAX_VALUE).build()));
         } catch (InvalidSamplingParamException e) {
             throw s.invalid(e);
+        }
+        if (choices.beamSearch()) {
+            notWithBeams(s, LlmOption.TEMPERATURE, sampling.temperature() != null && sampling.temperature() > 0, "0");
+            notWithBeams(s, LlmOption.TOP_P, sampling.topP() != null && sampling.topP() < 1, "1");
+            notWithBeams(s, LlmOption.TOP_K, sampling.topK() != null && sampling.topK() > 0, "0");
+            notWithBeams(s, LlmOption.MIN_P, sampling.minP() != null && sampling.minP() > 0, "0");
+        } else {
+            for (LlmOption o : List.of(LlmOption.LENGTH_PENALTY, LlmOption.EARLY_STOPPING)) {
+                if (s.value(o) != null) {
+                    throw s.bad(o, "applies to beam search only, which needs " + LlmOption.BEAM_WIDTH.camelName()
+                            + " > 0");
+                }
+            }
+        }
+    }
+
+    private static void notWithBeams(Settings s, LlmOption o, boolean samples, String neutral) {
+        if (samples) {
+            throw s.bad(o, "does not apply to beam search (" + LlmOption.BEAM_WIDTH.camelName()
+                    + " > 0), which keeps the likeliest beams rather than sampling: set it to " + neutral);
         }
     }
 
@@ -152,7 +195,7 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, OnError o
             return InvalidLlmOptionException.badValue(s == null ? o.camelName() : s.key(), problem);
         }
 
-        private InvalidLlmOptionException bad(LlmOption o, String problem) {
+        InvalidLlmOptionException bad(LlmOption o, String problem) {
             Setting s = settings.get(o);
             return InvalidLlmOptionException.badValue(s.key(), problem + ", got '" + s.value() + "'");
         }
@@ -266,6 +309,20 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, OnError o
                 return null;
             }
             return Arrays.stream(v.split(",")).filter(x -> !x.isEmpty()).toList();
+        }
+
+        /** transformers' values: {@code true}, {@code false} or {@code never}. */
+        EarlyStopping earlyStopping() {
+            String v = value(LlmOption.EARLY_STOPPING);
+            if (v == null) {
+                return null;
+            }
+            return switch (v.toLowerCase(Locale.ROOT)) {
+                case "true" -> EarlyStopping.TRUE;
+                case "false" -> EarlyStopping.FALSE;
+                case "never" -> EarlyStopping.NEVER;
+                default -> throw bad(LlmOption.EARLY_STOPPING, "must be true, false or never");
+            };
         }
 
         OnError onError() {

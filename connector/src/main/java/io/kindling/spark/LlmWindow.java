@@ -1,5 +1,6 @@
 package io.kindling.spark;
 
+import io.kindling.core.CompletionOutput;
 import io.kindling.core.EngineService;
 import io.kindling.core.FinishReason;
 import io.kindling.core.Request;
@@ -25,6 +26,8 @@ import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.catalyst.expressions.JoinedRow;
 import org.apache.spark.sql.catalyst.expressions.UnsafeProjection;
 import org.apache.spark.sql.catalyst.expressions.UnsafeRow;
+import org.apache.spark.sql.catalyst.util.ArrayData;
+import org.apache.spark.sql.catalyst.util.GenericArrayData;
 import org.apache.spark.unsafe.types.UTF8String;
 import org.apache.spark.util.TaskCompletionListener;
 import scala.collection.AbstractIterator;
@@ -87,7 +90,7 @@ final class LlmWindow extends AbstractIterator<InternalRow> {
 
     private static SamplingParams samplingParams(LlmOptions options, EngineService engine) {
         try {
-            return options.sampling().applyTo(engine.defaultSamplingParams());
+            return options.samplingParams(engine.defaultSamplingParams());
         } catch (InvalidSamplingParamException e) {
             throw new IllegalArgumentException("llm_generate: the options do not fit the model's sampling defaults "
                     + engine.defaultSamplingParams() + ": " + e.getMessage(), e);
@@ -149,20 +152,26 @@ final class LlmWindow extends AbstractIterator<InternalRow> {
             return null;
         }
         RequestOutput out = await(row, call);
-        LlmCallSpec spec = targets.get(i).spec();
-        int generated = out.completion().tokenIds().length;
-        metrics.generatedTokens().add(generated);
-        if (out.error().isPresent() || out.completion().finishReason() == FinishReason.ERROR) {
+        Target target = targets.get(i);
+        LlmCallSpec spec = target.spec();
+        // The first completion is the best beam, or the first sample: what the string variant returns.
+        CompletionOutput first = out.completion();
+        metrics.generatedTokens().add(out.completions().stream().mapToLong(c -> c.tokenIds().length).sum());
+        if (out.error().isPresent() || first.finishReason() == FinishReason.ERROR) {
             String problem = problem(call, out);
             if (spec.options().onError() == LlmOptions.OnError.FAIL) {
                 throw new LlmRowException("llm_generate: row " + row.rowIndex() + " of partition " + partition + ": "
                         + problem + " (set spark.kindling.onError=null to get null instead)");
             }
-            return spec.struct() ? struct(null, FinishReason.ERROR, call.promptTokens(), generated, problem) : null;
+            return spec.struct() ? struct(null, FinishReason.ERROR, call.promptTokens(), first.tokenIds().length,
+                    problem, null) : null;
         }
-        String text = out.completion().text();
-        return spec.struct() ? struct(text, out.completion().finishReason(), call.promptTokens(), generated, null)
-                : UTF8String.fromString(text);
+        if (!spec.struct()) {
+            return UTF8String.fromString(first.text());
+        }
+        boolean several = target.params().n() > 1 || target.params().isBeamSearch();
+        return struct(first.text(), first.finishReason(), call.promptTokens(), first.tokenIds().length, null,
+                several ? choices(out.completions()) : null);
     }
 
     private RequestOutput await(Pending row, Call call) {
@@ -195,14 +204,30 @@ final class LlmWindow extends AbstractIterator<InternalRow> {
         return message.startsWith(prefix) ? message.substring(prefix.length()) : message;
     }
 
+    /** A value of {@link LlmGenerate#STRUCT_TYPE}. */
     private static InternalRow struct(String text, FinishReason reason, int promptTokens, int completionTokens,
-                                      String error) {
+                                      String error, ArrayData choices) {
         return new GenericInternalRow(new Object[] {
             text == null ? null : UTF8String.fromString(text),
             UTF8String.fromString(reason.wireName()),
             promptTokens,
             completionTokens,
-            error == null ? null : UTF8String.fromString(error)});
+            error == null ? null : UTF8String.fromString(error),
+            choices});
+    }
+
+    /** Every completion in the engine's order (beams best first), as {@link LlmGenerate#CHOICE_TYPE} values. */
+    private static ArrayData choices(List<CompletionOutput> completions) {
+        Object[] values = new Object[completions.size()];
+        for (int k = 0; k < values.length; k++) {
+            CompletionOutput c = completions.get(k);
+            values[k] = new GenericInternalRow(new Object[] {
+                UTF8String.fromString(c.text()),
+                UTF8String.fromString(c.finishReason().wireName()),
+                c.cumulativeLogprob().isPresent() ? c.cumulativeLogprob().getAsDouble() : null,
+                c.tokenIds().length});
+        }
+        return new GenericArrayData(values);
     }
 
     /** At task end: aborts what is still in the window and records the engines' preemptions during the task. */

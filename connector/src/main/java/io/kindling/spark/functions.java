@@ -30,7 +30,10 @@ public final class functions {
         return call("llm_generate", prompt, options);
     }
 
-    /** The completion with its details: struct<text, finish_reason, prompt_tokens, completion_tokens, error>. */
+    /**
+     * The completion with its details: struct&lt;text, finish_reason, prompt_tokens, completion_tokens, error,
+     * choices&gt;, {@code choices} listing every completion when {@code n > 1} or with beam search.
+     */
     public static Column llm_generate_struct(Column prompt) {
         return call("llm_generate_struct", prompt, Map.of());
     }

@@ -15,6 +15,18 @@
  *       {@code temperature}, {@code topP}, {@code topK}, {@code minP}, {@code seed}, {@code ignoreEos},
  *       {@code repetitionPenalty}, {@code presencePenalty}, {@code frequencyPenalty}, and {@code stop}: stop strings
  *       separated by commas (so a stop string cannot contain one).</li>
+ *   <li>Several completions per row: {@code n} samples (sample {@code i} seeded with the row's seed + {@code i}), or
+ *       beam search with {@code beamWidth} beams, {@code lengthPenalty} (a finished beam scores
+ *       {@code cumulative_logprob / completion_tokens ^ lengthPenalty}, default 1) and {@code earlyStopping}
+ *       ({@code true}, {@code false} (default) or {@code never}, as in transformers). Beam search returns
+ *       {@code n} beams, all {@code beamWidth} of them unless {@code n} is set; it samples nothing, so
+ *       {@code temperature > 0}, {@code topP < 1}, {@code topK > 0} or {@code minP > 0} with it fails at analysis,
+ *       as do {@code stop}, {@code minTokens} and the penalties with it (the engine does not support them there),
+ *       {@code lengthPenalty} or {@code earlyStopping} without it, and {@code n > beamWidth}.
+ *       {@code llm_generate} returns the first completion as the engine orders them: the best beam, or sample 0.
+ *       {@code llm_generate_struct} describes that one in its top-level fields and lists all of them, in the same
+ *       order, in {@code choices: array<struct<text, finish_reason, cumulative_logprob, completion_tokens>>}
+ *       ({@code cumulative_logprob} is null for samples); {@code choices} is null for a call with neither.</li>
  *   <li>Engine, one engine per executor and distinct set: {@code maxNumSeqs}, {@code maxNumBatchedTokens},
  *       {@code blockSize}, {@code kvCacheMemory} (a size: {@code 512m}, {@code 2g}), {@code threads} (default: the
  *       executor's cores), {@code gpuMemoryUtilization}.</li>

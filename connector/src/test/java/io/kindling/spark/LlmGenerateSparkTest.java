@@ -18,8 +18,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -51,7 +53,7 @@ class LlmGenerateSparkTest {
 
     static SparkSession spark;
     static LlmEngine reference;
-    static final Map<String, String> cache = new HashMap<>();
+    static final Map<String, RequestOutput> cache = new HashMap<>();
 
     @BeforeAll
     static void start() {
@@ -87,17 +89,15 @@ class LlmGenerateSparkTest {
     }
 
     /** The engine's output for one prompt, sampled as llm_generate samples it: the model's defaults, then options. */
-    static String expected(String prompt, UnaryOperator<SamplingParams.Builder> options) {
-        if (prompt == null) {
-            return null;
-        }
+    static RequestOutput expectedOutput(String prompt, UnaryOperator<SamplingParams.Builder> options) {
         SamplingParams params = options.apply(reference.defaultSamplingParams().toBuilder().maxTokens(MAX_TOKENS)
                 .seed(ExecutorEngines.rowSeed(0, prompt, null))).build();
-        return cache.computeIfAbsent(prompt + "\u0000" + params, k -> {
-            RequestOutput out = reference.generate(List.of(
-                    new Request("ref-" + cache.size(), reference.tokenizer().encode(prompt), params))).get(0);
-            return out.completion().text();
-        });
+        return cache.computeIfAbsent(prompt + "\u0000" + params, k -> reference.generate(List.of(
+                new Request("ref-" + cache.size(), reference.tokenizer().encode(prompt), params))).get(0));
+    }
+
+    static String expected(String prompt, UnaryOperator<SamplingParams.Builder> options) {
+        return prompt == null ? null : expectedOutput(prompt, options).completion().text();
     }
 
     static String expected(String prompt) {
@@ -256,6 +256,98 @@ class LlmGenerateSparkTest {
             assertEquals(completion == MAX_TOKENS ? "length" : "stop", r.getAs("finish_reason"));
             assertNull(r.getAs("error"));
         }
+    }
+
+    /** A struct's choices as (text, finish_reason, cumulative_logprob, completion_tokens) lists. */
+    static List<List<Object>> choices(Row struct) {
+        return struct.<Row>getList(struct.fieldIndex("choices")).stream()
+                .map(c -> Arrays.asList(c.get(0), c.get(1), c.get(2), c.get(3))).toList();
+    }
+
+    /** The engine's completions as {@link #choices} lays them out. */
+    static List<List<Object>> choices(RequestOutput out) {
+        return out.completions().stream().map(c -> Arrays.<Object>asList(c.text(), c.finishReason().wireName(),
+                c.cumulativeLogprob().isPresent() ? c.cumulativeLogprob().getAsDouble() : null,
+                c.tokenIds().length)).toList();
+    }
+
+    @Test
+    void beamSearchReturnsTheEnginesBestBeamAndEveryBeamInTheStruct() {
+        // The model samples by default (temperature 0.7); beam search ignores that, so the defaults need no override.
+        List<Row> rows = spark.sql("SELECT llm_generate(prompt, map('beam_width', '3')) AS best, "
+                + "llm_generate_struct(prompt, map('beamWidth', '3')) AS r FROM prompts ORDER BY id").collectAsList();
+        Set<String> distinctBest = new HashSet<>();
+        for (int i = 0; i < PROMPTS.size(); i++) {
+            String prompt = PROMPTS.get(i);
+            if (prompt == null) {
+                assertNull(rows.get(i).get(0));
+                continue;
+            }
+            RequestOutput engine = expectedOutput(prompt, b -> b.beamWidth(3).n(3));
+            assertEquals(engine.completion().text(), rows.get(i).getString(0), "row " + i);
+            distinctBest.add(rows.get(i).getString(0));
+
+            Row r = rows.get(i).getStruct(1);
+            List<List<Object>> beams = choices(r);
+            assertEquals(choices(engine), beams, "row " + i);
+            assertEquals(3, beams.size());
+            assertEquals(r.getAs("text"), beams.get(0).get(0));
+            assertEquals(r.<Integer>getAs("completion_tokens"), beams.get(0).get(3));
+            assertEquals(r.getAs("finish_reason"), beams.get(0).get(1));
+            // Best first: the beam score is cumulative_logprob / completion_tokens ^ length_penalty (1 here).
+            for (int k = 1; k < beams.size(); k++) {
+                double before = (double) beams.get(k - 1).get(2) / (int) beams.get(k - 1).get(3);
+                double after = (double) beams.get(k).get(2) / (int) beams.get(k).get(3);
+                assertTrue(before >= after - 1e-6, "row " + i + ": beam " + k + " scores " + after + " > " + before);
+            }
+        }
+        assertTrue(distinctBest.size() > 1, "beams differ by prompt: " + distinctBest);
+    }
+
+    @Test
+    void parallelSamplesAreSeededPerRowWhateverThePartitioning() {
+        String query = "SELECT llm_generate(prompt, map('n', '2', 'seed', '7')) AS first, "
+                + "llm_generate_struct(prompt, map('n', '2', 'seed', '7')) AS r FROM %s ORDER BY id";
+        List<Row> ranged = spark.sql(query.formatted("prompts")).collectAsList();
+        List<Row> unordered = spark.sql(query.formatted("prompts_unordered")).collectAsList();
+        List<Row> one = spark.sql(query.formatted("prompts_one")).collectAsList();
+        assertEquals(one, ranged);
+        assertEquals(one, unordered);
+        boolean samplesDiffer = false;
+        for (int i = 0; i < PROMPTS.size(); i++) {
+            String prompt = PROMPTS.get(i);
+            if (prompt == null) {
+                assertNull(one.get(i).get(1));
+                continue;
+            }
+            RequestOutput engine = expectedOutput(prompt, b -> b.n(2).seed(ExecutorEngines.rowSeed(7, prompt, null)));
+            List<List<Object>> samples = choices(one.get(i).getStruct(1));
+            assertEquals(choices(engine), samples, "row " + i);
+            assertEquals(2, samples.size());
+            assertNull(samples.get(0).get(2), "samples carry no cumulative logprob");
+            assertEquals(samples.get(0).get(0), one.get(i).getString(0), "llm_generate returns sample 0");
+            samplesDiffer |= !samples.get(0).get(0).equals(samples.get(1).get(0));
+        }
+        assertTrue(samplesDiffer, "the two samples of a row have their own generators");
+    }
+
+    @Test
+    void choicesIsNullForASingleCompletion() {
+        Row r = spark.sql("SELECT llm_generate_struct('apple:') AS r").first().getStruct(0);
+        assertEquals(expected("apple:"), r.getAs("text"));
+        assertNull(r.get(r.fieldIndex("choices")));
+    }
+
+    @Test
+    void badSearchCombinationsFailAtAnalysisNamingTheOption() {
+        AnalysisException temperature = assertThrows(AnalysisException.class, () -> spark.sql(
+                "SELECT llm_generate(prompt, map('beam_width', '3', 'temperature', '0.5')) FROM prompts"));
+        assertTrue(temperature.getMessage().contains("llm_generate: option 'temperature' does not apply to beam "
+                + "search"), temperature.getMessage());
+        AnalysisException tooMany = assertThrows(AnalysisException.class, () -> spark.table("prompts")
+                .select(llm_generate_struct(col("prompt"), Map.of("beamWidth", "2", "n", "3"))));
+        assertTrue(tooMany.getMessage().contains("llm_generate: option 'n' beam search returns at most beam_width (2) "
+                + "beams, got 3"), tooMany.getMessage());
     }
 
     @Test

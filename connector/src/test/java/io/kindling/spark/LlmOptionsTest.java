@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kindling.core.EngineConfig;
+import io.kindling.sampling.EarlyStopping;
 import io.kindling.sampling.SamplingParams;
 import io.kindling.spark.runtime.EngineKey;
 import java.nio.file.Path;
@@ -89,6 +90,62 @@ class LlmOptionsTest {
                 unknown);
         String noModel = failure(Map.of(), Map.of());
         assertTrue(noModel.startsWith("llm_generate: no model: set spark.kindling.model"), noModel);
+    }
+
+    @Test
+    void beamSearchReturnsEveryBeamUnlessNIsSet() {
+        // The model's defaults sample (temperature 0.7): beam search ignores them, so they do not conflict.
+        SamplingParams defaults = SamplingParams.builder().maxTokens(16).temperature(0.7).topP(0.9).build();
+        LlmOptions beams = resolve(Map.of("spark.kindling.model", "/m", "spark.kindling.lengthPenalty", "0.5"),
+                Map.of("beam_width", "3", "early_stopping", "Never"));
+        SamplingParams p = beams.samplingParams(defaults);
+        assertEquals(3, p.beamWidth());
+        assertEquals(3, p.n());
+        assertEquals(0.5, p.lengthPenalty());
+        assertEquals(EarlyStopping.NEVER, p.earlyStopping());
+        assertEquals("beamWidth=3, lengthPenalty=0.5, earlyStopping=never", beams.describeSampling());
+
+        LlmOptions best = resolve(Map.of("spark.kindling.model", "/m"), Map.of("beamWidth", "3", "n", "1",
+                "maxTokens", "4"));
+        assertEquals(1, best.samplingParams(defaults).n());
+        assertEquals("maxTokens=4, n=1, beamWidth=3", best.describeSampling());
+
+        SamplingParams samples = resolve(Map.of("spark.kindling.model", "/m"), Map.of("n", "2"))
+                .samplingParams(defaults);
+        assertEquals(2, samples.n());
+        assertEquals(0, samples.beamWidth());
+        assertEquals(0.7, samples.temperature());
+    }
+
+    @Test
+    void optionsOneSearchWouldIgnoreFailNamingThem() {
+        Map<String, String> model = Map.of("spark.kindling.model", "/m");
+        assertEquals("llm_generate: option 'temperature' does not apply to beam search (beamWidth > 0), which keeps "
+                        + "the likeliest beams rather than sampling: set it to 0, got '0.5'",
+                failure(model, Map.of("beam_width", "3", "temperature", "0.5")));
+        assertEquals("llm_generate: option 'spark.kindling.topP' does not apply to beam search (beamWidth > 0), "
+                        + "which keeps the likeliest beams rather than sampling: set it to 1, got '0.9'",
+                failure(Map.of("spark.kindling.model", "/m", "spark.kindling.topP", "0.9"), Map.of("beamWidth", "2")));
+        assertEquals("llm_generate: option 'length_penalty' applies to beam search only, which needs beamWidth > 0, "
+                + "got '2'", failure(model, Map.of("length_penalty", "2", "n", "2")));
+        assertEquals("llm_generate: option 'earlyStopping' applies to beam search only, which needs beamWidth > 0, "
+                + "got 'true'", failure(model, Map.of("earlyStopping", "true", "beamWidth", "0")));
+        // Zero temperature, the neutral top-k values and a seed are fine with beams.
+        resolve(model, Map.of("beamWidth", "2", "temperature", "0", "topK", "-1", "seed", "3"));
+    }
+
+    @Test
+    void beamSearchRulesOfTheEngineFailAtAnalysis() {
+        Map<String, String> model = Map.of("spark.kindling.model", "/m");
+        assertEquals("llm_generate: option 'n' beam search returns at most beam_width (2) beams, got 3",
+                failure(model, Map.of("beamWidth", "2", "n", "3")));
+        assertEquals("llm_generate: option 'stop' is not supported with beam search",
+                failure(model, Map.of("beamWidth", "2", "stop", ".")));
+        assertEquals("llm_generate: option 'n' must be at least 1, got 0", failure(model, Map.of("n", "0")));
+        assertEquals("llm_generate: option 'beam_width' must be >= 0 (0: no beam search), got -1",
+                failure(model, Map.of("beam_width", "-1")));
+        assertEquals("llm_generate: option 'earlyStopping' must be true, false or never, got 'sometimes'",
+                failure(model, Map.of("earlyStopping", "sometimes", "beamWidth", "2")));
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.kindling.cli;
 
+import io.kindling.core.CompletionOutput;
 import io.kindling.sampling.TokenLogprob;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -31,8 +32,11 @@ import org.apache.arrow.vector.types.pojo.Schema;
 /**
  * Arrow IPC output (file or stream format), written in record batches of {@link #BATCH_ROWS} rows. Columns: id
  * (see {@link IdKind}), text (utf8), token_ids and prompt_token_ids (list&lt;int32&gt;), finish_reason (utf8),
- * logprobs (list&lt;list&lt;struct&lt;token_id: int32, logprob: float32&gt;&gt;&gt;, null where not asked), error
- * (utf8). The schema is fixed, whatever the rows ask, so that every output file of a job reads alike.
+ * logprobs (list&lt;list&lt;struct&lt;token_id: int32, logprob: float32&gt;&gt;&gt;, null where not asked), choices
+ * (list&lt;struct&lt;text, token_ids, finish_reason, logprobs, cumulative_logprob: float64&gt;&gt;, as JSONL's:
+ * null unless the row asked for several completions; a choice's logprobs are null where not asked, its
+ * cumulative_logprob null for a sample), error (utf8). The schema is fixed, whatever the rows ask, so that every
+ * output file of a job reads alike.
  */
 final class ArrowOutput implements OutputWriter {
 
@@ -56,18 +60,29 @@ final class ArrowOutput implements OutputWriter {
     }
 
     static Schema schema(IdKind idKind) {
-        Field logprob = new Field("item", FieldType.notNullable(ArrowType.Struct.INSTANCE), List.of(
-                Field.notNullable("token_id", new ArrowType.Int(32, true)),
-                Field.notNullable("logprob", new ArrowType.FloatingPoint(FloatingPointPrecision.SINGLE))));
-        Field perToken = new Field("item", FieldType.notNullable(ArrowType.List.INSTANCE), List.of(logprob));
+        Field choice = new Field("item", FieldType.notNullable(ArrowType.Struct.INSTANCE), List.of(
+                Field.notNullable("text", ArrowType.Utf8.INSTANCE),
+                intList("token_ids"),
+                Field.notNullable("finish_reason", ArrowType.Utf8.INSTANCE),
+                logprobs(),
+                Field.nullable("cumulative_logprob", new ArrowType.FloatingPoint(FloatingPointPrecision.DOUBLE))));
         return new Schema(List.of(
                 Field.nullable("id", idKind.arrowType),
                 Field.nullable("text", ArrowType.Utf8.INSTANCE),
                 intList("token_ids"),
                 intList("prompt_token_ids"),
                 Field.notNullable("finish_reason", ArrowType.Utf8.INSTANCE),
-                new Field("logprobs", FieldType.nullable(ArrowType.List.INSTANCE), List.of(perToken)),
+                logprobs(),
+                new Field("choices", FieldType.nullable(ArrowType.List.INSTANCE), List.of(choice)),
                 Field.nullable("error", ArrowType.Utf8.INSTANCE)));
+    }
+
+    private static Field logprobs() {
+        Field logprob = new Field("item", FieldType.notNullable(ArrowType.Struct.INSTANCE), List.of(
+                Field.notNullable("token_id", new ArrowType.Int(32, true)),
+                Field.notNullable("logprob", new ArrowType.FloatingPoint(FloatingPointPrecision.SINGLE))));
+        Field perToken = new Field("item", FieldType.notNullable(ArrowType.List.INSTANCE), List.of(logprob));
+        return new Field("logprobs", FieldType.nullable(ArrowType.List.INSTANCE), List.of(perToken));
     }
 
     private static Field intList(String name) {
@@ -84,6 +99,9 @@ final class ArrowOutput implements OutputWriter {
         setInts((ListVector) root.getVector("prompt_token_ids"), i, row.promptTokenIds());
         setText(root.getVector("finish_reason"), i, row.finishReason().wireName());
         row.logprobs().ifPresent(l -> setLogprobs((ListVector) root.getVector("logprobs"), i, l));
+        if (!row.choices().isEmpty()) {
+            setChoices((ListVector) root.getVector("choices"), i, row.choices(), row.logprobs().isPresent());
+        }
         row.error().ifPresent(e -> setText(root.getVector("error"), i, e));
         if (rows == BATCH_ROWS) {
             writeBatch();
@@ -133,6 +151,29 @@ final class ArrowOutput implements OutputWriter {
             tops.endValue(start + t, top.size());
         }
         v.endValue(i, perToken.size());
+    }
+
+    private static void setChoices(ListVector v, int i, List<CompletionOutput> choices, boolean withLogprobs) {
+        StructVector entries = (StructVector) v.getDataVector();
+        FieldVector text = entries.getChild("text", VarCharVector.class);
+        ListVector tokenIds = entries.getChild("token_ids", ListVector.class);
+        FieldVector finishReason = entries.getChild("finish_reason", VarCharVector.class);
+        ListVector logprobs = entries.getChild("logprobs", ListVector.class);
+        Float8Vector cumulativeLogprob = entries.getChild("cumulative_logprob", Float8Vector.class);
+        int start = v.startNewValue(i);
+        for (int k = 0; k < choices.size(); k++) {
+            CompletionOutput c = choices.get(k);
+            int entry = start + k;
+            entries.setIndexDefined(entry);
+            setText(text, entry, c.text());
+            setInts(tokenIds, entry, c.tokenIds());
+            setText(finishReason, entry, c.finishReason().wireName());
+            if (withLogprobs) {
+                setLogprobs(logprobs, entry, c.logprobs().orElse(List.of()));
+            }
+            c.cumulativeLogprob().ifPresent(x -> cumulativeLogprob.setSafe(entry, x));
+        }
+        v.endValue(i, choices.size());
     }
 
     /** Rows reach the file a whole batch at a time: a batch per step would make files of tiny batches. */

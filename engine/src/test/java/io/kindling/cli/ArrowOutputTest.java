@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.LongNode;
 import com.fasterxml.jackson.databind.node.TextNode;
+import io.kindling.core.CompletionOutput;
 import io.kindling.core.FinishReason;
 import io.kindling.sampling.TokenLogprob;
 import java.io.IOException;
@@ -18,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
@@ -124,6 +126,54 @@ class ArrowOutputTest {
         assertEquals("error", rows.get(4).get("finish_reason"));
         assertEquals("[]", rows.get(0).get("token_ids"));
         assertEquals("[100]", rows.get(1).get("token_ids"));
+    }
+
+    @Test
+    void choicesAsJsonlListsThemAcrossBatches() throws IOException {
+        List<TokenLogprob> top = List.of(new TokenLogprob(5, -0.5f));
+        CompletionOutput sample0 = new CompletionOutput("a", new int[] {5}, FinishReason.STOP,
+                Optional.of(List.of(top)));
+        CompletionOutput sample1 = new CompletionOutput("bé", new int[] {6, 7}, FinishReason.LENGTH,
+                Optional.of(List.of(top, top)));
+        CompletionOutput beam0 = new CompletionOutput("xy", new int[] {8, 2}, FinishReason.STOP, Optional.empty(),
+                OptionalDouble.of(-1.25));
+        CompletionOutput beam1 = new CompletionOutput("", new int[] {9}, FinishReason.LENGTH, Optional.empty(),
+                OptionalDouble.of(-2.5));
+        Path out = dir.resolve("out.arrow");
+        int n = ArrowOutput.BATCH_ROWS + 6;
+        try (OutputWriter writer = OutputWriter.open(out, IdKind.INT64)) {
+            for (int i = 0; i < n; i++) {
+                var id = LongNode.valueOf(i);
+                writer.write(switch (i % 4) {
+                    case 0 -> new OutputRow(id, Optional.of("a"), new int[] {5}, new int[] {1}, FinishReason.STOP,
+                            Optional.of(List.of(top)), Optional.empty(), List.of(sample0, sample1));
+                    case 1 -> new OutputRow(id, Optional.of("xy"), new int[] {8, 2}, new int[] {1}, FinishReason.STOP,
+                            Optional.empty(), Optional.empty(), List.of(beam0, beam1));
+                    case 2 -> OutputRow.failed(id, "line " + (i + 1) + ": prompt is empty");
+                    default -> row(i, false);
+                });
+            }
+        }
+        List<Map<String, Object>> rows = readBack(out, false, IdKind.INT64);
+        assertEquals(n, rows.size());
+        String samples = "[{\"text\":\"a\",\"token_ids\":[5],\"finish_reason\":\"stop\","
+                + "\"logprobs\":[[{\"token_id\":5,\"logprob\":-0.5}]]},"
+                + "{\"text\":\"bé\",\"token_ids\":[6,7],\"finish_reason\":\"length\","
+                + "\"logprobs\":[[{\"token_id\":5,\"logprob\":-0.5}],[{\"token_id\":5,\"logprob\":-0.5}]]}]";
+        // Arrow leaves null struct fields out: the beams' logprobs were not asked.
+        String beams = "[{\"text\":\"xy\",\"token_ids\":[8,2],\"finish_reason\":\"stop\","
+                + "\"cumulative_logprob\":-1.25},"
+                + "{\"text\":\"\",\"token_ids\":[9],\"finish_reason\":\"length\",\"cumulative_logprob\":-2.5}]";
+        for (int i = 0; i < n; i++) {
+            Object choices = rows.get(i).get("choices");
+            switch (i % 4) {
+                case 0 -> assertEquals(samples, choices, "row " + i);
+                case 1 -> assertEquals(beams, choices, "row " + i);
+                default -> assertNull(choices, "row " + i);
+            }
+        }
+        assertEquals("xy", rows.get(ArrowOutput.BATCH_ROWS + 1).get("text"));
+        assertEquals("[[{\"token_id\":5,\"logprob\":-0.5}]]", rows.get(ArrowOutput.BATCH_ROWS).get("logprobs"));
     }
 
     private static Map<String, Object> withoutNulls(Map<String, Object> row) {
