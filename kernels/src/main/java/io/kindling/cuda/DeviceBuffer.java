@@ -1,5 +1,6 @@
 package io.kindling.cuda;
 
+import static jcuda.driver.JCudaDriver.cuCtxSynchronize;
 import static jcuda.driver.JCudaDriver.cuMemAlloc;
 import static jcuda.driver.JCudaDriver.cuMemFree;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
@@ -10,7 +11,11 @@ import jcuda.Pointer;
 import jcuda.Sizeof;
 import jcuda.driver.CUdeviceptr;
 
-/** One device allocation. Copies here are synchronous: for setup and tests; a step's copies go through pinned memory. */
+/**
+ * One device allocation. Copies and fills here are synchronous with respect to ALL streams of the context (the
+ * engine's stream is non-blocking, so it is not ordered with the legacy stream these calls use): they wait for
+ * the device to be idle before and after. For setup and tests; a step's copies go through pinned memory.
+ */
 public final class DeviceBuffer implements AutoCloseable {
 
     private final CUdeviceptr ptr;
@@ -75,18 +80,23 @@ public final class DeviceBuffer implements AutoCloseable {
 
     /** Fills every byte with 0xFF: NaN in fp32 and bf16, -1 in int32, so an unwritten output cannot pass a check. */
     public DeviceBuffer poison() {
+        cuCtxSynchronize();
         cuMemsetD8(ptr, (byte) 0xFF, bytes);
+        cuCtxSynchronize();
         return this;
     }
 
     private DeviceBuffer copyFrom(Pointer src, long count) {
         checkFits(count);
+        cuCtxSynchronize();
         cuMemcpyHtoD(ptr, src, count);
+        cuCtxSynchronize();
         return this;
     }
 
     private void copyTo(Pointer dst, long count) {
         checkFits(count);
+        cuCtxSynchronize();
         cuMemcpyDtoH(dst, ptr, count);
     }
 
