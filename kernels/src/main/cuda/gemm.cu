@@ -248,8 +248,9 @@ __device__ __forceinline__ void gemm_tile(const __nv_bfloat16* __restrict__ a, i
         gemm_tile<BM, BN, BK, WM, WN, STAGES>(a, lda, w, c, ldc, m, n, k);                                  \
     }
 
-// prefill: 8 warps of 64 x 32
-KD_GEMM(kd_gemm_128x128, 128, 128, 32, 2, 4, 4, 2, 65536)
+// prefill: 4 warps of 64 x 64 (a 64 x 32 warp tile would read 192 shared-memory bytes per mma, as much as the
+// SM's 128 bytes per clock deliver at mma.sync's peak rate; 64 x 64 reads 128)
+KD_GEMM(kd_gemm_128x128, 128, 128, 32, 2, 2, 4, 2, 65536)
 // mid-size m, or prefill too short to fill the GPU with 128 x 128 tiles: 4 warps of 32 x 64
 KD_GEMM(kd_gemm_64x128, 64, 128, 64, 2, 2, 4, 2, 98304)
 // 4 warps of 32 x 16: many CTAs for narrow W

@@ -22,7 +22,7 @@ final class Gemm {
 
     /** The kernel's tile shapes, mirroring {@code gemm.cu}'s {@code KD_GEMM} lines. */
     enum Tile {
-        T128X128("kd_gemm_128x128", 128, 128, 256, 65536),
+        T128X128("kd_gemm_128x128", 128, 128, 128, 65536),
         T64X128("kd_gemm_64x128", 64, 128, 128, 98304),
         T64X32("kd_gemm_64x32", 64, 32, 128, 98304),
         T16X128("kd_gemm_16x128", 16, 128, 128, 110592),
