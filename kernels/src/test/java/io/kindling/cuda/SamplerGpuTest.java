@@ -273,7 +273,8 @@ class SamplerGpuTest {
         @Override
         public float[] row(int i) {
             float[] row = new float[vocabSize];
-            cuMemcpyDtoH(Pointer.to(row), buffer.at((long) i * vocabSize * Float.BYTES), (long) vocabSize * Float.BYTES);
+            long bytes = (long) vocabSize * Float.BYTES;
+            cuMemcpyDtoH(Pointer.to(row), buffer.at(i * bytes), bytes);
             return row;
         }
     }
