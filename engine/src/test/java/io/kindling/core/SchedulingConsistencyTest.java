@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.kindling.sampling.SamplingParams;
 import io.kindling.testing.Fixtures;
+import io.kindling.testing.ReferenceAgreement;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -27,7 +28,7 @@ class SchedulingConsistencyTest {
     static void load() throws IOException {
         model = Fixtures.checkpoint("llama3-tiny");
         prompts = new ArrayList<>();
-        HuggingFaceAgreementTest.JSON.readTree(model.resolve("mixed32.json").toFile()).get("prompts")
+        ReferenceAgreement.JSON.readTree(model.resolve("mixed32.json").toFile()).get("prompts")
                 .forEach(prompts::add);
         assertEquals(32, prompts.size());
     }
@@ -35,7 +36,7 @@ class SchedulingConsistencyTest {
     static List<Request> requests(int maxTokens) {
         List<Request> requests = new ArrayList<>();
         for (int i = 0; i < prompts.size(); i++) {
-            requests.add(new Request("r" + i, HuggingFaceAgreementTest.ints(prompts.get(i).get("prompt_token_ids")),
+            requests.add(new Request("r" + i, ReferenceAgreement.ints(prompts.get(i).get("prompt_token_ids")),
                     SamplingParams.builder().temperature(0).maxTokens(maxTokens).ignoreEos(true).logprobs(2).build()));
         }
         return requests;
@@ -74,13 +75,13 @@ class SchedulingConsistencyTest {
         for (int i = 0; i < requests.size(); i++) {
             assertArrayEquals(alone.get(i), batched.get(i).completion().tokenIds(), "batched, prompt " + i);
             assertArrayEquals(alone.get(i), preempted.get(i).completion().tokenIds(), "preempted, prompt " + i);
-            HuggingFaceAgreementTest.assertMatches("prompt " + i, prompts.get(i), batched.get(i));
+            ReferenceAgreement.assertMatches("prompt " + i, prompts.get(i), batched.get(i), ReferenceAgreement.FLOAT32);
         }
     }
 
     @Test
     void seededSampledRequestIsTheSameAloneAndInABusyBatch() {
-        int[] prompt = HuggingFaceAgreementTest.ints(prompts.get(5).get("prompt_token_ids"));
+        int[] prompt = ReferenceAgreement.ints(prompts.get(5).get("prompt_token_ids"));
         SamplingParams seeded = SamplingParams.builder().temperature(0.9).topP(0.95).topK(50).seed(1234)
                 .maxTokens(24).ignoreEos(true).build();
         Request probe = new Request("probe", prompt, seeded);
@@ -91,7 +92,7 @@ class SchedulingConsistencyTest {
         try (LlmEngine engine = LlmEngine.open(config())) {
             List<Request> busy = new ArrayList<>();
             for (int i = 0; i < 16; i++) {
-                busy.add(new Request("other" + i, HuggingFaceAgreementTest.ints(prompts.get(i).get("prompt_token_ids")),
+                busy.add(new Request("other" + i, ReferenceAgreement.ints(prompts.get(i).get("prompt_token_ids")),
                         SamplingParams.builder().temperature(1.0).maxTokens(8 + i).ignoreEos(true).build()));
             }
             busy.add(8, probe);
