@@ -1,5 +1,8 @@
 package io.kindling.backend;
 
+import io.kindling.sampling.BatchSampler;
+import java.util.OptionalLong;
+
 /**
  * Runs the model. One instance per (model, device); the engine's thread alone calls it.
  * Implementations: {@code CpuBackend} (float32, here) and the CUDA backend in {@code kernels/}.
@@ -16,8 +19,8 @@ public interface Backend extends AutoCloseable {
      * The bytes the KV cache may take on this device when the engine's budget is auto: on a GPU, what the memory
      * share leaves after the weights and the measured activation peak; empty on the CPU (the engine's default).
      */
-    default java.util.OptionalLong kvCacheBudgetBytes() {
-        return java.util.OptionalLong.empty();
+    default OptionalLong kvCacheBudgetBytes() {
+        return OptionalLong.empty();
     }
 
     /** Allocates the paged KV cache once, before the first {@link #forward}. */
@@ -34,9 +37,12 @@ public interface Backend extends AutoCloseable {
 
     /**
      * Runs one step: writes the new tokens' K/V at their slots, attends causally through the block tables and
-     * returns float32 logits {@code [logitsIndices.length][vocabSize]}.
+     * returns float32 logits {@code [logitsIndices.length][vocabSize]}, left where they were computed.
      */
-    float[][] forward(BatchInputs batch);
+    Logits forward(BatchInputs batch);
+
+    /** Samples from this backend's {@link Logits}: the CPU runs the {@code Sampler} over heap rows, a GPU samples on it. */
+    BatchSampler sampler();
 
     @Override
     void close();

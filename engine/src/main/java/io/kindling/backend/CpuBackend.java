@@ -2,6 +2,7 @@ package io.kindling.backend;
 
 import io.kindling.model.ModelConfig;
 import io.kindling.model.Weights;
+import io.kindling.sampling.BatchSampler;
 import java.util.Arrays;
 
 /**
@@ -20,6 +21,7 @@ public final class CpuBackend implements Backend {
     private final float eps;
     private final PanelKernel kernel;
     private final CpuThreads threads;
+    private final CpuBatchSampler sampler;
     private PagedKvCache cache;
 
     /** Uses the Vector API kernel when the JVM runs with {@code --add-modules jdk.incubator.vector}. */
@@ -42,6 +44,7 @@ public final class CpuBackend implements Backend {
         this.attention = new PagedAttention(config);
         this.eps = (float) config.rmsNormEps();
         this.threads = new CpuThreads(numThreads);
+        this.sampler = new CpuBatchSampler(threads);
     }
 
     @Override
@@ -73,7 +76,7 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public float[][] forward(BatchInputs batch) {
+    public Logits forward(BatchInputs batch) {
         if (cache == null) {
             throw new IllegalStateException("allocateKvCache must run before forward");
         }
@@ -152,7 +155,7 @@ public final class CpuBackend implements Backend {
     }
 
     /** Final norm and LM head for the wanted rows only. */
-    private float[][] logits(float[] x, int[] logitsIndices) {
+    private Logits logits(float[] x, int[] logitsIndices) {
         int hidden = config.hiddenSize();
         int vocab = config.vocabSize();
         int m = logitsIndices.length;
@@ -160,11 +163,12 @@ public final class CpuBackend implements Backend {
         threads.parallelFor(m, j -> RmsNorm.apply(x, logitsIndices[j] * hidden, weights.finalNorm, eps, last, j * hidden));
         float[] flat = new float[m * vocab];
         weights.lmHead.multiply(last, m, flat, threads);
-        float[][] rows = new float[m][];
-        for (int j = 0; j < m; j++) {
-            rows[j] = Arrays.copyOfRange(flat, j * vocab, (j + 1) * vocab);
-        }
-        return rows;
+        return new HostLogits(flat, m, vocab);
+    }
+
+    @Override
+    public BatchSampler sampler() {
+        return sampler;
     }
 
     @Override

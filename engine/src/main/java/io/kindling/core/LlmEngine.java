@@ -3,12 +3,13 @@ package io.kindling.core;
 import io.kindling.backend.Backend;
 import io.kindling.backend.BackendOptions;
 import io.kindling.backend.Backends;
+import io.kindling.backend.Logits;
 import io.kindling.model.Checkpoint;
 import io.kindling.model.GenerationConfig;
 import io.kindling.model.ModelConfig;
 import io.kindling.sampling.BeamSearch;
+import io.kindling.sampling.Draw;
 import io.kindling.sampling.SampleResult;
-import io.kindling.sampling.Sampler;
 import io.kindling.sampling.SamplingParams;
 import io.kindling.sampling.SamplingState;
 import io.kindling.tokenizer.Tokenizer;
@@ -20,8 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
-import java.util.concurrent.ForkJoinPool;
-import java.util.stream.IntStream;
 
 /**
  * The engine: {@code batch = scheduler.schedule(); logits = runner.run(batch); scheduler.postprocess(batch, ids)}.
@@ -35,8 +34,6 @@ public final class LlmEngine implements AutoCloseable {
     private final KvCacheManager kvCacheManager;
     private final Scheduler scheduler;
     private final ModelRunner runner;
-    private final Sampler sampler = new Sampler();
-    private final ForkJoinPool samplingPool;
     private final int[] eosTokenIds;
     private final int maxModelLen;
     private final Map<String, RequestState> live = new HashMap<>();
@@ -71,7 +68,6 @@ public final class LlmEngine implements AutoCloseable {
         this.scheduler = new Scheduler(SchedulerConfig.of(config.maxNumSeqs(), config.maxNumBatchedTokens(),
                 maxModelLen), kvCacheManager, eosTokenIds);
         this.runner = new ModelRunner(backend, config.blockSize());
-        this.samplingPool = new ForkJoinPool(config.numThreads());
     }
 
     /**
@@ -208,7 +204,7 @@ public final class LlmEngine implements AutoCloseable {
         if (batch.scheduled().isEmpty()) {
             return List.of();
         }
-        float[][] logits = runner.run(batch);
+        Logits logits = runner.run(batch);
         List<int[]> sampled = sample(batch, logits);
         List<Sequence> updated = scheduler.postprocess(batch, sampled);
         List<RequestOutput> finished = processOutputs(updated);
@@ -236,51 +232,49 @@ public final class LlmEngine implements AutoCloseable {
     }
 
     /**
-     * Samples every sequence that produces a token; in parallel, as each sample draws only from its own generator.
-     * A request about to fork draws every sample's first token from its one logits row.
+     * Samples every sequence that produces a token, with the backend's sampler, where the logits are. A request
+     * about to fork draws every sample's first token from its one logits row.
      *
      * @return per sampling sequence, its token, or its samples' first tokens in sample order when it forks, or
      *     null for a beam, which only hands its logits to its {@link BeamState}
      */
-    private List<int[]> sample(SchedulerOutput batch, float[][] logits) {
-        List<float[]> rows = new ArrayList<>();
+    private List<int[]> sample(SchedulerOutput batch, Logits logits) {
+        List<Draw> draws = new ArrayList<>();
         List<SampleState> drawers = new ArrayList<>();
-        List<Integer> rowsPerSeq = new ArrayList<>(logits.length);
-        int l = 0;
+        List<Integer> drawsPerSeq = new ArrayList<>(logits.numRows());
+        int row = 0;
         for (ScheduledSequence s : batch.scheduled()) {
             if (!s.samples()) {
                 continue;
             }
-            float[] row = logits[l++];
+            int r = row++;
             BeamState beamSearch = beamSearches.get(s.seq().requestId());
             if (beamSearch != null) { // the beam waits for its siblings' logits: stepBeamSearches decides
-                beamSearch.putLogits(s.seq(), row);
-                rowsPerSeq.add(0);
+                beamSearch.putLogits(s.seq(), logits.row(r));
+                drawsPerSeq.add(0);
                 continue;
             }
             RequestState request = live.get(s.seq().requestId());
             List<SampleState> targets = request.forksNext() ? request.samples() : List.of(samples.get(s.seq()));
-            for (int i = 0; i < targets.size(); i++) {
-                rows.add(i == 0 ? row : row.clone()); // the sampler overwrites its row
-                drawers.add(targets.get(i));
+            for (SampleState target : targets) {
+                draws.add(new Draw(r, target.sampling));
+                drawers.add(target);
             }
-            rowsPerSeq.add(targets.size());
+            drawsPerSeq.add(targets.size());
         }
-        SampleResult[] results = new SampleResult[rows.size()];
-        samplingPool.submit(() -> IntStream.range(0, results.length).parallel()
-                .forEach(i -> results[i] = sampler.sample(rows.get(i), drawers.get(i).sampling))).join();
-        List<int[]> next = new ArrayList<>(rowsPerSeq.size());
-        int r = 0;
-        for (int count : rowsPerSeq) {
+        SampleResult[] results = draws.isEmpty() ? new SampleResult[0] : backend.sampler().sample(logits, draws);
+        List<int[]> next = new ArrayList<>(drawsPerSeq.size());
+        int d = 0;
+        for (int count : drawsPerSeq) {
             if (count == 0) {
                 next.add(null);
                 continue;
             }
             int[] tokens = new int[count];
-            for (int i = 0; i < count; i++, r++) {
-                drawers.get(r).sampling.accept(results[r].tokenId());
-                drawers.get(r).addLogprobs(results[r].topLogprobs());
-                tokens[i] = results[r].tokenId();
+            for (int i = 0; i < count; i++, d++) {
+                drawers.get(d).sampling.accept(results[d].tokenId());
+                drawers.get(d).addLogprobs(results[d].topLogprobs());
+                tokens[i] = results[d].tokenId();
             }
             next.add(tokens);
         }
@@ -378,7 +372,6 @@ public final class LlmEngine implements AutoCloseable {
 
     @Override
     public void close() {
-        samplingPool.shutdown();
         backend.close();
         tokenizer.close();
         checkpoint.close();

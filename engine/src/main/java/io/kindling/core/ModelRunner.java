@@ -2,6 +2,7 @@ package io.kindling.core;
 
 import io.kindling.backend.Backend;
 import io.kindling.backend.BatchInputs;
+import io.kindling.backend.Logits;
 import java.util.List;
 
 /** Flattens a scheduled batch into {@link BatchInputs} and runs it on the backend. */
@@ -16,7 +17,7 @@ final class ModelRunner {
     }
 
     /** Makes the step's copy-on-write copies, then returns the logits of the sequences that sample, in batch order. */
-    float[][] run(SchedulerOutput batch) {
+    Logits run(SchedulerOutput batch) {
         if (batch.copySrc().length > 0) {
             backend.copyBlocks(batch.copySrc(), batch.copyDst());
         }

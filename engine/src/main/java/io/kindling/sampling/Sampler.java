@@ -4,12 +4,12 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
-import java.util.random.RandomGenerator;
 
 /**
  * Picks the next token of one sequence from its logits row. Stateless; per-sequence state is in {@link SamplingState}.
- * The order of operations is vLLM v1's: logprobs of the raw logits, min_tokens, penalties, then argmax when greedy,
- * else temperature, min-p, top-k, top-p and one draw. Arithmetic on logits is float32, as vLLM's tensors are.
+ * The order of operations is vLLM v1's: logprobs of the raw logits, min_tokens and penalties (one
+ * {@link LogitAdjustments} list), then argmax when greedy, else temperature, min-p, top-k, top-p and one draw.
+ * Arithmetic on logits is float32, as vLLM's tensors are. This is the reference the GPU sampler is tested against.
  */
 public final class Sampler {
 
@@ -18,13 +18,16 @@ public final class Sampler {
      * greedy). May overwrite {@code logits}. Does not call {@link SamplingState#accept}; the caller does.
      */
     public SampleResult sample(float[] logits, SamplingState state) {
-        SamplingParams params = state.params();
-        Optional<List<TokenLogprob>> topLogprobs = params.logprobs().isPresent()
-                ? Optional.of(topLogprobs(logits, params.logprobs().getAsInt()))
+        return sample(logits, DrawParams.of(state, logits.length));
+    }
+
+    /** As {@link #sample(float[], SamplingState)}, with the draw's parameters (and uniform) already resolved. */
+    public SampleResult sample(float[] logits, DrawParams draw) {
+        Optional<List<TokenLogprob>> topLogprobs = draw.logprobs().isPresent()
+                ? Optional.of(topLogprobs(logits, draw.logprobs().getAsInt()))
                 : Optional.empty();
-        suppressStopTokens(logits, state);
-        applyPenalties(logits, state);
-        int tokenId = params.isGreedy() ? argmax(logits) : sampleRandom(logits, params, state.random());
+        draw.adjustments().applyTo(logits);
+        int tokenId = draw.isGreedy() ? argmax(logits) : sampleRandom(logits, draw);
         return new SampleResult(tokenId, topLogprobs);
     }
 
@@ -61,51 +64,6 @@ public final class Sampler {
         return top;
     }
 
-    /**
-     * min_tokens: until that many tokens are generated, EOS and the stop token ids cannot be sampled (vLLM masks
-     * them whatever ignore_eos says). An id past the logits row cannot be sampled anyway, so it is skipped.
-     */
-    static void suppressStopTokens(float[] logits, SamplingState state) {
-        if (state.numOutputTokens() >= state.params().minTokens()) {
-            return;
-        }
-        for (int tokenId : state.eosTokenIds()) {
-            mask(logits, tokenId);
-        }
-        for (int tokenId : state.params().stopTokenIds()) {
-            mask(logits, tokenId);
-        }
-    }
-
-    private static void mask(float[] logits, int tokenId) {
-        if (tokenId >= 0 && tokenId < logits.length) {
-            logits[tokenId] = Float.NEGATIVE_INFINITY;
-        }
-    }
-
-    /**
-     * Repetition penalty over prompt and output tokens (HF/vLLM: positive logits divided, others multiplied), then
-     * frequency ({@code count * f}) and presence ({@code p} once) penalties over output tokens only (OpenAI/vLLM).
-     */
-    static void applyPenalties(float[] logits, SamplingState state) {
-        SamplingParams params = state.params();
-        float repetition = (float) params.repetitionPenalty();
-        if (repetition != 1f) {
-            var seen = state.promptAndOutputTokens();
-            for (int id = seen.nextSetBit(0); id >= 0 && id < logits.length; id = seen.nextSetBit(id + 1)) {
-                logits[id] = logits[id] > 0 ? logits[id] / repetition : logits[id] * repetition;
-            }
-        }
-        float frequency = (float) params.frequencyPenalty();
-        float presence = (float) params.presencePenalty();
-        if (frequency != 0f || presence != 0f) {
-            state.outputTokenCounts().forEach((id, count) -> {
-                logits[id] -= frequency * count;
-                logits[id] -= presence;
-            });
-        }
-    }
-
     /** The first index of the largest logit, as torch.argmax. */
     static int argmax(float[] logits) {
         int best = 0;
@@ -119,13 +77,15 @@ public final class Sampler {
 
     /**
      * Temperature, min-p, top-k (keeping ties with the k-th logit, as vLLM), top-p (keeping each token whose
-     * higher-ranked mass is below p, so the top token always stays), then one uniform draw inverted over the kept
-     * tokens' cumulative probabilities. The walk order is best-first when top-k or top-p ranked the tokens and token
-     * id order otherwise (which spares sorting the whole vocab); either way the token is a function of the logits
-     * and the generator's state alone.
+     * higher-ranked mass is below p, so the top token always stays), then the uniform {@code draw.u()} inverted over
+     * the kept tokens' cumulative probabilities, walked in token id order. The id order is fixed (not best-first
+     * even when top-k or top-p ranked the tokens) because the GPU sampler computes the same walk as a prefix sum
+     * over the row in id order, without sorting; it also spares sorting the whole vocab here. One known difference:
+     * tokens tied with the last token top-p keeps but ranked after it (a higher id) are dropped here, while the GPU,
+     * which finds the top-p boundary as a logit threshold, keeps them.
      */
-    static int sampleRandom(float[] logits, SamplingParams params, RandomGenerator random) {
-        float temperature = (float) params.temperature();
+    static int sampleRandom(float[] logits, DrawParams draw) {
+        float temperature = draw.temperature();
         float max = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < logits.length; i++) {
             logits[i] /= temperature;
@@ -135,7 +95,7 @@ public final class Sampler {
             throw new IllegalArgumentException("cannot sample: the largest logit of the row is " + max);
         }
         // min-p: prob / maxProb = exp(logit - max) must reach minP.
-        double floor = params.minP() > 0 ? max + Math.log(params.minP()) : Double.NEGATIVE_INFINITY;
+        double floor = max + draw.logMinP();
         long[] keys = new long[logits.length];
         int n = 0;
         for (int i = 0; i < logits.length; i++) {
@@ -144,30 +104,35 @@ public final class Sampler {
             }
         }
         boolean ranked = false;
-        int topK = params.topK();
+        int topK = draw.topK();
         if (topK > 0 && topK < n) {
             n = keepTopK(keys, n, topK, logits);
             ranked = true;
         }
-        if (params.topP() < 1) {
-            n = keepTopP(keys, n, params.topP(), logits, max);
-        } else if (ranked) {
-            Arrays.sort(keys, 0, n);
+        if (draw.topP() < 1) {
+            n = keepTopP(keys, n, draw.topP(), logits, max);
+            ranked = true;
+        }
+        int[] kept = new int[n];
+        for (int j = 0; j < n; j++) {
+            kept[j] = TokenRanking.tokenId(keys[j]);
+        }
+        if (ranked) {
+            Arrays.sort(kept);
         }
         double total = 0;
-        for (int j = 0; j < n; j++) {
-            total += Math.exp(logits[TokenRanking.tokenId(keys[j])] - max);
+        for (int tokenId : kept) {
+            total += Math.exp(logits[tokenId] - max);
         }
-        double target = random.nextDouble() * total;
+        double target = draw.u() * total;
         double cumulative = 0;
         for (int j = 0; j < n - 1; j++) {
-            int tokenId = TokenRanking.tokenId(keys[j]);
-            cumulative += Math.exp(logits[tokenId] - max);
+            cumulative += Math.exp(logits[kept[j]] - max);
             if (cumulative > target) {
-                return tokenId;
+                return kept[j];
             }
         }
-        return TokenRanking.tokenId(keys[n - 1]);
+        return kept[n - 1];
     }
 
     /** Moves the k best keys, and any others tied with the k-th logit, to the front; returns how many. */

@@ -142,9 +142,9 @@ class CpuBackendTest {
         float[][] all = runAlone(config, weights, 1, 4, null, 5);
         try (CpuBackend backend = new CpuBackend(config, weights, 1)) {
             backend.allocateKvCache(4, 4);
-            float[][] picked = backend.forward(new BatchInputs(new int[] {5, 17, 99, 3, 42}, new int[] {0, 1, 2, 3, 4},
-                    new int[] {8, 9, 10, 11, 4}, new int[] {0, 5}, new int[] {5}, new int[][] {{2, 1}},
-                    new int[] {4, 1}));
+            float[][] picked = PagedDriver.rows(backend.forward(new BatchInputs(new int[] {5, 17, 99, 3, 42},
+                    new int[] {0, 1, 2, 3, 4}, new int[] {8, 9, 10, 11, 4}, new int[] {0, 5}, new int[] {5},
+                    new int[][] {{2, 1}}, new int[] {4, 1})));
             assertEquals(2, picked.length);
             assertArrayEquals(all[4], picked[0]);
             assertArrayEquals(all[1], picked[1]);

@@ -75,8 +75,8 @@ final class PagedDriver {
             seqLens[s] = end;
             tables[s] = seq.blocks.stream().mapToInt(Integer::intValue).toArray();
         }
-        float[][] logits = backend.forward(new BatchInputs(ids, positions, slots, queryStartLoc, seqLens, tables,
-                logitsIndices));
+        float[][] logits = rows(backend.forward(new BatchInputs(ids, positions, slots, queryStartLoc, seqLens, tables,
+                logitsIndices)));
         t = 0;
         for (int s = 0; s < seqs.size(); s++) {
             Seq seq = seqs.get(s);
@@ -85,6 +85,15 @@ final class PagedDriver {
             }
             seq.computed += counts[s];
         }
+    }
+
+    /** Every row of {@code logits}, on the heap. */
+    static float[][] rows(Logits logits) {
+        float[][] rows = new float[logits.numRows()][];
+        for (int i = 0; i < rows.length; i++) {
+            rows[i] = logits.row(i);
+        }
+        return rows;
     }
 
     /** Runs a lone sequence through the given chunk sizes and returns the logits of every position. */

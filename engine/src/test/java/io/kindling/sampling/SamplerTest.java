@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Random;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -152,10 +153,47 @@ class SamplerTest {
         state.accept(3);
         float[] logits = {1f, 2f, -1f, 0.5f, 4f};
 
-        Sampler.applyPenalties(logits, state);
+        LogitAdjustments.of(state, logits.length).applyTo(logits);
 
         // 0: untouched; 1: prompt only, repetition only; 2: -1*2 - 0.5*1 - 0.25; 3: 0.5/2 - 0.5*2 - 0.25; 4: untouched
         assertArrayEquals(new float[] {1f, 1f, -2.75f, -1f, 4f}, logits);
+    }
+
+    @Test
+    void adjustmentsListSuppressionAndPenaltiesByTokenIdUntilMinTokensIsReached() {
+        SamplingParams params = SamplingParams.builder().maxTokens(8).minTokens(1).stopTokenIds(List.of(6, 50))
+                .repetitionPenalty(1.5).presencePenalty(0.5).build();
+        SamplingState state = new SamplingState(params, new int[] {4, 1}, new int[] {2}, 0);
+
+        LogitAdjustments before = LogitAdjustments.of(state, 10);
+        assertArrayEquals(new int[] {1, 2, 4, 6}, before.tokenIds(), "id 50 is past the row");
+        assertArrayEquals(new boolean[] {true, false, true, false}, before.repeated());
+        assertArrayEquals(new float[] {0f, Float.NEGATIVE_INFINITY, 0f, Float.NEGATIVE_INFINITY}, before.additive());
+
+        state.accept(4);
+        LogitAdjustments after = LogitAdjustments.of(state, 10);
+        assertArrayEquals(new int[] {1, 4}, after.tokenIds(), "min_tokens reached: EOS and stop ids are free");
+        assertArrayEquals(new float[] {0f, -0.5f}, after.additive());
+    }
+
+    @Test
+    void finalDrawWalksKeptTokensInIdOrderEvenWhenTopKRankedThem() {
+        // top_k 2 keeps ids 0 (p = 0.269) and 1 (p = 0.731): in id order u = 0.1 lands on id 0, best-first it would
+        // land on id 1.
+        float[] logits = {1f, 2f, -5f};
+        for (double u : new double[] {0.1, 0.25}) {
+            assertEquals(0, sampler.sample(logits.clone(), draw(2, 1, u)).tokenId(), "u " + u);
+        }
+        for (double u : new double[] {0.28, 0.9}) {
+            assertEquals(1, sampler.sample(logits.clone(), draw(2, 1, u)).tokenId(), "u " + u);
+        }
+        // top_p 0.9 keeps the same two; the walk is in id order too
+        assertEquals(0, sampler.sample(logits.clone(), draw(0, 0.9, 0.1)).tokenId());
+    }
+
+    private static DrawParams draw(int topK, double topP, double u) {
+        return new DrawParams(1f, topK, topP, Double.NEGATIVE_INFINITY, u, OptionalInt.empty(),
+                LogitAdjustments.of(state(SamplingParams.builder().temperature(1).build()), 3));
     }
 
     @Test

@@ -1,0 +1,16 @@
+package io.kindling.sampling;
+
+import io.kindling.backend.Logits;
+import java.util.List;
+
+/**
+ * Samples a step's draws from its logits, where the backend keeps them: the CPU runs {@link Sampler} over heap
+ * rows, a GPU samples on the device and copies back only the tokens and logprobs. Every implementation produces
+ * the same token for the same (logits row, {@link DrawParams}); it does not call {@link SamplingState#accept},
+ * the engine does.
+ */
+public interface BatchSampler {
+
+    /** @return one result per draw, in the order given */
+    SampleResult[] sample(Logits logits, List<Draw> draws);
+}

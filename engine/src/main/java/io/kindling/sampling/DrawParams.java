@@ -1,0 +1,41 @@
+package io.kindling.sampling;
+
+import java.util.Objects;
+import java.util.OptionalInt;
+
+/**
+ * One draw's parameters resolved on the host: all a sampler needs besides the logits row, so the CPU
+ * {@link Sampler} and a device sampler given the same row and the same {@code DrawParams} pick the same token.
+ *
+ * @param temperature 0 means greedy (params below vLLM's epsilon); otherwise the float32 divisor of the logits
+ * @param topK 0 keeps all tokens
+ * @param topP 1 keeps all tokens
+ * @param logMinP {@code ln(min_p)}, -infinity when min-p is off; a token is kept when its tempered logit is at
+ *     least {@code max + logMinP}, in double
+ * @param u the uniform in [0, 1) that the draw inverts; 0 and unused when greedy
+ * @param logprobs how many top logprobs of the raw logits to return, if any
+ */
+public record DrawParams(float temperature, int topK, double topP, double logMinP, double u, OptionalInt logprobs,
+                         LogitAdjustments adjustments) {
+
+    public DrawParams {
+        Objects.requireNonNull(logprobs, "logprobs");
+        Objects.requireNonNull(adjustments, "adjustments");
+    }
+
+    /**
+     * The parameters of {@code state}'s next draw from a row of {@code vocabSize} logits. Takes the draw's uniform
+     * from the state's generator unless greedy: call it once per draw, as every sampler does.
+     */
+    public static DrawParams of(SamplingState state, int vocabSize) {
+        SamplingParams params = state.params();
+        boolean greedy = params.isGreedy();
+        return new DrawParams(greedy ? 0f : (float) params.temperature(), Math.max(params.topK(), 0), params.topP(),
+                Math.log(params.minP()), greedy ? 0 : state.random().nextDouble(), params.logprobs(),
+                LogitAdjustments.of(state, vocabSize));
+    }
+
+    public boolean isGreedy() {
+        return temperature == 0f;
+    }
+}

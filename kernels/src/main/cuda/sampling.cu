@@ -1,0 +1,340 @@
+// Token sampling on the device: one CTA per draw over fp32 logits [numRows][vocab], the twin of the engine's CPU
+// Sampler (io.kindling.sampling.Sampler). Per draw: the top-K logprobs of the raw row, then the draw's logit
+// adjustments (min_tokens + penalties) on a private copy of the row, then greedy (first index of the max) or
+// temperature, min-p, top-k (keeping ties with the k-th), top-p, and the host's uniform u inverted over the kept
+// tokens in token id order.
+//
+// Determinism: no atomics; every reduction and prefix sum has a fixed association (warp butterflies / Kogge-Stone,
+// then across the 32 warps), so a draw's token depends only on its row and its parameters. Thresholds (k-th logit,
+// top-p boundary, k-th logprob) are found by binary search over order-preserving keys of the float bits, one
+// block-wide count or probability sum per step (at most 32), instead of sorting the vocab.
+//
+// One documented difference from the CPU: the top-p boundary is a logit threshold, so tokens tied with the last
+// kept token are all kept here, where the CPU keeps only those before it in best-first (lower id) order.
+#include "common.cuh"
+
+#include <cstddef>
+#include <cstdint>
+
+namespace {
+
+constexpr int kThreads = 1024;
+constexpr int kWarps = kThreads / 32;
+constexpr int kMaxLogprobs = 20;
+constexpr unsigned kFull = 0xffffffffu;
+
+// One draw's parameters, written byte by byte by GpuSampler.java: keep the two in step.
+struct DrawParams {
+    double top_p;              // 1 keeps all
+    double log_min_p;          // ln(min_p); -inf: min-p off
+    double u;                  // the uniform the draw inverts, in [0, 1)
+    int row;                   // logits row
+    float temperature;         // 0: greedy
+    int top_k;                 // 0: all
+    int num_logprobs;          // -1: none
+    int adj_begin;             // this draw's adjustments are [adj_begin, adj_end)
+    int adj_end;
+    float repetition_penalty;
+    int unused;
+};
+static_assert(sizeof(DrawParams) == 56, "GpuSampler.PARAMS_BYTES");
+static_assert(offsetof(DrawParams, row) == 24 && offsetof(DrawParams, adj_begin) == 40 &&
+              offsetof(DrawParams, repetition_penalty) == 48, "GpuSampler writes these offsets");
+
+// logits[token] = (repeated ? (v > 0 ? v / penalty : v * penalty) : v) + additive (LogitAdjustments.java).
+struct Adjustment {
+    int token;
+    int repeated;
+    float additive;
+};
+static_assert(sizeof(Adjustment) == 12, "GpuSampler.ADJUSTMENT_BYTES");
+
+struct DrawResult {
+    int token;                       // -1: the row cannot be sampled (its largest tempered logit is not finite)
+    int num_logprobs;                // entries written below; -1 when not asked
+    int logprob_ids[kMaxLogprobs];   // best first, ties: lower id
+    float logprobs[kMaxLogprobs];
+};
+static_assert(sizeof(DrawResult) == 168, "GpuSampler.RESULT_BYTES");
+
+// Unsigned order of the key == float order; -0 and +0 share a key because they compare equal (as TokenRanking).
+__device__ __forceinline__ uint32_t order_key(float v) {
+    const uint32_t b = __float_as_uint(__fadd_rn(v, 0.0f));
+    return (b & 0x80000000u) ? ~b : (b | 0x80000000u);
+}
+
+__device__ __forceinline__ float key_value(uint32_t k) {
+    return __uint_as_float((k & 0x80000000u) ? (k & 0x7fffffffu) : ~k);
+}
+
+struct Add {
+    template <typename T>
+    __device__ T operator()(T a, T b) const { return a + b; }
+};
+struct Max {
+    template <typename T>
+    __device__ T operator()(T a, T b) const { return a > b ? a : b; }
+};
+struct Min {
+    template <typename T>
+    __device__ T operator()(T a, T b) const { return a < b ? a : b; }
+};
+
+// Reduction over the block; every thread gets the result. Every lane of a butterfly combines the same two values
+// (op is commutative), so all threads agree bit for bit.
+template <typename T, typename Op>
+__device__ __forceinline__ T block_reduce(T v, T* scratch, Op op) {
+    const int lane = threadIdx.x & 31;
+    const int warp = threadIdx.x >> 5;
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) v = op(v, __shfl_xor_sync(kFull, v, o));
+    __syncthreads();  // the previous user of scratch has read it
+    if (lane == 0) scratch[warp] = v;
+    __syncthreads();
+    v = scratch[lane];
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) v = op(v, __shfl_xor_sync(kFull, v, o));
+    return v;
+}
+
+// Exclusive prefix sum over the threads in thread order; `total` gets the sum of all.
+template <typename T>
+__device__ __forceinline__ T block_exclusive_scan(T v, T* scratch, T& total) {
+    const int lane = threadIdx.x & 31;
+    const int warp = threadIdx.x >> 5;
+    T x = v;
+#pragma unroll
+    for (int o = 1; o < 32; o <<= 1) {
+        const T y = __shfl_up_sync(kFull, x, o);
+        if (lane >= o) x += y;
+    }
+    T before = __shfl_up_sync(kFull, x, 1);
+    if (lane == 0) before = T(0);
+    __syncthreads();
+    if (lane == 31) scratch[warp] = x;
+    __syncthreads();
+    if (warp == 0) {
+        T s = scratch[lane];
+#pragma unroll
+        for (int o = 1; o < 32; o <<= 1) {
+            const T y = __shfl_up_sync(kFull, s, o);
+            if (lane >= o) s += y;
+        }
+        scratch[lane] = s;
+    }
+    __syncthreads();
+    total = scratch[kWarps - 1];
+    return warp == 0 ? before : scratch[warp - 1] + before;
+}
+
+// The largest key t in [lo, hi] with f(t) >= goal, for f non-increasing in t and f(lo) >= goal. f is a block
+// reduction, so every thread sees the same value and takes the same branch.
+template <typename G, typename F>
+__device__ __forceinline__ uint32_t largest_key_reaching(uint32_t lo, uint32_t hi, G goal, F f) {
+    while (lo < hi) {
+        const uint32_t mid = lo + static_cast<uint32_t>((static_cast<uint64_t>(hi) - lo + 1) >> 1);
+        if (f(mid) >= goal) {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    return lo;
+}
+
+struct Scratch {
+    double d[kWarps];
+    int i[kWarps];
+    uint32_t u[kWarps];
+    unsigned long long ull[kWarps];
+    int top_ids[kMaxLogprobs];
+    float top_values[kMaxLogprobs];
+};
+
+__device__ __forceinline__ uint32_t block_max_key(const float* v, int vocab, Scratch& s) {
+    uint32_t best = 0;
+    for (int i = threadIdx.x; i < vocab; i += kThreads) best = max(best, order_key(v[i]));
+    return block_reduce(best, s.u, Max());
+}
+
+// The k (>= 1, <= vocab) best tokens of the raw row under log_softmax, best first (ties: lower id). The sum of
+// exp is in double, as the CPU's; the values are ((logit - max) in float, then - log(sum) in double).
+__device__ void top_logprobs(const float* row, int vocab, int k, DrawResult* out, Scratch& s) {
+    const uint32_t max_key = block_max_key(row, vocab, s);
+    const float m = key_value(max_key);
+    double sum = 0;
+    for (int i = threadIdx.x; i < vocab; i += kThreads) sum += exp(static_cast<double>(row[i] - m));
+    const double log_sum = log(block_reduce(sum, s.d, Add()));
+
+    const uint32_t kth = largest_key_reaching(0u, max_key, k, [&](uint32_t t) {
+        int c = 0;
+        for (int i = threadIdx.x; i < vocab; i += kThreads) c += order_key(row[i]) >= t;
+        return block_reduce(c, s.i, Add());
+    });
+    // Gather, in id order within each thread's contiguous chunk: every key above the k-th (fewer than k), then
+    // the lowest ids of those equal to it until k are taken.
+    const int chunk = (vocab + kThreads - 1) / kThreads;
+    const int begin = min(static_cast<int>(threadIdx.x) * chunk, vocab);
+    const int end = min(begin + chunk, vocab);
+    int above = 0;
+    int equal = 0;
+    for (int i = begin; i < end; ++i) {
+        const uint32_t key = order_key(row[i]);
+        above += key > kth;
+        equal += key == kth;
+    }
+    int num_above;
+    int num_equal;
+    int above_slot = block_exclusive_scan(above, s.i, num_above);
+    int equal_slot = num_above + block_exclusive_scan(equal, s.i, num_equal);
+    for (int i = begin; i < end; ++i) {
+        const uint32_t key = order_key(row[i]);
+        if (key > kth) {
+            s.top_ids[above_slot] = i;
+            s.top_values[above_slot++] = row[i];
+        } else if (key == kth && equal_slot < k) {
+            s.top_ids[equal_slot] = i;
+            s.top_values[equal_slot++] = row[i];
+        }
+    }
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        for (int a = 1; a < k; ++a) {  // insertion sort of at most 20: higher key first, then lower id
+            const int id = s.top_ids[a];
+            const float v = s.top_values[a];
+            const uint32_t key = order_key(v);
+            int b = a - 1;
+            while (b >= 0 && (order_key(s.top_values[b]) < key ||
+                              (order_key(s.top_values[b]) == key && s.top_ids[b] > id))) {
+                s.top_ids[b + 1] = s.top_ids[b];
+                s.top_values[b + 1] = s.top_values[b];
+                --b;
+            }
+            s.top_ids[b + 1] = id;
+            s.top_values[b + 1] = v;
+        }
+        for (int j = 0; j < k; ++j) {
+            out->logprob_ids[j] = s.top_ids[j];
+            out->logprobs[j] = static_cast<float>(static_cast<double>(s.top_values[j] - m) - log_sum);
+        }
+    }
+}
+
+}  // namespace
+
+// grid = number of draws, block = 1024. work: [draws][vocab] fp32 scratch, one private row copy per draw, so draws
+// sharing a logits row never see each other's adjustments.
+extern "C" __global__ void __launch_bounds__(kThreads)
+kd_sample(const float* __restrict__ logits, int vocab, const DrawParams* __restrict__ params,
+          const Adjustment* __restrict__ adjustments, float* __restrict__ work, DrawResult* __restrict__ results) {
+    __shared__ Scratch s;
+    const DrawParams p = params[blockIdx.x];
+    const float* row = logits + static_cast<size_t>(p.row) * vocab;
+    float* w = work + static_cast<size_t>(blockIdx.x) * vocab;
+    DrawResult* out = results + blockIdx.x;
+    const int tid = threadIdx.x;
+
+    const int num_logprobs = min(p.num_logprobs, vocab);
+    if (num_logprobs > 0) top_logprobs(row, vocab, num_logprobs, out, s);
+    if (tid == 0) out->num_logprobs = num_logprobs;
+
+    // The private copy: adjustments, then temperature, each one float32 operation as on the CPU (the _rn
+    // intrinsics keep nvcc from fusing a multiply and an add into one FMA).
+    const bool greedy = p.temperature == 0.f;
+    for (int i = tid; i < vocab; i += kThreads) w[i] = greedy ? row[i] : __fdiv_rn(row[i], p.temperature);
+    __syncthreads();
+    for (int j = p.adj_begin + tid; j < p.adj_end; j += kThreads) {
+        const Adjustment a = adjustments[j];
+        float v = row[a.token];
+        if (a.repeated) {
+            v = v > 0.f ? __fdiv_rn(v, p.repetition_penalty) : __fmul_rn(v, p.repetition_penalty);
+        }
+        v = __fadd_rn(v, a.additive);
+        w[a.token] = greedy ? v : __fdiv_rn(v, p.temperature);
+    }
+    __syncthreads();
+
+    if (greedy) {  // first index of the max: the key packs (logit, ~index), so the max is the lowest tied index
+        unsigned long long best = 0;
+        for (int i = tid; i < vocab; i += kThreads) {
+            best = max(best, (static_cast<unsigned long long>(order_key(w[i])) << 32) | ~static_cast<uint32_t>(i));
+        }
+        best = block_reduce(best, s.ull, Max());
+        if (tid == 0) out->token = static_cast<int>(~static_cast<uint32_t>(best));
+        return;
+    }
+
+    const uint32_t max_key = block_max_key(w, vocab, s);
+    const float m = key_value(max_key);
+    if (!(m > -INFINITY && m < INFINITY)) {  // a fully masked row, or a NaN: the CPU refuses it too
+        if (tid == 0) out->token = -1;
+        return;
+    }
+    const double floor = static_cast<double>(m) + p.log_min_p;  // min-p: exp(v - m) >= min_p
+    auto candidate = [&](float v) { return v > -INFINITY && static_cast<double>(v) >= floor; };
+
+    uint32_t min_key = 0;  // kept = candidates with a key >= min_key
+    if (p.top_k > 0) {
+        int n = 0;
+        for (int i = tid; i < vocab; i += kThreads) n += candidate(w[i]);
+        n = block_reduce(n, s.i, Add());
+        if (p.top_k < n) {  // the k-th best logit; ties with it stay
+            min_key = largest_key_reaching(0u, max_key, p.top_k, [&](uint32_t t) {
+                int c = 0;
+                for (int i = tid; i < vocab; i += kThreads) {
+                    const float v = w[i];
+                    c += candidate(v) && order_key(v) >= t;
+                }
+                return block_reduce(c, s.i, Add());
+            });
+        }
+    }
+    if (p.top_p < 1.0) {  // the highest logit whose tokens at or above it reach top_p of the kept mass
+        auto mass = [&](uint32_t t) {
+            double sum = 0;
+            for (int i = tid; i < vocab; i += kThreads) {
+                const float v = w[i];
+                if (candidate(v) && order_key(v) >= t) sum += exp(static_cast<double>(v - m));
+            }
+            return block_reduce(sum, s.d, Add());
+        };
+        const double target = p.top_p * mass(min_key);
+        min_key = largest_key_reaching(min_key, max_key, target, mass);
+    }
+
+    // Inverse CDF in token id order: each thread owns a contiguous chunk of ids; a prefix sum over the chunks'
+    // masses finds the chunk where the cumulative mass first exceeds u * total, and its thread walks it.
+    const int chunk = (vocab + kThreads - 1) / kThreads;
+    const int begin = min(tid * chunk, vocab);
+    const int end = min(begin + chunk, vocab);
+    double own = 0;
+    int last = -1;
+    for (int i = begin; i < end; ++i) {
+        const float v = w[i];
+        if (candidate(v) && order_key(v) >= min_key) {
+            own += exp(static_cast<double>(v - m));
+            last = i;
+        }
+    }
+    double total;
+    const double before = block_exclusive_scan(own, s.d, total);
+    const double target = p.u * total;
+    // before + own is exactly what the walk below reaches at this chunk's last kept token
+    const int first = block_reduce(last >= 0 && before + own > target ? tid : kThreads, s.i, Min());
+    const int last_kept = block_reduce(last, s.i, Max());
+    if (tid == first) {
+        double cumulative = 0;
+        for (int i = begin; i < end; ++i) {
+            const float v = w[i];
+            if (candidate(v) && order_key(v) >= min_key) {
+                cumulative += exp(static_cast<double>(v - m));
+                if (before + cumulative > target) {
+                    out->token = i;
+                    break;
+                }
+            }
+        }
+    } else if (first == kThreads && tid == 0) {  // rounding left u * total at or past the end: the last kept token
+        out->token = last_kept;
+    }
+}
