@@ -1,5 +1,6 @@
 package io.kindling.backend;
 
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -12,7 +13,7 @@ import java.util.List;
  * thread count, and no dot product is ever split. Rows are tiled so that a batched step streams each panel once
  * per row tile rather than once per row.
  */
-final class PackedMatrix {
+public final class PackedMatrix {
 
     private static final int ROW_TILE = 64;
 
@@ -68,6 +69,24 @@ final class PackedMatrix {
             }
         }
         return new PackedMatrix(kernel, in, out, data, bias);
+    }
+
+    /**
+     * The CPU backend's {@code y = x W^T} (no bias) as one call: the CPU twin that the GPU GEMM's parity test
+     * compares against. Packs {@code w [out][in]} and multiplies {@code rows} rows of {@code x [rows][in]} in
+     * float32 on {@code numThreads} threads.
+     */
+    public static float[] multiplyTransposed(float[] x, int rows, float[] w, int out, int in, int numThreads) {
+        if (w.length != (long) out * in || x.length < (long) rows * in) {
+            throw new IllegalArgumentException("w has " + w.length + " floats for [" + out + ", " + in + "], x has "
+                    + x.length + " for [" + rows + ", " + in + "]");
+        }
+        PackedMatrix matrix = pack(PanelKernel.best(), in, List.of(w), Collections.singletonList(null));
+        float[] y = new float[Math.multiplyExact(rows, out)];
+        try (CpuThreads threads = new CpuThreads(numThreads)) {
+            matrix.multiply(x, rows, y, threads);
+        }
+        return y;
     }
 
     /** Copies row {@code o} of the original {@code [out, in]} matrix (a tied embedding's row) into {@code dst}. */

@@ -1,0 +1,262 @@
+// C[m][n] (fp32, row stride ldc) = A[m][k] (bf16, row stride lda) x W[n][k]^T (bf16, row stride k).
+//
+// Both operands are K-contiguous, which is what mma.sync m16n8k16 .row.col wants: A fragments and W fragments
+// both come from plain (non-transposed) ldmatrix over [row][k] tiles in shared memory. Tiles stream in through a
+// cp.async pipeline of STAGES buffers (16-byte copies, rows past m or n and K past k zero-filled), and each
+// shared-memory row's 16-byte chunks are XOR-swizzled so that the eight row addresses of one ldmatrix land in
+// eight different bank groups.
+//
+// Reduction order. Each output element is summed over K in chunks of 32: a chunk is two mma steps on a zeroed
+// accumulator, and the chunk's sum is then added to the element's fp32 total with an ordinary FADD, chunks in
+// ascending K. This order depends only on k, never on the tile shape, so every tile variant below (and so every
+// m, and every batch a row shares) gives a row the same bits. It is also far more accurate than letting the
+// tensor core accumulate all of K: its fp32 accumulation normalizes with truncation, an error that grows
+// linearly with k (a model of it gave ~1e-5 relative at k = 8192); chunk-then-FADD keeps it near 3e-7.
+#include "common.cuh"
+
+namespace {
+
+constexpr int CHUNK_K = 32;
+
+__device__ __forceinline__ uint32_t smem_addr(const void* p) {
+    return static_cast<uint32_t>(__cvta_generic_to_shared(p));
+}
+
+// 16-byte global->shared copy; src_bytes = 0 writes zeros and reads nothing.
+__device__ __forceinline__ void cp_async16(uint32_t dst, const void* src, int src_bytes) {
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src), "r"(src_bytes));
+}
+
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+
+template <int N>
+__device__ __forceinline__ void cp_async_wait() {
+    asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
+}
+
+__device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], uint32_t addr) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(addr));
+}
+
+// d = a x b + c for one 16x8 tile over 16 K, fp32 accumulation.
+__device__ __forceinline__ void mma_bf16(float (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1,
+                                         const float (&c)[4]) {
+    asm volatile(
+        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+        "{%10,%11,%12,%13};\n"
+        : "=f"(d[0]), "=f"(d[1]), "=f"(d[2]), "=f"(d[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1), "f"(c[0]), "f"(c[1]), "f"(c[2]),
+          "f"(c[3]));
+}
+
+// BM x BN output tile per CTA, WM x WN warps each owning a (BM/WM) x (BN/WN) sub-tile, BK of K per stage.
+template <int BM, int BN, int BK, int WM, int WN, int STAGES>
+struct Tile {
+    static constexpr int THREADS = WM * WN * 32;
+    static constexpr int MI = BM / WM / 16;  // m16 fragments per warp
+    static constexpr int NI = BN / WN / 8;   // n8 fragments per warp
+    static constexpr int ROW_CHUNKS = BK / 8;  // 16-byte chunks per shared-memory row
+    static constexpr int STAGE_ELEMS = (BM + BN) * BK;
+    static constexpr int SMEM_BYTES = STAGES * STAGE_ELEMS * 2;
+    static constexpr int A_COPIES = BM * ROW_CHUNKS / THREADS;  // 16-byte copies per thread per stage
+    static constexpr int W_COPIES = BN * ROW_CHUNKS / THREADS;
+    static_assert(BM % (16 * WM) == 0 && BN % (16 * WN) == 0, "warp tile must be whole m16 x n16 pieces");
+    static_assert(BK % CHUNK_K == 0, "a stage holds whole reduction chunks");
+    static_assert(THREADS % ROW_CHUNKS == 0 && BM % (THREADS / ROW_CHUNKS) == 0 &&
+                      BN % (THREADS / ROW_CHUNKS) == 0,
+                  "every thread copies the same chunk column of equally many rows");
+    static_assert(STAGES >= 2, "a pipeline needs two buffers");
+
+    // Physical 16-byte chunk of logical chunk c in row r: any 8 consecutive rows (aligned to 8) reading the
+    // same logical chunk hit 8 distinct 16-byte bank groups. Rows of 64 bytes pair up within one 128-byte line,
+    // so the XOR key then skips the row's lowest bit.
+    __device__ static __forceinline__ int swizzle(int r, int c) {
+        if constexpr (ROW_CHUNKS >= 8) {
+            return c ^ (r & 7);
+        } else {
+            static_assert(ROW_CHUNKS == 4, "BK is 32, 64 or 128");
+            return c ^ ((r >> 1) & 3);
+        }
+    }
+
+    __device__ static __forceinline__ int offset(int r, int c) { return r * BK + swizzle(r, c) * 8; }
+};
+
+template <int BM, int BN, int BK, int WM, int WN, int STAGES>
+__device__ __forceinline__ void gemm_tile(const __nv_bfloat16* __restrict__ a, int lda,
+                                          const __nv_bfloat16* __restrict__ w, float* __restrict__ c, int ldc,
+                                          int m, int n, int k) {
+    using T = Tile<BM, BN, BK, WM, WN, STAGES>;
+    extern __shared__ __align__(128) unsigned char smem_raw[];
+    __nv_bfloat16* smem = reinterpret_cast<__nv_bfloat16*>(smem_raw);
+
+    // Grouped raster: 8 M-tiles run over the same W columns before moving on, so a W tile is still in L2 when
+    // its next M-tile needs it.
+    const int tiles_m = (m + BM - 1) / BM;
+    const int tiles_n = (n + BN - 1) / BN;
+    constexpr int GROUP_M = 8;
+    const int pid = blockIdx.x;
+    const int group_size = GROUP_M * tiles_n;
+    const int first_m = (pid / group_size) * GROUP_M;
+    const int rows_in_group = min(tiles_m - first_m, GROUP_M);
+    const int m0 = (first_m + (pid % group_size) % rows_in_group) * BM;
+    const int n0 = ((pid % group_size) / rows_in_group) * BN;
+
+    const int tid = threadIdx.x;
+    const int lane = tid & 31;
+    const int warp = tid >> 5;
+    const int warp_m = warp % WM;
+    const int warp_n = warp / WM;
+
+    // Copy plan: thread tid copies logical chunk tid % ROW_CHUNKS of rows tid / ROW_CHUNKS + i * COPY_ROWS.
+    // Chunks past m, n or k are zero-filled (src-size 0, pointed at the valid base).
+    constexpr int COPY_ROWS = T::THREADS / T::ROW_CHUNKS;
+    const int copy_row = tid / T::ROW_CHUNKS;
+    const int copy_chunk = tid % T::ROW_CHUNKS;
+    const __nv_bfloat16* a_src = a + static_cast<size_t>(m0 + copy_row) * lda + copy_chunk * 8;
+    const __nv_bfloat16* w_src = w + static_cast<size_t>(n0 + copy_row) * k + copy_chunk * 8;
+    const int a_rows = m - m0 - copy_row;  // rows copy_row + i * COPY_ROWS < a_rows exist
+    const int w_rows = n - n0 - copy_row;
+    const uint32_t smem_base = smem_addr(smem);
+
+    auto load_stage = [&](int stage, int ktile) {
+        const uint32_t base = smem_base + stage * T::STAGE_ELEMS * 2;
+        const int k0 = ktile * BK;
+        const bool k_ok = k0 + copy_chunk * 8 < k;
+#pragma unroll
+        for (int i = 0; i < T::A_COPIES; i++) {
+            const int r = copy_row + i * COPY_ROWS;
+            const bool ok = k_ok && i * COPY_ROWS < a_rows;
+            cp_async16(base + T::offset(r, copy_chunk) * 2,
+                       ok ? a_src + static_cast<size_t>(i * COPY_ROWS) * lda + k0 : a, ok ? 16 : 0);
+        }
+#pragma unroll
+        for (int i = 0; i < T::W_COPIES; i++) {
+            const int r = copy_row + i * COPY_ROWS;
+            const bool ok = k_ok && i * COPY_ROWS < w_rows;
+            cp_async16(base + (BM * BK + T::offset(r, copy_chunk)) * 2,
+                       ok ? w_src + static_cast<size_t>(i * COPY_ROWS) * k + k0 : w, ok ? 16 : 0);
+        }
+    };
+
+    float acc[T::MI][T::NI][4];
+#pragma unroll
+    for (int i = 0; i < T::MI; i++)
+#pragma unroll
+        for (int j = 0; j < T::NI; j++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) acc[i][j][e] = 0.f;
+
+    const int ktiles = (k + BK - 1) / BK;
+#pragma unroll
+    for (int s = 0; s < STAGES - 1; s++) {
+        if (s < ktiles) load_stage(s, s);
+        cp_async_commit();
+    }
+
+    // ldmatrix lane roles. A (x4 = one m16 x k16 fragment): lanes 0-7 rows 0-7 k 0-7, 8-15 rows 8-15 k 0-7,
+    // 16-23 rows 0-7 k 8-15, 24-31 rows 8-15 k 8-15, giving a0..a3 in mma order. W (x4 = two n8 x k16
+    // fragments): lanes 0-7 n 0-7 k 0-7, 8-15 n 0-7 k 8-15, 16-23 n 8-15 k 0-7, 24-31 n 8-15 k 8-15, giving b0,b1
+    // of the first n8 and b0,b1 of the second.
+    const int a_row = warp_m * (BM / WM) + (lane & 15);
+    const int a_chunk = lane >> 4;
+    const int w_row = warp_n * (BN / WN) + (lane & 7) + ((lane >> 4) << 3);
+    const int w_chunk = (lane >> 3) & 1;
+    const float zero[4] = {0.f, 0.f, 0.f, 0.f};
+
+    for (int t = 0; t < ktiles; t++) {
+        cp_async_wait<STAGES - 2>();
+        __syncthreads();  // stage t is visible to all, and every warp is done reading stage t - 1
+        if (t + STAGES - 1 < ktiles) load_stage((t + STAGES - 1) % STAGES, t + STAGES - 1);
+        cp_async_commit();
+
+        const __nv_bfloat16* sa = smem + (t % STAGES) * T::STAGE_ELEMS;
+        const __nv_bfloat16* sw = sa + BM * BK;
+#pragma unroll
+        for (int q = 0; q < BK / CHUNK_K; q++) {
+            if (t * BK + q * CHUNK_K >= k) break;  // all zeros past k: skipping them changes no bits
+            uint32_t b[2][T::NI][2];
+#pragma unroll
+            for (int s = 0; s < 2; s++) {
+                const int ch = (q * CHUNK_K + s * 16) / 8;
+#pragma unroll
+                for (int j = 0; j < T::NI; j += 2) {
+                    uint32_t r[4];
+                    ldmatrix_x4(r, smem_addr(sw + T::offset(w_row + j * 8, ch + w_chunk)));
+                    b[s][j][0] = r[0];
+                    b[s][j][1] = r[1];
+                    b[s][j + 1][0] = r[2];
+                    b[s][j + 1][1] = r[3];
+                }
+            }
+#pragma unroll
+            for (int i = 0; i < T::MI; i++) {
+                uint32_t af[2][4];
+#pragma unroll
+                for (int s = 0; s < 2; s++) {
+                    const int ch = (q * CHUNK_K + s * 16) / 8;
+                    ldmatrix_x4(af[s], smem_addr(sa + T::offset(a_row + i * 16, ch + a_chunk)));
+                }
+#pragma unroll
+                for (int j = 0; j < T::NI; j++) {
+                    float part[4];
+                    mma_bf16(part, af[0], b[0][j][0], b[0][j][1], zero);
+                    mma_bf16(part, af[1], b[1][j][0], b[1][j][1], part);
+#pragma unroll
+                    for (int e = 0; e < 4; e++) acc[i][j][e] += part[e];
+                }
+            }
+        }
+    }
+    cp_async_wait<0>();
+
+    // Accumulator layout: e = 0,1 at row lane/4, columns 2*(lane%4) + {0,1}; e = 2,3 eight rows further.
+    const bool pairs = ((reinterpret_cast<uintptr_t>(c) | (static_cast<uintptr_t>(ldc) * 4)) & 7) == 0;
+#pragma unroll
+    for (int i = 0; i < T::MI; i++) {
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+            const int row = m0 + warp_m * (BM / WM) + i * 16 + (lane >> 2) + h * 8;
+            if (row >= m) continue;
+            float* out = c + static_cast<size_t>(row) * ldc;
+#pragma unroll
+            for (int j = 0; j < T::NI; j++) {
+                const int col = n0 + warp_n * (BN / WN) + j * 8 + (lane & 3) * 2;
+                const float v0 = acc[i][j][2 * h];
+                const float v1 = acc[i][j][2 * h + 1];
+                if (pairs && col + 1 < n) {
+                    *reinterpret_cast<float2*>(out + col) = make_float2(v0, v1);
+                } else {
+                    if (col < n) out[col] = v0;
+                    if (col + 1 < n) out[col + 1] = v1;
+                }
+            }
+        }
+    }
+}
+
+}  // namespace
+
+// One entry point per tile shape; Gemm.java mirrors each one's threads, tile and shared-memory size.
+#define KD_GEMM(NAME, BM, BN, BK, WM, WN, STAGES, MIN_BLOCKS, SMEM)                                         \
+    static_assert(Tile<BM, BN, BK, WM, WN, STAGES>::SMEM_BYTES == SMEM, "Gemm.java's shared-memory size"); \
+    extern "C" __global__ void __launch_bounds__(WM * WN * 32, MIN_BLOCKS)                                 \
+        NAME(const __nv_bfloat16* __restrict__ a, int lda, const __nv_bfloat16* __restrict__ w,             \
+             float* __restrict__ c, int ldc, int m, int n, int k) {                                         \
+        gemm_tile<BM, BN, BK, WM, WN, STAGES>(a, lda, w, c, ldc, m, n, k);                                  \
+    }
+
+// prefill: 4 warps of 64 x 64 (a 64 x 32 warp tile would read 192 shared-memory bytes per mma, as much as the
+// SM's 128 bytes per clock deliver at mma.sync's peak rate; 64 x 64 reads 128)
+KD_GEMM(kd_gemm_128x128, 128, 128, 32, 2, 2, 4, 2, 65536)
+// mid-size m, or prefill too short to fill the GPU with 128 x 128 tiles: 4 warps of 32 x 64
+KD_GEMM(kd_gemm_64x128, 64, 128, 64, 2, 2, 4, 2, 98304)
+// 4 warps of 32 x 16: many CTAs for narrow W
+KD_GEMM(kd_gemm_64x32, 64, 32, 128, 2, 2, 4, 1, 98304)
+// decode, m <= 16: W streaming with 4 warps of 16 x 32
+KD_GEMM(kd_gemm_16x128, 16, 128, 64, 1, 4, 6, 2, 110592)
+// decode, m <= 16, narrow W: 2 warps of 16 x 16 and a deep pipeline, so that few columns still keep enough
+// bytes in flight
+KD_GEMM(kd_gemm_16x32, 16, 32, 128, 1, 2, 8, 2, 98304)

@@ -1,0 +1,112 @@
+package io.kindling.cuda;
+
+import static jcuda.driver.JCudaDriver.cuCtxGetDevice;
+import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;
+
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import jcuda.driver.CUdevice;
+import jcuda.driver.CUdevice_attribute;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUfunction;
+import jcuda.driver.CUstream;
+
+/**
+ * {@code C[m][n] (fp32) = A[m][k] (bf16) x W[n][k]^T (bf16)} on tensor cores ({@code gemm.cu}).
+ *
+ * <p>Every tile shape sums each output element over K in the same order (32-element chunks, ascending), so the
+ * tile picked for an m changes speed, never bits: a row's result does not depend on which rows share its batch.
+ */
+final class Gemm {
+
+    /** The kernel's tile shapes, mirroring {@code gemm.cu}'s {@code KD_GEMM} lines. */
+    enum Tile {
+        T128X128("kd_gemm_128x128", 128, 128, 128, 65536),
+        T64X128("kd_gemm_64x128", 64, 128, 128, 98304),
+        T64X32("kd_gemm_64x32", 64, 32, 128, 98304),
+        T16X128("kd_gemm_16x128", 16, 128, 128, 110592),
+        T16X32("kd_gemm_16x32", 16, 32, 64, 98304);
+
+        final String symbol;
+        final int rows;
+        final int cols;
+        final int threads;
+        final int sharedBytes;
+
+        Tile(String symbol, int rows, int cols, int threads, int sharedBytes) {
+            this.symbol = symbol;
+            this.rows = rows;
+            this.cols = cols;
+            this.threads = threads;
+            this.sharedBytes = sharedBytes;
+        }
+
+        long ctas(int m, int n) {
+            return (long) ((m + rows - 1) / rows) * ((n + cols - 1) / cols);
+        }
+    }
+
+    // Best first for each range of m: the first that fills every multiprocessor once wins, else the last
+    // (the most CTAs). Decode (m <= 64) streams W, so its tiles waste tensor work on padding rows but keep
+    // many CTAs, each with a deep pipeline, reading W at memory bandwidth.
+    private static final List<Tile> DECODE_16 = List.of(Tile.T16X128, Tile.T16X32);
+    private static final List<Tile> DECODE_64 = List.of(Tile.T64X128, Tile.T64X32);
+    private static final List<Tile> PREFILL = List.of(Tile.T128X128, Tile.T64X128, Tile.T64X32);
+
+    private final Map<Tile, CUfunction> functions = new EnumMap<>(Tile.class);
+    private final int multiprocessors;
+
+    Gemm(KernelModule module) {
+        for (Tile tile : Tile.values()) {
+            functions.put(tile, module.function(tile.symbol));
+        }
+        CUdevice device = new CUdevice();
+        cuCtxGetDevice(device);
+        int[] count = new int[1];
+        cuDeviceGetAttribute(count, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, device);
+        multiprocessors = count[0];
+    }
+
+    /**
+     * Enqueues {@code C = A W^T} on {@code stream}.
+     *
+     * @param lda row stride of A in elements, a multiple of 8 (16-byte rows)
+     * @param ldc row stride of C in elements
+     * @param k   a multiple of 8; W's row stride
+     */
+    void run(CUstream stream, CUdeviceptr a, int lda, CUdeviceptr w, CUdeviceptr c, int ldc, int m, int n, int k) {
+        run(stream, a, lda, w, c, ldc, m, n, k, tileFor(m, n));
+    }
+
+    /** As {@link #run(CUstream, CUdeviceptr, int, CUdeviceptr, CUdeviceptr, int, int, int, int)} with a given tile. */
+    void run(CUstream stream, CUdeviceptr a, int lda, CUdeviceptr w, CUdeviceptr c, int ldc, int m, int n, int k,
+             Tile tile) {
+        check(m >= 1, "m", m, "at least 1");
+        check(n >= 1, "n", n, "at least 1");
+        check(k >= 8 && k % 8 == 0, "k", k, "a positive multiple of 8");
+        check(lda >= k && lda % 8 == 0, "lda", lda, "a multiple of 8 and at least k = " + k);
+        check(ldc >= n, "ldc", ldc, "at least n = " + n);
+        long ctas = tile.ctas(m, n);
+        check(ctas <= Integer.MAX_VALUE, "n", n, "small enough for one grid with m = " + m);
+        Launch.kernel(functions.get(tile), stream, (int) ctas, 1, 1, tile.threads, tile.sharedBytes,
+                a, lda, w, c, ldc, m, n, k);
+    }
+
+    /** The tile {@link #run(CUstream, CUdeviceptr, int, CUdeviceptr, CUdeviceptr, int, int, int, int)} uses. */
+    Tile tileFor(int m, int n) {
+        List<Tile> candidates = m <= 16 ? DECODE_16 : m <= 64 ? DECODE_64 : PREFILL;
+        for (Tile tile : candidates) {
+            if (tile.ctas(m, n) >= multiprocessors) {
+                return tile;
+            }
+        }
+        return candidates.get(candidates.size() - 1);
+    }
+
+    private static void check(boolean ok, String name, long value, String requirement) {
+        if (!ok) {
+            throw new IllegalArgumentException("gemm: " + name + " = " + value + " must be " + requirement);
+        }
+    }
+}

@@ -1,0 +1,176 @@
+package io.kindling.cuda;
+
+import static jcuda.driver.JCudaDriver.cuEventCreate;
+import static jcuda.driver.JCudaDriver.cuEventDestroy;
+import static jcuda.driver.JCudaDriver.cuEventElapsedTime;
+import static jcuda.driver.JCudaDriver.cuEventRecord;
+import static jcuda.driver.JCudaDriver.cuEventSynchronize;
+import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import jcuda.Pointer;
+import jcuda.driver.CUevent;
+import jcuda.driver.CUevent_flags;
+
+/**
+ * Times {@link Gemm} on the Llama-3.2-1B and Llama-3.1-8B linear layers, in the table format of
+ * {@code benchmarks/gemm_torch.py} so the two can be joined row by row. Each shape rotates over enough input sets
+ * (at least 3, and at least 200 MB of weights) that W is read from device memory rather than L2, and reports the
+ * median of 30 timed runs after warm-up. {@code --all-tiles} adds a row per tile shape, for tuning the tile choice.
+ */
+public final class GemmBench {
+
+    private static final int WARMUP = 5;
+    private static final int RUNS = 30;
+    private static final long ROTATION_BYTES = 200L << 20;
+    private static final int ACTIVATION_SETS = 3;
+    private static final int POOL = 1 << 24;
+
+    private record Model(String name, int hidden, int inter, int heads, int kvHeads, int headDim, int vocab) {
+
+        List<Layer> layers() {
+            return List.of(new Layer("qkv", (heads + 2 * kvHeads) * headDim, hidden),
+                    new Layer("o", hidden, heads * headDim),
+                    new Layer("gate_up", 2 * inter, hidden),
+                    new Layer("down", hidden, inter),
+                    new Layer("lm_head", vocab, hidden));
+        }
+    }
+
+    private record Layer(String name, int n, int k) {
+    }
+
+    private GemmBench() {
+    }
+
+    public static void main(String[] args) {
+        boolean allTiles = Arrays.asList(args).contains("--all-tiles");
+        List<Model> models = List.of(new Model("llama-3.2-1b", 2048, 8192, 32, 8, 64, 128256),
+                new Model("llama-3.1-8b", 4096, 14336, 32, 8, 128, 128256));
+        int[] ms = {1, 16, 64, 256, 2048, 8192};
+        try (CudaContext context = CudaContext.create(0)) {
+            Gemm gemm = new Gemm(KernelModule.load("gemm"));
+            short[] pool = randomBf16(POOL, 1);
+            System.out.println("# gemm bench on " + context.deviceName() + ": kindling mma.sync kernel, median of "
+                    + RUNS + " runs");
+            System.out.printf("%-14s %-8s %6s %7s %6s %10s %9s %9s  %s%n", "model", "layer", "m", "n", "k", "time_us",
+                    "TFLOP/s", "W_GB/s", "tile");
+            for (Model model : models) {
+                for (Layer layer : model.layers()) {
+                    int maxM = layer.name().equals("lm_head") ? 2048 : ms[ms.length - 1];
+                    try (Operands operands = Operands.allocate(pool, maxM, layer.n(), layer.k())) {
+                        context.synchronizeAll(); // uploads went through the legacy default stream
+                        for (int m : ms) {
+                            if (m > maxM) {
+                                continue;
+                            }
+                            List<Gemm.Tile> tiles = allTiles ? List.of(Gemm.Tile.values())
+                                    : List.of(gemm.tileFor(m, layer.n()));
+                            for (Gemm.Tile tile : tiles) {
+                                double us = operands.time(context, gemm, tile, m);
+                                double flops = 2.0 * m * layer.n() * layer.k();
+                                double weightBytes = 2.0 * layer.n() * layer.k();
+                                System.out.printf("%-14s %-8s %6d %7d %6d %10.1f %9.1f %9.1f  %s%n", model.name(),
+                                        layer.name(), m, layer.n(), layer.k(), us, flops / us / 1e6,
+                                        weightBytes / us / 1e3, tile);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** Input sets of one layer: W rotates over enough copies to spill L2, A and C over 3, sized for maxM rows. */
+    private record Operands(int n, int k, DeviceBuffer[] a, DeviceBuffer[] w, DeviceBuffer[] c)
+            implements AutoCloseable {
+
+        static Operands allocate(short[] pool, int maxM, int n, int k) {
+            long weightBytes = 2L * n * k;
+            int weightSets = (int) Math.max(ACTIVATION_SETS, (ROTATION_BYTES + weightBytes - 1) / weightBytes);
+            Operands o = new Operands(n, k, new DeviceBuffer[ACTIVATION_SETS], new DeviceBuffer[weightSets],
+                    new DeviceBuffer[ACTIVATION_SETS]);
+            try {
+                for (int s = 0; s < weightSets; s++) {
+                    o.w[s] = fill(DeviceBuffer.allocate(weightBytes), pool, 7919L * s);
+                }
+                for (int s = 0; s < ACTIVATION_SETS; s++) {
+                    o.a[s] = fill(DeviceBuffer.allocate(2L * maxM * k), pool, 104729L * (s + 1));
+                    o.c[s] = DeviceBuffer.allocate(4L * maxM * n);
+                }
+            } catch (RuntimeException e) {
+                o.close();
+                throw e;
+            }
+            return o;
+        }
+
+        /** Median microseconds of one GEMM of m rows. */
+        double time(CudaContext context, Gemm gemm, Gemm.Tile tile, int m) {
+            CUevent start = new CUevent();
+            CUevent stop = new CUevent();
+            cuEventCreate(start, CUevent_flags.CU_EVENT_DEFAULT);
+            cuEventCreate(stop, CUevent_flags.CU_EVENT_DEFAULT);
+            try {
+                for (int i = 0; i < WARMUP; i++) {
+                    launch(context, gemm, tile, m, i);
+                }
+                float[] ms = new float[RUNS];
+                float[] elapsed = new float[1];
+                for (int i = 0; i < RUNS; i++) {
+                    cuEventRecord(start, context.stream());
+                    launch(context, gemm, tile, m, i);
+                    cuEventRecord(stop, context.stream());
+                    cuEventSynchronize(stop);
+                    cuEventElapsedTime(elapsed, start, stop);
+                    ms[i] = elapsed[0];
+                }
+                Arrays.sort(ms);
+                return ms[RUNS / 2] * 1000.0;
+            } finally {
+                cuEventDestroy(start);
+                cuEventDestroy(stop);
+            }
+        }
+
+        private void launch(CudaContext context, Gemm gemm, Gemm.Tile tile, int m, int i) {
+            int s = i % ACTIVATION_SETS;
+            gemm.run(context.stream(), a[s].ptr(), k, w[i % w.length].ptr(), c[s].ptr(), n, m, n, k, tile);
+        }
+
+        @Override
+        public void close() {
+            for (DeviceBuffer[] buffers : List.of(a, w, c)) {
+                for (DeviceBuffer b : buffers) {
+                    if (b != null) {
+                        b.close();
+                    }
+                }
+            }
+        }
+    }
+
+    /** Fills the buffer with the pool's values, starting at a per-buffer offset (random data, never zeros). */
+    private static DeviceBuffer fill(DeviceBuffer buffer, short[] pool, long offset) {
+        int start = (int) (offset % (pool.length / 2));
+        long bytes = buffer.bytes();
+        for (long done = 0; done < bytes; ) {
+            long count = Math.min(2L * (pool.length - start), bytes - done);
+            cuMemcpyHtoD(buffer.at(done), Pointer.to(pool).withByteOffset(2L * start), count);
+            done += count;
+            start = 0;
+        }
+        return buffer;
+    }
+
+    private static short[] randomBf16(int count, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        short[] values = new short[count];
+        for (int i = 0; i < count; i++) {
+            values[i] = Bf16.fromFloat((float) (random.nextDouble() * 2 - 1));
+        }
+        return values;
+    }
+}
