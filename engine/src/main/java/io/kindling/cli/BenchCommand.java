@@ -7,9 +7,13 @@ import io.kindling.core.KvCacheStats;
 import io.kindling.core.LlmEngine;
 import io.kindling.core.Request;
 import io.kindling.core.RequestOutput;
+import io.kindling.model.Checkpoint;
 import io.kindling.model.ModelConfig;
+import io.kindling.model.ModelLoadException;
 import io.kindling.sampling.SamplingParams;
+import io.kindling.tokenizer.Tokenizer;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -28,7 +32,9 @@ import picocli.CommandLine.Spec;
  * generates exactly its output length; the clock runs from the first submission to the last completion. With
  * {@code --shared-prefix-len}, every prompt starts with the same random prefix, the workload of a partition
  * whose rows share a system prompt. Besides throughput it reports the KV cache figures of the PagedAttention
- * paper: waste (empty slots of allocated blocks), prefix cache hits and blocks saved by sharing.
+ * paper: waste (empty slots of allocated blocks), prefix cache hits and blocks saved by sharing. With
+ * {@code --random-weights} it needs only a model's {@code config.json}; {@code --save-workload} writes the
+ * prompts for the Hugging Face baseline and {@code --json-out} the figures.
  */
 @Command(name = "bench", sortOptions = false, description = "Measures offline throughput on random prompts.")
 final class BenchCommand implements Callable<Integer> {
@@ -87,6 +93,19 @@ final class BenchCommand implements Callable<Integer> {
             description = "Before timing, run a warm-up batch of this many output tokens (default: 0).")
     int warmup;
 
+    @Option(names = "--random-weights",
+            description = "Seeded random bf16 weights (seed --seed) of the shape --model describes: a config.json "
+                    + "or a directory holding one; no weight or tokenizer files are read.")
+    boolean randomWeights;
+
+    @Option(names = "--save-workload", paramLabel = "FILE",
+            description = "Write the timed requests as JSON lines (request_id, prompt_token_ids, output_len), "
+                    + "for benchmarks/hf_baseline.py.")
+    Path saveWorkload;
+
+    @Option(names = "--json-out", paramLabel = "FILE", description = "Write the measured figures as JSON.")
+    Path jsonOut;
+
     /** One request's lengths. */
     record Shape(int inputLen, int outputLen) {
     }
@@ -139,15 +158,17 @@ final class BenchCommand implements Callable<Integer> {
             throw engineOptions.invalid("--warmup", "must be >= 0, got " + warmup);
         }
         PrintWriter out = spec.commandLine().getOut();
-        try (LlmEngine engine = GenerateCommand.open(config)) {
+        try (LlmEngine engine = randomWeights ? openRandom(config, seed) : GenerateCommand.open(config)) {
             ModelConfig model = engine.modelConfig();
-            out.printf(Locale.ROOT, "Model: %s (%s, %d layers, hidden %d, vocab %d) on %s%n", config.model(),
-                    model.architecture().hfName(), model.numHiddenLayers(), model.hiddenSize(), model.vocabSize(),
-                    engine.device());
-            out.printf(Locale.ROOT, "Prompts: %d, dataset %s (%s)%s, seed %d%n", numPrompts, dataset,
-                    dataset == Dataset.fixed ? "input " + inputLen + ", output " + outputLen + " tokens"
+            String workload = String.format(Locale.ROOT, "%d prompts, dataset %s (%s)%s, seed %d", numPrompts,
+                    dataset, dataset == Dataset.fixed ? "input " + inputLen + ", output " + outputLen + " tokens"
                             : "lengths " + wideMin + " to " + wideMax,
                     sharedPrefixLen > 0 ? ", shared prefix " + sharedPrefixLen + " tokens" : "", seed);
+            out.printf(Locale.ROOT, "Model: %s (%s%s, %d layers, hidden %d, vocab %d)%n", config.model(),
+                    model.architecture().hfName(), randomWeights ? ", random weights" : "", model.numHiddenLayers(),
+                    model.hiddenSize(), model.vocabSize());
+            out.printf(Locale.ROOT, "Device: %s%n", engine.device());
+            out.printf(Locale.ROOT, "Prompts: %s%n", workload);
             out.flush();
             if (warmup > 0) {
                 Random random = new Random(~seed);
@@ -161,10 +182,26 @@ final class BenchCommand implements Callable<Integer> {
                     .map(r -> new Request(r.requestId(), r.promptTokenIds(),
                             r.params().toBuilder().n(n).beamWidth(beamWidth).build()))
                     .toList();
-            out.print(measure(engine, requests).report());
+            if (saveWorkload != null) {
+                BenchFiles.saveWorkload(saveWorkload, requests);
+            }
+            Result result = measure(engine, requests);
+            out.print(result.report());
             out.flush();
+            if (jsonOut != null) {
+                BenchFiles.saveResult(jsonOut, result, config.model().toString(), engine.device(), workload);
+            }
         }
         return 0;
+    }
+
+    /** An engine on random weights of the configured shape; it reads token ids only, so needs no tokenizer. */
+    private static LlmEngine openRandom(EngineConfig config, long seed) {
+        try {
+            return LlmEngine.open(config, Checkpoint.withRandomWeights(config.model(), seed), Tokenizer.none());
+        } catch (ModelLoadException | IllegalArgumentException e) {
+            throw new CliException("cannot load model shape " + config.model() + ": " + e.getMessage(), e);
+        }
     }
 
     List<Shape> shapes(int count, Random random) {

@@ -76,13 +76,28 @@ public final class LlmEngine implements AutoCloseable {
      */
     public static LlmEngine open(EngineConfig config) {
         Checkpoint checkpoint = Checkpoint.open(config.model());
+        Tokenizer tokenizer;
         try {
-            Tokenizer tokenizer = Tokenizer.load(config.model());
+            tokenizer = Tokenizer.load(config.model());
+        } catch (RuntimeException e) {
+            checkpoint.close();
+            throw e;
+        }
+        return open(config, checkpoint, tokenizer);
+    }
+
+    /**
+     * An engine on an open checkpoint and tokenizer, which it then owns: for checkpoints not read from
+     * {@code config.model()}, as random weights with {@link Tokenizer#none()} for benchmarks.
+     */
+    public static LlmEngine open(EngineConfig config, Checkpoint checkpoint, Tokenizer tokenizer) {
+        try {
             Backend backend = Backends.create(config.device(), checkpoint, new BackendOptions(config.numThreads(),
                     config.gpuMemoryUtilization(), config.maxNumSeqs(), config.maxNumBatchedTokens(),
                     config.blockSize()));
             return new LlmEngine(checkpoint, tokenizer, backend, config);
         } catch (RuntimeException e) {
+            tokenizer.close();
             checkpoint.close();
             throw e;
         }

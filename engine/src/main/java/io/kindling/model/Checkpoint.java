@@ -33,6 +33,20 @@ public record Checkpoint(Path dir, ModelConfig config, GenerationConfig generati
         }
     }
 
+    /**
+     * A checkpoint of the shape a {@code config.json} describes with seeded {@link RandomWeights}, for benchmarks:
+     * {@code model} is that file or a directory holding it; weight and tokenizer files there are not read.
+     *
+     * @throws ModelLoadException naming the file and the problem
+     */
+    public static Checkpoint withRandomWeights(Path model, long seed) {
+        Path configFile = Files.isDirectory(model) ? model.resolve("config.json") : model;
+        Path dir = configFile.toAbsolutePath().getParent();
+        ModelConfig config = ModelConfigParser.parse(configFile, DType.BF16);
+        GenerationConfig generation = GenerationConfig.read(dir.resolve("generation_config.json"));
+        return new Checkpoint(dir, config, generation, RandomWeights.of(configFile, config, seed));
+    }
+
     @Override
     public void close() {
         weights.close();

@@ -1,6 +1,13 @@
 package io.kindling.model;
 
-/** Widening of the 16-bit float formats to float32; both conversions are exact. */
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.concurrent.ForkJoinPool;
+
+/**
+ * The 16-bit float formats: widening to float32 (exact) and narrowing float32 to bfloat16 (rounded to nearest
+ * even, as PyTorch's {@code .to(torch.bfloat16)}).
+ */
 final class HalfFloats {
 
     private HalfFloats() {
@@ -27,5 +34,27 @@ final class HalfFloats {
         }
         // Normal: rebias the exponent from 15 to 127.
         return Float.intBitsToFloat(sign | ((exponent + 112) << 23) | (mantissa << 13));
+    }
+
+    /** float32 to bfloat16, rounded to nearest even; overflow goes to infinity, NaN stays a (quiet) NaN. */
+    static short floatToBf16(float value) {
+        int bits = Float.floatToRawIntBits(value);
+        if ((bits & 0x7fffffff) > 0x7f800000) {
+            return (short) ((bits >>> 16) | 0x0040);
+        }
+        int roundingBias = 0x7fff + ((bits >>> 16) & 1);
+        return (short) ((bits + roundingBias) >>> 16);
+    }
+
+    /** {@code values} narrowed to bfloat16 into a new direct little-endian buffer (read-only, position 0). */
+    static ByteBuffer toBf16Buffer(float[] values) {
+        ByteBuffer out = ByteBuffer.allocateDirect(Math.multiplyExact(values.length, 2))
+                .order(ByteOrder.LITTLE_ENDIAN);
+        ParallelChunks.run(ForkJoinPool.commonPool(), values.length, (from, to) -> {
+            for (int i = (int) from; i < to; i++) {
+                out.putShort(2 * i, floatToBf16(values[i]));
+            }
+        });
+        return out.asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
     }
 }

@@ -16,6 +16,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.ForkJoinPool;
 import java.util.stream.Collectors;
 
 /**
@@ -79,14 +80,43 @@ final class SafetensorsFile implements AutoCloseable {
                     + " elements, more than one Java array holds");
         }
         float[] out = new float[(int) count];
-        int elementBytes = info.dtype().bytes();
-        int chunkElements = MAX_MAPPING_BYTES / elementBytes;
-        for (long done = 0; done < out.length; done += chunkElements) {
-            int n = (int) Math.min(chunkElements, out.length - done);
-            ByteBuffer bytes = map(tensor, tensor.position() + done * elementBytes, (long) n * elementBytes);
-            widen(info.dtype(), bytes, out, (int) done, n);
-        }
+        forEachMapping(tensor, (bytes, first, n) -> widen(info.dtype(), bytes, out, (int) first, n));
         return out;
+    }
+
+    /**
+     * The tensor as bfloat16 in a read-only little-endian buffer: a view of the mapped file when it stores
+     * bf16, else narrowed (rounded to nearest even) into a new direct buffer.
+     */
+    ByteBuffer readBf16(Tensor tensor) {
+        TensorInfo info = tensor.info();
+        long count = info.numElements();
+        if (count > (Integer.MAX_VALUE - 8) / 2) {
+            throw new ModelLoadException(file, "tensor " + info.name() + " has " + count
+                    + " elements, more than one 2 GB buffer holds in bf16");
+        }
+        if (info.dtype() == DType.BF16) {
+            return map(tensor, tensor.position(), tensor.size());
+        }
+        ByteBuffer out = ByteBuffer.allocateDirect((int) count * 2).order(ByteOrder.LITTLE_ENDIAN);
+        forEachMapping(tensor, (bytes, first, n) -> narrow(info.dtype(), bytes, out, first, n));
+        return out.asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    @FunctionalInterface
+    private interface MappedPiece {
+        void accept(ByteBuffer bytes, long firstElement, int count);
+    }
+
+    /** Maps the tensor piece by piece, since one mapping holds at most 2 GB. */
+    private void forEachMapping(Tensor tensor, MappedPiece piece) {
+        long count = tensor.info().numElements();
+        int elementBytes = tensor.info().dtype().bytes();
+        int chunkElements = MAX_MAPPING_BYTES / elementBytes;
+        for (long done = 0; done < count; done += chunkElements) {
+            int n = (int) Math.min(chunkElements, count - done);
+            piece.accept(map(tensor, tensor.position() + done * elementBytes, (long) n * elementBytes), done, n);
+        }
     }
 
     private ByteBuffer map(Tensor tensor, long position, long size) {
@@ -115,6 +145,20 @@ final class SafetensorsFile implements AutoCloseable {
             }
             default -> throw new IllegalStateException("unhandled dtype " + dtype);
         }
+    }
+
+    /** Elements {@code [0, n)} of {@code bytes} (F32 or F16) rounded to bf16 into {@code out} from element {@code first}. */
+    private static void narrow(DType dtype, ByteBuffer bytes, ByteBuffer out, long first, int n) {
+        ParallelChunks.run(ForkJoinPool.commonPool(), n, (from, to) -> {
+            for (int i = (int) from; i < to; i++) {
+                float value = switch (dtype) {
+                    case F32 -> bytes.getFloat(4 * i);
+                    case F16 -> HalfFloats.f16ToFloat(bytes.getShort(2 * i));
+                    default -> throw new IllegalStateException("unhandled dtype " + dtype);
+                };
+                out.putShort((int) (2 * (first + i)), HalfFloats.floatToBf16(value));
+            }
+        });
     }
 
     @Override

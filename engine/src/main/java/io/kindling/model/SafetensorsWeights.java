@@ -1,6 +1,7 @@
 package io.kindling.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -120,6 +121,13 @@ final class SafetensorsWeights implements Weights {
     public float[] readFloats(String name) {
         Located located = locate(name);
         return located.file().readFloats(located.tensor());
+    }
+
+    /** A view of the mapped file for bf16 tensors; f32 and f16 ones are rounded into a new buffer. */
+    @Override
+    public ByteBuffer readBf16(String name) {
+        Located located = locate(name);
+        return located.file().readBf16(located.tensor());
     }
 
     private Located locate(String name) {

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
 
 /**
@@ -31,6 +32,7 @@ public final class Tokenizer implements AutoCloseable {
         }
     }
 
+    /** Null for {@link #none()}. */
     private final HuggingFaceTokenizer tokenizer;
     private final TokenizerConfig config;
     private final OptionalInt bosTokenId;
@@ -61,6 +63,16 @@ public final class Tokenizer implements AutoCloseable {
         return new Tokenizer(tokenizer, config, idOf(json, config, "bos_token"), idOf(json, config, "eos_token"));
     }
 
+    /**
+     * No tokenizer, for an engine fed token ids only (a benchmark on random weights, whose directory has no
+     * tokenizer files): outputs carry token ids and empty text, and encoding fails.
+     */
+    public static Tokenizer none() {
+        TokenizerConfig config = new TokenizerConfig(Map.of(), Optional.empty(), Optional.empty(), Optional.empty(),
+                false);
+        return new Tokenizer(null, config, OptionalInt.empty(), OptionalInt.empty());
+    }
+
     private static OptionalInt idOf(TokenizerJson json, TokenizerConfig config, String name) {
         return config.token(name).map(json::tokenId).orElse(OptionalInt.empty());
     }
@@ -71,6 +83,9 @@ public final class Tokenizer implements AutoCloseable {
     }
 
     public int[] encode(String text, boolean addSpecialTokens) {
+        if (tokenizer == null) {
+            throw new TokenizerException("this engine has no tokenizer (random weights): give prompts as token ids");
+        }
         long[] ids = tokenizer.encode(text, addSpecialTokens, false).getIds();
         int[] out = new int[ids.length];
         for (int i = 0; i < ids.length; i++) {
@@ -86,6 +101,9 @@ public final class Tokenizer implements AutoCloseable {
 
     /** The tokenizers library's decode of {@code ids[from, to)}, before transformers' clean-up of spaces. */
     String decodeRaw(int[] ids, int from, int to, boolean skipSpecialTokens) {
+        if (tokenizer == null) {
+            return "";
+        }
         long[] window = new long[to - from];
         for (int i = from; i < to; i++) {
             window[i - from] = ids[i];
@@ -144,6 +162,8 @@ public final class Tokenizer implements AutoCloseable {
 
     @Override
     public void close() {
-        tokenizer.close();
+        if (tokenizer != null) {
+            tokenizer.close();
+        }
     }
 }
