@@ -65,22 +65,38 @@ public final class ReferenceAgreement {
      * @return the number of steps compared over all cases
      */
     public static int assertCasesMatch(String what, LlmEngine engine, JsonNode reference, Tolerance tolerance) {
-        List<Request> requests = new ArrayList<>();
-        List<JsonNode> cases = new ArrayList<>();
+        List<int[]> prompts = new ArrayList<>();
         for (JsonNode c : reference.get("cases")) {
             int[] prompt = c.hasNonNull("messages")
                     ? engine.tokenizer().encodeChat(messages(c.get("messages")))
                     : engine.tokenizer().encode(c.get("prompt").asText());
-            assertArrayEquals(ints(c.get("prompt_token_ids")), prompt, what + ": prompt ids of case " + cases.size());
-            SamplingParams greedy = SamplingParams.builder().temperature(0).maxTokens(c.get("token_ids").size())
-                    .ignoreEos(true).logprobs(5).build();
-            requests.add(new Request(what + "-" + cases.size(), prompt, greedy));
-            cases.add(c);
+            assertArrayEquals(ints(c.get("prompt_token_ids")), prompt, what + ": prompt ids of case " + prompts.size());
+            prompts.add(prompt);
+        }
+        return generateAndCompare(what, engine, reference, prompts, tolerance);
+    }
+
+    /** As {@link #assertCasesMatch}, from the reference's prompt ids: for checkpoints without a tokenizer. */
+    public static int assertCasesMatchFromIds(String what, LlmEngine engine, JsonNode reference,
+                                              Tolerance tolerance) {
+        List<int[]> prompts = new ArrayList<>();
+        reference.get("cases").forEach(c -> prompts.add(ints(c.get("prompt_token_ids"))));
+        return generateAndCompare(what, engine, reference, prompts, tolerance);
+    }
+
+    private static int generateAndCompare(String what, LlmEngine engine, JsonNode reference, List<int[]> prompts,
+                                          Tolerance tolerance) {
+        List<Request> requests = new ArrayList<>();
+        for (int i = 0; i < prompts.size(); i++) {
+            SamplingParams greedy = SamplingParams.builder().temperature(0)
+                    .maxTokens(reference.get("cases").get(i).get("token_ids").size()).ignoreEos(true).logprobs(5)
+                    .build();
+            requests.add(new Request(what + "-" + i, prompts.get(i), greedy));
         }
         List<RequestOutput> outputs = engine.generate(requests);
         int compared = 0;
-        for (int i = 0; i < cases.size(); i++) {
-            compared += assertMatches(what + " case " + i, cases.get(i), outputs.get(i), tolerance);
+        for (int i = 0; i < prompts.size(); i++) {
+            compared += assertMatches(what + " case " + i, reference.get("cases").get(i), outputs.get(i), tolerance);
         }
         return compared;
     }
