@@ -4,18 +4,24 @@ package io.kindling.backend;
  * Checks a {@link BatchInputs} against the contract before any K/V is written, so an engine bug surfaces as a
  * message naming the sequence and token instead of a corrupted cache or an index error deep in a kernel.
  */
-final class BatchValidator {
+public final class BatchValidator {
 
     private final int vocabSize;
-    private final PagedKvCache cache;
+    private final int numBlocks;
+    private final int blockSize;
 
-    BatchValidator(int vocabSize, PagedKvCache cache) {
+    /** For a KV cache of {@code numBlocks} blocks of {@code blockSize} slots. */
+    public BatchValidator(int vocabSize, int numBlocks, int blockSize) {
         this.vocabSize = vocabSize;
-        this.cache = cache;
+        this.numBlocks = numBlocks;
+        this.blockSize = blockSize;
     }
 
-    /** @return the sequence index of every token */
-    int[] tokenSequences(BatchInputs b) {
+    /**
+     * @return the sequence index of every token
+     * @throws IllegalArgumentException naming the sequence and token that break the contract
+     */
+    public int[] tokenSequences(BatchInputs b) {
         int n = b.numTokens();
         int numSeqs = b.numSeqs();
         require(b.positions().length == n && b.slotMapping().length == n,
@@ -24,7 +30,6 @@ final class BatchValidator {
                 "queryStartLoc needs numSeqs + 1 entries and blockTables numSeqs, numSeqs = " + numSeqs);
         require(b.queryStartLoc()[0] == 0 && b.queryStartLoc()[numSeqs] == n,
                 "queryStartLoc must run from 0 to numTokens " + n);
-        int blockSize = cache.blockSize;
         int[] tokenSeq = new int[n];
         for (int s = 0; s < numSeqs; s++) {
             int start = b.queryStartLoc()[s];
@@ -35,8 +40,8 @@ final class BatchValidator {
             require((long) table.length * blockSize >= seqLen,
                     "sequence " + s + ": seqLen " + seqLen + " exceeds its " + table.length + " blocks");
             for (int i = 0; i * blockSize < seqLen; i++) {
-                require(table[i] >= 0 && table[i] < cache.numBlocks,
-                        "sequence " + s + ": block id " + table[i] + " outside the cache's " + cache.numBlocks + " blocks");
+                require(table[i] >= 0 && table[i] < numBlocks,
+                        "sequence " + s + ": block id " + table[i] + " outside the cache's " + numBlocks + " blocks");
             }
             for (int j = 0; j < qlen; j++) {
                 int t = start + j;

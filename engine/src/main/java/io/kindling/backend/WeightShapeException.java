@@ -7,7 +7,7 @@ public final class WeightShapeException extends RuntimeException {
 
     private final String tensor;
 
-    WeightShapeException(String tensor, long[] expected, long[] actual, String derivation) {
+    public WeightShapeException(String tensor, long[] expected, long[] actual, String derivation) {
         super("tensor " + tensor + " has shape " + Arrays.toString(actual) + " but config.json implies "
                 + Arrays.toString(expected) + " (" + derivation + ")");
         this.tensor = tensor;

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.kindling.sampling.EarlyStopping;
 import io.kindling.sampling.SamplingParams;
 import io.kindling.testing.Fixtures;
+import io.kindling.testing.ReferenceAgreement;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -63,7 +64,7 @@ class BeamSearchReferenceTest {
 
     private static EngineStats check(String fixture, EngineConfig config) throws IOException {
         Path model = Fixtures.checkpoint(fixture);
-        JsonNode cases = HuggingFaceAgreementTest.JSON.readTree(model.resolve("beam_reference.json").toFile())
+        JsonNode cases = ReferenceAgreement.JSON.readTree(model.resolve("beam_reference.json").toFile())
                 .get("cases");
         List<Request> requests = new ArrayList<>();
         for (JsonNode c : cases) {
@@ -75,7 +76,7 @@ class BeamSearchReferenceTest {
                     .earlyStopping(EarlyStopping.valueOf(es)).maxTokens(c.get("max_tokens").intValue())
                     .stopTokenIds(stop).build();
             requests.add(new Request("c" + requests.size(),
-                    HuggingFaceAgreementTest.ints(c.get("prompt_token_ids")), params));
+                    ReferenceAgreement.ints(c.get("prompt_token_ids")), params));
         }
         List<RequestOutput> outputs;
         EngineStats stats;
@@ -93,7 +94,7 @@ class BeamSearchReferenceTest {
             for (int b = 0; b < beams.size(); b++) {
                 CompletionOutput beam = out.completions().get(b);
                 String where = fixture + " case " + i + " beam " + b;
-                assertArrayEquals(HuggingFaceAgreementTest.ints(beams.get(b).get("token_ids")), beam.tokenIds(), where);
+                assertArrayEquals(ReferenceAgreement.ints(beams.get(b).get("token_ids")), beam.tokenIds(), where);
                 double score = beam.cumulativeLogprob().orElseThrow() / Math.pow(beam.tokenIds().length, lp);
                 assertEquals(beams.get(b).get("score").doubleValue(), score, 1e-3, where);
             }

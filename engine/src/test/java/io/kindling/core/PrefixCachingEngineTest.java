@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.kindling.sampling.SamplingParams;
 import io.kindling.sampling.TokenLogprob;
 import io.kindling.testing.Fixtures;
+import io.kindling.testing.ReferenceAgreement;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -27,8 +28,8 @@ class PrefixCachingEngineTest {
     void cachingOnAndOffGiveIdenticalGreedyOutputsOnTheFixture() throws IOException {
         Path model = Fixtures.checkpoint("llama3-tiny");
         List<int[]> base = new ArrayList<>();
-        HuggingFaceAgreementTest.JSON.readTree(model.resolve("mixed32.json").toFile()).get("prompts")
-                .forEach(p -> base.add(HuggingFaceAgreementTest.ints(p.get("prompt_token_ids"))));
+        ReferenceAgreement.JSON.readTree(model.resolve("mixed32.json").toFile()).get("prompts")
+                .forEach(p -> base.add(ReferenceAgreement.ints(p.get("prompt_token_ids"))));
         List<int[]> prompts = new ArrayList<>(base);
         int[] prefix = base.get(6); // 257 tokens
         for (int[] p : base) {

@@ -1,13 +1,13 @@
 package io.kindling.core;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.kindling.sampling.SamplingParams;
 import io.kindling.testing.Fixtures;
-import java.io.IOException;
+import io.kindling.testing.MixedPromptRuns;
+import io.kindling.testing.ReferenceAgreement;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,21 +24,9 @@ class SchedulingConsistencyTest {
     static List<JsonNode> prompts;
 
     @BeforeAll
-    static void load() throws IOException {
+    static void load() {
         model = Fixtures.checkpoint("llama3-tiny");
-        prompts = new ArrayList<>();
-        HuggingFaceAgreementTest.JSON.readTree(model.resolve("mixed32.json").toFile()).get("prompts")
-                .forEach(prompts::add);
-        assertEquals(32, prompts.size());
-    }
-
-    static List<Request> requests(int maxTokens) {
-        List<Request> requests = new ArrayList<>();
-        for (int i = 0; i < prompts.size(); i++) {
-            requests.add(new Request("r" + i, HuggingFaceAgreementTest.ints(prompts.get(i).get("prompt_token_ids")),
-                    SamplingParams.builder().temperature(0).maxTokens(maxTokens).ignoreEos(true).logprobs(2).build()));
-        }
-        return requests;
+        prompts = MixedPromptRuns.prompts(model.resolve("mixed32.json"));
     }
 
     static EngineConfig config() {
@@ -48,39 +36,19 @@ class SchedulingConsistencyTest {
     @Test
     void aloneBatchedAndPreemptedGiveIdenticalGreedyTokens() {
         int maxTokens = prompts.get(0).get("token_ids").size();
-        List<Request> requests = requests(maxTokens);
-        List<int[]> alone = new ArrayList<>();
-        try (LlmEngine engine = LlmEngine.open(config())) {
-            for (Request r : requests) {
-                alone.add(engine.generate(List.of(r)).get(0).completion().tokenIds());
-            }
-        }
-        List<RequestOutput> batched;
-        try (LlmEngine engine = LlmEngine.open(config().withMaxNumBatchedTokens(512))) {
-            batched = engine.generate(requests);
-            assertEquals(0, engine.stats().numPreemptions());
-        }
-        long bytesPerBlock;
-        try (LlmEngine engine = LlmEngine.open(config())) {
-            bytesPerBlock = engine.stats().kvCacheBytesPerBlock();
-        }
-        List<RequestOutput> preempted;
-        try (LlmEngine small = LlmEngine.open(config().withMaxNumBatchedTokens(256)
-                .withKvCacheMemoryBytes(24 * bytesPerBlock))) {
-            assertEquals(24, small.stats().numBlocks());
-            preempted = small.generate(requests);
-            assertTrue(small.stats().numPreemptions() > 0, "the small KV budget must force preemption");
-        }
-        for (int i = 0; i < requests.size(); i++) {
-            assertArrayEquals(alone.get(i), batched.get(i).completion().tokenIds(), "batched, prompt " + i);
-            assertArrayEquals(alone.get(i), preempted.get(i).completion().tokenIds(), "preempted, prompt " + i);
-            HuggingFaceAgreementTest.assertMatches("prompt " + i, prompts.get(i), batched.get(i));
+        MixedPromptRuns runs = MixedPromptRuns.run(config(), MixedPromptRuns.requests(prompts, maxTokens));
+        for (int i = 0; i < prompts.size(); i++) {
+            int[] alone = runs.alone().get(i).completion().tokenIds();
+            assertArrayEquals(alone, runs.batched().get(i).completion().tokenIds(), "batched, prompt " + i);
+            assertArrayEquals(alone, runs.preempted().get(i).completion().tokenIds(), "preempted, prompt " + i);
+            ReferenceAgreement.assertMatches("prompt " + i, prompts.get(i), runs.batched().get(i),
+                    ReferenceAgreement.FLOAT32);
         }
     }
 
     @Test
     void seededSampledRequestIsTheSameAloneAndInABusyBatch() {
-        int[] prompt = HuggingFaceAgreementTest.ints(prompts.get(5).get("prompt_token_ids"));
+        int[] prompt = ReferenceAgreement.ints(prompts.get(5).get("prompt_token_ids"));
         SamplingParams seeded = SamplingParams.builder().temperature(0.9).topP(0.95).topK(50).seed(1234)
                 .maxTokens(24).ignoreEos(true).build();
         Request probe = new Request("probe", prompt, seeded);
@@ -91,7 +59,7 @@ class SchedulingConsistencyTest {
         try (LlmEngine engine = LlmEngine.open(config())) {
             List<Request> busy = new ArrayList<>();
             for (int i = 0; i < 16; i++) {
-                busy.add(new Request("other" + i, HuggingFaceAgreementTest.ints(prompts.get(i).get("prompt_token_ids")),
+                busy.add(new Request("other" + i, ReferenceAgreement.ints(prompts.get(i).get("prompt_token_ids")),
                         SamplingParams.builder().temperature(1.0).maxTokens(8 + i).ignoreEos(true).build()));
             }
             busy.add(8, probe);

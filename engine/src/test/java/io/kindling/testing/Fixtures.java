@@ -3,11 +3,15 @@ package io.kindling.testing;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URL;
+import java.nio.file.FileSystemAlreadyExistsException;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Map;
 import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
 
@@ -53,16 +57,27 @@ public final class Fixtures {
         return dir;
     }
 
-    /** A file or directory of the test resources, e.g. {@code tokenizers/qwen3/reference.json}. */
+    /**
+     * A file or directory of the test resources, e.g. {@code tokenizers/qwen3/reference.json}; inside the engine's
+     * test jar when another module's tests use it (a path of a zip file system: read it with {@link Files}).
+     */
     public static Path resource(String path) {
         URL url = Fixtures.class.getClassLoader().getResource(path);
         if (url == null) {
             throw new IllegalArgumentException("no test resource " + path);
         }
         try {
-            return Path.of(url.toURI());
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
+            URI uri = url.toURI();
+            if (uri.getScheme().equals("jar")) {
+                try {
+                    FileSystems.newFileSystem(uri, Map.of());
+                } catch (FileSystemAlreadyExistsException e) {
+                    // opened by an earlier call
+                }
+            }
+            return Path.of(uri);
+        } catch (URISyntaxException | IOException e) {
+            throw new IllegalStateException("cannot open test resource " + url, e);
         }
     }
 

@@ -1,0 +1,146 @@
+package io.kindling.testing;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.kindling.core.LlmEngine;
+import io.kindling.core.Request;
+import io.kindling.core.RequestOutput;
+import io.kindling.sampling.SamplingParams;
+import io.kindling.sampling.TokenLogprob;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Agreement with a Hugging Face transformers reference ({@code tools/fixtures/make_fixtures.py}): the same greedy
+ * tokens up to and including the first step whose reference top-2 margin is tiny (from there another rounding may
+ * rightly pick the other token), and the reference's top logprobs within a tolerance at every compared step. The
+ * CPU engine (float32) and the GPU engine (bf16) check with their own {@link Tolerance}.
+ */
+public final class ReferenceAgreement {
+
+    public static final ObjectMapper JSON = new ObjectMapper();
+
+    /**
+     * @param tinyMargin a reference step whose top-2 logprob margin is below this is the last one compared
+     * @param logprob how far each of the reference's top logprobs may be from the engine's
+     */
+    public record Tolerance(double tinyMargin, double logprob) {
+    }
+
+    /** The CPU engine's float32 agreement. */
+    public static final Tolerance FLOAT32 = new Tolerance(1e-3, 1e-2);
+
+    private ReferenceAgreement() {
+    }
+
+    public static JsonNode read(Path file) {
+        try {
+            return JSON.readTree(Files.readString(file));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static int[] ints(JsonNode array) {
+        int[] out = new int[array.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = array.get(i).asInt();
+        }
+        return out;
+    }
+
+    /**
+     * Tokenizes every case of a {@code reference.json} (its prompt, or its chat messages) and checks the ids
+     * against the reference's, generates all cases together greedily with {@code ignore_eos}, and asserts each
+     * agrees.
+     *
+     * @return the number of steps compared over all cases
+     */
+    public static int assertCasesMatch(String what, LlmEngine engine, JsonNode reference, Tolerance tolerance) {
+        List<int[]> prompts = new ArrayList<>();
+        for (JsonNode c : reference.get("cases")) {
+            int[] prompt = c.hasNonNull("messages")
+                    ? engine.tokenizer().encodeChat(messages(c.get("messages")))
+                    : engine.tokenizer().encode(c.get("prompt").asText());
+            assertArrayEquals(ints(c.get("prompt_token_ids")), prompt, what + ": prompt ids of case " + prompts.size());
+            prompts.add(prompt);
+        }
+        return generateAndCompare(what, engine, reference, prompts, tolerance);
+    }
+
+    /** As {@link #assertCasesMatch}, from the reference's prompt ids: for checkpoints without a tokenizer. */
+    public static int assertCasesMatchFromIds(String what, LlmEngine engine, JsonNode reference,
+                                              Tolerance tolerance) {
+        List<int[]> prompts = new ArrayList<>();
+        reference.get("cases").forEach(c -> prompts.add(ints(c.get("prompt_token_ids"))));
+        return generateAndCompare(what, engine, reference, prompts, tolerance);
+    }
+
+    private static int generateAndCompare(String what, LlmEngine engine, JsonNode reference, List<int[]> prompts,
+                                          Tolerance tolerance) {
+        List<Request> requests = new ArrayList<>();
+        for (int i = 0; i < prompts.size(); i++) {
+            SamplingParams greedy = SamplingParams.builder().temperature(0)
+                    .maxTokens(reference.get("cases").get(i).get("token_ids").size()).ignoreEos(true).logprobs(5)
+                    .build();
+            requests.add(new Request(what + "-" + i, prompts.get(i), greedy));
+        }
+        List<RequestOutput> outputs = engine.generate(requests);
+        int compared = 0;
+        for (int i = 0; i < prompts.size(); i++) {
+            compared += assertMatches(what + " case " + i, reference.get("cases").get(i), outputs.get(i), tolerance);
+        }
+        return compared;
+    }
+
+    /**
+     * Asserts agreement up to and including the first step whose reference margin is tiny; logprobs are compared
+     * where the reference has them.
+     *
+     * @return the steps compared
+     */
+    public static int assertMatches(String what, JsonNode reference, RequestOutput output, Tolerance tolerance) {
+        int[] expected = ints(reference.get("token_ids"));
+        int[] actual = output.completion().tokenIds();
+        JsonNode margins = reference.get("margins");
+        JsonNode refLogprobs = reference.get("logprobs");
+        assertEquals(expected.length, actual.length, what + ": number of tokens");
+        for (int step = 0; step < expected.length; step++) {
+            assertEquals(expected[step], actual[step], what + ": token at step " + step);
+            if (refLogprobs != null) {
+                assertLogprobsClose(what + " step " + step, refLogprobs.get(step),
+                        output.completion().logprobs().orElseThrow().get(step), tolerance.logprob());
+            }
+            if (margins.get(step).asDouble() < tolerance.tinyMargin()) {
+                return step + 1;
+            }
+        }
+        return expected.length;
+    }
+
+    private static void assertLogprobsClose(String what, JsonNode reference, List<TokenLogprob> actual,
+                                            double tolerance) {
+        assertEquals(reference.get(0).get("token_id").asInt(), actual.get(0).tokenId(), what + ": top-1 logprob id");
+        for (JsonNode entry : reference) {
+            int id = entry.get("token_id").asInt();
+            for (TokenLogprob lp : actual) {
+                if (lp.tokenId() == id) {
+                    assertEquals(entry.get("logprob").asDouble(), lp.logprob(), tolerance, what + ": logprob of " + id);
+                }
+            }
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Map<String, Object>> messages(JsonNode node) {
+        return JSON.convertValue(node, List.class);
+    }
+}

@@ -1,0 +1,377 @@
+package io.kindling.cuda;
+
+import io.kindling.backend.Backend;
+import io.kindling.backend.BackendOptions;
+import io.kindling.backend.BackendUnavailableException;
+import io.kindling.backend.BatchInputs;
+import io.kindling.backend.BatchValidator;
+import io.kindling.backend.Logits;
+import io.kindling.model.ModelConfig;
+import io.kindling.model.Weights;
+import io.kindling.sampling.BatchSampler;
+import java.nio.IntBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+import jcuda.CudaException;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUstream;
+
+/**
+ * The model on one NVIDIA GPU: bf16 weights and GEMM inputs, an fp32 residual stream and fp32 accumulation, a bf16
+ * paged KV cache. A step is queued on the context's one stream without any synchronization; the first read of its
+ * logits (the sampler, or {@link Logits#row}) waits for it.
+ *
+ * <p>Memory: the weights, the step buffers for {@code maxNumBatchedTokens} tokens and {@code maxNumSeqs} logits
+ * rows, and the attention metadata are allocated at construction; then, as vLLM's profile run does, one step of
+ * the largest size runs on a scratch cache, and what is in use after it sets the KV budget:
+ * {@code total * gpuMemoryUtilization - in use}.
+ */
+final class CudaBackend implements Backend {
+
+    private static final System.Logger LOG = System.getLogger(CudaBackend.class.getName());
+
+    /** What a step is doing, to name the failed operation in an error. */
+    private enum Op {
+        UPLOAD("uploading the step's inputs"), PREPARE("planning attention"), EMBEDDING("embedding"),
+        INPUT_NORM("input RMSNorm"), QKV("qkv projection"), QKV_BIAS("qkv bias"), ROTARY("rotary embedding"),
+        CACHE_WRITE("writing K/V into the cache"), ATTENTION("paged attention"), O_PROJ("o_proj"),
+        O_BIAS("o_proj bias"), POST_NORM("post-attention RMSNorm"), GATE_UP("gate_up projection"),
+        GATE_UP_BIAS("gate_up bias"), ACTIVATION("SiLU and multiply"), DOWN("down_proj"), DOWN_BIAS("down_proj bias"),
+        FINAL_NORM("final RMSNorm"), LM_HEAD("LM head");
+
+        final String description;
+
+        Op(String description) {
+            this.description = description;
+        }
+    }
+
+    private final CudaContext context;
+    private final ModelConfig config;
+    private final BackendOptions options;
+    private final float eps;
+    private final int qkvWidth;
+    private final List<AutoCloseable> owned = new ArrayList<>();
+    private final Gemm gemm;
+    private final Elementwise elementwise;
+    private final KvCacheKernels kvKernels;
+    private final PagedAttention attention;
+    private final DeviceWeights weights;
+    private final StepBuffers buffers;
+    private final StagedInts blockPairs;
+    /** PagedAttention rewrites its pinned metadata in every prepare: the previous step's copy must have run. */
+    private final UploadFence attentionInputs;
+    private final GpuSampler sampler;
+    private final long activationBytes;
+    private final long kvCacheBudget;
+    private DeviceKvCache cache;
+    private BatchValidator validator;
+    private CudaLogits lastLogits;
+    private Op op;
+    private int opLayer;
+
+    /** Takes ownership of {@code context}: closing the backend releases it, as does a failed construction. */
+    CudaBackend(CudaContext context, ModelConfig config, Weights checkpointWeights, BackendOptions options) {
+        this.context = context;
+        this.config = config;
+        this.options = options;
+        this.eps = (float) config.rmsNormEps();
+        this.qkvWidth = config.qSize() + 2 * config.kvSize();
+        owned.add(context);
+        try {
+            checkShapes(config);
+            // every kernel first: a build without nvcc fails here, before gigabytes of weights move
+            gemm = new Gemm(KernelModule.load("gemm"));
+            elementwise = Elementwise.load();
+            kvKernels = new KvCacheKernels(KernelModule.load("kv_cache"));
+            KernelModule sampling = KernelModule.load("sampling");
+            attention = own(new PagedAttention(KernelModule.load("paged_attention"), config, options.blockSize(),
+                    options.maxNumSeqs(), options.maxNumBatchedTokens(),
+                    (config.maxPositionEmbeddings() + options.blockSize() - 1) / options.blockSize()));
+            weights = own(DeviceWeights.upload(config, checkpointWeights));
+            buffers = own(new StepBuffers(config, options.maxNumBatchedTokens(), options.maxNumSeqs()));
+            // a step copies at most one partly filled block per sequence (copy-on-write); more go in chunks
+            blockPairs = own(new StagedInts(2 * options.maxNumSeqs()));
+            attentionInputs = own(new UploadFence());
+            // one draw per running sequence; a step with more (n > 1 forks) samples in several launches
+            sampler = own(new GpuSampler(sampling, context.stream(), options.maxNumSeqs(), config.vocabSize()));
+            long inUse = profileRun();
+            activationBytes = inUse - weights.bytes();
+            kvCacheBudget = (long) (context.totalMemory() * options.gpuMemoryUtilization()) - inUse;
+            LOG.log(System.Logger.Level.INFO, () -> String.format("%s: weights %.2f GiB, activations, buffers and "
+                    + "context %.2f GiB, KV budget %.2f GiB at gpu_memory_utilization %.2f", device(), gib(weights.bytes()),
+                    gib(activationBytes), gib(kvCacheBudget), options.gpuMemoryUtilization()));
+        } catch (RuntimeException | Error e) {
+            try {
+                Resources.closeAll(owned);
+            } catch (RuntimeException closing) {
+                e.addSuppressed(closing);
+            }
+            throw e;
+        }
+    }
+
+    private static void checkShapes(ModelConfig config) {
+        if (config.headDim() % 2 != 0 || config.headDim() > 256) {
+            throw new BackendUnavailableException("the CUDA kernels need an even head_dim of at most 256, this model "
+                    + "has " + config.headDim());
+        }
+        if (config.numAttentionHeads() % config.numKeyValueHeads() != 0) {
+            throw new IllegalArgumentException("num_attention_heads " + config.numAttentionHeads()
+                    + " is not a multiple of num_key_value_heads " + config.numKeyValueHeads());
+        }
+        if (config.hiddenSize() % 8 != 0 || config.qSize() % 8 != 0 || config.intermediateSize() % 8 != 0) {
+            throw new BackendUnavailableException("the CUDA GEMM needs hidden_size, num_attention_heads * head_dim "
+                    + "and intermediate_size to be multiples of 8, this model has " + config.hiddenSize() + ", "
+                    + config.qSize() + " and " + config.intermediateSize());
+        }
+    }
+
+    /**
+     * Runs the largest step on a scratch cache of just the blocks it writes, and returns the bytes in use after it
+     * (other processes' share of the card included), the scratch cache excluded.
+     */
+    private long profileRun() {
+        ProfileBatch profile = ProfileBatch.of(options.maxNumBatchedTokens(), options.maxNumSeqs(),
+                options.blockSize());
+        try (DeviceKvCache scratch = DeviceKvCache.allocate(config, profile.numBlocks(), options.blockSize())) {
+            useCache(scratch);
+            forward(profile.inputs());
+            synchronize("the profile step");
+            return context.totalMemory() - context.freeMemory() - scratch.bytes();
+        } finally {
+            if (lastLogits != null) {
+                lastLogits.expire();
+            }
+            cache = null;
+            validator = null;
+        }
+    }
+
+    private <T extends AutoCloseable> T own(T resource) {
+        owned.add(resource);
+        return resource;
+    }
+
+    @Override
+    public String device() {
+        return "cuda:" + context.ordinal() + " (" + context.deviceName() + ", bf16)";
+    }
+
+    @Override
+    public long kvCacheBytesPerBlock(int blockSize) {
+        return DeviceKvCache.bytesPerBlock(config, blockSize);
+    }
+
+    /**
+     * @throws BackendUnavailableException when the memory share leaves less than one KV block after the weights
+     *     and the activations
+     */
+    @Override
+    public OptionalLong kvCacheBudgetBytes() {
+        if (kvCacheBudget < kvCacheBytesPerBlock(options.blockSize())) {
+            throw new BackendUnavailableException(String.format("%s has %.2f GiB; gpu_memory_utilization %.2f "
+                    + "leaves no room for a KV cache after the weights (%.2f GiB) and activations (%.2f GiB): "
+                    + "raise it, or lower max_num_batched_tokens or max_num_seqs", device(),
+                    gib(context.totalMemory()), options.gpuMemoryUtilization(), gib(weights.bytes()),
+                    gib(activationBytes)));
+        }
+        return OptionalLong.of(kvCacheBudget);
+    }
+
+    @Override
+    public void allocateKvCache(int numBlocks, int blockSize) {
+        if (cache != null) {
+            throw new IllegalStateException("KV cache already allocated (" + cache.numBlocks + " blocks of "
+                    + cache.blockSize + ")");
+        }
+        if (blockSize != options.blockSize()) {
+            throw new IllegalArgumentException("block size " + blockSize + ", but attention was planned for "
+                    + options.blockSize());
+        }
+        context.makeCurrent();
+        try {
+            useCache(own(DeviceKvCache.allocate(config, numBlocks, blockSize)));
+        } catch (CudaException e) {
+            throw new CudaBackendException(String.format("allocating a KV cache of %d blocks (%.2f GiB, %.2f GiB "
+                    + "free)", numBlocks, gib(numBlocks * kvCacheBytesPerBlock(blockSize)),
+                    gib(context.freeMemory())), e);
+        }
+    }
+
+    private void useCache(DeviceKvCache kv) {
+        cache = kv;
+        validator = new BatchValidator(config.vocabSize(), kv.numBlocks, kv.blockSize);
+    }
+
+    @Override
+    public void copyBlocks(int[] src, int[] dst) {
+        DeviceKvCache kv = requireCache("copyBlocks");
+        if (src.length != dst.length) {
+            throw new IllegalArgumentException(src.length + " source blocks but " + dst.length + " destinations");
+        }
+        for (int i = 0; i < src.length; i++) {
+            if (src[i] < 0 || src[i] >= kv.numBlocks || dst[i] < 0 || dst[i] >= kv.numBlocks) {
+                throw new IllegalArgumentException("block copy " + src[i] + " -> " + dst[i] + " outside the cache's "
+                        + kv.numBlocks + " blocks");
+            }
+        }
+        context.makeCurrent();
+        CUstream stream = context.stream();
+        int chunk = blockPairs.capacity() / 2;
+        try {
+            for (int from = 0; from < src.length; from += chunk) {
+                int count = Math.min(chunk, src.length - from);
+                IntBuffer pairs = blockPairs.begin();
+                for (int i = from; i < from + count; i++) {
+                    pairs.put(src[i]).put(dst[i]);
+                }
+                blockPairs.send(stream, 2 * count);
+                kvKernels.copyBlocks(stream, kv.base(), blockPairs.at(0), count, config.numHiddenLayers(),
+                        kv.numBlocks, Math.toIntExact(kv.blockElems));
+            }
+        } catch (CudaException e) {
+            throw new CudaBackendException("copying " + src.length + " KV blocks", e);
+        }
+    }
+
+    @Override
+    public Logits forward(BatchInputs batch) {
+        DeviceKvCache kv = requireCache("forward");
+        validator.tokenSequences(batch);
+        if (batch.numTokens() == 0) {
+            throw new IllegalArgumentException("empty step: no tokens scheduled");
+        }
+        context.makeCurrent();
+        if (lastLogits != null) {
+            lastLogits.expire();
+        }
+        try {
+            queueStep(batch, kv);
+        } catch (CudaException e) {
+            throw new CudaBackendException(op.description + (opLayer >= 0 ? " of layer " + opLayer : ""), e);
+        }
+        lastLogits = new CudaLogits(context, buffers.logits.ptr(), batch.logitsIndices().length, config.vocabSize());
+        return lastLogits;
+    }
+
+    /** Queues the whole step on the stream; nothing here waits for the GPU. */
+    private void queueStep(BatchInputs batch, DeviceKvCache kv) {
+        CUstream s = context.stream();
+        int n = batch.numTokens();
+        int m = batch.logitsIndices().length;
+        int h = config.hiddenSize();
+        int q = config.qSize();
+        int inter = config.intermediateSize();
+        StepBuffers b = buffers;
+        CUdeviceptr x = b.x.ptr();
+        CUdeviceptr delta = b.delta.ptr();
+        CUdeviceptr normed = b.normed.ptr();
+        CUdeviceptr qkv = b.wide.ptr();
+        CUdeviceptr gateUp = b.wide.ptr();
+        CUdeviceptr attnOut = b.narrow.ptr();
+        CUdeviceptr act = b.narrow.ptr();
+
+        at(Op.UPLOAD, -1);
+        b.upload(s, batch);
+        at(Op.PREPARE, -1);
+        attentionInputs.await();
+        attention.prepare(s, batch);
+        attentionInputs.mark(s);
+        at(Op.EMBEDDING, -1);
+        elementwise.embedding(s, b.inputIds(), n, weights.embedding, x, h);
+        for (int l = 0; l < weights.layers.size(); l++) {
+            DeviceWeights.Layer w = weights.layers.get(l);
+            // the previous layer's down_proj output joins the residual stream inside the norm
+            at(Op.INPUT_NORM, l);
+            elementwise.addRmsNorm(s, x, l == 0 ? null : delta, w.inputNorm(), eps, normed, n, h);
+            at(Op.QKV, l);
+            gemm.run(s, normed, h, w.qkv(), qkv, qkvWidth, n, qkvWidth, h);
+            if (w.qkvBias() != null) {
+                at(Op.QKV_BIAS, l);
+                elementwise.addBias(s, qkv, w.qkvBias(), n, qkvWidth);
+            }
+            at(Op.ROTARY, l);
+            elementwise.rotary(s, qkv, qkvWidth, b.positions(), n, weights.invFreq, w.qNorm(), w.kNorm(), eps,
+                    config.numAttentionHeads(), config.numKeyValueHeads(), config.headDim());
+            at(Op.CACHE_WRITE, l);
+            kvKernels.reshapeAndCache(s, qkv, qkvWidth, q, q + config.kvSize(), b.slotMapping(), n, kv.key(l),
+                    kv.value(l), config.numKeyValueHeads(), kv.blockSize, config.headDim());
+            at(Op.ATTENTION, l);
+            attention.run(s, qkv, qkvWidth, kv.key(l), kv.value(l), attnOut);
+            at(Op.O_PROJ, l);
+            gemm.run(s, attnOut, q, w.o(), delta, h, n, h, q);
+            if (w.oBias() != null) {
+                at(Op.O_BIAS, l);
+                elementwise.addBias(s, delta, w.oBias(), n, h);
+            }
+            at(Op.POST_NORM, l);
+            elementwise.addRmsNorm(s, x, delta, w.postAttentionNorm(), eps, normed, n, h);
+            at(Op.GATE_UP, l);
+            gemm.run(s, normed, h, w.gateUp(), gateUp, 2 * inter, n, 2 * inter, h);
+            if (w.gateUpBias() != null) {
+                at(Op.GATE_UP_BIAS, l);
+                elementwise.addBias(s, gateUp, w.gateUpBias(), n, 2 * inter);
+            }
+            at(Op.ACTIVATION, l);
+            elementwise.siluAndMul(s, gateUp, act, n, inter);
+            at(Op.DOWN, l);
+            gemm.run(s, act, inter, w.down(), delta, h, n, h, inter);
+            if (w.downBias() != null) {
+                at(Op.DOWN_BIAS, l);
+                elementwise.addBias(s, delta, w.downBias(), n, h);
+            }
+        }
+        at(Op.FINAL_NORM, -1);
+        // the last down_proj output joins the residual stream only in the rows that need logits
+        elementwise.rmsNormRows(s, x, delta, b.logitsIndices(), m, weights.finalNorm, eps, b.lastNormed.ptr(), h);
+        at(Op.LM_HEAD, -1);
+        gemm.run(s, b.lastNormed.ptr(), h, weights.lmHead, b.logits.ptr(), config.vocabSize(), m,
+                config.vocabSize(), h);
+    }
+
+    private void at(Op next, int layer) {
+        op = next;
+        opLayer = layer;
+    }
+
+    @Override
+    public BatchSampler sampler() {
+        return sampler;
+    }
+
+    private DeviceKvCache requireCache(String what) {
+        if (cache == null) {
+            throw new IllegalStateException("allocateKvCache must run before " + what);
+        }
+        return cache;
+    }
+
+    private void synchronize(String what) {
+        try {
+            context.synchronize();
+        } catch (CudaException e) {
+            throw new CudaBackendException(what, e);
+        }
+    }
+
+    private static double gib(long bytes) {
+        return bytes / (double) (1L << 30);
+    }
+
+    /** Waits for queued work, then frees every device and pinned allocation and releases the context. */
+    @Override
+    public void close() {
+        if (owned.isEmpty()) {
+            return;
+        }
+        context.makeCurrent();
+        try {
+            context.synchronize();
+        } finally {
+            cache = null;
+            Resources.closeAll(owned);
+        }
+    }
+}

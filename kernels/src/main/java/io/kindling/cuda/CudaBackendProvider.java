@@ -1,0 +1,37 @@
+package io.kindling.cuda;
+
+import io.kindling.backend.Backend;
+import io.kindling.backend.BackendOptions;
+import io.kindling.backend.BackendProvider;
+import io.kindling.backend.BackendUnavailableException;
+import io.kindling.model.Checkpoint;
+
+/** Serves {@code cuda} (GPU 0) and {@code cuda:N}; registered for {@link java.util.ServiceLoader}. */
+public final class CudaBackendProvider implements BackendProvider {
+
+    @Override
+    public boolean serves(String device) {
+        return device.equals("cuda") || device.matches("cuda:\\d+");
+    }
+
+    @Override
+    public Backend create(String device, Checkpoint checkpoint, BackendOptions options) {
+        if (!serves(device)) {
+            throw new IllegalArgumentException("not a CUDA device: " + device);
+        }
+        int ordinal;
+        try {
+            ordinal = device.equals("cuda") ? 0 : Integer.parseInt(device.substring("cuda:".length()));
+        } catch (NumberFormatException e) {
+            throw new BackendUnavailableException("device " + device + ": no such CUDA ordinal");
+        }
+        CudaContext context;
+        try {
+            context = CudaContext.create(ordinal);
+        } catch (LinkageError e) { // JCuda's native library did not load (wrong platform, missing driver library)
+            throw new BackendUnavailableException("device " + device + " was requested, but JCuda's native "
+                    + "library cannot be loaded here: " + e);
+        }
+        return new CudaBackend(context, checkpoint.config(), checkpoint.weights(), options);
+    }
+}

@@ -1,0 +1,29 @@
+package io.kindling.cuda;
+
+import java.util.List;
+
+/** Releases device resources in reverse order of acquisition; the first failure is thrown, later ones suppressed. */
+final class Resources {
+
+    private Resources() {
+    }
+
+    /** Closes and removes every element, last first. */
+    static void closeAll(List<? extends AutoCloseable> resources) {
+        RuntimeException failure = null;
+        for (int i = resources.size() - 1; i >= 0; i--) {
+            try {
+                resources.remove(i).close();
+            } catch (Exception e) {
+                if (failure == null) {
+                    failure = e instanceof RuntimeException r ? r : new IllegalStateException(e);
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+}

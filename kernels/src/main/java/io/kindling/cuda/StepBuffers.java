@@ -1,0 +1,108 @@
+package io.kindling.cuda;
+
+import io.kindling.backend.BatchInputs;
+import io.kindling.model.ModelConfig;
+import java.nio.IntBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUstream;
+
+/**
+ * A step's device buffers, allocated once for the largest step ({@code maxTokens} tokens, {@code maxRows} logits
+ * rows) and reused: the fp32 residual stream, the bf16 GEMM inputs, the fp32 GEMM outputs, the logits, and the
+ * step's int32 inputs at fixed addresses (token ids, positions, slots, logits rows).
+ *
+ * <p>Buffers whose lives never overlap within a layer share memory: {@code qkv} and {@code gateUp} (fp32), and
+ * the attention output and {@code act} (bf16).
+ */
+final class StepBuffers implements AutoCloseable {
+
+    final int maxTokens;
+    final int maxRows;
+    /** fp32 [n][hidden]: the residual stream. */
+    final DeviceBuffer x;
+    /** fp32 [n][hidden]: the o_proj or down_proj output, added into {@code x} by the next norm. */
+    final DeviceBuffer delta;
+    /** bf16 [n][hidden]: the normed input of the qkv and gate_up GEMMs. */
+    final DeviceBuffer normed;
+    /** fp32 [n][max(qSize + 2 kvSize, 2 inter)]: qkv, later gate_up of the same layer. */
+    final DeviceBuffer wide;
+    /** bf16 [n][max(qSize, inter)]: the attention output, later the activated MLP input. */
+    final DeviceBuffer narrow;
+    /** bf16 [rows][hidden]: the final norm of the logits rows. */
+    final DeviceBuffer lastNormed;
+    /** fp32 [rows][vocab]. */
+    final DeviceBuffer logits;
+    private final StagedInts inputs;
+    private final List<AutoCloseable> owned = new ArrayList<>();
+
+    StepBuffers(ModelConfig config, int maxTokens, int maxRows) {
+        this.maxTokens = maxTokens;
+        this.maxRows = maxRows;
+        long n = maxTokens;
+        long h = config.hiddenSize();
+        long wideWidth = Math.max(config.qSize() + 2L * config.kvSize(), 2L * config.intermediateSize());
+        long narrowWidth = Math.max(config.qSize(), config.intermediateSize());
+        try {
+            x = own(DeviceBuffer.allocate(n * h * Float.BYTES));
+            delta = own(DeviceBuffer.allocate(n * h * Float.BYTES));
+            normed = own(DeviceBuffer.allocate(n * h * 2));
+            wide = own(DeviceBuffer.allocate(n * wideWidth * Float.BYTES));
+            narrow = own(DeviceBuffer.allocate(n * narrowWidth * 2));
+            lastNormed = own(DeviceBuffer.allocate(maxRows * h * 2));
+            logits = own(DeviceBuffer.allocate((long) maxRows * config.vocabSize() * Float.BYTES));
+            inputs = own(new StagedInts(3 * maxTokens + maxRows));
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** Writes the step's int32 inputs to pinned memory and queues their one copy to the device. */
+    void upload(CUstream stream, BatchInputs batch) {
+        int n = batch.numTokens();
+        int m = batch.logitsIndices().length;
+        if (n > maxTokens || m > maxRows) {
+            throw new IllegalArgumentException("step of " + n + " tokens and " + m + " logits rows exceeds the "
+                    + "buffers for max_num_batched_tokens " + maxTokens + " and max_num_seqs " + maxRows);
+        }
+        IntBuffer host = inputs.begin();
+        host.put(0, batch.inputIds());
+        host.put(maxTokens, batch.positions());
+        host.put(2 * maxTokens, batch.slotMapping());
+        host.put(3 * maxTokens, batch.logitsIndices());
+        inputs.send(stream, 3 * maxTokens + m);
+    }
+
+    CUdeviceptr inputIds() {
+        return inputs.at(0);
+    }
+
+    CUdeviceptr positions() {
+        return inputs.at(maxTokens);
+    }
+
+    CUdeviceptr slotMapping() {
+        return inputs.at(2 * maxTokens);
+    }
+
+    CUdeviceptr logitsIndices() {
+        return inputs.at(3 * maxTokens);
+    }
+
+    long bytes() {
+        return x.bytes() + delta.bytes() + normed.bytes() + wide.bytes() + narrow.bytes() + lastNormed.bytes()
+                + logits.bytes() + 4L * inputs.capacity();
+    }
+
+    private <T extends AutoCloseable> T own(T resource) {
+        owned.add(resource);
+        return resource;
+    }
+
+    @Override
+    public void close() {
+        Resources.closeAll(owned);
+    }
+}

@@ -1,0 +1,54 @@
+package io.kindling.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.kindling.backend.BackendOptions;
+import io.kindling.backend.BackendProvider;
+import io.kindling.backend.BackendUnavailableException;
+import io.kindling.backend.Backends;
+import io.kindling.model.Checkpoint;
+import io.kindling.testing.Fixtures;
+import java.util.ServiceLoader;
+import org.junit.jupiter.api.Test;
+
+/** Discovery and refusal of the CUDA backend, on any machine. */
+class CudaBackendProviderTest {
+
+    @Test
+    void isFoundThroughTheServiceLoaderForCudaDevicesOnly() {
+        BackendProvider provider = ServiceLoader.load(BackendProvider.class).stream()
+                .map(ServiceLoader.Provider::get).filter(p -> p instanceof CudaBackendProvider).findFirst()
+                .orElseThrow(() -> new AssertionError("META-INF/services does not register CudaBackendProvider"));
+        assertTrue(provider.serves("cuda"));
+        assertTrue(provider.serves("cuda:3"));
+        assertFalse(provider.serves("cpu"));
+        assertFalse(provider.serves("cuda:"));
+        assertFalse(provider.serves("cuda:x"));
+    }
+
+    @Test
+    void aMachineWithoutAUsableGpuRefusesWithTheReason() {
+        assumeFalse(CudaTestSupport.available(), "this machine has a usable GPU");
+        try (Checkpoint checkpoint = Checkpoint.open(Fixtures.checkpoint("llama3-tiny"))) {
+            BackendUnavailableException e = assertThrows(BackendUnavailableException.class, () -> Backends.create(
+                    "cuda:0", checkpoint, new BackendOptions(1, 0.9, 8, 64, 16)));
+            // the provider itself says why (no driver, no device, no kernels), not Backends that it was not found
+            assertFalse(e.getMessage().contains("not on the classpath"), e.getMessage());
+            assertTrue(e.getMessage().contains("CUDA") || e.getMessage().contains("JCuda"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aMissingOrdinalIsRefusedByName() {
+        assumeTrue(CudaTestSupport.available(), "needs a GPU");
+        try (Checkpoint checkpoint = Checkpoint.open(Fixtures.checkpoint("llama3-tiny"))) {
+            BackendUnavailableException e = assertThrows(BackendUnavailableException.class, () -> Backends.create(
+                    "cuda:99", checkpoint, new BackendOptions(1, 0.9, 8, 64, 16)));
+            assertTrue(e.getMessage().contains("CUDA device 99"), e.getMessage());
+        }
+    }
+}
