@@ -6,17 +6,21 @@
 // shared-memory row's 16-byte chunks are XOR-swizzled so that the eight row addresses of one ldmatrix land in
 // eight different bank groups.
 //
-// Reduction order. Each output element is summed over K in chunks of 32: a chunk is two mma steps on a zeroed
-// accumulator, and the chunk's sum is then added to the element's fp32 total with an ordinary FADD, chunks in
-// ascending K. This order depends only on k, never on the tile shape, so every tile variant below (and so every
-// m, and every batch a row shares) gives a row the same bits. It is also far more accurate than letting the
-// tensor core accumulate all of K: its fp32 accumulation normalizes with truncation, an error that grows
-// linearly with k (a model of it gave ~1e-5 relative at k = 8192); chunk-then-FADD keeps it near 3e-7.
+// Reduction order. Each output element is summed over K in chunks of 64: a chunk is four chained mma steps
+// starting from zero, and the chunk's sum is then added to the element's fp32 total with an ordinary FADD,
+// chunks in ascending K. This order depends only on k, never on the tile shape, so every tile variant below
+// (and so every m, and every batch a row shares) gives a row the same bits. It is also far more accurate than
+// letting the tensor core accumulate all of K: its fp32 accumulation normalizes with truncation, an error
+// biased toward zero that grows linearly with the number of chained steps (a model of it gave ~1e-5 relative
+// at k = 8192 unchunked). Chunks of s steps keep that part near s * 2^-24 relative (4 steps: ~3e-7), and the
+// round-to-nearest FADDs between chunks add an unbiased error that grows only with sqrt(k / 64). Chunks of 64
+// rather than 32 halve the FADDs per mma, which compete with the mma stream for issue slots and registers.
 #include "common.cuh"
 
 namespace {
 
-constexpr int CHUNK_K = 32;
+constexpr int CHUNK_K = 64;
+constexpr int CHUNK_STEPS = CHUNK_K / 16;  // chained mma steps per chunk
 
 __device__ __forceinline__ uint32_t smem_addr(const void* p) {
     return static_cast<uint32_t>(__cvta_generic_to_shared(p));
@@ -63,23 +67,15 @@ struct Tile {
     static constexpr int A_COPIES = BM * ROW_CHUNKS / THREADS;  // 16-byte copies per thread per stage
     static constexpr int W_COPIES = BN * ROW_CHUNKS / THREADS;
     static_assert(BM % (16 * WM) == 0 && BN % (16 * WN) == 0, "warp tile must be whole m16 x n16 pieces");
-    static_assert(BK % CHUNK_K == 0, "a stage holds whole reduction chunks");
+    static_assert(BK % CHUNK_K == 0 && BK <= 128, "a stage holds whole reduction chunks; BK is 64 or 128");
     static_assert(THREADS % ROW_CHUNKS == 0 && BM % (THREADS / ROW_CHUNKS) == 0 &&
                       BN % (THREADS / ROW_CHUNKS) == 0,
                   "every thread copies the same chunk column of equally many rows");
     static_assert(STAGES >= 2, "a pipeline needs two buffers");
 
     // Physical 16-byte chunk of logical chunk c in row r: any 8 consecutive rows (aligned to 8) reading the
-    // same logical chunk hit 8 distinct 16-byte bank groups. Rows of 64 bytes pair up within one 128-byte line,
-    // so the XOR key then skips the row's lowest bit.
-    __device__ static __forceinline__ int swizzle(int r, int c) {
-        if constexpr (ROW_CHUNKS >= 8) {
-            return c ^ (r & 7);
-        } else {
-            static_assert(ROW_CHUNKS == 4, "BK is 32, 64 or 128");
-            return c ^ ((r >> 1) & 3);
-        }
-    }
+    // same logical chunk hit 8 distinct 16-byte bank groups.
+    __device__ static __forceinline__ int swizzle(int r, int c) { return c ^ (r & 7); }
 
     __device__ static __forceinline__ int offset(int r, int c) { return r * BK + swizzle(r, c) * 8; }
 };
@@ -111,33 +107,34 @@ __device__ __forceinline__ void gemm_tile(const __nv_bfloat16* __restrict__ a, i
     const int warp_n = warp / WM;
 
     // Copy plan: thread tid copies logical chunk tid % ROW_CHUNKS of rows tid / ROW_CHUNKS + i * COPY_ROWS.
-    // Chunks past m, n or k are zero-filled (src-size 0, pointed at the valid base).
+    // Chunks past m, n or k are zero-filled: src-size 0 reads nothing, so their (out-of-range) source addresses
+    // are never dereferenced.
     constexpr int COPY_ROWS = T::THREADS / T::ROW_CHUNKS;
     const int copy_row = tid / T::ROW_CHUNKS;
     const int copy_chunk = tid % T::ROW_CHUNKS;
     const __nv_bfloat16* a_src = a + static_cast<size_t>(m0 + copy_row) * lda + copy_chunk * 8;
     const __nv_bfloat16* w_src = w + static_cast<size_t>(n0 + copy_row) * k + copy_chunk * 8;
+    const size_t a_step = static_cast<size_t>(COPY_ROWS) * lda;
+    const size_t w_step = static_cast<size_t>(COPY_ROWS) * k;
     const int a_rows = m - m0 - copy_row;  // rows copy_row + i * COPY_ROWS < a_rows exist
     const int w_rows = n - n0 - copy_row;
-    const uint32_t smem_base = smem_addr(smem);
+    const uint32_t a_dst = smem_addr(smem) + T::offset(copy_row, copy_chunk) * 2;
+    const uint32_t w_dst = a_dst + BM * BK * 2;
 
+    // The copy rows are 8-aligned steps apart, so they share one swizzle: row i's offset is a constant.
     auto load_stage = [&](int stage, int ktile) {
-        const uint32_t base = smem_base + stage * T::STAGE_ELEMS * 2;
+        const uint32_t base = stage * T::STAGE_ELEMS * 2;
         const int k0 = ktile * BK;
         const bool k_ok = k0 + copy_chunk * 8 < k;
 #pragma unroll
         for (int i = 0; i < T::A_COPIES; i++) {
-            const int r = copy_row + i * COPY_ROWS;
             const bool ok = k_ok && i * COPY_ROWS < a_rows;
-            cp_async16(base + T::offset(r, copy_chunk) * 2,
-                       ok ? a_src + static_cast<size_t>(i * COPY_ROWS) * lda + k0 : a, ok ? 16 : 0);
+            cp_async16(a_dst + base + i * COPY_ROWS * BK * 2, a_src + i * a_step + k0, ok ? 16 : 0);
         }
 #pragma unroll
         for (int i = 0; i < T::W_COPIES; i++) {
-            const int r = copy_row + i * COPY_ROWS;
             const bool ok = k_ok && i * COPY_ROWS < w_rows;
-            cp_async16(base + (BM * BK + T::offset(r, copy_chunk)) * 2,
-                       ok ? w_src + static_cast<size_t>(i * COPY_ROWS) * k + k0 : w, ok ? 16 : 0);
+            cp_async16(w_dst + base + i * COPY_ROWS * BK * 2, w_src + i * w_step + k0, ok ? 16 : 0);
         }
     };
 
@@ -177,9 +174,11 @@ __device__ __forceinline__ void gemm_tile(const __nv_bfloat16* __restrict__ a, i
 #pragma unroll
         for (int q = 0; q < BK / CHUNK_K; q++) {
             if (t * BK + q * CHUNK_K >= k) break;  // all zeros past k: skipping them changes no bits
-            uint32_t b[2][T::NI][2];
+            // One chunk: W fragments of all its steps stay in registers while each m16 row of fragments runs
+            // its four-step chains, so a chain's partial sum lives only as long as its four mma.
+            uint32_t b[CHUNK_STEPS][T::NI][2];
 #pragma unroll
-            for (int s = 0; s < 2; s++) {
+            for (int s = 0; s < CHUNK_STEPS; s++) {
                 const int ch = (q * CHUNK_K + s * 16) / 8;
 #pragma unroll
                 for (int j = 0; j < T::NI; j += 2) {
@@ -193,9 +192,9 @@ __device__ __forceinline__ void gemm_tile(const __nv_bfloat16* __restrict__ a, i
             }
 #pragma unroll
             for (int i = 0; i < T::MI; i++) {
-                uint32_t af[2][4];
+                uint32_t af[CHUNK_STEPS][4];
 #pragma unroll
-                for (int s = 0; s < 2; s++) {
+                for (int s = 0; s < CHUNK_STEPS; s++) {
                     const int ch = (q * CHUNK_K + s * 16) / 8;
                     ldmatrix_x4(af[s], smem_addr(sa + T::offset(a_row + i * 16, ch + a_chunk)));
                 }
@@ -203,7 +202,8 @@ __device__ __forceinline__ void gemm_tile(const __nv_bfloat16* __restrict__ a, i
                 for (int j = 0; j < T::NI; j++) {
                     float part[4];
                     mma_bf16(part, af[0], b[0][j][0], b[0][j][1], zero);
-                    mma_bf16(part, af[1], b[1][j][0], b[1][j][1], part);
+#pragma unroll
+                    for (int s = 1; s < CHUNK_STEPS; s++) mma_bf16(part, af[s], b[s][j][0], b[s][j][1], part);
 #pragma unroll
                     for (int e = 0; e < 4; e++) acc[i][j][e] += part[e];
                 }
@@ -248,13 +248,19 @@ __device__ __forceinline__ void gemm_tile(const __nv_bfloat16* __restrict__ a, i
         gemm_tile<BM, BN, BK, WM, WN, STAGES>(a, lda, w, c, ldc, m, n, k);                                  \
     }
 
-// prefill: 4 warps of 64 x 64 (a 64 x 32 warp tile would read 192 shared-memory bytes per mma, as much as the
-// SM's 128 bytes per clock deliver at mma.sync's peak rate; 64 x 64 reads 128)
-KD_GEMM(kd_gemm_128x128, 128, 128, 32, 2, 2, 4, 2, 65536)
-// mid-size m, or prefill too short to fill the GPU with 128 x 128 tiles: 4 warps of 32 x 64
+// Ctas per multiprocessor (MIN_BLOCKS) and shared memory are sized together: at most 227 KiB per SM.
+// prefill: 8 warps of 64 x 64 (a 64 x 32 warp tile would read 192 shared-memory bytes per mma, as much as the
+// SM's 128 bytes per clock deliver at mma.sync's peak rate; 64 x 64 reads 128). The 128 x 256 tile fetches 1.33x
+// fewer L2 bytes per flop than 128 x 128, which at ~300 TFLOP/s already pulled ~4.7 TB/s out of L2.
+KD_GEMM(kd_gemm_128x256, 128, 256, 64, 2, 4, 4, 1, 196608)
+// 4 warps of 64 x 64, two CTAs per SM: twice the CTAs of 128 x 256 for prefill too short to fill the GPU
+KD_GEMM(kd_gemm_128x128, 128, 128, 64, 2, 2, 3, 2, 98304)
+// mid-size m: 4 warps of 32 x 64
 KD_GEMM(kd_gemm_64x128, 64, 128, 64, 2, 2, 4, 2, 98304)
+// 4 warps of 32 x 32, three CTAs per SM: mid-size m with narrow W
+KD_GEMM(kd_gemm_64x64, 64, 64, 64, 2, 2, 4, 3, 65536)
 // 4 warps of 32 x 16: many CTAs for narrow W
-KD_GEMM(kd_gemm_64x32, 64, 32, 128, 2, 2, 4, 1, 98304)
+KD_GEMM(kd_gemm_64x32, 64, 32, 128, 2, 2, 4, 2, 98304)
 // decode, m <= 16: W streaming with 4 warps of 16 x 32
 KD_GEMM(kd_gemm_16x128, 16, 128, 64, 1, 4, 6, 2, 110592)
 // decode, m <= 16, narrow W: 2 warps of 16 x 16 and a deep pipeline, so that few columns still keep enough

@@ -20,7 +20,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** The bf16 GEMM against the CPU backend's float32 {@code x W^T} on the same bf16-rounded inputs. */
 class GemmGpuTest {
 
-    // chunked fp32 accumulation of exact bf16 products: a few 1e-7 relative even at k = 8192
+    // chunked fp32 accumulation of exact bf16 products: ~5e-7 relative by gemm.cu's error model at k = 14336
     private static final double TOLERANCE = 1e-5;
     private static final int CPU_THREADS = Runtime.getRuntime().availableProcessors();
 
@@ -86,12 +86,15 @@ class GemmGpuTest {
         assertTrue(err < TOLERANCE, () -> "rel error " + err);
     }
 
-    /** Every tile shape, and every batch a row appears in, gives that row the same bits. */
+    /**
+     * Every tile shape, and every batch a row appears in, gives that row the same bits; each stays accurate at
+     * Llama-3.1-8B's longest k. m, n and k (a multiple of 8, not of 16) all leave partial tiles.
+     */
     @Test
     void rowBitsDependOnNeitherTileNorBatch() {
         int m = 77;
-        int n = 3072;
-        int k = 2048;
+        int n = 1000;
+        int k = 14328;
         Problem p = Problem.random(m, n, k, k, n, 23);
         float[] want = PackedMatrix.multiplyTransposed(p.a, m, p.w, n, k, CPU_THREADS);
         float[] reference = null;
