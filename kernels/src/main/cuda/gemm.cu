@@ -55,29 +55,125 @@ __device__ __forceinline__ void mma_bf16(float (&d)[4], const uint32_t (&a)[4], 
           "f"(c[3]));
 }
 
+// Shared-memory tile rows are BK bf16 long; the 16-byte chunk c of row r sits at chunk c ^ (r & 7), so any 8
+// consecutive rows (aligned to 8) reading one logical chunk hit 8 distinct 16-byte bank groups. For BK = 64
+// (128-byte rows) on a 1024-byte-aligned tile this is exactly wgmma's 128-byte swizzle.
+template <int BK>
+__device__ __forceinline__ int swizzled(int r, int c) {
+    return r * BK + ((c ^ (r & 7)) * 8);
+}
+
+// Grouped raster: 8 M-tiles run over the same W columns before moving on, so a W tile is still in L2 when its
+// next M-tile needs it. Gives the CTA's first output row and column.
+template <int BM, int BN>
+__device__ __forceinline__ void tile_origin(int m, int n, int& m0, int& n0) {
+    constexpr int GROUP_M = 8;
+    const int tiles_m = (m + BM - 1) / BM;
+    const int tiles_n = (n + BN - 1) / BN;
+    const int pid = blockIdx.x;
+    const int group_size = GROUP_M * tiles_n;
+    const int first_m = (pid / group_size) * GROUP_M;
+    const int rows_in_group = min(tiles_m - first_m, GROUP_M);
+    m0 = (first_m + (pid % group_size) % rows_in_group) * BM;
+    n0 = ((pid % group_size) / rows_in_group) * BN;
+}
+
+// One stage = the A tile [BM][BK] then the W tile [BN][BK], swizzled. Thread tid copies logical chunk
+// tid % ROW_CHUNKS of rows tid / ROW_CHUNKS + i * COPY_ROWS. Chunks past m, n or k are zero-filled: src-size 0
+// reads nothing, so their (out-of-range) source addresses are never dereferenced.
+template <int BM, int BN, int BK, int THREADS>
+struct StageLoader {
+    static constexpr int ROW_CHUNKS = BK / 8;  // 16-byte chunks per shared-memory row
+    static constexpr int COPY_ROWS = THREADS / ROW_CHUNKS;
+    static constexpr int A_COPIES = BM / COPY_ROWS;  // 16-byte copies per thread per stage
+    static constexpr int W_COPIES = BN / COPY_ROWS;
+    static constexpr int STAGE_BYTES = (BM + BN) * BK * 2;
+    static_assert(BK == 64 || BK == 128, "a stage holds whole reduction chunks, rows of at most 16 chunks");
+    static_assert(THREADS % ROW_CHUNKS == 0 && BM % COPY_ROWS == 0 && BN % COPY_ROWS == 0,
+                  "every thread copies the same chunk column of equally many rows");
+
+    const __nv_bfloat16* a_src;
+    const __nv_bfloat16* w_src;
+    size_t a_step;
+    size_t w_step;
+    int a_rows;  // rows copy_row + i * COPY_ROWS < a_rows exist
+    int w_rows;
+    int k_left;  // k minus this thread's first column
+    int copy_row;
+    int copy_chunk;
+    uint32_t a_dst;  // shared address of this thread's first A chunk in stage 0
+    uint32_t w_dst;
+
+    __device__ __forceinline__ StageLoader(const __nv_bfloat16* a, int lda, const __nv_bfloat16* w, int m, int n,
+                                           int k, int m0, int n0, uint32_t smem) {
+        copy_row = threadIdx.x / ROW_CHUNKS;
+        copy_chunk = threadIdx.x % ROW_CHUNKS;
+        a_src = a + static_cast<size_t>(m0 + copy_row) * lda + copy_chunk * 8;
+        w_src = w + static_cast<size_t>(n0 + copy_row) * k + copy_chunk * 8;
+        a_step = static_cast<size_t>(COPY_ROWS) * lda;
+        w_step = static_cast<size_t>(COPY_ROWS) * k;
+        a_rows = m - m0 - copy_row;
+        w_rows = n - n0 - copy_row;
+        k_left = k - copy_chunk * 8;
+        a_dst = smem + swizzled<BK>(copy_row, copy_chunk) * 2;
+        w_dst = a_dst + BM * BK * 2;
+    }
+
+    // Shared-memory offset of copy i from copy 0: a constant where the copy rows are 8-aligned steps apart and
+    // so share one swizzle.
+    __device__ __forceinline__ int row_offset(int i) const {
+        if constexpr (COPY_ROWS % 8 == 0) {
+            return i * COPY_ROWS * BK * 2;
+        } else {
+            return (swizzled<BK>(copy_row + i * COPY_ROWS, copy_chunk) - swizzled<BK>(copy_row, copy_chunk)) * 2;
+        }
+    }
+
+    __device__ __forceinline__ void load(int stage, int ktile) const {
+        const uint32_t base = stage * STAGE_BYTES;
+        const int k0 = ktile * BK;
+        const bool k_ok = k0 < k_left;
+#pragma unroll
+        for (int i = 0; i < A_COPIES; i++) {
+            const bool ok = k_ok && i * COPY_ROWS < a_rows;
+            cp_async16(a_dst + base + row_offset(i), a_src + i * a_step + k0, ok ? 16 : 0);
+        }
+#pragma unroll
+        for (int i = 0; i < W_COPIES; i++) {
+            const bool ok = k_ok && i * COPY_ROWS < w_rows;
+            cp_async16(w_dst + base + row_offset(i), w_src + i * w_step + k0, ok ? 16 : 0);
+        }
+    }
+};
+
+// Stores one accumulator pair (row, col), (row, col + 1): both mma.sync's and wgmma's fp32 fragments hold, per
+// 16 x 8 piece, e = 0,1 at row lane/4, columns 2*(lane%4) + {0,1} and e = 2,3 eight rows further.
+__device__ __forceinline__ void store_pair(float* __restrict__ c, int ldc, int m, int n, bool pairs, int row,
+                                           int col, float v0, float v1) {
+    if (row >= m) return;
+    float* out = c + static_cast<size_t>(row) * ldc;
+    if (pairs && col + 1 < n) {
+        *reinterpret_cast<float2*>(out + col) = make_float2(v0, v1);
+    } else {
+        if (col < n) out[col] = v0;
+        if (col + 1 < n) out[col + 1] = v1;
+    }
+}
+
+__device__ __forceinline__ bool pairs_aligned(const float* c, int ldc) {
+    return ((reinterpret_cast<uintptr_t>(c) | (static_cast<uintptr_t>(ldc) * 4)) & 7) == 0;
+}
+
 // BM x BN output tile per CTA, WM x WN warps each owning a (BM/WM) x (BN/WN) sub-tile, BK of K per stage.
 template <int BM, int BN, int BK, int WM, int WN, int STAGES>
 struct Tile {
     static constexpr int THREADS = WM * WN * 32;
     static constexpr int MI = BM / WM / 16;  // m16 fragments per warp
     static constexpr int NI = BN / WN / 8;   // n8 fragments per warp
-    static constexpr int ROW_CHUNKS = BK / 8;  // 16-byte chunks per shared-memory row
-    static constexpr int STAGE_ELEMS = (BM + BN) * BK;
-    static constexpr int SMEM_BYTES = STAGES * STAGE_ELEMS * 2;
-    static constexpr int A_COPIES = BM * ROW_CHUNKS / THREADS;  // 16-byte copies per thread per stage
-    static constexpr int W_COPIES = BN * ROW_CHUNKS / THREADS;
+    using Loader = StageLoader<BM, BN, BK, THREADS>;
+    static constexpr int SMEM_BYTES = STAGES * Loader::STAGE_BYTES;
     static_assert(BM % (16 * WM) == 0 && BN % (16 * WN) == 0, "warp tile must be whole m16 x n16 pieces");
-    static_assert(BK % CHUNK_K == 0 && BK <= 128, "a stage holds whole reduction chunks; BK is 64 or 128");
-    static_assert(THREADS % ROW_CHUNKS == 0 && BM % (THREADS / ROW_CHUNKS) == 0 &&
-                      BN % (THREADS / ROW_CHUNKS) == 0,
-                  "every thread copies the same chunk column of equally many rows");
     static_assert(STAGES >= 2, "a pipeline needs two buffers");
-
-    // Physical 16-byte chunk of logical chunk c in row r: any 8 consecutive rows (aligned to 8) reading the
-    // same logical chunk hit 8 distinct 16-byte bank groups.
-    __device__ static __forceinline__ int swizzle(int r, int c) { return c ^ (r & 7); }
-
-    __device__ static __forceinline__ int offset(int r, int c) { return r * BK + swizzle(r, c) * 8; }
 };
 
 template <int BM, int BN, int BK, int WM, int WN, int STAGES>
@@ -86,57 +182,15 @@ __device__ __forceinline__ void gemm_tile(const __nv_bfloat16* __restrict__ a, i
                                           int m, int n, int k) {
     using T = Tile<BM, BN, BK, WM, WN, STAGES>;
     extern __shared__ __align__(128) unsigned char smem_raw[];
-    __nv_bfloat16* smem = reinterpret_cast<__nv_bfloat16*>(smem_raw);
+    const uint32_t smem = smem_addr(smem_raw);
+    int m0, n0;
+    tile_origin<BM, BN>(m, n, m0, n0);
+    const typename T::Loader loader(a, lda, w, m, n, k, m0, n0, smem);
 
-    // Grouped raster: 8 M-tiles run over the same W columns before moving on, so a W tile is still in L2 when
-    // its next M-tile needs it.
-    const int tiles_m = (m + BM - 1) / BM;
-    const int tiles_n = (n + BN - 1) / BN;
-    constexpr int GROUP_M = 8;
-    const int pid = blockIdx.x;
-    const int group_size = GROUP_M * tiles_n;
-    const int first_m = (pid / group_size) * GROUP_M;
-    const int rows_in_group = min(tiles_m - first_m, GROUP_M);
-    const int m0 = (first_m + (pid % group_size) % rows_in_group) * BM;
-    const int n0 = ((pid % group_size) / rows_in_group) * BN;
-
-    const int tid = threadIdx.x;
-    const int lane = tid & 31;
-    const int warp = tid >> 5;
+    const int lane = threadIdx.x & 31;
+    const int warp = threadIdx.x >> 5;
     const int warp_m = warp % WM;
     const int warp_n = warp / WM;
-
-    // Copy plan: thread tid copies logical chunk tid % ROW_CHUNKS of rows tid / ROW_CHUNKS + i * COPY_ROWS.
-    // Chunks past m, n or k are zero-filled: src-size 0 reads nothing, so their (out-of-range) source addresses
-    // are never dereferenced.
-    constexpr int COPY_ROWS = T::THREADS / T::ROW_CHUNKS;
-    const int copy_row = tid / T::ROW_CHUNKS;
-    const int copy_chunk = tid % T::ROW_CHUNKS;
-    const __nv_bfloat16* a_src = a + static_cast<size_t>(m0 + copy_row) * lda + copy_chunk * 8;
-    const __nv_bfloat16* w_src = w + static_cast<size_t>(n0 + copy_row) * k + copy_chunk * 8;
-    const size_t a_step = static_cast<size_t>(COPY_ROWS) * lda;
-    const size_t w_step = static_cast<size_t>(COPY_ROWS) * k;
-    const int a_rows = m - m0 - copy_row;  // rows copy_row + i * COPY_ROWS < a_rows exist
-    const int w_rows = n - n0 - copy_row;
-    const uint32_t a_dst = smem_addr(smem) + T::offset(copy_row, copy_chunk) * 2;
-    const uint32_t w_dst = a_dst + BM * BK * 2;
-
-    // The copy rows are 8-aligned steps apart, so they share one swizzle: row i's offset is a constant.
-    auto load_stage = [&](int stage, int ktile) {
-        const uint32_t base = stage * T::STAGE_ELEMS * 2;
-        const int k0 = ktile * BK;
-        const bool k_ok = k0 + copy_chunk * 8 < k;
-#pragma unroll
-        for (int i = 0; i < T::A_COPIES; i++) {
-            const bool ok = k_ok && i * COPY_ROWS < a_rows;
-            cp_async16(a_dst + base + i * COPY_ROWS * BK * 2, a_src + i * a_step + k0, ok ? 16 : 0);
-        }
-#pragma unroll
-        for (int i = 0; i < T::W_COPIES; i++) {
-            const bool ok = k_ok && i * COPY_ROWS < w_rows;
-            cp_async16(w_dst + base + i * COPY_ROWS * BK * 2, w_src + i * w_step + k0, ok ? 16 : 0);
-        }
-    };
 
     float acc[T::MI][T::NI][4];
 #pragma unroll
@@ -149,7 +203,7 @@ __device__ __forceinline__ void gemm_tile(const __nv_bfloat16* __restrict__ a, i
     const int ktiles = (k + BK - 1) / BK;
 #pragma unroll
     for (int s = 0; s < STAGES - 1; s++) {
-        if (s < ktiles) load_stage(s, s);
+        if (s < ktiles) loader.load(s, s);
         cp_async_commit();
     }
 
@@ -166,11 +220,11 @@ __device__ __forceinline__ void gemm_tile(const __nv_bfloat16* __restrict__ a, i
     for (int t = 0; t < ktiles; t++) {
         cp_async_wait<STAGES - 2>();
         __syncthreads();  // stage t is visible to all, and every warp is done reading stage t - 1
-        if (t + STAGES - 1 < ktiles) load_stage((t + STAGES - 1) % STAGES, t + STAGES - 1);
+        if (t + STAGES - 1 < ktiles) loader.load((t + STAGES - 1) % STAGES, t + STAGES - 1);
         cp_async_commit();
 
-        const __nv_bfloat16* sa = smem + (t % STAGES) * T::STAGE_ELEMS;
-        const __nv_bfloat16* sw = sa + BM * BK;
+        const uint32_t sa = smem + (t % STAGES) * T::Loader::STAGE_BYTES;
+        const uint32_t sw = sa + BM * BK * 2;
 #pragma unroll
         for (int q = 0; q < BK / CHUNK_K; q++) {
             if (t * BK + q * CHUNK_K >= k) break;  // all zeros past k: skipping them changes no bits
@@ -183,7 +237,7 @@ __device__ __forceinline__ void gemm_tile(const __nv_bfloat16* __restrict__ a, i
 #pragma unroll
                 for (int j = 0; j < T::NI; j += 2) {
                     uint32_t r[4];
-                    ldmatrix_x4(r, smem_addr(sw + T::offset(w_row + j * 8, ch + w_chunk)));
+                    ldmatrix_x4(r, sw + swizzled<BK>(w_row + j * 8, ch + w_chunk) * 2);
                     b[s][j][0] = r[0];
                     b[s][j][1] = r[1];
                     b[s][j + 1][0] = r[2];
@@ -196,7 +250,7 @@ __device__ __forceinline__ void gemm_tile(const __nv_bfloat16* __restrict__ a, i
 #pragma unroll
                 for (int s = 0; s < CHUNK_STEPS; s++) {
                     const int ch = (q * CHUNK_K + s * 16) / 8;
-                    ldmatrix_x4(af[s], smem_addr(sa + T::offset(a_row + i * 16, ch + a_chunk)));
+                    ldmatrix_x4(af[s], sa + swizzled<BK>(a_row + i * 16, ch + a_chunk) * 2);
                 }
 #pragma unroll
                 for (int j = 0; j < T::NI; j++) {
@@ -212,32 +266,22 @@ __device__ __forceinline__ void gemm_tile(const __nv_bfloat16* __restrict__ a, i
     }
     cp_async_wait<0>();
 
-    // Accumulator layout: e = 0,1 at row lane/4, columns 2*(lane%4) + {0,1}; e = 2,3 eight rows further.
-    const bool pairs = ((reinterpret_cast<uintptr_t>(c) | (static_cast<uintptr_t>(ldc) * 4)) & 7) == 0;
+    const bool pairs = pairs_aligned(c, ldc);
 #pragma unroll
     for (int i = 0; i < T::MI; i++) {
 #pragma unroll
-        for (int h = 0; h < 2; h++) {
-            const int row = m0 + warp_m * (BM / WM) + i * 16 + (lane >> 2) + h * 8;
-            if (row >= m) continue;
-            float* out = c + static_cast<size_t>(row) * ldc;
-#pragma unroll
-            for (int j = 0; j < T::NI; j++) {
-                const int col = n0 + warp_n * (BN / WN) + j * 8 + (lane & 3) * 2;
-                const float v0 = acc[i][j][2 * h];
-                const float v1 = acc[i][j][2 * h + 1];
-                if (pairs && col + 1 < n) {
-                    *reinterpret_cast<float2*>(out + col) = make_float2(v0, v1);
-                } else {
-                    if (col < n) out[col] = v0;
-                    if (col + 1 < n) out[col + 1] = v1;
-                }
-            }
+        for (int j = 0; j < T::NI; j++) {
+            const int row = m0 + warp_m * (BM / WM) + i * 16 + (lane >> 2);
+            const int col = n0 + warp_n * (BN / WN) + j * 8 + (lane & 3) * 2;
+            store_pair(c, ldc, m, n, pairs, row, col, acc[i][j][0], acc[i][j][1]);
+            store_pair(c, ldc, m, n, pairs, row + 8, col, acc[i][j][2], acc[i][j][3]);
         }
     }
 }
 
 }  // namespace
+
+
 
 // One entry point per tile shape; Gemm.java mirrors each one's threads, tile and shared-memory size.
 #define KD_GEMM(NAME, BM, BN, BK, WM, WN, STAGES, MIN_BLOCKS, SMEM)                                         \
