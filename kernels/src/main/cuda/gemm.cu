@@ -85,8 +85,6 @@ template <int BM, int BN, int BK, int THREADS>
 struct StageLoader {
     static constexpr int ROW_CHUNKS = BK / 8;  // 16-byte chunks per shared-memory row
     static constexpr int COPY_ROWS = THREADS / ROW_CHUNKS;
-    static constexpr int A_COPIES = BM / COPY_ROWS;  // 16-byte copies per thread per stage
-    static constexpr int W_COPIES = BN / COPY_ROWS;
     static constexpr int STAGE_BYTES = (BM + BN) * BK * 2;
     static_assert(BK == 64 || BK == 128, "a stage holds whole reduction chunks, rows of at most 16 chunks");
     static_assert(THREADS % ROW_CHUNKS == 0 && BM % COPY_ROWS == 0 && BN % COPY_ROWS == 0,
@@ -134,12 +132,12 @@ struct StageLoader {
         const int k0 = ktile * BK;
         const bool k_ok = k0 < k_left;
 #pragma unroll
-        for (int i = 0; i < A_COPIES; i++) {
+        for (int i = 0; i < BM / COPY_ROWS; i++) {
             const bool ok = k_ok && i * COPY_ROWS < a_rows;
             cp_async16(a_dst + base + row_offset(i), a_src + i * a_step + k0, ok ? 16 : 0);
         }
 #pragma unroll
-        for (int i = 0; i < W_COPIES; i++) {
+        for (int i = 0; i < BN / COPY_ROWS; i++) {
             const bool ok = k_ok && i * COPY_ROWS < w_rows;
             cp_async16(w_dst + base + row_offset(i), w_src + i * w_step + k0, ok ? 16 : 0);
         }
@@ -281,6 +279,8 @@ __device__ __forceinline__ void gemm_tile(const __nv_bfloat16* __restrict__ a, i
 
 }  // namespace
 
+#include "gemm_wgmma.cuh"
+
 
 
 // One entry point per tile shape; Gemm.java mirrors each one's threads, tile and shared-memory size.
@@ -310,3 +310,14 @@ KD_GEMM(kd_gemm_16x128, 16, 128, 64, 1, 4, 6, 2, 110592)
 // decode, m <= 16, narrow W: 2 warps of 16 x 16 and a deep pipeline, so that few columns still keep enough
 // bytes in flight
 KD_GEMM(kd_gemm_16x32, 16, 32, 128, 1, 2, 8, 2, 98304)
+
+// sm_90a only (Gemm.java offers it on compute capability 9.x): 2 warpgroups of 64 x 128 on wgmma, one CTA per SM
+#define KD_GEMM_WGMMA(NAME, WGS, STAGES, SMEM)                                                     \
+    static_assert(WgmmaTile<WGS, STAGES>::SMEM_BYTES == SMEM, "Gemm.java's shared-memory size");  \
+    extern "C" __global__ void __launch_bounds__(WGS * 128, 1)                                     \
+        NAME(const __nv_bfloat16* __restrict__ a, int lda, const __nv_bfloat16* __restrict__ w,     \
+             float* __restrict__ c, int ldc, int m, int n, int k) {                                 \
+        gemm_tile_wgmma<WGS, STAGES>(a, lda, w, c, ldc, m, n, k);                                   \
+    }
+
+KD_GEMM_WGMMA(kd_gemm_128x128_wgmma, 2, 6, 197632)

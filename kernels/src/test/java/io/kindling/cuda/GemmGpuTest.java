@@ -98,7 +98,7 @@ class GemmGpuTest {
         Problem p = Problem.random(m, n, k, k, n, 23);
         float[] want = PackedMatrix.multiplyTransposed(p.a, m, p.w, n, k, CPU_THREADS);
         float[] reference = null;
-        for (Gemm.Tile tile : Gemm.Tile.values()) {
+        for (Gemm.Tile tile : gemm.tiles()) {
             float[] got = p.runOnGpu(tile);
             double err = CudaTestSupport.relError(got, want);
             System.out.printf("gemm tile=%s m=%d n=%d k=%d rel_err=%.3e%n", tile, m, n, k, err);
@@ -116,7 +116,7 @@ class GemmGpuTest {
         System.arraycopy(reference, 0, head, 0, head.length);
         assertArrayEquals(head, alone, 0f, "rows computed in a batch of 5 differ from the same rows in a batch of 77");
         System.out.printf("gemm batch invariance m=%d vs 5 with tiles %s, %s: bit-identical%n", m,
-                Gemm.Tile.values()[0], gemm.tileFor(5, n));
+                gemm.tiles().get(0), gemm.tileFor(5, n));
     }
 
     @Test
