@@ -87,8 +87,7 @@ struct StageLoader {
     static constexpr int COPY_ROWS = THREADS / ROW_CHUNKS;
     static constexpr int STAGE_BYTES = (BM + BN) * BK * 2;
     static_assert(BK == 64 || BK == 128, "a stage holds whole reduction chunks, rows of at most 16 chunks");
-    static_assert(THREADS % ROW_CHUNKS == 0 && BM % COPY_ROWS == 0 && BN % COPY_ROWS == 0,
-                  "every thread copies the same chunk column of equally many rows");
+    static_assert(THREADS % ROW_CHUNKS == 0 && COPY_ROWS >= 1, "every thread copies one chunk column of its rows");
 
     const __nv_bfloat16* a_src;
     const __nv_bfloat16* w_src;
@@ -131,15 +130,20 @@ struct StageLoader {
         const uint32_t base = stage * STAGE_BYTES;
         const int k0 = ktile * BK;
         const bool k_ok = k0 < k_left;
+        copy<BM>(a_dst + base, a_src + k0, a_step, k_ok, a_rows);
+        copy<BN>(w_dst + base, w_src + k0, w_step, k_ok, w_rows);
+    }
+
+    // This thread's chunks of one [ROWS][BK] tile; where COPY_ROWS does not divide ROWS, the last pass copies
+    // the rows that are left.
+    template <int ROWS>
+    __device__ __forceinline__ void copy(uint32_t dst, const __nv_bfloat16* src, size_t step, bool k_ok,
+                                         int rows) const {
 #pragma unroll
-        for (int i = 0; i < BM / COPY_ROWS; i++) {
-            const bool ok = k_ok && i * COPY_ROWS < a_rows;
-            cp_async16(a_dst + base + row_offset(i), a_src + i * a_step + k0, ok ? 16 : 0);
-        }
-#pragma unroll
-        for (int i = 0; i < BN / COPY_ROWS; i++) {
-            const bool ok = k_ok && i * COPY_ROWS < w_rows;
-            cp_async16(w_dst + base + row_offset(i), w_src + i * w_step + k0, ok ? 16 : 0);
+        for (int i = 0; i < (ROWS + COPY_ROWS - 1) / COPY_ROWS; i++) {
+            if (ROWS % COPY_ROWS != 0 && i == ROWS / COPY_ROWS && copy_row >= ROWS % COPY_ROWS) break;
+            const bool ok = k_ok && i * COPY_ROWS < rows;
+            cp_async16(dst + row_offset(i), src + i * step, ok ? 16 : 0);
         }
     }
 };
@@ -311,13 +315,16 @@ KD_GEMM(kd_gemm_16x128, 16, 128, 64, 1, 4, 6, 2, 110592)
 // bytes in flight
 KD_GEMM(kd_gemm_16x32, 16, 32, 128, 1, 2, 8, 2, 98304)
 
-// sm_90a only (Gemm.java offers it on compute capability 9.x): 2 warpgroups of 64 x 128 on wgmma, one CTA per SM
-#define KD_GEMM_WGMMA(NAME, WGS, STAGES, SMEM)                                                     \
-    static_assert(WgmmaTile<WGS, STAGES>::SMEM_BYTES == SMEM, "Gemm.java's shared-memory size");  \
-    extern "C" __global__ void __launch_bounds__(WGS * 128, 1)                                     \
-        NAME(const __nv_bfloat16* __restrict__ a, int lda, const __nv_bfloat16* __restrict__ w,     \
-             float* __restrict__ c, int ldc, int m, int n, int k) {                                 \
-        gemm_tile_wgmma<WGS, STAGES>(a, lda, w, c, ldc, m, n, k);                                   \
+// sm_90a only (Gemm.java offers them on compute capability 9.x), one CTA per SM: warpgroups of 64 x 128 on wgmma
+#define KD_GEMM_WGMMA(NAME, WGS, STAGES, PINGPONG, SMEM)                                                        \
+    static_assert(WgmmaTile<WGS, STAGES, PINGPONG>::SMEM_BYTES == SMEM, "Gemm.java's shared-memory size");     \
+    extern "C" __global__ void __launch_bounds__(WGS * 128, 1)                                                  \
+        NAME(const __nv_bfloat16* __restrict__ a, int lda, const __nv_bfloat16* __restrict__ w,                  \
+             float* __restrict__ c, int ldc, int m, int n, int k) {                                              \
+        gemm_tile_wgmma<WGS, STAGES, PINGPONG>(a, lda, w, c, ldc, m, n, k);                                      \
     }
 
-KD_GEMM_WGMMA(kd_gemm_128x128_wgmma, 2, 6, 197632)
+// 2 warpgroups, each overlapping its own adds with its next chunk
+KD_GEMM_WGMMA(kd_gemm_128x128_wgmma, 2, 6, true, 197632)
+// 3 warpgroups (a sixth fewer L2 bytes per flop than 128 x 128), overlapping one's adds with the others' chunks
+KD_GEMM_WGMMA(kd_gemm_192x128_wgmma, 3, 5, false, 205824)

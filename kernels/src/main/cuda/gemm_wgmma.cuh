@@ -2,8 +2,10 @@
 // wgmma.m64n128k16, both operands read by the tensor cores straight from shared memory. gemm.cu's helpers load
 // the stages (cp.async; its swizzle on 128-byte rows is wgmma's 128-byte swizzle), and the reduction order is
 // gemm.cu's: per 64-wide K chunk (one stage) a four-step wgmma chain starting from zero, then one FADD into the
-// fp32 total, chunks ascending. Each warpgroup keeps two partial sums: while the tensor cores run chunk t into
-// one, the warps add chunk t - 1's into the total.
+// fp32 total, chunks ascending. With PINGPONG, each warpgroup keeps two partial sums: while the tensor cores run
+// chunk t into one, its warps add chunk t - 1's into the total. Without, a warpgroup waits for its chunk before
+// adding it, and the other warpgroups' chunks keep the tensor cores busy meanwhile; that needs 64 registers fewer,
+// enough for a third warpgroup.
 #pragma once
 
 namespace {
@@ -77,7 +79,7 @@ __device__ __forceinline__ void fence_operands(float (&d)[64]) {
 
 #endif
 
-template <int WGS, int STAGES>
+template <int WGS, int STAGES, bool PINGPONG>
 struct WgmmaTile {
     static constexpr int BM = 64 * WGS;
     static constexpr int BN = 128;
@@ -86,16 +88,20 @@ struct WgmmaTile {
     using Loader = StageLoader<BM, BN, BK, THREADS>;
     // 1024 bytes of slack: the swizzle pattern repeats every 1024 bytes, so tiles start on that alignment
     static constexpr int SMEM_BYTES = STAGES * Loader::STAGE_BYTES + 1024;
-    static_assert(STAGES >= 3, "a stage still read by the previous chunk's wgmma, one computed, one loading");
+    // Loads run AHEAD stages in front of the chunk being computed; with PINGPONG, the stage before that one may
+    // still be read by the previous chunk's wgmma, which the warps wait for only after issuing the next.
+    static constexpr int AHEAD = PINGPONG ? STAGES - 2 : STAGES - 1;
+    static_assert(AHEAD >= 1, "one stage loading while one is computed");
 };
 
-template <int WGS, int STAGES>
+template <int WGS, int STAGES, bool PINGPONG>
 __device__ __forceinline__ void gemm_tile_wgmma(const __nv_bfloat16* __restrict__ a, int lda,
                                                 const __nv_bfloat16* __restrict__ w, float* __restrict__ c,
                                                 int ldc, int m, int n, int k) {
 #if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
-    using T = WgmmaTile<WGS, STAGES>;
+    using T = WgmmaTile<WGS, STAGES, PINGPONG>;
     constexpr int BK = T::BK;
+    constexpr int AHEAD = T::AHEAD;
     extern __shared__ __align__(128) unsigned char smem_raw[];
     const uint32_t smem = (smem_addr(smem_raw) + 1023) & ~1023u;
     int m0, n0;
@@ -105,13 +111,9 @@ __device__ __forceinline__ void gemm_tile_wgmma(const __nv_bfloat16* __restrict_
 
     float acc[64];
     float part0[64];
-    float part1[64];
 #pragma unroll
     for (int e = 0; e < 64; e++) acc[e] = 0.f;
 
-    // Loads run AHEAD stages in front: the stage before the one being computed may still be read by the
-    // previous chunk's wgmma, which the warps only wait for after issuing the next.
-    constexpr int AHEAD = STAGES - 2;
     const int ktiles = (k + BK - 1) / BK;
 #pragma unroll
     for (int s = 0; s < AHEAD; s++) {
@@ -122,7 +124,7 @@ __device__ __forceinline__ void gemm_tile_wgmma(const __nv_bfloat16* __restrict_
     auto issue = [&](int t, float (&part)[64]) {
         cp_async_wait<AHEAD - 1>();
         asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");  // cp.async data, read by wgmma
-        __syncthreads();  // stage t is complete, and every warpgroup is done with chunk t - 2's stage
+        __syncthreads();  // stage t is complete, and every warpgroup is done with the stage loaded next
         if (t + AHEAD < ktiles) loader.load((t + AHEAD) % STAGES, t + AHEAD);
         cp_async_commit();
         const uint32_t stage = smem + (t % STAGES) * T::Loader::STAGE_BYTES;
@@ -142,25 +144,34 @@ __device__ __forceinline__ void gemm_tile_wgmma(const __nv_bfloat16* __restrict_
         for (int e = 0; e < 64; e++) acc[e] += part[e];
     };
 
-    issue(0, part0);
-    int t = 1;
-    for (; t + 1 < ktiles; t += 2) {
-        issue(t, part1);
-        wgmma_wait<1>();
-        drain(part0);  // chunk t - 1
-        issue(t + 1, part0);
-        wgmma_wait<1>();
-        drain(part1);  // chunk t
-    }
-    if (t < ktiles) {
-        issue(t, part1);
-        wgmma_wait<1>();
-        drain(part0);
-        wgmma_wait<0>();
-        drain(part1);
+    if constexpr (PINGPONG) {
+        float part1[64];
+        issue(0, part0);
+        int t = 1;
+        for (; t + 1 < ktiles; t += 2) {
+            issue(t, part1);
+            wgmma_wait<1>();
+            drain(part0);  // chunk t - 1
+            issue(t + 1, part0);
+            wgmma_wait<1>();
+            drain(part1);  // chunk t
+        }
+        if (t < ktiles) {
+            issue(t, part1);
+            wgmma_wait<1>();
+            drain(part0);
+            wgmma_wait<0>();
+            drain(part1);
+        } else {
+            wgmma_wait<0>();
+            drain(part0);
+        }
     } else {
-        wgmma_wait<0>();
-        drain(part0);
+        for (int t = 0; t < ktiles; t++) {
+            issue(t, part0);
+            wgmma_wait<0>();
+            drain(part0);
+        }
     }
     cp_async_wait<0>();
 

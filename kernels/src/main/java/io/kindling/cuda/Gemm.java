@@ -26,10 +26,11 @@ final class Gemm {
      * per multiprocessor relative to the 128 x 256 tile, set by the shared-memory bytes its warp tile reads per
      * mma (64 x 64: 128 B, 32 x 64: 192, 32 x 32: 256, 32 x 16 and 16 x 32: 384, 16 x 16: 512) and, for
      * 128 x 128, its extra L2 traffic.
-     * The wgmma tile (sm_90a SASS only, so offered on compute capability 9.x only) reads no fragments into
+     * The wgmma tiles (sm_90a SASS only, so offered on compute capability 9.x only) read no fragments into
      * registers at all. Calibrate against {@code GemmBench --all-tiles}.
      */
     enum Tile {
+        T192X128_WGMMA("kd_gemm_192x128_wgmma", 192, 128, 384, 205824, 1, 1.5, true),
         T128X128_WGMMA("kd_gemm_128x128_wgmma", 128, 128, 256, 197632, 1, 1.5, true),
         T128X256("kd_gemm_128x256", 128, 256, 256, 196608, 1, 1.0, false),
         T128X128("kd_gemm_128x128", 128, 128, 128, 98304, 2, 0.9, false),
@@ -83,8 +84,8 @@ final class Gemm {
     // last (the most CTAs). Larger m is compute-bound: the tile with the least estimated time wins.
     private static final List<Tile> DECODE_16 = List.of(Tile.T16X128, Tile.T16X32);
     private static final List<Tile> DECODE_64 = List.of(Tile.T64X128, Tile.T64X32);
-    private static final List<Tile> PREFILL = List.of(Tile.T128X128_WGMMA, Tile.T128X256, Tile.T128X128,
-            Tile.T64X128, Tile.T64X64, Tile.T64X32);
+    private static final List<Tile> PREFILL = List.of(Tile.T192X128_WGMMA, Tile.T128X128_WGMMA, Tile.T128X256,
+            Tile.T128X128, Tile.T64X128, Tile.T64X64, Tile.T64X32);
 
     private final Map<Tile, CUfunction> functions = new EnumMap<>(Tile.class);
     private final int multiprocessors;
