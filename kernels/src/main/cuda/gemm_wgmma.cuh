@@ -1,4 +1,4 @@
-// The wgmma (sm_90a) tile of gemm.cu: WGS warpgroups stacked along M, each computing 64 x 128 of C with
+// The wgmma (sm_90a) tiles of gemm.cu: WGS warpgroups stacked along M, each computing 64 x 128 of C with
 // wgmma.m64n128k16, both operands read by the tensor cores straight from shared memory. gemm.cu's helpers load
 // the stages (cp.async; its swizzle on 128-byte rows is wgmma's 128-byte swizzle), and the reduction order is
 // gemm.cu's: per 64-wide K chunk (one stage) a four-step wgmma chain starting from zero, then one FADD into the

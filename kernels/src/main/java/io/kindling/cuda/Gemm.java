@@ -22,12 +22,11 @@ final class Gemm {
 
     /**
      * The kernel's tile shapes, mirroring {@code gemm.cu}'s {@code KD_GEMM} lines. {@code perSm} is how many CTAs
-     * fit on one multiprocessor (shared memory and registers); {@code rate} is the tile's estimated throughput
-     * per multiprocessor relative to the 128 x 256 tile, set by the shared-memory bytes its warp tile reads per
-     * mma (64 x 64: 128 B, 32 x 64: 192, 32 x 32: 256, 32 x 16 and 16 x 32: 384, 16 x 16: 512) and, for
-     * 128 x 128, its extra L2 traffic.
-     * The wgmma tiles (sm_90a SASS only, so offered on compute capability 9.x only) read no fragments into
-     * registers at all. Calibrate against {@code GemmBench --all-tiles}.
+     * fit on one multiprocessor (shared memory and registers). {@code rate} is the tile's estimated throughput per
+     * multiprocessor relative to the 128 x 256 mma.sync tile: for mma.sync, set by the shared-memory bytes its warp
+     * tile reads per mma (64 x 64: 128 B, 32 x 64: 192, 32 x 32: 256, 32 x 16 and 16 x 32: 384, 16 x 16: 512) and,
+     * for 128 x 128, its extra L2 traffic; for the wgmma tiles (sm_90a SASS only, so offered on compute capability
+     * 9.x only), a guess. Calibrate against {@code GemmBench --all-tiles}.
      */
     enum Tile {
         T192X128_WGMMA("kd_gemm_192x128_wgmma", 192, 128, 384, 205824, 1, 1.5, true),
