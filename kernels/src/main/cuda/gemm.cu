@@ -6,17 +6,21 @@
 // shared-memory row's 16-byte chunks are XOR-swizzled so that the eight row addresses of one ldmatrix land in
 // eight different bank groups.
 //
-// Reduction order. Each output element is summed over K in chunks of 32: a chunk is two mma steps on a zeroed
-// accumulator, and the chunk's sum is then added to the element's fp32 total with an ordinary FADD, chunks in
-// ascending K. This order depends only on k, never on the tile shape, so every tile variant below (and so every
-// m, and every batch a row shares) gives a row the same bits. It is also far more accurate than letting the
-// tensor core accumulate all of K: its fp32 accumulation normalizes with truncation, an error that grows
-// linearly with k (a model of it gave ~1e-5 relative at k = 8192); chunk-then-FADD keeps it near 3e-7.
+// Reduction order. Each output element is summed over K in chunks of 64: a chunk is four chained mma steps
+// starting from zero, and the chunk's sum is then added to the element's fp32 total with an ordinary FADD,
+// chunks in ascending K. This order depends only on k, never on the tile shape, so every tile variant below
+// (and so every m, and every batch a row shares) gives a row the same bits. It is also far more accurate than
+// letting the tensor core accumulate all of K: its fp32 accumulation normalizes with truncation, an error
+// biased toward zero that grows linearly with the number of chained steps (a model of it gave ~1e-5 relative
+// at k = 8192 unchunked). Chunks of s steps keep that part near s * 2^-24 relative (4 steps: ~3e-7), and the
+// round-to-nearest FADDs between chunks add an unbiased error that grows only with sqrt(k / 64). Chunks of 64
+// rather than 32 halve the FADDs per mma, which compete with the mma stream for issue slots and registers.
 #include "common.cuh"
 
 namespace {
 
-constexpr int CHUNK_K = 32;
+constexpr int CHUNK_K = 64;
+constexpr int CHUNK_STEPS = CHUNK_K / 16;  // chained mma steps per chunk
 
 __device__ __forceinline__ uint32_t smem_addr(const void* p) {
     return static_cast<uint32_t>(__cvta_generic_to_shared(p));
@@ -51,37 +55,127 @@ __device__ __forceinline__ void mma_bf16(float (&d)[4], const uint32_t (&a)[4], 
           "f"(c[3]));
 }
 
+// Shared-memory tile rows are BK bf16 long; the 16-byte chunk c of row r sits at chunk c ^ (r & 7), so any 8
+// consecutive rows (aligned to 8) reading one logical chunk hit 8 distinct 16-byte bank groups. For BK = 64
+// (128-byte rows) on a 1024-byte-aligned tile this is exactly wgmma's 128-byte swizzle.
+template <int BK>
+__device__ __forceinline__ int swizzled(int r, int c) {
+    return r * BK + ((c ^ (r & 7)) * 8);
+}
+
+// Grouped raster: 8 M-tiles run over the same W columns before moving on, so a W tile is still in L2 when its
+// next M-tile needs it. Gives the CTA's first output row and column.
+template <int BM, int BN>
+__device__ __forceinline__ void tile_origin(int m, int n, int& m0, int& n0) {
+    constexpr int GROUP_M = 8;
+    const int tiles_m = (m + BM - 1) / BM;
+    const int tiles_n = (n + BN - 1) / BN;
+    const int pid = blockIdx.x;
+    const int group_size = GROUP_M * tiles_n;
+    const int first_m = (pid / group_size) * GROUP_M;
+    const int rows_in_group = min(tiles_m - first_m, GROUP_M);
+    m0 = (first_m + (pid % group_size) % rows_in_group) * BM;
+    n0 = ((pid % group_size) / rows_in_group) * BN;
+}
+
+// One stage = the A tile [BM][BK] then the W tile [BN][BK], swizzled. Thread tid copies logical chunk
+// tid % ROW_CHUNKS of rows tid / ROW_CHUNKS + i * COPY_ROWS. Chunks past m, n or k are zero-filled: src-size 0
+// reads nothing, so their (out-of-range) source addresses are never dereferenced.
+template <int BM, int BN, int BK, int THREADS>
+struct StageLoader {
+    static constexpr int ROW_CHUNKS = BK / 8;  // 16-byte chunks per shared-memory row
+    static constexpr int COPY_ROWS = THREADS / ROW_CHUNKS;
+    static constexpr int STAGE_BYTES = (BM + BN) * BK * 2;
+    static_assert(BK == 64 || BK == 128, "a stage holds whole reduction chunks, rows of at most 16 chunks");
+    static_assert(THREADS % ROW_CHUNKS == 0 && COPY_ROWS >= 1, "every thread copies one chunk column of its rows");
+
+    const __nv_bfloat16* a_src;
+    const __nv_bfloat16* w_src;
+    size_t a_step;
+    size_t w_step;
+    int a_rows;  // rows copy_row + i * COPY_ROWS < a_rows exist
+    int w_rows;
+    int k_left;  // k minus this thread's first column
+    int copy_row;
+    int copy_chunk;
+    uint32_t a_dst;  // shared address of this thread's first A chunk in stage 0
+    uint32_t w_dst;
+
+    __device__ __forceinline__ StageLoader(const __nv_bfloat16* a, int lda, const __nv_bfloat16* w, int m, int n,
+                                           int k, int m0, int n0, uint32_t smem) {
+        copy_row = threadIdx.x / ROW_CHUNKS;
+        copy_chunk = threadIdx.x % ROW_CHUNKS;
+        a_src = a + static_cast<size_t>(m0 + copy_row) * lda + copy_chunk * 8;
+        w_src = w + static_cast<size_t>(n0 + copy_row) * k + copy_chunk * 8;
+        a_step = static_cast<size_t>(COPY_ROWS) * lda;
+        w_step = static_cast<size_t>(COPY_ROWS) * k;
+        a_rows = m - m0 - copy_row;
+        w_rows = n - n0 - copy_row;
+        k_left = k - copy_chunk * 8;
+        a_dst = smem + swizzled<BK>(copy_row, copy_chunk) * 2;
+        w_dst = a_dst + BM * BK * 2;
+    }
+
+    // Shared-memory offset of copy i from copy 0: a constant where the copy rows are 8-aligned steps apart and
+    // so share one swizzle.
+    __device__ __forceinline__ int row_offset(int i) const {
+        if constexpr (COPY_ROWS % 8 == 0) {
+            return i * COPY_ROWS * BK * 2;
+        } else {
+            return (swizzled<BK>(copy_row + i * COPY_ROWS, copy_chunk) - swizzled<BK>(copy_row, copy_chunk)) * 2;
+        }
+    }
+
+    __device__ __forceinline__ void load(int stage, int ktile) const {
+        const uint32_t base = stage * STAGE_BYTES;
+        const int k0 = ktile * BK;
+        const bool k_ok = k0 < k_left;
+        copy<BM>(a_dst + base, a_src + k0, a_step, k_ok, a_rows);
+        copy<BN>(w_dst + base, w_src + k0, w_step, k_ok, w_rows);
+    }
+
+    // This thread's chunks of one [ROWS][BK] tile; where COPY_ROWS does not divide ROWS, the last pass copies
+    // the rows that are left.
+    template <int ROWS>
+    __device__ __forceinline__ void copy(uint32_t dst, const __nv_bfloat16* src, size_t step, bool k_ok,
+                                         int rows) const {
+#pragma unroll
+        for (int i = 0; i < (ROWS + COPY_ROWS - 1) / COPY_ROWS; i++) {
+            if (ROWS % COPY_ROWS != 0 && i == ROWS / COPY_ROWS && copy_row >= ROWS % COPY_ROWS) break;
+            const bool ok = k_ok && i * COPY_ROWS < rows;
+            cp_async16(dst + row_offset(i), src + i * step, ok ? 16 : 0);
+        }
+    }
+};
+
+// Stores one accumulator pair (row, col), (row, col + 1): both mma.sync's and wgmma's fp32 fragments hold, per
+// 16 x 8 piece, e = 0,1 at row lane/4, columns 2*(lane%4) + {0,1} and e = 2,3 eight rows further.
+__device__ __forceinline__ void store_pair(float* __restrict__ c, int ldc, int m, int n, bool pairs, int row,
+                                           int col, float v0, float v1) {
+    if (row >= m) return;
+    float* out = c + static_cast<size_t>(row) * ldc;
+    if (pairs && col + 1 < n) {
+        *reinterpret_cast<float2*>(out + col) = make_float2(v0, v1);
+    } else {
+        if (col < n) out[col] = v0;
+        if (col + 1 < n) out[col + 1] = v1;
+    }
+}
+
+__device__ __forceinline__ bool pairs_aligned(const float* c, int ldc) {
+    return ((reinterpret_cast<uintptr_t>(c) | (static_cast<uintptr_t>(ldc) * 4)) & 7) == 0;
+}
+
 // BM x BN output tile per CTA, WM x WN warps each owning a (BM/WM) x (BN/WN) sub-tile, BK of K per stage.
 template <int BM, int BN, int BK, int WM, int WN, int STAGES>
 struct Tile {
     static constexpr int THREADS = WM * WN * 32;
     static constexpr int MI = BM / WM / 16;  // m16 fragments per warp
     static constexpr int NI = BN / WN / 8;   // n8 fragments per warp
-    static constexpr int ROW_CHUNKS = BK / 8;  // 16-byte chunks per shared-memory row
-    static constexpr int STAGE_ELEMS = (BM + BN) * BK;
-    static constexpr int SMEM_BYTES = STAGES * STAGE_ELEMS * 2;
-    static constexpr int A_COPIES = BM * ROW_CHUNKS / THREADS;  // 16-byte copies per thread per stage
-    static constexpr int W_COPIES = BN * ROW_CHUNKS / THREADS;
+    using Loader = StageLoader<BM, BN, BK, THREADS>;
+    static constexpr int SMEM_BYTES = STAGES * Loader::STAGE_BYTES;
     static_assert(BM % (16 * WM) == 0 && BN % (16 * WN) == 0, "warp tile must be whole m16 x n16 pieces");
-    static_assert(BK % CHUNK_K == 0, "a stage holds whole reduction chunks");
-    static_assert(THREADS % ROW_CHUNKS == 0 && BM % (THREADS / ROW_CHUNKS) == 0 &&
-                      BN % (THREADS / ROW_CHUNKS) == 0,
-                  "every thread copies the same chunk column of equally many rows");
     static_assert(STAGES >= 2, "a pipeline needs two buffers");
-
-    // Physical 16-byte chunk of logical chunk c in row r: any 8 consecutive rows (aligned to 8) reading the
-    // same logical chunk hit 8 distinct 16-byte bank groups. Rows of 64 bytes pair up within one 128-byte line,
-    // so the XOR key then skips the row's lowest bit.
-    __device__ static __forceinline__ int swizzle(int r, int c) {
-        if constexpr (ROW_CHUNKS >= 8) {
-            return c ^ (r & 7);
-        } else {
-            static_assert(ROW_CHUNKS == 4, "BK is 32, 64 or 128");
-            return c ^ ((r >> 1) & 3);
-        }
-    }
-
-    __device__ static __forceinline__ int offset(int r, int c) { return r * BK + swizzle(r, c) * 8; }
 };
 
 template <int BM, int BN, int BK, int WM, int WN, int STAGES>
@@ -90,56 +184,15 @@ __device__ __forceinline__ void gemm_tile(const __nv_bfloat16* __restrict__ a, i
                                           int m, int n, int k) {
     using T = Tile<BM, BN, BK, WM, WN, STAGES>;
     extern __shared__ __align__(128) unsigned char smem_raw[];
-    __nv_bfloat16* smem = reinterpret_cast<__nv_bfloat16*>(smem_raw);
+    const uint32_t smem = smem_addr(smem_raw);
+    int m0, n0;
+    tile_origin<BM, BN>(m, n, m0, n0);
+    const typename T::Loader loader(a, lda, w, m, n, k, m0, n0, smem);
 
-    // Grouped raster: 8 M-tiles run over the same W columns before moving on, so a W tile is still in L2 when
-    // its next M-tile needs it.
-    const int tiles_m = (m + BM - 1) / BM;
-    const int tiles_n = (n + BN - 1) / BN;
-    constexpr int GROUP_M = 8;
-    const int pid = blockIdx.x;
-    const int group_size = GROUP_M * tiles_n;
-    const int first_m = (pid / group_size) * GROUP_M;
-    const int rows_in_group = min(tiles_m - first_m, GROUP_M);
-    const int m0 = (first_m + (pid % group_size) % rows_in_group) * BM;
-    const int n0 = ((pid % group_size) / rows_in_group) * BN;
-
-    const int tid = threadIdx.x;
-    const int lane = tid & 31;
-    const int warp = tid >> 5;
+    const int lane = threadIdx.x & 31;
+    const int warp = threadIdx.x >> 5;
     const int warp_m = warp % WM;
     const int warp_n = warp / WM;
-
-    // Copy plan: thread tid copies logical chunk tid % ROW_CHUNKS of rows tid / ROW_CHUNKS + i * COPY_ROWS.
-    // Chunks past m, n or k are zero-filled (src-size 0, pointed at the valid base).
-    constexpr int COPY_ROWS = T::THREADS / T::ROW_CHUNKS;
-    const int copy_row = tid / T::ROW_CHUNKS;
-    const int copy_chunk = tid % T::ROW_CHUNKS;
-    const __nv_bfloat16* a_src = a + static_cast<size_t>(m0 + copy_row) * lda + copy_chunk * 8;
-    const __nv_bfloat16* w_src = w + static_cast<size_t>(n0 + copy_row) * k + copy_chunk * 8;
-    const int a_rows = m - m0 - copy_row;  // rows copy_row + i * COPY_ROWS < a_rows exist
-    const int w_rows = n - n0 - copy_row;
-    const uint32_t smem_base = smem_addr(smem);
-
-    auto load_stage = [&](int stage, int ktile) {
-        const uint32_t base = smem_base + stage * T::STAGE_ELEMS * 2;
-        const int k0 = ktile * BK;
-        const bool k_ok = k0 + copy_chunk * 8 < k;
-#pragma unroll
-        for (int i = 0; i < T::A_COPIES; i++) {
-            const int r = copy_row + i * COPY_ROWS;
-            const bool ok = k_ok && i * COPY_ROWS < a_rows;
-            cp_async16(base + T::offset(r, copy_chunk) * 2,
-                       ok ? a_src + static_cast<size_t>(i * COPY_ROWS) * lda + k0 : a, ok ? 16 : 0);
-        }
-#pragma unroll
-        for (int i = 0; i < T::W_COPIES; i++) {
-            const int r = copy_row + i * COPY_ROWS;
-            const bool ok = k_ok && i * COPY_ROWS < w_rows;
-            cp_async16(base + (BM * BK + T::offset(r, copy_chunk)) * 2,
-                       ok ? w_src + static_cast<size_t>(i * COPY_ROWS) * k + k0 : w, ok ? 16 : 0);
-        }
-    };
 
     float acc[T::MI][T::NI][4];
 #pragma unroll
@@ -152,7 +205,7 @@ __device__ __forceinline__ void gemm_tile(const __nv_bfloat16* __restrict__ a, i
     const int ktiles = (k + BK - 1) / BK;
 #pragma unroll
     for (int s = 0; s < STAGES - 1; s++) {
-        if (s < ktiles) load_stage(s, s);
+        if (s < ktiles) loader.load(s, s);
         cp_async_commit();
     }
 
@@ -169,22 +222,24 @@ __device__ __forceinline__ void gemm_tile(const __nv_bfloat16* __restrict__ a, i
     for (int t = 0; t < ktiles; t++) {
         cp_async_wait<STAGES - 2>();
         __syncthreads();  // stage t is visible to all, and every warp is done reading stage t - 1
-        if (t + STAGES - 1 < ktiles) load_stage((t + STAGES - 1) % STAGES, t + STAGES - 1);
+        if (t + STAGES - 1 < ktiles) loader.load((t + STAGES - 1) % STAGES, t + STAGES - 1);
         cp_async_commit();
 
-        const __nv_bfloat16* sa = smem + (t % STAGES) * T::STAGE_ELEMS;
-        const __nv_bfloat16* sw = sa + BM * BK;
+        const uint32_t sa = smem + (t % STAGES) * T::Loader::STAGE_BYTES;
+        const uint32_t sw = sa + BM * BK * 2;
 #pragma unroll
         for (int q = 0; q < BK / CHUNK_K; q++) {
             if (t * BK + q * CHUNK_K >= k) break;  // all zeros past k: skipping them changes no bits
-            uint32_t b[2][T::NI][2];
+            // One chunk: W fragments of all its steps stay in registers while each m16 row of fragments runs
+            // its four-step chains, so a chain's partial sum lives only as long as its four mma.
+            uint32_t b[CHUNK_STEPS][T::NI][2];
 #pragma unroll
-            for (int s = 0; s < 2; s++) {
+            for (int s = 0; s < CHUNK_STEPS; s++) {
                 const int ch = (q * CHUNK_K + s * 16) / 8;
 #pragma unroll
                 for (int j = 0; j < T::NI; j += 2) {
                     uint32_t r[4];
-                    ldmatrix_x4(r, smem_addr(sw + T::offset(w_row + j * 8, ch + w_chunk)));
+                    ldmatrix_x4(r, sw + swizzled<BK>(w_row + j * 8, ch + w_chunk) * 2);
                     b[s][j][0] = r[0];
                     b[s][j][1] = r[1];
                     b[s][j + 1][0] = r[2];
@@ -193,17 +248,18 @@ __device__ __forceinline__ void gemm_tile(const __nv_bfloat16* __restrict__ a, i
             }
 #pragma unroll
             for (int i = 0; i < T::MI; i++) {
-                uint32_t af[2][4];
+                uint32_t af[CHUNK_STEPS][4];
 #pragma unroll
-                for (int s = 0; s < 2; s++) {
+                for (int s = 0; s < CHUNK_STEPS; s++) {
                     const int ch = (q * CHUNK_K + s * 16) / 8;
-                    ldmatrix_x4(af[s], smem_addr(sa + T::offset(a_row + i * 16, ch + a_chunk)));
+                    ldmatrix_x4(af[s], sa + swizzled<BK>(a_row + i * 16, ch + a_chunk) * 2);
                 }
 #pragma unroll
                 for (int j = 0; j < T::NI; j++) {
                     float part[4];
                     mma_bf16(part, af[0], b[0][j][0], b[0][j][1], zero);
-                    mma_bf16(part, af[1], b[1][j][0], b[1][j][1], part);
+#pragma unroll
+                    for (int s = 1; s < CHUNK_STEPS; s++) mma_bf16(part, af[s], b[s][j][0], b[s][j][1], part);
 #pragma unroll
                     for (int e = 0; e < 4; e++) acc[i][j][e] += part[e];
                 }
@@ -212,32 +268,24 @@ __device__ __forceinline__ void gemm_tile(const __nv_bfloat16* __restrict__ a, i
     }
     cp_async_wait<0>();
 
-    // Accumulator layout: e = 0,1 at row lane/4, columns 2*(lane%4) + {0,1}; e = 2,3 eight rows further.
-    const bool pairs = ((reinterpret_cast<uintptr_t>(c) | (static_cast<uintptr_t>(ldc) * 4)) & 7) == 0;
+    const bool pairs = pairs_aligned(c, ldc);
 #pragma unroll
     for (int i = 0; i < T::MI; i++) {
 #pragma unroll
-        for (int h = 0; h < 2; h++) {
-            const int row = m0 + warp_m * (BM / WM) + i * 16 + (lane >> 2) + h * 8;
-            if (row >= m) continue;
-            float* out = c + static_cast<size_t>(row) * ldc;
-#pragma unroll
-            for (int j = 0; j < T::NI; j++) {
-                const int col = n0 + warp_n * (BN / WN) + j * 8 + (lane & 3) * 2;
-                const float v0 = acc[i][j][2 * h];
-                const float v1 = acc[i][j][2 * h + 1];
-                if (pairs && col + 1 < n) {
-                    *reinterpret_cast<float2*>(out + col) = make_float2(v0, v1);
-                } else {
-                    if (col < n) out[col] = v0;
-                    if (col + 1 < n) out[col + 1] = v1;
-                }
-            }
+        for (int j = 0; j < T::NI; j++) {
+            const int row = m0 + warp_m * (BM / WM) + i * 16 + (lane >> 2);
+            const int col = n0 + warp_n * (BN / WN) + j * 8 + (lane & 3) * 2;
+            store_pair(c, ldc, m, n, pairs, row, col, acc[i][j][0], acc[i][j][1]);
+            store_pair(c, ldc, m, n, pairs, row + 8, col, acc[i][j][2], acc[i][j][3]);
         }
     }
 }
 
 }  // namespace
+
+#include "gemm_wgmma.cuh"
+
+
 
 // One entry point per tile shape; Gemm.java mirrors each one's threads, tile and shared-memory size.
 #define KD_GEMM(NAME, BM, BN, BK, WM, WN, STAGES, MIN_BLOCKS, SMEM)                                         \
@@ -248,15 +296,35 @@ __device__ __forceinline__ void gemm_tile(const __nv_bfloat16* __restrict__ a, i
         gemm_tile<BM, BN, BK, WM, WN, STAGES>(a, lda, w, c, ldc, m, n, k);                                  \
     }
 
-// prefill: 4 warps of 64 x 64 (a 64 x 32 warp tile would read 192 shared-memory bytes per mma, as much as the
-// SM's 128 bytes per clock deliver at mma.sync's peak rate; 64 x 64 reads 128)
-KD_GEMM(kd_gemm_128x128, 128, 128, 32, 2, 2, 4, 2, 65536)
-// mid-size m, or prefill too short to fill the GPU with 128 x 128 tiles: 4 warps of 32 x 64
+// Ctas per multiprocessor (MIN_BLOCKS) and shared memory are sized together: at most 227 KiB per SM.
+// prefill: 8 warps of 64 x 64 (a 64 x 32 warp tile would read 192 shared-memory bytes per mma, as much as the
+// SM's 128 bytes per clock deliver at mma.sync's peak rate; 64 x 64 reads 128). The 128 x 256 tile fetches 1.33x
+// fewer L2 bytes per flop than 128 x 128, which at ~300 TFLOP/s already pulled ~4.7 TB/s out of L2.
+KD_GEMM(kd_gemm_128x256, 128, 256, 64, 2, 4, 4, 1, 196608)
+// 4 warps of 64 x 64, two CTAs per SM: twice the CTAs of 128 x 256 for prefill too short to fill the GPU
+KD_GEMM(kd_gemm_128x128, 128, 128, 64, 2, 2, 3, 2, 98304)
+// mid-size m: 4 warps of 32 x 64
 KD_GEMM(kd_gemm_64x128, 64, 128, 64, 2, 2, 4, 2, 98304)
+// 4 warps of 32 x 32, three CTAs per SM: mid-size m with narrow W
+KD_GEMM(kd_gemm_64x64, 64, 64, 64, 2, 2, 4, 3, 65536)
 // 4 warps of 32 x 16: many CTAs for narrow W
-KD_GEMM(kd_gemm_64x32, 64, 32, 128, 2, 2, 4, 1, 98304)
+KD_GEMM(kd_gemm_64x32, 64, 32, 128, 2, 2, 4, 2, 98304)
 // decode, m <= 16: W streaming with 4 warps of 16 x 32
 KD_GEMM(kd_gemm_16x128, 16, 128, 64, 1, 4, 6, 2, 110592)
 // decode, m <= 16, narrow W: 2 warps of 16 x 16 and a deep pipeline, so that few columns still keep enough
 // bytes in flight
 KD_GEMM(kd_gemm_16x32, 16, 32, 128, 1, 2, 8, 2, 98304)
+
+// sm_90a only (Gemm.java offers them on compute capability 9.x), one CTA per SM: warpgroups of 64 x 128 on wgmma
+#define KD_GEMM_WGMMA(NAME, WGS, STAGES, PINGPONG, SMEM)                                                        \
+    static_assert(WgmmaTile<WGS, STAGES, PINGPONG>::SMEM_BYTES == SMEM, "Gemm.java's shared-memory size");     \
+    extern "C" __global__ void __launch_bounds__(WGS * 128, 1)                                                  \
+        NAME(const __nv_bfloat16* __restrict__ a, int lda, const __nv_bfloat16* __restrict__ w,                  \
+             float* __restrict__ c, int ldc, int m, int n, int k) {                                              \
+        gemm_tile_wgmma<WGS, STAGES, PINGPONG>(a, lda, w, c, ldc, m, n, k);                                      \
+    }
+
+// 2 warpgroups, each overlapping its own adds with its next chunk
+KD_GEMM_WGMMA(kd_gemm_128x128_wgmma, 2, 6, true, 197632)
+// 3 warpgroups (a sixth fewer L2 bytes per flop than 128 x 128), overlapping one's adds with the others' chunks
+KD_GEMM_WGMMA(kd_gemm_192x128_wgmma, 3, 5, false, 205824)

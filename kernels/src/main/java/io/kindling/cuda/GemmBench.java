@@ -53,8 +53,8 @@ public final class GemmBench {
         try (CudaContext context = CudaContext.create(0)) {
             Gemm gemm = new Gemm(KernelModule.load("gemm"));
             short[] pool = randomBf16(POOL, 1);
-            System.out.println("# gemm bench on " + context.deviceName() + ": kindling mma.sync kernel, median of "
-                    + RUNS + " runs");
+            System.out.println("# gemm bench on " + context.deviceName()
+                    + ": kindling kernels (mma.sync, wgmma on sm_90), median of " + RUNS + " runs");
             System.out.printf("%-14s %-8s %6s %7s %6s %10s %9s %9s  %s%n", "model", "layer", "m", "n", "k", "time_us",
                     "TFLOP/s", "W_GB/s", "tile");
             for (Model model : models) {
@@ -66,7 +66,7 @@ public final class GemmBench {
                             if (m > maxM) {
                                 continue;
                             }
-                            List<Gemm.Tile> tiles = allTiles ? List.of(Gemm.Tile.values())
+                            List<Gemm.Tile> tiles = allTiles ? gemm.tiles()
                                     : List.of(gemm.tileFor(m, layer.n()));
                             for (Gemm.Tile tile : tiles) {
                                 double us = operands.time(context, gemm, tile, m);

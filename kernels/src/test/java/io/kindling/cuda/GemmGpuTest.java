@@ -20,7 +20,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** The bf16 GEMM against the CPU backend's float32 {@code x W^T} on the same bf16-rounded inputs. */
 class GemmGpuTest {
 
-    // chunked fp32 accumulation of exact bf16 products: a few 1e-7 relative even at k = 8192
+    // chunked fp32 accumulation of exact bf16 products: ~5e-7 relative by gemm.cu's error model at k = 14336
     private static final double TOLERANCE = 1e-5;
     private static final int CPU_THREADS = Runtime.getRuntime().availableProcessors();
 
@@ -63,6 +63,7 @@ class GemmGpuTest {
         assertTrue(err < TOLERANCE, () -> "rel error " + err + " for m=" + m + " n=" + n + " k=" + k);
     }
 
+    /** Every tile, on padded A rows and an odd C stride. */
     @Test
     void stridedOperandsWriteOnlyTheirColumns() {
         int m = 70;
@@ -71,31 +72,37 @@ class GemmGpuTest {
         int lda = k + 24;
         int ldc = n + 3; // odd: the kernel must fall back from paired stores
         Problem p = Problem.random(m, n, k, lda, ldc, 11);
-        float[] out = p.runOnGpuStrided(gemm.tileFor(m, n));
         float[] want = PackedMatrix.multiplyTransposed(p.a, m, p.w, n, k, CPU_THREADS);
-        float[] got = new float[m * n];
-        for (int r = 0; r < m; r++) {
-            System.arraycopy(out, r * ldc, got, r * n, n);
-            for (int col = n; col < ldc; col++) {
-                int at = r * ldc + col;
-                assertTrue(Float.isNaN(out[at]), () -> "padding element " + at + " of C was written");
+        for (Gemm.Tile tile : gemm.tiles()) {
+            float[] out = p.runOnGpuStrided(tile);
+            float[] got = new float[m * n];
+            for (int r = 0; r < m; r++) {
+                System.arraycopy(out, r * ldc, got, r * n, n);
+                for (int col = n; col < ldc; col++) {
+                    int at = r * ldc + col;
+                    assertTrue(Float.isNaN(out[at]), () -> tile + ": padding element " + at + " of C was written");
+                }
             }
+            double err = CudaTestSupport.relError(got, want);
+            System.out.printf("gemm strided tile=%s m=%d n=%d k=%d lda=%d ldc=%d rel_err=%.3e%n", tile, m, n, k,
+                    lda, ldc, err);
+            assertTrue(err < TOLERANCE, () -> tile + ": rel error " + err);
         }
-        double err = CudaTestSupport.relError(got, want);
-        System.out.printf("gemm strided m=%d n=%d k=%d lda=%d ldc=%d rel_err=%.3e%n", m, n, k, lda, ldc, err);
-        assertTrue(err < TOLERANCE, () -> "rel error " + err);
     }
 
-    /** Every tile shape, and every batch a row appears in, gives that row the same bits. */
+    /**
+     * Every tile shape, and every batch a row appears in, gives that row the same bits; each stays accurate at
+     * Llama-3.1-8B's longest k. m, n and k (a multiple of 8, not of 16) all leave partial tiles.
+     */
     @Test
     void rowBitsDependOnNeitherTileNorBatch() {
         int m = 77;
-        int n = 3072;
-        int k = 2048;
+        int n = 1000;
+        int k = 14328;
         Problem p = Problem.random(m, n, k, k, n, 23);
         float[] want = PackedMatrix.multiplyTransposed(p.a, m, p.w, n, k, CPU_THREADS);
         float[] reference = null;
-        for (Gemm.Tile tile : Gemm.Tile.values()) {
+        for (Gemm.Tile tile : gemm.tiles()) {
             float[] got = p.runOnGpu(tile);
             double err = CudaTestSupport.relError(got, want);
             System.out.printf("gemm tile=%s m=%d n=%d k=%d rel_err=%.3e%n", tile, m, n, k, err);
@@ -113,7 +120,7 @@ class GemmGpuTest {
         System.arraycopy(reference, 0, head, 0, head.length);
         assertArrayEquals(head, alone, 0f, "rows computed in a batch of 5 differ from the same rows in a batch of 77");
         System.out.printf("gemm batch invariance m=%d vs 5 with tiles %s, %s: bit-identical%n", m,
-                Gemm.Tile.values()[0], gemm.tileFor(5, n));
+                gemm.tiles().get(0), gemm.tileFor(5, n));
     }
 
     @Test

@@ -1,0 +1,192 @@
+// The wgmma (sm_90a) tiles of gemm.cu: WGS warpgroups stacked along M, each computing 64 x 128 of C with
+// wgmma.m64n128k16, both operands read by the tensor cores straight from shared memory. gemm.cu's helpers load
+// the stages (cp.async; its swizzle on 128-byte rows is wgmma's 128-byte swizzle), and the reduction order is
+// gemm.cu's: per 64-wide K chunk (one stage) a four-step wgmma chain starting from zero, then one FADD into the
+// fp32 total, chunks ascending. With PINGPONG, each warpgroup keeps two partial sums: while the tensor cores run
+// chunk t into one, its warps add chunk t - 1's into the total. Without, a warpgroup waits for its chunk before
+// adding it, and the other warpgroups' chunks keep the tensor cores busy meanwhile; that needs 64 registers fewer,
+// enough for a third warpgroup.
+#pragma once
+
+namespace {
+
+#if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
+
+// Matrix descriptor of a K-major operand tile with the 128-byte swizzle: start address, leading offset (unused
+// by this swizzle), 1024 bytes between 8-row groups.
+__device__ __forceinline__ uint64_t wgmma_desc(uint32_t addr) {
+    return static_cast<uint64_t>((addr & 0x3FFFF) >> 4) | (static_cast<uint64_t>(1) << 16) |
+           (static_cast<uint64_t>(1024 >> 4) << 32) | (static_cast<uint64_t>(1) << 62);
+}
+
+// d += A[64][16] x B[128][16]^T
+__device__ __forceinline__ void wgmma_acc(float (&d)[64], uint64_t desc_a, uint64_t desc_b) {
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {"
+        "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
+        "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, "
+        "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, "
+        "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63"
+        "}, %64, %65, p, 1, 1, 0, 0;\n}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
+          "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
+          "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
+          "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
+          "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),
+          "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
+          "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
+          "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
+        : "l"(desc_a), "l"(desc_b), "n"(1));
+}
+
+// d = A[64][16] x B[128][16]^T; d is write-only here, which lets ptxas see that the warps may still read the
+// other partial sum while this chain runs (with "+f", it serializes every wgmma)
+__device__ __forceinline__ void wgmma_first(float (&d)[64], uint64_t desc_a, uint64_t desc_b) {
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {"
+        "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
+        "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, "
+        "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, "
+        "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63"
+        "}, %64, %65, p, 1, 1, 0, 0;\n}\n"
+        : "=f"(d[0]), "=f"(d[1]), "=f"(d[2]), "=f"(d[3]), "=f"(d[4]), "=f"(d[5]), "=f"(d[6]), "=f"(d[7]),
+          "=f"(d[8]), "=f"(d[9]), "=f"(d[10]), "=f"(d[11]), "=f"(d[12]), "=f"(d[13]), "=f"(d[14]), "=f"(d[15]),
+          "=f"(d[16]), "=f"(d[17]), "=f"(d[18]), "=f"(d[19]), "=f"(d[20]), "=f"(d[21]), "=f"(d[22]), "=f"(d[23]),
+          "=f"(d[24]), "=f"(d[25]), "=f"(d[26]), "=f"(d[27]), "=f"(d[28]), "=f"(d[29]), "=f"(d[30]), "=f"(d[31]),
+          "=f"(d[32]), "=f"(d[33]), "=f"(d[34]), "=f"(d[35]), "=f"(d[36]), "=f"(d[37]), "=f"(d[38]), "=f"(d[39]),
+          "=f"(d[40]), "=f"(d[41]), "=f"(d[42]), "=f"(d[43]), "=f"(d[44]), "=f"(d[45]), "=f"(d[46]), "=f"(d[47]),
+          "=f"(d[48]), "=f"(d[49]), "=f"(d[50]), "=f"(d[51]), "=f"(d[52]), "=f"(d[53]), "=f"(d[54]), "=f"(d[55]),
+          "=f"(d[56]), "=f"(d[57]), "=f"(d[58]), "=f"(d[59]), "=f"(d[60]), "=f"(d[61]), "=f"(d[62]), "=f"(d[63])
+        : "l"(desc_a), "l"(desc_b), "n"(0));
+}
+
+__device__ __forceinline__ void wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
+
+__device__ __forceinline__ void wgmma_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
+
+template <int N>
+__device__ __forceinline__ void wgmma_wait() {
+    asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory");
+}
+
+// Keeps the compiler from moving accesses to registers an in-flight wgmma writes across the wait for it.
+__device__ __forceinline__ void fence_operands(float (&d)[64]) {
+#pragma unroll
+    for (int e = 0; e < 64; e++) asm volatile("" : "+f"(d[e])::"memory");
+}
+
+#endif
+
+template <int WGS, int STAGES, bool PINGPONG>
+struct WgmmaTile {
+    static constexpr int BM = 64 * WGS;
+    static constexpr int BN = 128;
+    static constexpr int BK = CHUNK_K;  // one stage is one reduction chunk
+    static constexpr int THREADS = 128 * WGS;
+    using Loader = StageLoader<BM, BN, BK, THREADS>;
+    // 1024 bytes of slack: the swizzle pattern repeats every 1024 bytes, so tiles start on that alignment
+    static constexpr int SMEM_BYTES = STAGES * Loader::STAGE_BYTES + 1024;
+    // Loads run AHEAD stages in front of the chunk being computed; with PINGPONG, the stage before that one may
+    // still be read by the previous chunk's wgmma, which the warps wait for only after issuing the next.
+    static constexpr int AHEAD = PINGPONG ? STAGES - 2 : STAGES - 1;
+    static_assert(AHEAD >= 1, "one stage loading while one is computed");
+};
+
+template <int WGS, int STAGES, bool PINGPONG>
+__device__ __forceinline__ void gemm_tile_wgmma(const __nv_bfloat16* __restrict__ a, int lda,
+                                                const __nv_bfloat16* __restrict__ w, float* __restrict__ c,
+                                                int ldc, int m, int n, int k) {
+#if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
+    using T = WgmmaTile<WGS, STAGES, PINGPONG>;
+    constexpr int BK = T::BK;
+    constexpr int AHEAD = T::AHEAD;
+    extern __shared__ __align__(128) unsigned char smem_raw[];
+    const uint32_t smem = (smem_addr(smem_raw) + 1023) & ~1023u;
+    int m0, n0;
+    tile_origin<T::BM, T::BN>(m, n, m0, n0);
+    const typename T::Loader loader(a, lda, w, m, n, k, m0, n0, smem);
+    const int wg = threadIdx.x / 128;
+
+    float acc[64];
+    float part0[64];
+#pragma unroll
+    for (int e = 0; e < 64; e++) acc[e] = 0.f;
+
+    const int ktiles = (k + BK - 1) / BK;
+#pragma unroll
+    for (int s = 0; s < AHEAD; s++) {
+        if (s < ktiles) loader.load(s, s);
+        cp_async_commit();
+    }
+
+    auto issue = [&](int t, float (&part)[64]) {
+        cp_async_wait<AHEAD - 1>();
+        asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");  // cp.async data, read by wgmma
+        __syncthreads();  // stage t is complete, and every warpgroup is done with the stage loaded next
+        if (t + AHEAD < ktiles) loader.load((t + AHEAD) % STAGES, t + AHEAD);
+        cp_async_commit();
+        const uint32_t stage = smem + (t % STAGES) * T::Loader::STAGE_BYTES;
+        const uint32_t sa = stage + wg * 64 * BK * 2;
+        const uint32_t sw = stage + T::BM * BK * 2;
+        wgmma_fence();
+        wgmma_first(part, wgmma_desc(sa), wgmma_desc(sw));
+#pragma unroll
+        for (int s = 1; s < CHUNK_STEPS; s++) {
+            wgmma_acc(part, wgmma_desc(sa + s * 32), wgmma_desc(sw + s * 32));
+        }
+        wgmma_commit();
+    };
+    auto drain = [&](float (&part)[64]) {
+        fence_operands(part);
+#pragma unroll
+        for (int e = 0; e < 64; e++) acc[e] += part[e];
+    };
+
+    if constexpr (PINGPONG) {
+        float part1[64];
+        issue(0, part0);
+        int t = 1;
+        for (; t + 1 < ktiles; t += 2) {
+            issue(t, part1);
+            wgmma_wait<1>();
+            drain(part0);  // chunk t - 1
+            issue(t + 1, part0);
+            wgmma_wait<1>();
+            drain(part1);  // chunk t
+        }
+        if (t < ktiles) {
+            issue(t, part1);
+            wgmma_wait<1>();
+            drain(part0);
+            wgmma_wait<0>();
+            drain(part1);
+        } else {
+            wgmma_wait<0>();
+            drain(part0);
+        }
+    } else {
+        for (int t = 0; t < ktiles; t++) {
+            issue(t, part0);
+            wgmma_wait<0>();
+            drain(part0);
+        }
+    }
+    cp_async_wait<0>();
+
+    const int lane = threadIdx.x & 31;
+    const int row = m0 + wg * 64 + ((threadIdx.x >> 5) & 3) * 16 + (lane >> 2);
+    const bool pairs = pairs_aligned(c, ldc);
+#pragma unroll
+    for (int j = 0; j < T::BN / 8; j++) {
+        const int col = n0 + j * 8 + (lane & 3) * 2;
+        store_pair(c, ldc, m, n, pairs, row, col, acc[4 * j], acc[4 * j + 1]);
+        store_pair(c, ldc, m, n, pairs, row + 8, col, acc[4 * j + 2], acc[4 * j + 3]);
+    }
+#else
+    __trap();  // Gemm.java launches this tile only on sm_90
+#endif
+}
+
+}  // namespace
