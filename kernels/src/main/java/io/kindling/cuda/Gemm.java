@@ -22,20 +22,19 @@ final class Gemm {
 
     /**
      * The kernel's tile shapes, mirroring {@code gemm.cu}'s {@code KD_GEMM} lines. {@code perSm} is how many CTAs
-     * fit on one multiprocessor (shared memory and registers). {@code rate} is the tile's estimated throughput per
-     * multiprocessor relative to the 128 x 256 mma.sync tile: for mma.sync, set by the shared-memory bytes its warp
-     * tile reads per mma (64 x 64: 128 B, 32 x 64: 192, 32 x 32: 256, 32 x 16 and 16 x 32: 384, 16 x 16: 512) and,
-     * for 128 x 128, its extra L2 traffic; for the wgmma tiles (sm_90a SASS only, so offered on compute capability
-     * 9.x only), a guess. Calibrate against {@code GemmBench --all-tiles}.
+     * fit on one multiprocessor (shared memory and registers). {@code rate} is the tile's measured throughput per
+     * multiprocessor at full waves, in units of about 380 TFLOP/s: {@code GemmBench --all-tiles} on an H200,
+     * 2026-11-25 (benchmarks/logs/gemm-alltiles-h200-2026-11-25.txt), the median over the Llama-3.2-1B shapes at
+     * m = 2048 and 8192. Recalibrate from that bench when a kernel changes.
      */
     enum Tile {
-        T192X128_WGMMA("kd_gemm_192x128_wgmma", 192, 128, 384, 205824, 1, 1.5, true),
-        T128X128_WGMMA("kd_gemm_128x128_wgmma", 128, 128, 256, 197632, 1, 1.5, true),
-        T128X256("kd_gemm_128x256", 128, 256, 256, 196608, 1, 1.0, false),
+        T192X128_WGMMA("kd_gemm_192x128_wgmma", 192, 128, 384, 205824, 1, 1.15, true),
+        T128X128_WGMMA("kd_gemm_128x128_wgmma", 128, 128, 256, 197632, 1, 1.35, true),
+        T128X256("kd_gemm_128x256", 128, 256, 256, 196608, 1, 0.8, false),
         T128X128("kd_gemm_128x128", 128, 128, 128, 98304, 2, 0.9, false),
-        T64X128("kd_gemm_64x128", 64, 128, 128, 98304, 2, 0.67, false),
-        T64X64("kd_gemm_64x64", 64, 64, 128, 65536, 3, 0.5, false),
-        T64X32("kd_gemm_64x32", 64, 32, 128, 98304, 2, 0.33, false),
+        T64X128("kd_gemm_64x128", 64, 128, 128, 98304, 2, 0.72, false),
+        T64X64("kd_gemm_64x64", 64, 64, 128, 65536, 3, 0.66, false),
+        T64X32("kd_gemm_64x32", 64, 32, 128, 98304, 2, 0.48, false),
         T16X128("kd_gemm_16x128", 16, 128, 128, 110592, 2, 0.33, false),
         T16X32("kd_gemm_16x32", 16, 32, 64, 98304, 2, 0.25, false);
 
