@@ -41,7 +41,7 @@ public interface Backend extends AutoCloseable {
      */
     Logits forward(BatchInputs batch);
 
-    /** Samples from this backend's {@link Logits}: the CPU runs the {@code Sampler} over heap rows, a GPU samples on it. */
+    /** Samples this backend's {@link Logits}: the CPU runs the {@code Sampler} over heap rows; a GPU samples on it. */
     BatchSampler sampler();
 
     @Override

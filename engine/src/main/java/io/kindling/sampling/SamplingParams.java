@@ -18,7 +18,8 @@ import java.util.OptionalLong;
  * @param lengthPenalty beam search: a finished beam scores {@code sum_logprobs / generated_len ^ lengthPenalty}
  * @param earlyStopping beam search: when to stop, see {@link EarlyStopping}
  * @param stop stop strings; the matched string is not part of the output text
- * @param logprobs how many top logprobs to return per generated token (computed before any transform)
+ * @param logprobs how many top logprobs to return per generated token (computed before any transform), at most
+ *     {@link #MAX_LOGPROBS}
  */
 public record SamplingParams(
         int maxTokens,
@@ -42,6 +43,9 @@ public record SamplingParams(
 
     public static final int DEFAULT_MAX_TOKENS = 16;
 
+    /** vLLM's default {@code max_logprobs}; the GPU sampler returns at most this many. */
+    public static final int MAX_LOGPROBS = 20;
+
     /** Temperatures below this sample greedily (vLLM); dividing float32 logits by them would overflow. */
     static final double GREEDY_TEMPERATURE = 1e-5;
 
@@ -56,7 +60,8 @@ public record SamplingParams(
         check(topP > 0 && topP <= 1, "top_p", "must be in (0, 1], got " + topP);
         check(topK == -1 || topK >= 0, "top_k", "must be -1, 0 (all) or positive, got " + topK);
         check(minP >= 0 && minP <= 1, "min_p", "must be in [0, 1], got " + minP);
-        check(logprobs.isEmpty() || logprobs.getAsInt() >= 0, "logprobs", "must be >= 0, got " + logprobs);
+        check(logprobs.isEmpty() || (logprobs.getAsInt() >= 0 && logprobs.getAsInt() <= MAX_LOGPROBS), "logprobs",
+                "must be between 0 and " + MAX_LOGPROBS + ", got " + logprobs.orElse(0));
         check(n >= 1, "n", "must be at least 1, got " + n);
         check(repetitionPenalty > 0 && Double.isFinite(repetitionPenalty), "repetition_penalty",
                 "must be > 0, got " + repetitionPenalty);

@@ -58,6 +58,13 @@ class SamplerTest {
     }
 
     @Test
+    void logprobsAboveVllmsMaximumAreRejected() {
+        SamplingParams.builder().logprobs(SamplingParams.MAX_LOGPROBS).build();
+        assertThrows(InvalidSamplingParamException.class,
+                () -> SamplingParams.builder().logprobs(SamplingParams.MAX_LOGPROBS + 1).build());
+    }
+
+    @Test
     void logprobsComeFromRawLogitsBeforeAnyTransform() {
         float[] logits = gaussianLogits(500, 2f, new Random(5));
         List<TokenLogprob> raw = Sampler.topLogprobs(logits.clone(), 5);

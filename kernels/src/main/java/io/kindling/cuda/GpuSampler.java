@@ -1,0 +1,227 @@
+package io.kindling.cuda;
+
+import static jcuda.driver.JCudaDriver.cuCtxSynchronize;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync;
+import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
+import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
+
+import io.kindling.backend.Logits;
+import io.kindling.sampling.BatchSampler;
+import io.kindling.sampling.Draw;
+import io.kindling.sampling.DrawParams;
+import io.kindling.sampling.LogitAdjustments;
+import io.kindling.sampling.SampleResult;
+import io.kindling.sampling.SamplingParams;
+import io.kindling.sampling.TokenLogprob;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import jcuda.driver.CUfunction;
+import jcuda.driver.CUstream;
+
+/**
+ * The CUDA backend's {@link BatchSampler}: {@code kd_sample} (sampling.cu), one CTA per draw, over the logits where
+ * the forward pass left them. The host resolves each draw's {@link DrawParams} (drawing its uniform from the
+ * request's generator, as the CPU does), uploads them with the adjustment lists in one pinned copy, and copies back
+ * only tokens and logprobs: a draw's token equals the CPU {@code Sampler}'s for the same (row, params) up to
+ * rounding at a CDF boundary. Draws beyond {@code maxDraws} run in further launches.
+ */
+final class GpuSampler implements BatchSampler, AutoCloseable {
+
+    // Byte layouts of sampling.cu's DrawParams, Adjustment and DrawResult (static_asserts there pin them).
+    static final int PARAMS_BYTES = 56;
+    static final int ADJUSTMENT_BYTES = 12;
+    static final int RESULT_BYTES = 168;
+    private static final int RESULT_LOGPROB_IDS = 8;
+    private static final int RESULT_LOGPROBS = RESULT_LOGPROB_IDS + SamplingParams.MAX_LOGPROBS * Integer.BYTES;
+    private static final int THREADS = 1024;
+    /** Adjustment entries the first parameter buffer holds per draw; it grows when a batch needs more. */
+    private static final int INITIAL_ADJUSTMENTS_PER_DRAW = 256;
+
+    private final CUfunction kernel;
+    private final CUstream stream;
+    private final int maxDraws;
+    private final int vocabSize;
+    private final DeviceBuffer work;
+    private final DeviceBuffer results;
+    private final PinnedBuffer resultsHost;
+    private DeviceBuffer params;
+    private PinnedBuffer paramsHost;
+
+    /**
+     * Allocates a private fp32 copy of a row per draw ({@code maxDraws * vocabSize * 4} bytes) and the parameter and
+     * result buffers.
+     */
+    GpuSampler(KernelModule module, CUstream stream, int maxDraws, int vocabSize) {
+        if (maxDraws < 1) {
+            throw new IllegalArgumentException("maxDraws must be at least 1, got " + maxDraws);
+        }
+        if (vocabSize < 1) {
+            throw new IllegalArgumentException("vocabSize must be at least 1, got " + vocabSize);
+        }
+        this.kernel = module.function("kd_sample");
+        this.stream = stream;
+        this.maxDraws = maxDraws;
+        this.vocabSize = vocabSize;
+        try {
+            this.work = DeviceBuffer.allocate((long) maxDraws * vocabSize * Float.BYTES);
+            this.results = DeviceBuffer.allocate((long) maxDraws * RESULT_BYTES);
+            this.resultsHost = PinnedBuffer.allocate(maxDraws * RESULT_BYTES);
+            allocateParams((long) maxDraws * (PARAMS_BYTES + INITIAL_ADJUSTMENTS_PER_DRAW * ADJUSTMENT_BYTES));
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    @Override
+    public SampleResult[] sample(Logits logits, List<Draw> draws) {
+        if (!(logits instanceof DeviceLogits device)) {
+            throw new IllegalArgumentException("GpuSampler samples the CUDA backend's device logits, got "
+                    + logits.getClass().getName());
+        }
+        if (logits.vocabSize() != vocabSize) {
+            throw new IllegalArgumentException("logits have vocab_size " + logits.vocabSize() + ", the sampler "
+                    + vocabSize);
+        }
+        SampleResult[] out = new SampleResult[draws.size()];
+        for (int from = 0; from < draws.size(); from += maxDraws) {
+            sampleLaunch(device, draws.subList(from, Math.min(draws.size(), from + maxDraws)), out, from);
+        }
+        return out;
+    }
+
+    /** One launch over at most {@code maxDraws} draws; waits for its results. */
+    private void sampleLaunch(DeviceLogits logits, List<Draw> draws, SampleResult[] out, int outOffset) {
+        int n = draws.size();
+        DrawParams[] resolved = new DrawParams[n];
+        long numAdjustments = 0;
+        for (int i = 0; i < n; i++) {
+            Draw draw = draws.get(i);
+            if (draw.row() >= logits.numRows()) {
+                throw new IllegalArgumentException("draw " + (outOffset + i) + " names logits row " + draw.row()
+                        + " of " + logits.numRows());
+            }
+            resolved[i] = DrawParams.of(draw.state(), vocabSize);
+            int numLogprobs = resolved[i].logprobs().orElse(0);
+            if (numLogprobs > SamplingParams.MAX_LOGPROBS) {
+                throw new IllegalArgumentException("draw " + (outOffset + i) + " asks for " + numLogprobs
+                        + " logprobs; the GPU sampler returns at most " + SamplingParams.MAX_LOGPROBS);
+            }
+            numAdjustments += resolved[i].adjustments().size();
+        }
+        long adjustmentsOffset = (long) n * PARAMS_BYTES;
+        long bytes = adjustmentsOffset + numAdjustments * ADJUSTMENT_BYTES;
+        if (bytes > params.bytes()) {
+            growParams(bytes);
+        }
+        writeParams(draws, resolved);
+        cuMemcpyHtoDAsync(params.ptr(), paramsHost.pointer(), bytes, stream);
+        Launch.kernel(kernel, stream, n, 1, 1, THREADS, 0, logits.pointer(), vocabSize, params.ptr(),
+                params.at(adjustmentsOffset), work.ptr(), results.ptr());
+        cuMemcpyDtoHAsync(resultsHost.pointer(), results.ptr(), (long) n * RESULT_BYTES, stream);
+        cuStreamSynchronize(stream);
+        for (int i = 0; i < n; i++) {
+            out[outOffset + i] = readResult(i, draws.get(i).row(), resolved[i]);
+        }
+    }
+
+    private void writeParams(List<Draw> draws, DrawParams[] resolved) {
+        ByteBuffer b = paramsHost.buffer();
+        int n = resolved.length;
+        int adjustment = 0; // index into the launch's concatenated adjustment lists
+        for (int i = 0; i < n; i++) {
+            DrawParams p = resolved[i];
+            LogitAdjustments adjustments = p.adjustments();
+            int at = i * PARAMS_BYTES;
+            b.putDouble(at, p.topP());
+            b.putDouble(at + 8, p.logMinP());
+            b.putDouble(at + 16, p.u());
+            b.putInt(at + 24, draws.get(i).row());
+            b.putFloat(at + 28, p.temperature());
+            b.putInt(at + 32, p.topK());
+            b.putInt(at + 36, p.logprobs().orElse(-1));
+            b.putInt(at + 40, adjustment);
+            b.putInt(at + 44, adjustment + adjustments.size());
+            b.putFloat(at + 48, adjustments.repetitionPenalty());
+            b.putInt(at + 52, 0);
+            for (int j = 0; j < adjustments.size(); j++, adjustment++) {
+                int a = n * PARAMS_BYTES + adjustment * ADJUSTMENT_BYTES;
+                b.putInt(a, adjustments.tokenIds()[j]);
+                b.putInt(a + 4, adjustments.repeated()[j] ? 1 : 0);
+                b.putFloat(a + 8, adjustments.additive()[j]);
+            }
+        }
+    }
+
+    private SampleResult readResult(int i, int row, DrawParams params) {
+        ByteBuffer b = resultsHost.buffer();
+        int at = i * RESULT_BYTES;
+        int token = b.getInt(at);
+        int numLogprobs = b.getInt(at + 4);
+        if (token == -1) {
+            throw new IllegalArgumentException("cannot sample: the largest logit of logits row " + row
+                    + " is not finite after temperature and penalties");
+        }
+        int expectedLogprobs = params.logprobs().isPresent() ? Math.min(params.logprobs().getAsInt(), vocabSize) : -1;
+        if (token < 0 || token >= vocabSize || numLogprobs != expectedLogprobs) {
+            throw new IllegalStateException("kd_sample wrote token " + token + " and " + numLogprobs
+                    + " logprobs for a draw from row " + row + " (vocab_size " + vocabSize + ", logprobs asked "
+                    + expectedLogprobs + ")");
+        }
+        if (numLogprobs < 0) {
+            return new SampleResult(token, Optional.empty());
+        }
+        List<TokenLogprob> top = new ArrayList<>(numLogprobs);
+        for (int j = 0; j < numLogprobs; j++) {
+            top.add(new TokenLogprob(b.getInt(at + RESULT_LOGPROB_IDS + j * Integer.BYTES),
+                    b.getFloat(at + RESULT_LOGPROBS + j * Float.BYTES)));
+        }
+        return new SampleResult(token, Optional.of(top));
+    }
+
+    /** Grows the parameter buffers (pinned and device) to at least {@code bytes}; the previous launch is done. */
+    private void growParams(long bytes) {
+        long grown = Math.max(bytes, 2 * params.bytes());
+        params.close();
+        paramsHost.close();
+        params = null;
+        paramsHost = null;
+        allocateParams(grown);
+    }
+
+    private void allocateParams(long bytes) {
+        if (bytes > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("sampling parameters of " + bytes + " bytes exceed one pinned buffer"
+                    + " (2 GiB): too many penalised tokens in one step");
+        }
+        paramsHost = PinnedBuffer.allocate((int) bytes);
+        params = DeviceBuffer.allocate(bytes);
+    }
+
+    /** Fills the result buffer with 0xFF and waits, so a test can tell a written result from a stale one. */
+    void poisonResults() {
+        results.poison();
+        cuCtxSynchronize();
+    }
+
+    @Override
+    public void close() { // also frees what a failed constructor allocated: unallocated buffers are null
+        if (params != null) {
+            params.close();
+        }
+        if (paramsHost != null) {
+            paramsHost.close();
+        }
+        if (resultsHost != null) {
+            resultsHost.close();
+        }
+        if (results != null) {
+            results.close();
+        }
+        if (work != null) {
+            work.close();
+        }
+    }
+}
