@@ -7,7 +7,7 @@ import io.kindling.model.ModelConfig;
  * head of one token is computed whole by one task, visiting context positions in increasing order, so a token
  * gets the same bits whether it arrives in a long prefill, a chunk or a decode step.
  */
-final class PagedAttention {
+public final class PagedAttention {
 
     private final int numHeads;
     private final int headDim;
@@ -21,6 +21,25 @@ final class PagedAttention {
         this.groupSize = config.numAttentionHeads() / config.numKeyValueHeads();
         this.slidingWindow = config.slidingWindow().orElse(Integer.MAX_VALUE);
         this.scale = (float) (1.0 / Math.sqrt(headDim));
+    }
+
+    /**
+     * The CPU twin other backends' kernels are checked against: one layer's attention for {@code batch} (validated
+     * as {@link CpuBackend#forward} validates it) over float32 K/V in this backend's cache layout.
+     *
+     * @param keys   {@code [numSlots][numKvHeads * headDim]}, slot = block * blockSize + offset
+     * @param values same layout as {@code keys}
+     * @return {@code [numTokens][numHeads * headDim]}
+     */
+    public static float[] reference(ModelConfig config, BatchInputs batch, float[] qkv, int qkvStride, float[] keys,
+                                    float[] values, int blockSize) {
+        PagedKvCache cache = new PagedKvCache(blockSize, config.kvSize(), keys, values);
+        int[] tokenSeq = new BatchValidator(Integer.MAX_VALUE, cache).tokenSequences(batch);
+        float[] out = new float[batch.numTokens() * config.qSize()];
+        try (CpuThreads threads = new CpuThreads(Runtime.getRuntime().availableProcessors())) {
+            new PagedAttention(config).run(qkv, qkvStride, cache, 0, batch, tokenSeq, out, threads);
+        }
+        return out;
     }
 
     /**

@@ -29,6 +29,19 @@ final class PagedKvCache {
         this.v = new float[numLayers][(int) perLayer];
     }
 
+    /** One layer over the caller's arrays ({@code [numSlots][kvSize]} each), for {@link PagedAttention#reference}. */
+    PagedKvCache(int blockSize, int kvSize, float[] k, float[] v) {
+        if (blockSize < 1 || kvSize < 1 || k.length != v.length || k.length % (blockSize * kvSize) != 0) {
+            throw new IllegalArgumentException("K and V of " + k.length + " and " + v.length
+                    + " floats are not whole blocks of " + blockSize + " slots x " + kvSize + " floats");
+        }
+        this.numBlocks = k.length / (blockSize * kvSize);
+        this.blockSize = blockSize;
+        this.kvSize = kvSize;
+        this.k = new float[][] {k};
+        this.v = new float[][] {v};
+    }
+
     int numSlots() {
         return numBlocks * blockSize;
     }
