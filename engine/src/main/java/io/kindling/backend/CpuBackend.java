@@ -117,7 +117,7 @@ public final class CpuBackend implements Backend {
             // MLP
             threads.parallelFor(n, t -> RmsNorm.apply(x, t * hidden, layer.postAttentionNorm(), eps, normed, t * hidden));
             layer.gateUp().multiply(normed, n, gateUp, threads);
-            threads.parallelFor(n, t -> siluAndMultiply(gateUp, t * 2 * inter, act, t * inter, inter));
+            threads.parallelFor(n, t -> Activation.siluAndMultiply(gateUp, t * 2 * inter, act, t * inter, inter));
             layer.down().multiply(act, n, projected, threads);
             addInPlace(x, projected);
         }
@@ -138,14 +138,6 @@ public final class CpuBackend implements Backend {
         }
         rope.apply(angles, t, qkv, row, config.numAttentionHeads());
         rope.apply(angles, t, qkv, kRow, config.numKeyValueHeads());
-    }
-
-    private static void siluAndMultiply(float[] gateUp, int from, float[] dst, int to, int width) {
-        for (int i = 0; i < width; i++) {
-            float g = gateUp[from + i];
-            float silu = g / (1f + (float) Math.exp(-g));
-            dst[to + i] = silu * gateUp[from + width + i];
-        }
     }
 
     private static void addInPlace(float[] x, float[] delta) {

@@ -9,9 +9,10 @@ import java.util.List;
 
 /**
  * All parameters in float32, read once from the checkpoint and checked against the config. Projections that read
- * the same input are fused (q/k/v, gate/up) so one pass over the activations feeds them all.
+ * the same input are fused (q/k/v, gate/up) so one pass over the activations feeds them all. Public only for
+ * {@link #embedRow}, the CPU twin of the CUDA embedding gather.
  */
-final class ModelWeights {
+public final class ModelWeights {
 
     /** One decoder layer. {@code qNorm}/{@code kNorm} are null unless the model has per-head q/k norms. */
     record Layer(float[] inputNorm, PackedMatrix qkv, float[] qNorm, float[] kNorm, PackedMatrix o,
@@ -92,8 +93,13 @@ final class ModelWeights {
         if (embedding == null) {
             lmHead.copyRow(id, dst, offset);
         } else {
-            System.arraycopy(embedding, id * hidden, dst, offset, hidden);
+            embedRow(embedding, hidden, id, dst, offset);
         }
+    }
+
+    /** Copies row {@code id} of the row-major {@code [vocab, hidden]} {@code table} into {@code dst[offset ..]}. */
+    public static void embedRow(float[] table, int hidden, int id, float[] dst, int offset) {
+        System.arraycopy(table, id * hidden, dst, offset, hidden);
     }
 
     private record Reader(Weights weights) {

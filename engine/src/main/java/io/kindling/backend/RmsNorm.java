@@ -1,12 +1,15 @@
 package io.kindling.backend;
 
-/** {@code x * rsqrt(mean(x^2) + eps) * weight}, as transformers' LlamaRMSNorm computes it in float32. */
-final class RmsNorm {
+/**
+ * {@code x * rsqrt(mean(x^2) + eps) * weight}, as transformers' LlamaRMSNorm computes it in float32. Public as the
+ * CPU twin the CUDA kernels are checked against.
+ */
+public final class RmsNorm {
 
     private RmsNorm() {
     }
 
-    static void apply(float[] x, int xOffset, float[] weight, float eps, float[] dst, int dstOffset) {
+    public static void apply(float[] x, int xOffset, float[] weight, float eps, float[] dst, int dstOffset) {
         int n = weight.length;
         // A double sum rounds once, as close to torch's float32 mean as a sequential loop gets.
         double sumSquares = 0;

@@ -5,22 +5,28 @@ import io.kindling.model.ModelConfig;
 /**
  * Rotary position embedding in transformers' rotate_half layout: pair i is {@code (x[i], x[i + headDim/2])},
  * rotated by {@code pos * invFreq[i]}, with the angle and its cos/sin in float32 as transformers computes them.
+ * Public as the CPU twin the CUDA kernels are checked against.
  */
-final class RotaryEmbedding {
+public final class RotaryEmbedding {
 
     private final float[] invFreq;
     private final int half;
 
     RotaryEmbedding(ModelConfig config) {
-        this.invFreq = config.rope().inverseFrequencies(config.headDim());
-        this.half = config.headDim() / 2;
+        this(config.rope().inverseFrequencies(config.headDim()));
+    }
+
+    /** @param invFreq {@code headDim / 2} inverse frequencies, scaling applied (see {@code Rope.inverseFrequencies}) */
+    public RotaryEmbedding(float[] invFreq) {
+        this.invFreq = invFreq.clone();
+        this.half = invFreq.length;
     }
 
     /** cos/sin of every token's angles, {@code [numTokens][headDim / 2]} each, shared by all layers of a step. */
-    record Table(float[] cos, float[] sin) {
+    public record Table(float[] cos, float[] sin) {
     }
 
-    Table table(int[] positions) {
+    public Table table(int[] positions) {
         float[] cos = new float[positions.length * half];
         float[] sin = new float[positions.length * half];
         for (int t = 0; t < positions.length; t++) {
@@ -35,7 +41,7 @@ final class RotaryEmbedding {
     }
 
     /** Rotates the {@code numHeads} heads stored from {@code offset} in {@code x}, for token {@code t}. */
-    void apply(Table table, int t, float[] x, int offset, int numHeads) {
+    public void apply(Table table, int t, float[] x, int offset, int numHeads) {
         int headDim = 2 * half;
         for (int h = 0; h < numHeads; h++) {
             int base = offset + h * headDim;
