@@ -13,6 +13,7 @@ import io.kindling.testing.MixedPromptRuns;
 import io.kindling.testing.ReferenceAgreement;
 import io.kindling.testing.ReferenceAgreement.Tolerance;
 import io.kindling.tokenizer.Tokenizer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
@@ -24,11 +25,12 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The whole engine on the GPU against Hugging Face transformers, by the CPU engine's margin-aware rule
  * ({@link ReferenceAgreement}) with bf16 tolerances.
  *
- * <p>References: each fixture's own (transformers on its float32 weights) unless the system property
- * {@code kindling.gpuRefDir} names a directory holding {@code <fixture>/reference.json} and
- * {@code <fixture>/mixed32.json} recomputed by transformers for the bf16-rounded weights the GPU runs. The property
+ * <p>References: each fixture's own (transformers on its float32 weights), except where the system property
+ * {@code kindling.gpuRefDir} names a directory holding {@code <fixture>/reference.json} or
+ * {@code <fixture>/mixed32.json} recomputed by transformers for the bf16-rounded weights the GPU runs
+ * ({@code tools/fixtures/make_gpu_reference.py bf16}). The property
  * {@code kindling.gpuRef1b} names a Llama-3.2-1B-shaped random-weight checkpoint directory ({@code config.json},
- * safetensors, and a {@code reference.json} over prompt ids, as it has no tokenizer).
+ * safetensors, and a {@code reference.json} with prompt ids; {@code make_gpu_reference.py build}).
  */
 class CudaEngineGpuTest {
 
@@ -48,9 +50,15 @@ class CudaEngineGpuTest {
         return EngineConfig.defaults(model).withDevice("cuda").withKvCacheMemoryBytes(64L << 20);
     }
 
+    /** The fixture's file recomputed for bf16 weights where {@code kindling.gpuRefDir} has it, else its own. */
     static Path reference(String fixture, String file) {
         String dir = System.getProperty("kindling.gpuRefDir");
-        return dir != null ? Path.of(dir, fixture, file) : Fixtures.checkpoint(fixture).resolve(file);
+        Path recomputed = dir == null ? null : Path.of(dir, fixture, file);
+        Path chosen = recomputed != null && Files.isRegularFile(recomputed) ? recomputed
+                : Fixtures.checkpoint(fixture).resolve(file);
+        System.out.printf("reference for %s: %s%n", fixture, chosen.equals(recomputed) ? recomputed
+                : file + " of the fixture (float32 weights)");
+        return chosen;
     }
 
     @ParameterizedTest
