@@ -100,8 +100,8 @@ final class CudaBackend implements Backend {
             activationBytes = inUse - weights.bytes();
             kvCacheBudget = (long) (context.totalMemory() * options.gpuMemoryUtilization()) - inUse;
             LOG.log(System.Logger.Level.INFO, () -> String.format("%s: weights %.2f GiB, activations, buffers and "
-                    + "context %.2f GiB, KV budget %.2f GiB at gpu_memory_utilization %.2f", device(), gib(weights.bytes()),
-                    gib(activationBytes), gib(kvCacheBudget), options.gpuMemoryUtilization()));
+                    + "context %.2f GiB, KV budget %.2f GiB at gpu_memory_utilization %.2f", device(),
+                    gib(weights.bytes()), gib(activationBytes), gib(kvCacheBudget), options.gpuMemoryUtilization()));
         } catch (RuntimeException | Error e) {
             try {
                 Resources.closeAll(owned);
