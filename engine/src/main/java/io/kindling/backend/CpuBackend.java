@@ -80,7 +80,8 @@ public final class CpuBackend implements Backend {
         if (cache == null) {
             throw new IllegalStateException("allocateKvCache must run before forward");
         }
-        int[] tokenSeq = new BatchValidator(config.vocabSize(), cache.numBlocks, cache.blockSize).tokenSequences(batch);
+        int[] tokenSeq = new BatchValidator(config.vocabSize(), cache.numBlocks, cache.blockSize)
+                .tokenSequences(batch);
         int n = batch.numTokens();
         int hidden = config.hiddenSize();
         int qSize = config.qSize();

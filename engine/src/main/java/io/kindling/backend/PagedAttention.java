@@ -34,7 +34,8 @@ public final class PagedAttention {
     public static float[] reference(ModelConfig config, BatchInputs batch, float[] qkv, int qkvStride, float[] keys,
                                     float[] values, int blockSize) {
         PagedKvCache cache = new PagedKvCache(blockSize, config.kvSize(), keys, values);
-        int[] tokenSeq = new BatchValidator(Integer.MAX_VALUE, cache.numBlocks, cache.blockSize).tokenSequences(batch);
+        int[] tokenSeq = new BatchValidator(Integer.MAX_VALUE, cache.numBlocks, cache.blockSize)
+                .tokenSequences(batch);
         float[] out = new float[batch.numTokens() * config.qSize()];
         try (CpuThreads threads = new CpuThreads(Runtime.getRuntime().availableProcessors())) {
             new PagedAttention(config).run(qkv, qkvStride, cache, 0, batch, tokenSeq, out, threads);

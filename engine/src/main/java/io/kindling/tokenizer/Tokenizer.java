@@ -45,7 +45,9 @@ public final class Tokenizer implements AutoCloseable {
         this.config = config;
         this.bosTokenId = bosTokenId;
         this.eosTokenId = eosTokenId;
-        this.chatTemplate = config.chatTemplate().map(ChatTemplate::new).orElse(null);
+        // no method reference: linking one loads ChatTemplate, hence jinjava, which a run without tokenizer (the
+        // GPU machine's bundle) does not carry
+        this.chatTemplate = config.chatTemplate().isPresent() ? new ChatTemplate(config.chatTemplate().get()) : null;
     }
 
     /** @throws TokenizerException naming the file and the problem */

@@ -36,7 +36,8 @@ class SchedulingConsistencyTest {
     @Test
     void aloneBatchedAndPreemptedGiveIdenticalGreedyTokens() {
         int maxTokens = prompts.get(0).get("token_ids").size();
-        MixedPromptRuns runs = MixedPromptRuns.run(config(), MixedPromptRuns.requests(prompts, maxTokens));
+        MixedPromptRuns runs = MixedPromptRuns.run(LlmEngine::open, config(),
+                MixedPromptRuns.requests(prompts, maxTokens));
         for (int i = 0; i < prompts.size(); i++) {
             int[] alone = runs.alone().get(i).completion().tokenIds();
             assertArrayEquals(alone, runs.batched().get(i).completion().tokenIds(), "batched, prompt " + i);

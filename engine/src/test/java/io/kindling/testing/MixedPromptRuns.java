@@ -12,6 +12,7 @@ import io.kindling.sampling.SamplingParams;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * The engine issue's scheduler workload: the 32 mixed-length prompts of {@code mixed32.json}, generated greedily
@@ -43,23 +44,27 @@ public record MixedPromptRuns(List<RequestOutput> alone, List<RequestOutput> bat
         return requests;
     }
 
-    /** Runs the three ways on engines opened from {@code base}, asserting that only the small budget preempts. */
-    public static MixedPromptRuns run(EngineConfig base, List<Request> requests) {
+    /**
+     * Runs the three ways on engines that {@code open} opens from {@code base} (e.g. {@code LlmEngine::open}),
+     * asserting that only the small budget preempts.
+     */
+    public static MixedPromptRuns run(Function<EngineConfig, LlmEngine> open, EngineConfig base,
+                                      List<Request> requests) {
         List<RequestOutput> alone = new ArrayList<>();
         long bytesPerBlock;
-        try (LlmEngine engine = LlmEngine.open(base)) {
+        try (LlmEngine engine = open.apply(base)) {
             bytesPerBlock = engine.stats().kvCacheBytesPerBlock();
             for (Request r : requests) {
                 alone.add(engine.generate(List.of(r)).get(0));
             }
         }
         List<RequestOutput> batched;
-        try (LlmEngine engine = LlmEngine.open(base.withMaxNumBatchedTokens(512))) {
+        try (LlmEngine engine = open.apply(base.withMaxNumBatchedTokens(512))) {
             batched = engine.generate(requests);
             assertEquals(0, engine.stats().numPreemptions(), "batched run preempted");
         }
         List<RequestOutput> preempted;
-        try (LlmEngine small = LlmEngine.open(base.withMaxNumBatchedTokens(256)
+        try (LlmEngine small = open.apply(base.withMaxNumBatchedTokens(256)
                 .withKvCacheMemoryBytes(24 * bytesPerBlock))) {
             assertEquals(24, small.stats().numBlocks());
             preempted = small.generate(requests);

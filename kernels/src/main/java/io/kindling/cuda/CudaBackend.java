@@ -11,8 +11,10 @@ import io.kindling.model.Weights;
 import io.kindling.sampling.BatchSampler;
 import java.nio.IntBuffer;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.OptionalLong;
+import java.util.Set;
 import jcuda.CudaException;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUstream;
@@ -100,8 +102,8 @@ final class CudaBackend implements Backend {
             activationBytes = inUse - weights.bytes();
             kvCacheBudget = (long) (context.totalMemory() * options.gpuMemoryUtilization()) - inUse;
             LOG.log(System.Logger.Level.INFO, () -> String.format("%s: weights %.2f GiB, activations, buffers and "
-                    + "context %.2f GiB, KV budget %.2f GiB at gpu_memory_utilization %.2f", device(), gib(weights.bytes()),
-                    gib(activationBytes), gib(kvCacheBudget), options.gpuMemoryUtilization()));
+                    + "context %.2f GiB, KV budget %.2f GiB at gpu_memory_utilization %.2f", device(),
+                    gib(weights.bytes()), gib(activationBytes), gib(kvCacheBudget), options.gpuMemoryUtilization()));
         } catch (RuntimeException | Error e) {
             try {
                 Resources.closeAll(owned);
@@ -211,10 +213,20 @@ final class CudaBackend implements Backend {
         if (src.length != dst.length) {
             throw new IllegalArgumentException(src.length + " source blocks but " + dst.length + " destinations");
         }
+        // the kernel runs the pairs in parallel: a destination written twice, or read as a source, would race
+        Set<Integer> written = new HashSet<>();
         for (int i = 0; i < src.length; i++) {
             if (src[i] < 0 || src[i] >= kv.numBlocks || dst[i] < 0 || dst[i] >= kv.numBlocks) {
                 throw new IllegalArgumentException("block copy " + src[i] + " -> " + dst[i] + " outside the cache's "
                         + kv.numBlocks + " blocks");
+            }
+            if (!written.add(dst[i])) {
+                throw new IllegalArgumentException("block " + dst[i] + " is the destination of two copies");
+            }
+        }
+        for (int block : src) {
+            if (written.contains(block)) {
+                throw new IllegalArgumentException("block " + block + " is both copied from and into in one step");
             }
         }
         context.makeCurrent();
@@ -322,6 +334,9 @@ final class CudaBackend implements Backend {
                 at(Op.DOWN_BIAS, l);
                 elementwise.addBias(s, delta, w.downBias(), n, h);
             }
+        }
+        if (m == 0) { // every sequence is mid-prompt (chunked prefill): no logits this step
+            return;
         }
         at(Op.FINAL_NORM, -1);
         // the last down_proj output joins the residual stream only in the rows that need logits

@@ -13,6 +13,7 @@ import io.kindling.testing.MixedPromptRuns;
 import io.kindling.testing.ReferenceAgreement;
 import io.kindling.testing.ReferenceAgreement.Tolerance;
 import io.kindling.tokenizer.Tokenizer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
@@ -22,13 +23,16 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The whole engine on the GPU against Hugging Face transformers, by the CPU engine's margin-aware rule
- * ({@link ReferenceAgreement}) with bf16 tolerances.
+ * ({@link ReferenceAgreement}) with bf16 tolerances. Prompts go in as the reference's token ids: the CPU tests
+ * check tokenization, and the GPU machine's bundle carries no tokenizer (its natives and the chat templates'
+ * java.desktop would not fit the size budget of a device call).
  *
- * <p>References: each fixture's own (transformers on its float32 weights) unless the system property
- * {@code kindling.gpuRefDir} names a directory holding {@code <fixture>/reference.json} and
- * {@code <fixture>/mixed32.json} recomputed by transformers for the bf16-rounded weights the GPU runs. The property
+ * <p>References: each fixture's own (transformers on its float32 weights), except where the system property
+ * {@code kindling.gpuRefDir} names a directory holding {@code <fixture>/reference.json} or
+ * {@code <fixture>/mixed32.json} recomputed by transformers for the bf16-rounded weights the GPU runs
+ * ({@code tools/fixtures/make_gpu_reference.py bf16}). The property
  * {@code kindling.gpuRef1b} names a Llama-3.2-1B-shaped random-weight checkpoint directory ({@code config.json},
- * safetensors, and a {@code reference.json} over prompt ids, as it has no tokenizer).
+ * safetensors, and a {@code reference.json} with prompt ids; {@code make_gpu_reference.py build}).
  */
 class CudaEngineGpuTest {
 
@@ -48,18 +52,28 @@ class CudaEngineGpuTest {
         return EngineConfig.defaults(model).withDevice("cuda").withKvCacheMemoryBytes(64L << 20);
     }
 
+    static LlmEngine open(EngineConfig config) {
+        return LlmEngine.open(config, Checkpoint.open(config.model()), Tokenizer.none());
+    }
+
+    /** The fixture's file recomputed for bf16 weights where {@code kindling.gpuRefDir} has it, else its own. */
     static Path reference(String fixture, String file) {
         String dir = System.getProperty("kindling.gpuRefDir");
-        return dir != null ? Path.of(dir, fixture, file) : Fixtures.checkpoint(fixture).resolve(file);
+        Path recomputed = dir == null ? null : Path.of(dir, fixture, file);
+        Path chosen = recomputed != null && Files.isRegularFile(recomputed) ? recomputed
+                : Fixtures.checkpoint(fixture).resolve(file);
+        System.out.printf("reference for %s: %s%n", fixture, chosen.equals(recomputed) ? recomputed
+                : file + " of the fixture (float32 weights)");
+        return chosen;
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"llama3-tiny", "llama2-tiny", "mistral-tiny", "qwen2-tiny", "qwen3-tiny"})
     void greedyTokensAndLogprobsMatchTransformers(String fixture) {
         JsonNode reference = ReferenceAgreement.read(reference(fixture, "reference.json"));
-        try (LlmEngine engine = LlmEngine.open(onGpu(Fixtures.checkpoint(fixture)))) {
+        try (LlmEngine engine = open(onGpu(Fixtures.checkpoint(fixture)))) {
             assertTrue(engine.device().startsWith("cuda:0 ("), engine.device());
-            int compared = ReferenceAgreement.assertCasesMatch(fixture, engine, reference, BF16);
+            int compared = ReferenceAgreement.assertCasesMatchFromIds(fixture, engine, reference, BF16);
             System.out.printf("engine %s on %s: %d cases agree with transformers over %d steps%n", fixture,
                     engine.device(), reference.get("cases").size(), compared);
         }
@@ -72,8 +86,7 @@ class CudaEngineGpuTest {
         Path model = Path.of(dir);
         JsonNode reference = ReferenceAgreement.read(model.resolve("reference.json"));
         // the auto KV budget: the backend's profile run sizes the cache from what the card has left
-        try (LlmEngine engine = LlmEngine.open(EngineConfig.defaults(model).withDevice("cuda"),
-                Checkpoint.open(model), Tokenizer.none())) {
+        try (LlmEngine engine = open(EngineConfig.defaults(model).withDevice("cuda"))) {
             int compared = ReferenceAgreement.assertCasesMatchFromIds("llama-1b-shape", engine, reference, BF16);
             System.out.printf("engine llama-1b-shape on %s: %d cases agree with transformers over %d steps; "
                             + "auto KV cache %d blocks of %d bytes%n", engine.device(), reference.get("cases").size(),
@@ -85,8 +98,8 @@ class CudaEngineGpuTest {
     void mixedLengthPromptsMatchTransformersAloneBatchedAndPreempted() {
         List<JsonNode> prompts = MixedPromptRuns.prompts(reference("llama3-tiny", "mixed32.json"));
         int maxTokens = prompts.get(0).get("token_ids").size();
-        MixedPromptRuns runs = MixedPromptRuns.run(onGpu(Fixtures.checkpoint("llama3-tiny")),
-                MixedPromptRuns.requests(prompts, maxTokens));
+        MixedPromptRuns runs = MixedPromptRuns.run(CudaEngineGpuTest::open,
+                onGpu(Fixtures.checkpoint("llama3-tiny")), MixedPromptRuns.requests(prompts, maxTokens));
         // how far the GPU is from batch invariance, reported before any assertion can stop the test
         System.out.printf("mixed32 on cuda: %s; %s%n", differences("batched", runs.alone(), runs.batched()),
                 differences("preempted", runs.alone(), runs.preempted()));

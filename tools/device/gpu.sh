@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Runs on the GPU machine (through the device tool, with .device carried), from the repository root:
+#   bash tools/device/gpu.sh [tests] [bench ROWS...] [gemm] [attention]
+# Unpacks the bundle of tools/device/pack.sh to /tmp, prints the card, then runs each action in order (none given:
+# tests):
+#   tests           the GPU tests: the JUnit console launcher over the kernels module's test classes
+#   bench ROWS...   benchmarks/gpu_bench.sh with those rows, JAVA and CP exported
+#   gemm            the GEMM benchmark (io.kindling.cuda.GemmBench)
+#   attention       the paged-attention benchmark (io.kindling.cuda.AttentionBench)
+# KINDLING_TEST_OPTS adds JVM options to the tests, e.g. -Dkindling.gpuRefDir=DIR or -Dkindling.gpuRef1b=DIR.
+# Every log is also written to $OUT (the device tool brings it back). Exits non-zero when any action failed.
+set -uo pipefail
+
+root="$(pwd)"
+if [[ ! -f "$root/.device/bundle.tar.xz" ]]; then
+  echo "gpu.sh: no .device/bundle.tar.xz here: run tools/device/pack.sh, and carry .device" >&2
+  exit 2
+fi
+out="${OUT:-/tmp/kindling-out}"
+mkdir -p "$out"
+dir=/tmp/kindling
+rm -rf "$dir"
+tar -C /tmp -xJf "$root/.device/bundle.tar.xz" || exit 2
+export JAVA="$dir/jre/bin/java"
+export CP="$dir/lib/*"
+
+{
+  echo "card: $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader)"
+  echo "bundle built at commit $(cat "$dir/COMMIT")"
+} | tee "$out/device.txt"
+
+tests() {
+  # fixtures come from the repository's test resources; the engine's io.kindling.testing helpers from the bundle.
+  # The launcher's --class-path takes no wildcards: every jar by name.
+  local cp
+  cp="$(printf '%s:' "$dir"/lib/*.jar)$dir/test/kernels:$dir/test/engine:$root/engine/src/test/resources"
+  # shellcheck disable=SC2086  # KINDLING_TEST_OPTS is a list of options
+  "$JAVA" -Xss4m ${KINDLING_TEST_OPTS:-} -jar "$dir/test/junit-console.jar" execute --disable-banner \
+    --disable-ansi-colors --details=tree --class-path "$cp" --scan-classpath "$dir/test/kernels" 2>&1 \
+    | tee "$out/tests.log"
+}
+
+bench() {
+  bash "$root/benchmarks/gpu_bench.sh" "$@" 2>&1 | tee "$out/bench.log"
+}
+
+main_class() { # LOG CLASS: a benchmark's main on the bundle's classpath
+  "$JAVA" -cp "$CP" "$2" 2>&1 | tee "$out/$1.log"
+}
+
+actions=("$@")
+(( ${#actions[@]} > 0 )) || actions=(tests)
+status=0
+i=0
+while (( i < ${#actions[@]} )); do
+  action="${actions[i]}"
+  i=$((i + 1))
+  case "$action" in
+    tests) tests || status=1 ;;
+    bench)
+      rows=()
+      while (( i < ${#actions[@]} )) && [[ ! "${actions[i]}" =~ ^(tests|bench|gemm|attention)$ ]]; do
+        rows+=("${actions[i]}")
+        i=$((i + 1))
+      done
+      bench "${rows[@]}" || status=1
+      ;;
+    gemm) main_class gemm io.kindling.cuda.GemmBench || status=1 ;;
+    attention) main_class attention io.kindling.cuda.AttentionBench || status=1 ;;
+    *)
+      echo "gpu.sh: unknown action '$action': expected tests, bench ROWS..., gemm or attention" >&2
+      exit 2
+      ;;
+  esac
+done
+exit "$status"
