@@ -16,6 +16,8 @@ limit_mb=62
 jre_modules=java.base,java.logging,jdk.incubator.vector
 
 echo "pack: building engine and kernels" >&2
+# the copied runtime classpaths are rebuilt from scratch: a stale jar left there by an older build would travel
+rm -rf engine/target/lib kernels/target/lib
 mvn -q -o -B -Dstyle.color=never package -DskipTests -pl engine,kernels -am >&2
 unavailable=kernels/target/classes/io/kindling/cuda/kernels/UNAVAILABLE
 if [[ -e "$unavailable" ]]; then
