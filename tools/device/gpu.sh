@@ -7,7 +7,8 @@
 #   bench ROWS...   benchmarks/gpu_bench.sh with those rows, JAVA and CP exported
 #   gemm            the GEMM benchmark (io.kindling.cuda.GemmBench)
 #   attention       the paged-attention benchmark (io.kindling.cuda.AttentionBench)
-# KINDLING_TEST_OPTS adds JVM options to the tests, e.g. -Dkindling.gpuRefDir=DIR or -Dkindling.gpuRef1b=DIR.
+# KINDLING_TEST_OPTS adds JVM options to the tests, e.g. -Dkindling.gpuRefDir=DIR or -Dkindling.gpuRef1b=DIR;
+# KINDLING_TEST_CLASS runs that one test class (e.g. io.kindling.cuda.CudaEngineGpuTest) instead of all of them.
 # Every log is also written to $OUT (the device tool brings it back). Exits non-zero when any action failed.
 set -uo pipefail
 
@@ -36,7 +37,8 @@ tests() {
   cp="$(printf '%s:' "$dir"/lib/*.jar)$dir/test/kernels:$dir/test/engine:$root/engine/src/test/resources"
   # shellcheck disable=SC2086  # KINDLING_TEST_OPTS is a list of options
   "$JAVA" -Xss4m ${KINDLING_TEST_OPTS:-} -jar "$dir/test/junit-console.jar" execute --disable-banner \
-    --disable-ansi-colors --details=tree --class-path "$cp" --scan-classpath "$dir/test/kernels" 2>&1 \
+    --disable-ansi-colors --details=tree --class-path "$cp" ${KINDLING_TEST_CLASS:+--select-class "$KINDLING_TEST_CLASS"} \
+    ${KINDLING_TEST_CLASS:---scan-classpath "$dir/test/kernels"} 2>&1 \
     | tee "$out/tests.log"
 }
 

@@ -117,7 +117,8 @@ final class BenchCommand implements Callable<Integer> {
      * @param kv the KV cache figures of this run alone; its peaks are polled after each step
      */
     record Result(int requests, long promptTokens, long outputTokens, double seconds, long preemptions,
-                  int numBlocks, int blockSize, long computedPromptTokens, KvCacheStats kv) {
+                  int numBlocks, int blockSize, long computedPromptTokens, KvCacheStats kv,
+                  DecodeSteps.Median decodeStep) {
 
         String report() {
             String prefixCache = kv.prefixCachingEnabled()
@@ -133,11 +134,13 @@ final class BenchCommand implements Callable<Integer> {
                     KV cache: peak %d of %d blocks (%.1f%%), %d tokens a block
                     KV waste: %.2f%% of allocated token slots empty, averaged over steps
                     KV sharing: peak %d blocks saved, %.2f%% fewer blocks than unshared, averaged over steps
+                    %s
                     """, requests / seconds, (promptTokens + outputTokens) / seconds, outputTokens / seconds,
                     seconds, requests, promptTokens, outputTokens, preemptions, computedPromptTokens, promptTokens,
                     promptTokens == 0 ? 0.0 : 100.0 * computedPromptTokens / promptTokens, prefixCache,
                     kv.peakUsedBlocks(), numBlocks, numBlocks == 0 ? 0.0 : 100.0 * kv.peakUsedBlocks() / numBlocks,
-                    blockSize, 100 * kv.waste(), kv.peakSharedBlocks(), 100 * kv.sharingSaving());
+                    blockSize, 100 * kv.waste(), kv.peakSharedBlocks(), 100 * kv.sharingSaving(),
+                    decodeStep.report());
         }
     }
 
@@ -246,13 +249,21 @@ final class BenchCommand implements Callable<Integer> {
         long outputTokens = 0;
         int peakUsed = 0;
         int peakShared = 0;
+        DecodeSteps decodeSteps = new DecodeSteps();
+        EngineStats last = before;
         while (engine.hasUnfinishedRequests()) {
+            long stepStart = System.nanoTime();
             for (RequestOutput output : engine.step()) {
                 for (CompletionOutput c : output.completions()) {
                     outputTokens += c.tokenIds().length;
                 }
             }
+            long stepNanos = System.nanoTime() - stepStart;
             EngineStats s = engine.stats();
+            if (s.computedPromptTokens() == last.computedPromptTokens()) {
+                decodeSteps.record((int) (s.generationTokens() - last.generationTokens()), stepNanos);
+            }
+            last = s;
             peakUsed = Math.max(peakUsed, s.numBlocks() - s.numFreeBlocks());
             peakShared = Math.max(peakShared, s.kvCache().sharedBlocks());
         }
@@ -262,7 +273,7 @@ final class BenchCommand implements Callable<Integer> {
         return new Result(requests.size(), promptTokens, outputTokens, seconds,
                 after.numPreemptions() - before.numPreemptions(), after.numBlocks(), after.blockSize(),
                 after.computedPromptTokens() - before.computedPromptTokens(),
-                kvSince(before.kvCache(), after.kvCache(), peakUsed, peakShared));
+                kvSince(before.kvCache(), after.kvCache(), peakUsed, peakShared), decodeSteps.largest());
     }
 
     /** The KV figures between two snapshots, with the peaks the caller polled in between. */

@@ -49,6 +49,10 @@ final class BenchFiles {
         json.put("output_tokens_per_s", result.outputTokens() / result.seconds());
         json.put("total_tokens_per_s", (result.promptTokens() + result.outputTokens()) / result.seconds());
         json.put("preemptions", result.preemptions());
+        if (result.decodeStep().steps() > 0) {
+            json.put("decode_step_ms", result.decodeStep().millis());
+            json.put("decode_step_batch", result.decodeStep().batch());
+        }
         json.put("kv_blocks_peak", result.kv().peakUsedBlocks());
         json.put("kv_blocks_total", result.numBlocks());
         json.put("block_size", result.blockSize());

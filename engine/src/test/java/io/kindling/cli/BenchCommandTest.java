@@ -89,7 +89,8 @@ class BenchCommandTest {
     @Test
     void reportsLikeVllmBenchThroughputWithTheKvFigures() {
         KvCacheStats kv = new KvCacheStats(true, 40, 600, 9_700, 10_000, 8192, 4096, 0, 120, 300, 900);
-        var result = new BenchCommand.Result(64, 8192, 8192, 16.0, 3, 2048, 16, 4200, kv);
+        var result = new BenchCommand.Result(64, 8192, 8192, 16.0, 3, 2048, 16, 4200, kv,
+                new DecodeSteps.Median(64, 120, 7.25));
         assertEquals("""
                 Throughput: 4.00 requests/s, 1024.00 total tokens/s, 512.00 output tokens/s
                 Elapsed: 16.00 s for 64 requests (8192 prompt + 8192 output tokens)
@@ -99,7 +100,22 @@ class BenchCommandTest {
                 KV cache: peak 600 of 2048 blocks (29.3%), 16 tokens a block
                 KV waste: 3.00% of allocated token slots empty, averaged over steps
                 KV sharing: peak 120 blocks saved, 25.00% fewer blocks than unshared, averaged over steps
+                Decode step: 7.25 ms median at batch 64 (120 steps)
                 """, result.report());
+    }
+
+    @Test
+    void decodeStepIsTheMedianOfTheLargestBatchTimedOftenEnough() {
+        DecodeSteps steps = new DecodeSteps();
+        for (long ms : new long[] {9, 7, 8, 30, 6}) {
+            steps.record(256, ms * 1_000_000);
+        }
+        steps.record(300, 50_000_000); // too rare for a median
+        for (int i = 0; i < 6; i++) {
+            steps.record(12, 1_000_000);
+        }
+        assertEquals(new DecodeSteps.Median(256, 5, 8.0), steps.largest());
+        assertEquals("Decode step: no batch decoded alone often enough to time", new DecodeSteps().largest().report());
     }
 
     @Test

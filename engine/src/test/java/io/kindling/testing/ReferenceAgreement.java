@@ -94,11 +94,60 @@ public final class ReferenceAgreement {
             requests.add(new Request(what + "-" + i, prompts.get(i), greedy));
         }
         List<RequestOutput> outputs = engine.generate(requests);
+        for (int i = 0; i < prompts.size(); i++) {
+            System.out.println(drift(reference.get("cases").get(i), outputs.get(i), tolerance.tinyMargin())
+                    .describe(what + " case " + i));
+        }
         int compared = 0;
         for (int i = 0; i < prompts.size(); i++) {
             compared += assertMatches(what + " case " + i, reference.get("cases").get(i), outputs.get(i), tolerance);
         }
         return compared;
+    }
+
+    /**
+     * How far an output is from its reference over the steps {@link #assertMatches} compares, measured rather than
+     * asserted, so a run prints every case's figures before the first failure stops it.
+     *
+     * @param firstMismatch the first step whose token differs, or -1
+     * @param marginThere   the reference's top-2 margin at that step
+     * @param maxLogprob    the largest difference of the reference's top-1 logprob over the steps that agree
+     */
+    public record Drift(int steps, int firstMismatch, double marginThere, double maxLogprob) {
+
+        public String describe(String what) {
+            return String.format(java.util.Locale.ROOT, "drift %s: %d steps, max |dlogprob| %.4f%s", what, steps,
+                    maxLogprob, firstMismatch < 0 ? ", tokens agree"
+                            : String.format(java.util.Locale.ROOT, ", first token mismatch at step %d (reference margin %.4f)",
+                                    firstMismatch, marginThere));
+        }
+    }
+
+    public static Drift drift(JsonNode reference, RequestOutput output, double tinyMargin) {
+        int[] expected = ints(reference.get("token_ids"));
+        int[] actual = output.completion().tokenIds();
+        JsonNode margins = reference.get("margins");
+        JsonNode refLogprobs = reference.get("logprobs");
+        double worst = 0;
+        int steps = 0;
+        for (int step = 0; step < Math.min(expected.length, actual.length); step++) {
+            if (expected[step] != actual[step]) {
+                return new Drift(steps, step, margins.get(step).asDouble(), worst);
+            }
+            steps++;
+            if (refLogprobs != null && output.completion().logprobs().isPresent()) {
+                JsonNode top = refLogprobs.get(step).get(0);
+                for (TokenLogprob lp : output.completion().logprobs().get().get(step)) {
+                    if (lp.tokenId() == top.get("token_id").asInt()) {
+                        worst = Math.max(worst, Math.abs(lp.logprob() - top.get("logprob").asDouble()));
+                    }
+                }
+            }
+            if (margins.get(step).asDouble() < tinyMargin) {
+                break;
+            }
+        }
+        return new Drift(steps, -1, 0, worst);
     }
 
     /**

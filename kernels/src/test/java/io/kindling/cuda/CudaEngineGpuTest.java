@@ -104,6 +104,10 @@ class CudaEngineGpuTest {
         System.out.printf("mixed32 on cuda: %s; %s%n", differences("batched", runs.alone(), runs.batched()),
                 differences("preempted", runs.alone(), runs.preempted()));
         for (int i = 0; i < prompts.size(); i++) {
+            System.out.println(ReferenceAgreement.drift(prompts.get(i), runs.alone().get(i), BF16.tinyMargin())
+                    .describe("mixed32 alone, prompt " + i));
+        }
+        for (int i = 0; i < prompts.size(); i++) {
             ReferenceAgreement.assertMatches("alone, prompt " + i, prompts.get(i), runs.alone().get(i), BF16);
             ReferenceAgreement.assertMatches("batched, prompt " + i, prompts.get(i), runs.batched().get(i), BF16);
             ReferenceAgreement.assertMatches("preempted, prompt " + i, prompts.get(i), runs.preempted().get(i), BF16);
