@@ -20,8 +20,8 @@ import java.util.Map;
 
 /**
  * Agreement with a Hugging Face transformers reference ({@code tools/fixtures/make_fixtures.py}): the same greedy
- * tokens up to and including the first step whose reference top-2 margin is tiny (from there another rounding may
- * rightly pick the other token), and the reference's top logprobs within a tolerance at every compared step. The
+ * tokens up to the first step whose reference top-2 margin is tiny (there another rounding may rightly pick the
+ * runner-up), and the reference's top logprobs within a tolerance at every step up to and including that one. The
  * CPU engine (float32) and the GPU engine (bf16) check with their own {@link Tolerance}.
  */
 public final class ReferenceAgreement {
@@ -131,10 +131,6 @@ public final class ReferenceAgreement {
         double worst = 0;
         int steps = 0;
         for (int step = 0; step < Math.min(expected.length, actual.length); step++) {
-            if (expected[step] != actual[step]) {
-                return new Drift(steps, step, margins.get(step).asDouble(), worst);
-            }
-            steps++;
             if (refLogprobs != null && output.completion().logprobs().isPresent()) {
                 JsonNode top = refLogprobs.get(step).get(0);
                 for (TokenLogprob lp : output.completion().logprobs().get().get(step)) {
@@ -143,6 +139,10 @@ public final class ReferenceAgreement {
                     }
                 }
             }
+            if (expected[step] != actual[step]) {
+                return new Drift(steps, step, margins.get(step).asDouble(), worst);
+            }
+            steps++;
             if (margins.get(step).asDouble() < tinyMargin) {
                 break;
             }
@@ -151,10 +151,10 @@ public final class ReferenceAgreement {
     }
 
     /**
-     * Asserts agreement up to and including the first step whose reference margin is tiny; logprobs are compared
-     * where the reference has them.
+     * Asserts the tokens up to the first step whose reference margin is tiny and the logprobs (where the reference
+     * has them) up to and including it.
      *
-     * @return the steps compared
+     * @return the steps whose tokens were compared
      */
     public static int assertMatches(String what, JsonNode reference, RequestOutput output, Tolerance tolerance) {
         int[] expected = ints(reference.get("token_ids"));
@@ -163,14 +163,15 @@ public final class ReferenceAgreement {
         JsonNode refLogprobs = reference.get("logprobs");
         assertEquals(expected.length, actual.length, what + ": number of tokens");
         for (int step = 0; step < expected.length; step++) {
-            assertEquals(expected[step], actual[step], what + ": token at step " + step);
+            // the logprobs of a step depend only on the tokens before it, which agree so far
             if (refLogprobs != null) {
                 assertLogprobsClose(what + " step " + step, refLogprobs.get(step),
                         output.completion().logprobs().orElseThrow().get(step), tolerance.logprob());
             }
             if (margins.get(step).asDouble() < tolerance.tinyMargin()) {
-                return step + 1;
+                return step; // this step's token may rightly be the runner-up
             }
+            assertEquals(expected[step], actual[step], what + ": token at step " + step);
         }
         return expected.length;
     }

@@ -37,10 +37,12 @@ import org.junit.jupiter.params.provider.ValueSource;
 class CudaEngineGpuTest {
 
     /**
-     * bf16 GEMM inputs and a bf16 KV cache move logprobs by up to a few 1e-2; where the reference's top-2 margin is
-     * below that, either token may rightly win, so comparison stops there.
+     * bf16 GEMM inputs and a bf16 KV cache move logprobs by several 1e-2 (up to 0.069 measured on the fixtures, H100,
+     * 2026-11-25); where the reference's top-2 margin is below the tolerance, either token may rightly win, so
+     * comparison stops there. transformers' own bf16 compute drifts 0.08-0.37 from its float32 on the same fixtures
+     * ({@code tools/fixtures/bf16_drift.py}), so 0.1 is as tight as bf16 arithmetic allows, not a loose bound.
      */
-    static final Tolerance BF16 = new Tolerance(5e-2, 5e-2);
+    static final Tolerance BF16 = new Tolerance(0.1, 0.1);
 
     @BeforeAll
     static void requireGpu() {
@@ -74,6 +76,8 @@ class CudaEngineGpuTest {
         try (LlmEngine engine = open(onGpu(Fixtures.checkpoint(fixture)))) {
             assertTrue(engine.device().startsWith("cuda:0 ("), engine.device());
             int compared = ReferenceAgreement.assertCasesMatchFromIds(fixture, engine, reference, BF16);
+            // each fixture's reference has at least 19 steps before its first margin under 0.1
+            assertTrue(compared >= 15, fixture + ": too few steps compared: " + compared);
             System.out.printf("engine %s on %s: %d cases agree with transformers over %d steps%n", fixture,
                     engine.device(), reference.get("cases").size(), compared);
         }
