@@ -74,14 +74,24 @@ __device__ __forceinline__ void unpack8(const uint4& raw, float (&v)[8]) {
     }
 }
 
-// Max / sum of N values per thread over the block, in a fixed order; every thread gets the results. `scratch`
+struct MaxOp {
+    __device__ __forceinline__ float warp(float v) const { return kd::warp_max(v); }
+    __device__ __forceinline__ float operator()(float a, float b) const { return fmaxf(a, b); }
+};
+
+struct SumOp {
+    __device__ __forceinline__ float warp(float v) const { return kd::warp_sum(v); }
+    __device__ __forceinline__ float operator()(float a, float b) const { return a + b; }
+};
+
+// Max or sum of N values per thread over the block, in a fixed order; every thread gets the results. `scratch`
 // holds kDecodeWarps * N floats.
-template <int N>
-__device__ __forceinline__ void block_max_n(float (&v)[N], float* scratch) {
+template <int N, typename Op>
+__device__ __forceinline__ void block_reduce_n(float (&v)[N], float* scratch, Op op) {
     const int lane = threadIdx.x & 31;
     const int warp = threadIdx.x >> 5;
 #pragma unroll
-    for (int g = 0; g < N; ++g) v[g] = kd::warp_max(v[g]);
+    for (int g = 0; g < N; ++g) v[g] = op.warp(v[g]);
     __syncthreads();
     if (lane == 0) {
 #pragma unroll
@@ -90,33 +100,18 @@ __device__ __forceinline__ void block_max_n(float (&v)[N], float* scratch) {
     __syncthreads();
 #pragma unroll
     for (int g = 0; g < N; ++g) {
-        float m = scratch[g];
+        float r = scratch[g];
 #pragma unroll
-        for (int w = 1; w < kDecodeWarps; ++w) m = fmaxf(m, scratch[w * N + g]);
-        v[g] = m;
+        for (int w = 1; w < kDecodeWarps; ++w) r = op(r, scratch[w * N + g]);
+        v[g] = r;
     }
 }
 
 template <int N>
-__device__ __forceinline__ void block_sum_n(float (&v)[N], float* scratch) {
-    const int lane = threadIdx.x & 31;
-    const int warp = threadIdx.x >> 5;
-#pragma unroll
-    for (int g = 0; g < N; ++g) v[g] = kd::warp_sum(v[g]);
-    __syncthreads();
-    if (lane == 0) {
-#pragma unroll
-        for (int g = 0; g < N; ++g) scratch[warp * N + g] = v[g];
-    }
-    __syncthreads();
-#pragma unroll
-    for (int g = 0; g < N; ++g) {
-        float s = scratch[g];
-#pragma unroll
-        for (int w = 1; w < kDecodeWarps; ++w) s += scratch[w * N + g];
-        v[g] = s;
-    }
-}
+__device__ __forceinline__ void block_max_n(float (&v)[N], float* scratch) { block_reduce_n<N>(v, scratch, MaxOp{}); }
+
+template <int N>
+__device__ __forceinline__ void block_sum_n(float (&v)[N], float* scratch) { block_reduce_n<N>(v, scratch, SumOp{}); }
 
 // Decode. Grid (partition, kvHead * headChunks, decode item). GC q heads of the group are held in registers at
 // once; a group larger than GC (MQA) is split over blockIdx.y, its K/V then read once per chunk (mostly from L2).

@@ -6,15 +6,16 @@ import java.util.concurrent.ForkJoinPool;
 
 /**
  * The 16-bit float formats: widening to float32 (exact) and narrowing float32 to bfloat16 (rounded to nearest
- * even, as PyTorch's {@code .to(torch.bfloat16)}).
+ * even, as PyTorch's {@code .to(torch.bfloat16)}). Public for the CUDA backend's tests and benches, which round
+ * their inputs the same way.
  */
-final class HalfFloats {
+public final class HalfFloats {
 
     private HalfFloats() {
     }
 
     /** bfloat16 is the top half of a float32. */
-    static float bf16ToFloat(short bits) {
+    public static float bf16ToFloat(short bits) {
         return Float.intBitsToFloat((bits & 0xffff) << 16);
     }
 
@@ -37,7 +38,7 @@ final class HalfFloats {
     }
 
     /** float32 to bfloat16, rounded to nearest even; overflow goes to infinity, NaN stays a (quiet) NaN. */
-    static short floatToBf16(float value) {
+    public static short floatToBf16(float value) {
         int bits = Float.floatToRawIntBits(value);
         if ((bits & 0x7fffffff) > 0x7f800000) {
             return (short) ((bits >>> 16) | 0x0040);

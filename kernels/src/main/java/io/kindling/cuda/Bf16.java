@@ -1,22 +1,19 @@
 package io.kindling.cuda;
 
-/** bfloat16 as the upper 16 bits of a float32, rounded to nearest even (as torch and the CUDA intrinsics round). */
+import io.kindling.model.HalfFloats;
+
+/** bfloat16 arrays for the kernels' tests and benches, rounded as the engine rounds weights ({@link HalfFloats}). */
 public final class Bf16 {
 
     private Bf16() {
     }
 
     public static short fromFloat(float f) {
-        int bits = Float.floatToRawIntBits(f);
-        if ((bits & 0x7fffffff) > 0x7f800000) { // NaN stays a quiet NaN
-            return (short) ((bits >>> 16) | 0x40);
-        }
-        int roundingBias = 0x7fff + ((bits >>> 16) & 1);
-        return (short) ((bits + roundingBias) >>> 16);
+        return HalfFloats.floatToBf16(f);
     }
 
     public static float toFloat(short b) {
-        return Float.intBitsToFloat((b & 0xffff) << 16);
+        return HalfFloats.bf16ToFloat(b);
     }
 
     public static short[] fromFloats(float[] src) {
