@@ -25,13 +25,7 @@ public final class CudaBackendProvider implements BackendProvider {
         } catch (NumberFormatException e) {
             throw new BackendUnavailableException("device " + device + ": no such CUDA ordinal");
         }
-        CudaContext context;
-        try {
-            context = CudaContext.create(ordinal);
-        } catch (LinkageError e) { // JCuda's native library did not load (wrong platform, missing driver library)
-            throw new BackendUnavailableException("device " + device + " was requested, but JCuda's native "
-                    + "library cannot be loaded here: " + e);
-        }
+        CudaContext context = CudaContext.create(ordinal);
         return new CudaBackend(context, checkpoint.config(), checkpoint.weights(), options);
     }
 }

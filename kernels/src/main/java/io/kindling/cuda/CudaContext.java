@@ -54,9 +54,9 @@ public final class CudaContext implements AutoCloseable {
             int[] n = new int[1];
             cuDeviceGetCount(n);
             count = n[0];
-        } catch (UnsatisfiedLinkError | CudaException e) {
-            throw new BackendUnavailableException("CUDA was requested, but the CUDA driver cannot be used here: "
-                    + e.getMessage());
+        } catch (LinkageError | CudaException e) { // JCuda's native library did not load, or the driver failed
+            throw new BackendUnavailableException("CUDA device " + ordinal + " was requested, but the CUDA driver "
+                    + "cannot be used here: " + e);
         }
         if (ordinal < 0 || ordinal >= count) {
             throw new BackendUnavailableException("CUDA device " + ordinal + " was requested, but this machine has "
