@@ -1,5 +1,6 @@
 package io.kindling.cli;
 
+import io.kindling.backend.BackendUnavailableException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.util.ServiceLoader;
@@ -91,6 +92,9 @@ public final class Main implements Runnable {
         }
         if (e instanceof UncheckedIOException u) {
             return u.getMessage() + ": " + CliException.reason(u.getCause());
+        }
+        if (e instanceof BackendUnavailableException) { // --device names a device this machine cannot use
+            return e.getMessage();
         }
         return "internal error: " + e + " (--verbose shows the stack trace)";
     }

@@ -2,6 +2,7 @@ package io.kindling.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.kindling.testing.Fixtures;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -35,6 +36,17 @@ class MainTest {
 
     private String firstLine() {
         return err.toString().lines().findFirst().orElse("");
+    }
+
+    @Test
+    void anUnusableDeviceIsOneLineNamingIt() throws IOException {
+        Path in = dir.resolve("in.jsonl");
+        Files.writeString(in, "{\"prompt\": \"a\"}\n");
+        // the engine module alone has no CUDA backend on its classpath
+        assertEquals(1, run("generate", "--model", Fixtures.checkpoint("llama3-tiny").toString(), "--input",
+                in.toString(), "--output", dir.resolve("out.jsonl").toString(), "--device", "cuda"));
+        assertEquals("kindling: device cuda was requested, but the CUDA backend (kindling-kernels jar) is not on the "
+                + "classpath; use --device cpu", err.toString().strip());
     }
 
     @Test

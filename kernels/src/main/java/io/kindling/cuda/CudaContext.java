@@ -55,8 +55,10 @@ public final class CudaContext implements AutoCloseable {
             cuDeviceGetCount(n);
             count = n[0];
         } catch (LinkageError | CudaException e) { // JCuda's native library did not load, or the driver failed
+            // JCuda's loader appends every attempt's stack trace to its message: the first line says what failed
+            String why = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
             throw new BackendUnavailableException("CUDA device " + ordinal + " was requested, but the CUDA driver "
-                    + "cannot be used here: " + e);
+                    + "cannot be used here: " + e.getClass().getSimpleName() + ": " + why);
         }
         if (ordinal < 0 || ordinal >= count) {
             throw new BackendUnavailableException("CUDA device " + ordinal + " was requested, but this machine has "
