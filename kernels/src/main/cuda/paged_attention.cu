@@ -186,6 +186,20 @@ __device__ __forceinline__ void decode_body(
         const int n = min(kChunk, end - c0);
         const int firstBlock = c0 / blockSize;
         const int numBlocks = (c0 + n - 1) / blockSize - firstBlock + 1;
+        // this lane's slice of the U keys it handles from jw on, K or V, through the block table (0 past the chunk)
+        auto loadRows = [&](const __nv_bfloat16* cache, int jw, uint4 (&raw)[U]) {
+#pragma unroll
+            for (int u = 0; u < U; ++u) {
+                const int j = jw + lane / T + u * NGT;
+                raw[u] = make_uint4(0u, 0u, 0u, 0u);
+                if (j < n) {
+                    const int key = c0 + j;
+                    const long long rowIndex = blocks[key / blockSize - firstBlock] * rowsPerBlock
+                            + (long long) kvHead * blockSize + key % blockSize;
+                    raw[u] = S::load(cache + rowIndex * headDim, r, headDim);
+                }
+            }
+        };
         __syncthreads();  // the previous chunk is done with blocks[] and scores
         for (int i = tid; i < numBlocks; i += kDecodeThreads) blocks[i] = table[firstBlock + i];
         __syncthreads();
@@ -196,17 +210,7 @@ __device__ __forceinline__ void decode_body(
         for (int g = 0; g < GC; ++g) cmax[g] = -INFINITY;
         for (int jw = warp * NG; jw < n; jw += NGT * U) {  // warp-uniform trip count: shuffles below stay legal
             uint4 raw[U];
-#pragma unroll
-            for (int u = 0; u < U; ++u) {
-                const int j = jw + lane / T + u * NGT;
-                raw[u] = make_uint4(0u, 0u, 0u, 0u);
-                if (j < n) {
-                    const int key = c0 + j;
-                    const long long rowIndex = blocks[key / blockSize - firstBlock] * rowsPerBlock
-                            + (long long) kvHead * blockSize + key % blockSize;
-                    raw[u] = S::load(kCache + rowIndex * headDim, r, headDim);
-                }
-            }
+            loadRows(kCache, jw, raw);
 #pragma unroll
             for (int u = 0; u < U; ++u) {
                 const int j = jw + lane / T + u * NGT;
@@ -253,17 +257,7 @@ __device__ __forceinline__ void decode_body(
         // acc += p * v
         for (int jw = warp * NG; jw < n; jw += NGT * U) {
             uint4 raw[U];
-#pragma unroll
-            for (int u = 0; u < U; ++u) {
-                const int j = jw + lane / T + u * NGT;
-                raw[u] = make_uint4(0u, 0u, 0u, 0u);
-                if (j < n) {
-                    const int key = c0 + j;
-                    const long long rowIndex = blocks[key / blockSize - firstBlock] * rowsPerBlock
-                            + (long long) kvHead * blockSize + key % blockSize;
-                    raw[u] = S::load(vCache + rowIndex * headDim, r, headDim);
-                }
-            }
+            loadRows(vCache, jw, raw);
 #pragma unroll
             for (int u = 0; u < U; ++u) {
                 const int j = jw + lane / T + u * NGT;
