@@ -18,13 +18,14 @@
 #   --warmup STEPS        our warm-up batch's output tokens before timing (default 8)
 #   --skip-hf             our bench only
 #   --device DEVICE       cuda (default), cuda:N; cpu runs the script's logic on tiny shapes
+#   --ours-args "ARGS"    more flags for our bench (e.g. "--profile --max-num-seqs 512")
 # Env: JAVA, CP (required); PYTHON (default python3); KINDLING_JAVA_OPTS (extra JVM options); OUT (when set,
 # logs, workloads and JSON go there, else to a temporary directory).
 set -uo pipefail
 
 usage() { sed -n '2,/^set -uo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
-hf_max_requests="" hf_batch_size="" num_prompts="" warmup=8 skip_hf="" device=cuda rows=()
+hf_max_requests="" hf_batch_size="" num_prompts="" warmup=8 skip_hf="" device=cuda ours_args="" rows=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --hf-max-requests) hf_max_requests="$2"; shift 2 ;;
@@ -33,6 +34,7 @@ while [[ $# -gt 0 ]]; do
     --warmup) warmup="$2"; shift 2 ;;
     --skip-hf) skip_hf=1; shift ;;
     --device) device="$2"; shift 2 ;;
+    --ours-args) ours_args="$2"; shift 2 ;;
     all) rows+=(1b-fixed 1b-wide 8b-fixed 8b-wide); shift ;;
     1b-fixed|1b-wide|8b-fixed|8b-wide) rows+=("$1"); shift ;;
     -h|--help) usage ;;
@@ -70,10 +72,10 @@ for row in "${rows[@]}"; do
   workload="$out/$row.workload.jsonl"
   echo "=== $row: ours ($shape, $prompts prompts, $dataset_flags)"
   start=$SECONDS
-  # shellcheck disable=SC2086  # dataset flags and KINDLING_JAVA_OPTS are word lists
+  # shellcheck disable=SC2086  # dataset flags, --ours-args and KINDLING_JAVA_OPTS are word lists
   "$JAVA" "${java_flags[@]}" ${KINDLING_JAVA_OPTS:-} -cp "$CP" io.kindling.cli.Main bench \
     --model "benchmarks/shapes/$shape" --random-weights --device "$device" --num-prompts "$prompts" $dataset_flags \
-    --seed 0 --warmup "$warmup" --save-workload "$workload" --json-out "$out/$row.ours.json" 2>&1 \
+    --seed 0 --warmup "$warmup" --save-workload "$workload" --json-out "$out/$row.ours.json" $ours_args 2>&1 \
     | tee "$out/$row.ours.log"
   echo "--- ours took $((SECONDS - start)) s (rc ${PIPESTATUS[0]})"
 

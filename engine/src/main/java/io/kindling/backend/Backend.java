@@ -1,6 +1,7 @@
 package io.kindling.backend;
 
 import io.kindling.sampling.BatchSampler;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
@@ -40,6 +41,20 @@ public interface Backend extends AutoCloseable {
      * returns float32 logits {@code [logitsIndices.length][vocabSize]}, left where they were computed.
      */
     Logits forward(BatchInputs batch);
+
+    /**
+     * Asks the next forward pass to time each op family on the device ({@link StepProfile#gpuMillis}); that pass
+     * runs its ops one by one, queued behind a wait long enough for all of them, so that host launch gaps do not
+     * count. Returns false when this backend cannot.
+     */
+    default boolean profileNextStep() {
+        return false;
+    }
+
+    /** What the last forward pass did; empty where the backend does not count it. */
+    default Optional<StepProfile> lastStepProfile() {
+        return Optional.empty();
+    }
 
     /** Samples this backend's {@link Logits}: the CPU runs the {@code Sampler} over heap rows; a GPU samples on it. */
     BatchSampler sampler();

@@ -106,6 +106,14 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json-out", paramLabel = "FILE", description = "Write the measured figures as JSON.")
     Path jsonOut;
 
+    @Option(names = "--profile",
+            description = "Print where a decode step's time goes at the largest batch: host phases, launches and "
+                    + "each op family's device time (every fourth step is profiled, slower, and not timed).")
+    boolean profile;
+
+    /** Of the steps of a --profile run, every PROFILE_EVERY-th is profiled. */
+    private static final int PROFILE_EVERY = 4;
+
     /** One request's lengths. */
     record Shape(int inputLen, int outputLen) {
     }
@@ -118,7 +126,7 @@ final class BenchCommand implements Callable<Integer> {
      */
     record Result(int requests, long promptTokens, long outputTokens, double seconds, long preemptions,
                   int numBlocks, int blockSize, long computedPromptTokens, KvCacheStats kv,
-                  DecodeSteps.Median decodeStep) {
+                  DecodeSteps.Median decodeStep, String profile) {
 
         String report() {
             String prefixCache = kv.prefixCachingEnabled()
@@ -140,7 +148,7 @@ final class BenchCommand implements Callable<Integer> {
                     promptTokens == 0 ? 0.0 : 100.0 * computedPromptTokens / promptTokens, prefixCache,
                     kv.peakUsedBlocks(), numBlocks, numBlocks == 0 ? 0.0 : 100.0 * kv.peakUsedBlocks() / numBlocks,
                     blockSize, 100 * kv.waste(), kv.peakSharedBlocks(), 100 * kv.sharingSaving(),
-                    decodeStep.report());
+                    decodeStep.report()) + profile;
         }
     }
 
@@ -177,7 +185,7 @@ final class BenchCommand implements Callable<Integer> {
                 Random random = new Random(~seed);
                 List<Shape> shapes = shapes(Math.min(numPrompts, config.maxNumSeqs()), random).stream()
                         .map(s -> new Shape(s.inputLen(), warmup)).toList();
-                measure(engine, requests("warmup-", shapes, sharedPrefixLen, model.vocabSize(), random));
+                measure(engine, requests("warmup-", shapes, sharedPrefixLen, model.vocabSize(), random), false);
             }
             Random random = new Random(seed);
             List<Request> requests = requests("bench-", shapes(numPrompts, random), sharedPrefixLen,
@@ -188,7 +196,7 @@ final class BenchCommand implements Callable<Integer> {
             if (saveWorkload != null) {
                 BenchFiles.saveWorkload(saveWorkload, requests);
             }
-            Result result = measure(engine, requests);
+            Result result = measure(engine, requests, profile);
             out.print(result.report());
             out.flush();
             if (jsonOut != null) {
@@ -240,7 +248,7 @@ final class BenchCommand implements Callable<Integer> {
         return requests;
     }
 
-    private static Result measure(LlmEngine engine, List<Request> requests) {
+    private static Result measure(LlmEngine engine, List<Request> requests, boolean profile) {
         EngineStats before = engine.stats();
         long start = System.nanoTime();
         for (Request r : requests) {
@@ -250,8 +258,10 @@ final class BenchCommand implements Callable<Integer> {
         int peakUsed = 0;
         int peakShared = 0;
         DecodeSteps decodeSteps = new DecodeSteps();
+        StepProfiles profiles = new StepProfiles();
         EngineStats last = before;
-        while (engine.hasUnfinishedRequests()) {
+        for (long step = 0; engine.hasUnfinishedRequests(); step++) {
+            boolean profiled = profile && step % PROFILE_EVERY == PROFILE_EVERY - 1 && engine.profileNextStep();
             long stepStart = System.nanoTime();
             for (RequestOutput output : engine.step()) {
                 for (CompletionOutput c : output.completions()) {
@@ -261,7 +271,18 @@ final class BenchCommand implements Callable<Integer> {
             long stepNanos = System.nanoTime() - stepStart;
             EngineStats s = engine.stats();
             if (s.computedPromptTokens() == last.computedPromptTokens()) {
-                decodeSteps.record((int) (s.generationTokens() - last.generationTokens()), stepNanos);
+                int batch = (int) (s.generationTokens() - last.generationTokens());
+                if (profiled) {
+                    engine.lastStepProfile().ifPresent(p -> profiles.recordProfiled(batch, p));
+                } else {
+                    decodeSteps.record(batch, stepNanos);
+                    if (profile) {
+                        engine.lastStepProfile().ifPresent(p -> profiles.recordTimed(batch, engine.lastStepTimes(),
+                                p, stepNanos));
+                    }
+                }
+            } else if (profiled) {
+                engine.lastStepProfile(); // ends the recording
             }
             last = s;
             peakUsed = Math.max(peakUsed, s.numBlocks() - s.numFreeBlocks());
@@ -273,7 +294,8 @@ final class BenchCommand implements Callable<Integer> {
         return new Result(requests.size(), promptTokens, outputTokens, seconds,
                 after.numPreemptions() - before.numPreemptions(), after.numBlocks(), after.blockSize(),
                 after.computedPromptTokens() - before.computedPromptTokens(),
-                kvSince(before.kvCache(), after.kvCache(), peakUsed, peakShared), decodeSteps.largest());
+                kvSince(before.kvCache(), after.kvCache(), peakUsed, peakShared), decodeSteps.largest(),
+                profile ? profiles.report() : "");
     }
 
     /** The KV figures between two snapshots, with the peaks the caller polled in between. */

@@ -4,6 +4,7 @@ import io.kindling.backend.Backend;
 import io.kindling.backend.BackendOptions;
 import io.kindling.backend.Backends;
 import io.kindling.backend.Logits;
+import io.kindling.backend.StepProfile;
 import io.kindling.model.Checkpoint;
 import io.kindling.model.GenerationConfig;
 import io.kindling.model.ModelConfig;
@@ -19,6 +20,7 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
 
@@ -43,6 +45,7 @@ public final class LlmEngine implements AutoCloseable {
     private long nextSeqId;
     private long promptTokens;
     private long generationTokens;
+    private StepTimes lastStepTimes = StepTimes.NONE;
 
     private LlmEngine(Checkpoint checkpoint, Tokenizer tokenizer, Backend backend, EngineConfig config) {
         this.checkpoint = checkpoint;
@@ -215,16 +218,40 @@ public final class LlmEngine implements AutoCloseable {
 
     /** Runs one step; returns the requests that finished in it. */
     public List<RequestOutput> step() {
+        long t0 = System.nanoTime();
         SchedulerOutput batch = scheduler.schedule();
         if (batch.scheduled().isEmpty()) {
+            lastStepTimes = StepTimes.NONE;
             return List.of();
         }
+        long t1 = System.nanoTime();
         Logits logits = runner.run(batch);
+        long t2 = System.nanoTime();
         List<int[]> sampled = sample(batch, logits);
+        long t3 = System.nanoTime();
         List<Sequence> updated = scheduler.postprocess(batch, sampled);
         List<RequestOutput> finished = processOutputs(updated);
         stepBeamSearches(batch, finished);
+        lastStepTimes = new StepTimes(t1 - t0, t2 - t1, t3 - t2, System.nanoTime() - t3);
         return finished;
+    }
+
+    /** Host time of the last step's phases ({@link StepTimes#NONE} when it had nothing to run). */
+    public StepTimes lastStepTimes() {
+        return lastStepTimes;
+    }
+
+    /**
+     * Asks the backend to time each op family of the next step on the device (slowing that step down); false when
+     * the backend cannot.
+     */
+    public boolean profileNextStep() {
+        return backend.profileNextStep();
+    }
+
+    /** What the backend saw of the last step's forward pass, where it counts it. */
+    public Optional<StepProfile> lastStepProfile() {
+        return backend.lastStepProfile();
     }
 
     /** Runs the beam step of every beam search whose beams all have their logits now. */

@@ -37,6 +37,15 @@ record AttentionPlan(
     static final int LONG_PARTITION = 512;
     static final int SHORT_PARTITION = 128;
 
+    /** What the launches of this plan depend on: equal shapes launch with equal arguments. */
+    record LaunchShape(int numSeqs, int numDecode, int decodePartitions, int partitionTokens, int numTiles,
+                       int blockTableStride) {
+    }
+
+    LaunchShape launchShape() {
+        return new LaunchShape(numSeqs, numDecode, decodePartitions, partitionTokens, numTiles, blockTableStride);
+    }
+
     boolean splitDecode() {
         return decodePartitions > 1;
     }
@@ -65,12 +74,18 @@ record AttentionPlan(
      */
     static AttentionPlan write(BatchInputs batch, int blockSize, int window, int decodeBlocksPerPartition,
                                int numSms, IntBuffer dst) {
+        return write(batch, blockSize, window, decodeBlocksPerPartition, numSms, 1, dst);
+    }
+
+    /** As above, with block tables of at least {@code minBlockTableStride} entries and then a split fixed by it. */
+    static AttentionPlan write(BatchInputs batch, int blockSize, int window, int decodeBlocksPerPartition,
+                               int numSms, int minBlockTableStride, IntBuffer dst) {
         int numSeqs = batch.numSeqs();
         int[] qsl = batch.queryStartLoc();
         int[] seqLens = batch.seqLens();
         List<Integer> decode = new ArrayList<>();
         List<int[]> tiles = new ArrayList<>();  // {seq, first row, keys seen}
-        int stride = 1;
+        int stride = Math.max(1, minBlockTableStride);
         for (int s = 0; s < numSeqs; s++) {
             int qLen = qsl[s + 1] - qsl[s];
             int ctx = seqLens[s];
@@ -89,12 +104,15 @@ record AttentionPlan(
         tiles.sort(Comparator.comparingInt((int[] t) -> -t[2]).thenComparingInt(t -> t[0]).thenComparingInt(t -> t[1]));
 
         int partitionTokens = LONG_PARTITION;
-        while (partitionTokens > SHORT_PARTITION && !decode.isEmpty()
+        // a graph's launches are fixed by (numSeqs, stride): the split then depends on the stride alone
+        boolean fixedShape = minBlockTableStride > 1;
+        while (!fixedShape && partitionTokens > SHORT_PARTITION && !decode.isEmpty()
                 && (long) totalPartitions(decode, seqLens, window, partitionTokens) * decodeBlocksPerPartition
                 < numSms) {
             partitionTokens /= 2;
         }
-        int decodePartitions = 0;
+        int decodePartitions = fixedShape && !decode.isEmpty()
+                ? partitions(Math.min(stride * blockSize, window), partitionTokens) : 0;
         for (int s : decode) {
             decodePartitions = Math.max(decodePartitions, partitions(span(seqLens[s], window), partitionTokens));
         }

@@ -6,6 +6,7 @@ import io.kindling.backend.BackendUnavailableException;
 import io.kindling.backend.BatchInputs;
 import io.kindling.backend.BatchValidator;
 import io.kindling.backend.Logits;
+import io.kindling.backend.StepProfile;
 import io.kindling.model.ModelConfig;
 import io.kindling.model.Weights;
 import io.kindling.sampling.BatchSampler;
@@ -13,6 +14,8 @@ import java.nio.IntBuffer;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import jcuda.CudaException;
@@ -32,20 +35,31 @@ import jcuda.driver.CUstream;
 final class CudaBackend implements Backend {
 
     private static final System.Logger LOG = System.getLogger(CudaBackend.class.getName());
+    /**
+     * {@code -Dkindling.cuda.enforceEager=true} runs decode steps launch by launch instead of replaying graphs, as
+     * vLLM's {@code enforce_eager}: for comparing the two in a profile.
+     */
+    private static final boolean ENFORCE_EAGER = Boolean.getBoolean("kindling.cuda.enforceEager");
 
     /** What a step is doing, to name the failed operation in an error. */
     private enum Op {
-        UPLOAD("uploading the step's inputs"), PREPARE("planning attention"), EMBEDDING("embedding"),
-        INPUT_NORM("input RMSNorm"), QKV("qkv projection"), QKV_BIAS("qkv bias"), ROTARY("rotary embedding"),
-        CACHE_WRITE("writing K/V into the cache"), ATTENTION("paged attention"), O_PROJ("o_proj"),
-        O_BIAS("o_proj bias"), POST_NORM("post-attention RMSNorm"), GATE_UP("gate_up projection"),
-        GATE_UP_BIAS("gate_up bias"), ACTIVATION("SiLU and multiply"), DOWN("down_proj"), DOWN_BIAS("down_proj bias"),
-        FINAL_NORM("final RMSNorm"), LM_HEAD("LM head");
+        UPLOAD("uploading the step's inputs", "upload"), PREPARE("planning attention", "upload"),
+        EMBEDDING("embedding", "embedding"), INPUT_NORM("input RMSNorm", "rms norm"),
+        QKV("qkv projection", "gemm qkv"), QKV_BIAS("qkv bias", "bias"), ROTARY("rotary embedding", "rotary"),
+        CACHE_WRITE("writing K/V into the cache", "kv write"), ATTENTION("paged attention", "attention"),
+        O_PROJ("o_proj", "gemm o"), O_BIAS("o_proj bias", "bias"), POST_NORM("post-attention RMSNorm", "rms norm"),
+        GATE_UP("gate_up projection", "gemm gate_up"), GATE_UP_BIAS("gate_up bias", "bias"),
+        ACTIVATION("SiLU and multiply", "silu and mul"), DOWN("down_proj", "gemm down"),
+        DOWN_BIAS("down_proj bias", "bias"), FINAL_NORM("final RMSNorm", "rms norm"),
+        LM_HEAD("LM head", "lm head"), GRAPH("replaying the decode graph", "graph");
 
         final String description;
+        /** The op family the profile adds this op's device time to. */
+        final String family;
 
-        Op(String description) {
+        Op(String description, String family) {
             this.description = description;
+            this.family = family;
         }
     }
 
@@ -65,11 +79,16 @@ final class CudaBackend implements Backend {
     /** PagedAttention rewrites its pinned metadata in every prepare: the previous step's copy must have run. */
     private final UploadFence attentionInputs;
     private final GpuSampler sampler;
+    private final OpProfiler profiler;
+    private final DecodeGraphs graphs;
     private final long activationBytes;
     private final long kvCacheBudget;
+    /** What the decode graphs may take, counted into the activations. */
+    private long graphBytes;
     private DeviceKvCache cache;
     private BatchValidator validator;
     private CudaLogits lastLogits;
+    private StepProfile lastProfile;
     private Op op;
     private int opLayer;
 
@@ -89,21 +108,25 @@ final class CudaBackend implements Backend {
             kvKernels = new KvCacheKernels(KernelModule.load("kv_cache"));
             KernelModule sampling = KernelModule.load("sampling");
             attention = own(new PagedAttention(KernelModule.load("paged_attention"), config, options.blockSize(),
-                    options.maxNumSeqs(), options.maxNumBatchedTokens(),
-                    (config.maxPositionEmbeddings() + options.blockSize() - 1) / options.blockSize()));
+                    options.maxNumSeqs(), options.maxNumBatchedTokens(), maxBlocksPerSeq()));
             weights = own(DeviceWeights.upload(config, checkpointWeights));
             buffers = own(new StepBuffers(config, options.maxNumBatchedTokens(), options.maxNumSeqs()));
             // a step copies at most one partly filled block per sequence (copy-on-write); more go in chunks
             blockPairs = own(new StagedInts(2 * options.maxNumSeqs()));
             attentionInputs = own(new UploadFence());
+            profiler = own(new OpProfiler(KernelModule.load("profile")));
             // one draw per running sequence; a step with more (n > 1 forks) samples in several launches
-            sampler = own(new GpuSampler(sampling, context.stream(), options.maxNumSeqs(), config.vocabSize()));
+            sampler = own(new GpuSampler(sampling, context.stream(), profiler, options.maxNumSeqs(),
+                    config.vocabSize()));
+            graphs = own(new DecodeGraphs(Math.min(options.maxNumSeqs(), options.maxNumBatchedTokens()),
+                    maxBlocksPerSeq()));
             long inUse = profileRun();
             activationBytes = inUse - weights.bytes();
             kvCacheBudget = (long) (context.totalMemory() * options.gpuMemoryUtilization()) - inUse;
-            LOG.log(System.Logger.Level.INFO, () -> String.format("%s: weights %.2f GiB, activations, buffers and "
-                    + "context %.2f GiB, KV budget %.2f GiB at gpu_memory_utilization %.2f", device(),
-                    gib(weights.bytes()), gib(activationBytes), gib(kvCacheBudget), options.gpuMemoryUtilization()));
+            LOG.log(System.Logger.Level.INFO, () -> String.format("%s: weights %.2f GiB, activations, buffers, "
+                    + "context and decode graphs %.2f GiB (graphs %.3f GiB), KV budget %.2f GiB at "
+                    + "gpu_memory_utilization %.2f", device(), gib(weights.bytes()), gib(activationBytes),
+                    gib(graphBytes), gib(kvCacheBudget), options.gpuMemoryUtilization()));
         } catch (RuntimeException | Error e) {
             try {
                 Resources.closeAll(owned);
@@ -112,6 +135,10 @@ final class CudaBackend implements Backend {
             }
             throw e;
         }
+    }
+
+    private int maxBlocksPerSeq() {
+        return (config.maxPositionEmbeddings() + options.blockSize() - 1) / options.blockSize();
     }
 
     private static void checkShapes(ModelConfig config) {
@@ -132,7 +159,9 @@ final class CudaBackend implements Backend {
 
     /**
      * Runs the largest step on a scratch cache of just the blocks it writes, and returns the bytes in use after it
-     * (other processes' share of the card included), the scratch cache excluded.
+     * (other processes' share of the card included), the scratch cache excluded, plus what the decode graphs will
+     * take: one graph of the largest bucket is captured on the scratch cache, and its memory counted once per graph
+     * that may be captured.
      */
     private long profileRun() {
         ProfileBatch profile = ProfileBatch.of(options.maxNumBatchedTokens(), options.maxNumSeqs(),
@@ -141,7 +170,17 @@ final class CudaBackend implements Backend {
             useCache(scratch);
             forward(profile.inputs());
             synchronize("the profile step");
-            return context.totalMemory() - context.freeMemory() - scratch.bytes();
+            long inUse = context.totalMemory() - context.freeMemory() - scratch.bytes();
+            long perGraph;
+            try (DecodeGraphs probe = new DecodeGraphs(graphs.maxBucket(), maxBlocksPerSeq())) {
+                BatchInputs one = new BatchInputs(new int[1], new int[1], new int[] {-1}, new int[] {0, 1},
+                        new int[] {1}, new int[][] {{0}}, new int[1]);
+                queueDecodeGraph(probe, one, scratch);
+                synchronize("capturing the decode graph");
+                perGraph = Math.max(0, context.totalMemory() - context.freeMemory() - scratch.bytes() - inUse);
+            }
+            graphBytes = perGraph * graphs.maxGraphs();
+            return inUse + graphBytes;
         } finally {
             if (lastLogits != null) {
                 lastLogits.expire();
@@ -259,20 +298,65 @@ final class CudaBackend implements Backend {
         if (lastLogits != null) {
             lastLogits.expire();
         }
+        long start = System.nanoTime();
+        int graphReplays = 0;
+        int launches;
         try {
-            queueStep(batch, kv);
+            boolean profiled = profiler.begin(context.stream());
+            launches = Launch.launchesOnThisThread();
+            if (!profiled && !ENFORCE_EAGER && DecodeGraphs.isDecodeOnly(batch)) {
+                queueDecodeGraph(graphs, batch, kv);
+                graphReplays = 1;
+            } else {
+                upload(batch, 1);
+                queueModel(batch.numTokens(), batch.logitsIndices().length, kv);
+                profiler.mark(context.stream(), "idle before sampling");
+            }
+            launches = Launch.launchesOnThisThread() - launches;
         } catch (CudaException e) {
             throw new CudaBackendException(op.description + (opLayer >= 0 ? " of layer " + opLayer : ""), e);
         }
+        lastProfile = new StepProfile(System.nanoTime() - start, launches, graphReplays, Map.of());
         lastLogits = new CudaLogits(context, buffers.logits.ptr(), batch.logitsIndices().length, config.vocabSize());
         return lastLogits;
     }
 
-    /** Queues the whole step on the stream; nothing here waits for the GPU. */
-    private void queueStep(BatchInputs batch, DeviceKvCache kv) {
+    /** Pads a decode-only step to its graph's bucket, uploads its inputs and replays (or first captures) the graph. */
+    private void queueDecodeGraph(DecodeGraphs decodeGraphs, BatchInputs batch, DeviceKvCache kv) {
+        int bucket = decodeGraphs.bucket(batch.numSeqs());
+        BatchInputs padded = DecodeGraphs.pad(batch, bucket);
+        int stride = decodeGraphs.strideBucket(maxBlocks(batch));
+        upload(padded, stride);
+        at(Op.GRAPH, -1);
+        decodeGraphs.replay(context.stream(), bucket, stride, attention.plan().launchShape(),
+                () -> queueModel(bucket, bucket, kv));
+    }
+
+    private int maxBlocks(BatchInputs batch) {
+        int blocks = 1;
+        for (int len : batch.seqLens()) {
+            blocks = Math.max(blocks, (len + options.blockSize() - 1) / options.blockSize());
+        }
+        return blocks;
+    }
+
+    /** Queues the copies of the step's inputs and attention metadata into their fixed device buffers. */
+    private void upload(BatchInputs batch, int minBlockTableStride) {
         CUstream s = context.stream();
-        int n = batch.numTokens();
-        int m = batch.logitsIndices().length;
+        at(Op.UPLOAD, -1);
+        buffers.upload(s, batch);
+        at(Op.PREPARE, -1);
+        attentionInputs.await();
+        attention.prepare(s, batch, minBlockTableStride);
+        attentionInputs.mark(s);
+    }
+
+    /**
+     * Queues the forward pass of {@code n} tokens, {@code m} of them logits rows, over the uploaded inputs; nothing
+     * here waits for the GPU, and every launch reads only fixed device buffers, so a graph can capture it.
+     */
+    private void queueModel(int n, int m, DeviceKvCache kv) {
+        CUstream s = context.stream();
         int h = config.hiddenSize();
         int q = config.qSize();
         int inter = config.intermediateSize();
@@ -285,12 +369,6 @@ final class CudaBackend implements Backend {
         CUdeviceptr attnOut = b.narrow.ptr();
         CUdeviceptr act = b.narrow.ptr();
 
-        at(Op.UPLOAD, -1);
-        b.upload(s, batch);
-        at(Op.PREPARE, -1);
-        attentionInputs.await();
-        attention.prepare(s, batch);
-        attentionInputs.mark(s);
         at(Op.EMBEDDING, -1);
         elementwise.embedding(s, b.inputIds(), n, weights.embedding, x, h);
         for (int l = 0; l < weights.layers.size(); l++) {
@@ -349,6 +427,28 @@ final class CudaBackend implements Backend {
     private void at(Op next, int layer) {
         op = next;
         opLayer = layer;
+        profiler.mark(context.stream(), next.family);
+    }
+
+    @Override
+    public boolean profileNextStep() {
+        profiler.arm();
+        return true;
+    }
+
+    /** The last step's figures; a profiled step's device times once its sampling has run (waits for it). */
+    @Override
+    public Optional<StepProfile> lastStepProfile() {
+        if (lastProfile != null && profiler.recording()) {
+            context.makeCurrent();
+            try {
+                lastProfile = new StepProfile(lastProfile.hostQueueNanos(), lastProfile.kernelLaunches(),
+                        lastProfile.graphReplays(), profiler.finish());
+            } catch (CudaException e) {
+                throw new CudaBackendException("reading the step profile's events", e);
+            }
+        }
+        return Optional.ofNullable(lastProfile);
     }
 
     @Override

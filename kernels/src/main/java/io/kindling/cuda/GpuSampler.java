@@ -41,6 +41,7 @@ final class GpuSampler implements BatchSampler, AutoCloseable {
 
     private final CUfunction kernel;
     private final CUstream stream;
+    private final OpProfiler profiler;
     private final int maxDraws;
     private final int vocabSize;
     private final DeviceBuffer work;
@@ -53,7 +54,7 @@ final class GpuSampler implements BatchSampler, AutoCloseable {
      * Allocates a private fp32 copy of a row per draw ({@code maxDraws * vocabSize * 4} bytes) and the parameter and
      * result buffers.
      */
-    GpuSampler(KernelModule module, CUstream stream, int maxDraws, int vocabSize) {
+    GpuSampler(KernelModule module, CUstream stream, OpProfiler profiler, int maxDraws, int vocabSize) {
         if (maxDraws < 1) {
             throw new IllegalArgumentException("maxDraws must be at least 1, got " + maxDraws);
         }
@@ -62,6 +63,7 @@ final class GpuSampler implements BatchSampler, AutoCloseable {
         }
         this.kernel = module.function("kd_sample");
         this.stream = stream;
+        this.profiler = profiler;
         this.maxDraws = maxDraws;
         this.vocabSize = vocabSize;
         try {
@@ -117,10 +119,13 @@ final class GpuSampler implements BatchSampler, AutoCloseable {
             growParams(bytes);
         }
         writeParams(draws, resolved);
+        profiler.mark(stream, "sampling");
         cuMemcpyHtoDAsync(params.ptr(), paramsHost.pointer(), bytes, stream);
         Launch.kernel(kernel, stream, n, 1, 1, THREADS, 0, logits.pointer(), vocabSize, params.ptr(),
                 params.at(adjustmentsOffset), work.ptr(), results.ptr());
+        profiler.mark(stream, "copy back");
         cuMemcpyDtoHAsync(resultsHost.pointer(), results.ptr(), (long) n * RESULT_BYTES, stream);
+        profiler.mark(stream, null);
         cuStreamSynchronize(stream);
         for (int i = 0; i < n; i++) {
             out[outOffset + i] = readResult(i, draws.get(i).row(), resolved[i]);

@@ -13,6 +13,8 @@ import jcuda.driver.CUstream;
 public final class Launch {
 
     private static final int DEFAULT_SHARED_LIMIT = 48 * 1024;
+    /** Kernels this thread launched: an engine's own thread reads it around a step. */
+    private static final ThreadLocal<int[]> LAUNCHES = ThreadLocal.withInitial(() -> new int[1]);
 
     private Launch() {
     }
@@ -32,6 +34,12 @@ public final class Launch {
             params[i] = box(args[i], i);
         }
         cuLaunchKernel(f, gridX, gridY, gridZ, blockX, 1, 1, sharedBytes, stream, Pointer.to(params), null);
+        LAUNCHES.get()[0]++;
+    }
+
+    /** Kernels launched by this thread so far (wrapping at 2^31). */
+    static int launchesOnThisThread() {
+        return LAUNCHES.get()[0];
     }
 
     private static Pointer box(Object arg, int index) {

@@ -134,8 +134,16 @@ final class PagedAttention implements AutoCloseable {
      *                                  inconsistent (a query longer than its context, a block table too short)
      */
     void prepare(CUstream s, BatchInputs batch) {
+        prepare(s, batch, 1);
+    }
+
+    /**
+     * As {@link #prepare(CUstream, BatchInputs)} with block tables of at least {@code minBlockTableStride} entries:
+     * for a decode-only batch, the launches then depend only on (numSeqs, stride), as a captured graph needs.
+     */
+    void prepare(CUstream s, BatchInputs batch, int minBlockTableStride) {
         check(batch);
-        plan = AttentionPlan.write(batch, blockSize, window, numKvHeads * headChunks, numSms,
+        plan = AttentionPlan.write(batch, blockSize, window, numKvHeads * headChunks, numSms, minBlockTableStride,
                 staging.buffer().asIntBuffer());
         cuMemcpyHtoDAsync(metadata.ptr(), staging.pointer(), (long) plan.numInts() * Integer.BYTES, s);
     }

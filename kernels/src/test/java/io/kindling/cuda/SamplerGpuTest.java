@@ -100,7 +100,7 @@ class SamplerGpuTest {
         }
         try (DeviceBuffer buffer = DeviceBuffer.allocate((long) values.length * Float.BYTES).copyFrom(values);
              GpuSampler sampler = new GpuSampler(KernelModule.load("sampling"),
-                     CudaTestSupport.context().stream(), MAX_DRAWS, vocab)) {
+                     CudaTestSupport.context().stream(), new OpProfiler(KernelModule.load("profile")), MAX_DRAWS, vocab)) {
             sampler.poisonResults();
             long start = System.nanoTime();
             SampleResult[] got = sampler.sample(new DeviceRows(buffer, ROWS, vocab), draws);
@@ -166,7 +166,7 @@ class SamplerGpuTest {
         SamplingState plain = new SamplingState(SamplingParams.greedy(4), new int[] {1}, new int[] {best}, 0);
         try (DeviceBuffer buffer = DeviceBuffer.allocate((long) vocab * Float.BYTES).copyFrom(values);
              GpuSampler sampler = new GpuSampler(KernelModule.load("sampling"),
-                     CudaTestSupport.context().stream(), 4, vocab)) {
+                     CudaTestSupport.context().stream(), new OpProfiler(KernelModule.load("profile")), 4, vocab)) {
             sampler.poisonResults();
             SampleResult[] got = sampler.sample(new DeviceRows(buffer, 1, vocab),
                     List.of(new Draw(0, masked), new Draw(0, plain), new Draw(0, masked)));
@@ -195,7 +195,7 @@ class SamplerGpuTest {
         SamplingParams params = SamplingParams.builder().maxTokens(4).logprobs(4).build();
         try (DeviceBuffer buffer = DeviceBuffer.allocate((long) vocab * Float.BYTES).copyFrom(values);
              GpuSampler sampler = new GpuSampler(KernelModule.load("sampling"),
-                     CudaTestSupport.context().stream(), 1, vocab)) {
+                     CudaTestSupport.context().stream(), new OpProfiler(KernelModule.load("profile")), 1, vocab)) {
             sampler.poisonResults();
             SampleResult got = sampler.sample(new DeviceRows(buffer, 1, vocab),
                     List.of(new Draw(0, new SamplingState(params, new int[] {1}, new int[0], 0))))[0];
