@@ -1,5 +1,6 @@
 package io.kindling.spark;
 
+import io.kindling.backend.BatchLimits;
 import io.kindling.core.EngineConfig;
 import io.kindling.sampling.EarlyStopping;
 import io.kindling.sampling.InvalidSamplingParamException;
@@ -87,7 +88,8 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOve
                 s.decimal(LlmOption.LENGTH_PENALTY), s.earlyStopping());
         checkSampling(sampling, choices, s);
         return new LlmOptions(engine, sampling, choices, s.onError(),
-                s.positiveInt(LlmOption.MAX_IN_FLIGHT, 2 * maxNumSeqs));
+                s.positiveInt(LlmOption.MAX_IN_FLIGHT, 2 * (maxNumSeqs == BatchLimits.AUTO
+                        ? BatchLimits.CPU.maxNumSeqs() : maxNumSeqs)));
     }
 
     /**

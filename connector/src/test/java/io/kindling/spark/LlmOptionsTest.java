@@ -31,7 +31,7 @@ class LlmOptionsTest {
         assertEquals(new EngineKey("/models/m", "auto", EngineConfig.DEFAULT_MAX_NUM_SEQS,
                 EngineConfig.DEFAULT_MAX_NUM_BATCHED_TOKENS, EngineConfig.DEFAULT_BLOCK_SIZE,
                 EngineConfig.DEFAULT_KV_CACHE_MEMORY, 6, 0.9), o.engine());
-        assertEquals(2 * EngineConfig.DEFAULT_MAX_NUM_SEQS, o.maxInFlight());
+        assertEquals(512, o.maxInFlight()); // two steps' worth of the CPU's default batch
         assertEquals(LlmOptions.OnError.FAIL, o.onError());
         assertEquals("", o.sampling().describe());
         assertEquals(0, o.configuredSeed());

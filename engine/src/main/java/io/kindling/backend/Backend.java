@@ -24,6 +24,14 @@ public interface Backend extends AutoCloseable {
         return OptionalLong.empty();
     }
 
+    /**
+     * The step limits that {@link BatchLimits#AUTO} stands for here; a GPU backend, which sizes its buffers for
+     * them, returns the limits it was built for.
+     */
+    default BatchLimits batchLimits() {
+        return BatchLimits.CPU;
+    }
+
     /** Allocates the paged KV cache once, before the first {@link #forward}. */
     void allocateKvCache(int numBlocks, int blockSize);
 

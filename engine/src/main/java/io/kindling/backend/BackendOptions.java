@@ -2,8 +2,19 @@ package io.kindling.backend;
 
 /**
  * What a backend needs to know of the engine's configuration: CPU threads, and for a GPU the memory share and the
- * step limits that bound its activation buffers.
+ * step limits that bound its activation buffers ({@link BatchLimits#AUTO}: the device's defaults).
  */
 public record BackendOptions(int numThreads, double gpuMemoryUtilization, int maxNumSeqs, int maxNumBatchedTokens,
                              int blockSize) {
+
+    public BatchLimits limits() {
+        return new BatchLimits(maxNumSeqs, maxNumBatchedTokens);
+    }
+
+    /** These options with the step limits resolved against {@code defaults}. */
+    public BackendOptions withLimitsOrDefaults(BatchLimits defaults) {
+        BatchLimits resolved = limits().orDefaults(defaults);
+        return new BackendOptions(numThreads, gpuMemoryUtilization, resolved.maxNumSeqs(),
+                resolved.maxNumBatchedTokens(), blockSize);
+    }
 }

@@ -183,7 +183,7 @@ final class BenchCommand implements Callable<Integer> {
             out.flush();
             if (warmup > 0) {
                 Random random = new Random(~seed);
-                List<Shape> shapes = shapes(Math.min(numPrompts, config.maxNumSeqs()), random).stream()
+                List<Shape> shapes = shapes(Math.min(numPrompts, engine.maxNumSeqs()), random).stream()
                         .map(s -> new Shape(s.inputLen(), warmup)).toList();
                 measure(engine, requests("warmup-", shapes, sharedPrefixLen, model.vocabSize(), random), false);
             }

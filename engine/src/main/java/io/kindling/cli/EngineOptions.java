@@ -1,5 +1,6 @@
 package io.kindling.cli;
 
+import io.kindling.backend.BatchLimits;
 import io.kindling.core.EngineConfig;
 import java.nio.file.Path;
 import java.util.regex.Pattern;
@@ -23,12 +24,15 @@ final class EngineOptions {
     @Option(names = "--device", paramLabel = "DEVICE", description = "auto, cpu, cuda or cuda:N (default: auto).")
     String device = "auto";
 
-    @Option(names = "--max-num-seqs", paramLabel = "N", description = "Most sequences in one step (default: 256).")
-    int maxNumSeqs = EngineConfig.DEFAULT_MAX_NUM_SEQS;
+    @Option(names = "--max-num-seqs", paramLabel = "N",
+            description = "Most sequences in one step (default: 256 on the CPU and on a GPU under 70 GiB, 1024 on a "
+                    + "larger GPU).")
+    Integer maxNumSeqs;
 
     @Option(names = "--max-num-batched-tokens", paramLabel = "N",
-            description = "Token budget of one step; longer prompts are prefilled in chunks (default: 2048).")
-    int maxNumBatchedTokens = EngineConfig.DEFAULT_MAX_NUM_BATCHED_TOKENS;
+            description = "Token budget of one step; longer prompts are prefilled in chunks (default: 2048 on the "
+                    + "CPU, 8192 on a GPU under 70 GiB, 16384 on a larger GPU).")
+    Integer maxNumBatchedTokens;
 
     @Option(names = "--block-size", paramLabel = "N", description = "Tokens per KV cache block (default: 16).")
     int blockSize = EngineConfig.DEFAULT_BLOCK_SIZE;
@@ -56,15 +60,19 @@ final class EngineOptions {
         if (!DEVICE.matcher(device).matches()) {
             throw invalid("--device", "'" + device + "' is not auto, cpu, cuda or cuda:N");
         }
-        requirePositive("--max-num-seqs", maxNumSeqs);
-        requirePositive("--max-num-batched-tokens", maxNumBatchedTokens);
+        if (maxNumSeqs != null) {
+            requirePositive("--max-num-seqs", maxNumSeqs);
+        }
+        if (maxNumBatchedTokens != null) {
+            requirePositive("--max-num-batched-tokens", maxNumBatchedTokens);
+        }
         requirePositive("--block-size", blockSize);
         requirePositive("--threads", threads);
         if (!(gpuMemoryUtilization > 0 && gpuMemoryUtilization <= 1)) {
             throw invalid("--gpu-memory-utilization", "must be in (0, 1], got " + gpuMemoryUtilization);
         }
-        return EngineConfig.defaults(model).withDevice(device).withMaxNumSeqs(maxNumSeqs)
-                .withMaxNumBatchedTokens(maxNumBatchedTokens).withBlockSize(blockSize)
+        return EngineConfig.defaults(model).withDevice(device).withMaxNumSeqs(orAuto(maxNumSeqs))
+                .withMaxNumBatchedTokens(orAuto(maxNumBatchedTokens)).withBlockSize(blockSize)
                 .withKvCacheMemoryBytes(kvCacheMemory).withNumThreads(threads).withGpuMemoryUtilization(gpuMemoryUtilization)
                 .withEnablePrefixCaching(enablePrefixCaching);
     }
@@ -77,5 +85,9 @@ final class EngineOptions {
 
     ParameterException invalid(String flag, String problem) {
         return new ParameterException(spec.commandLine(), "Invalid value for option '" + flag + "': " + problem);
+    }
+
+    private static int orAuto(Integer limit) {
+        return limit == null ? BatchLimits.AUTO : limit;
     }
 }

@@ -53,7 +53,7 @@ final class GenerateCommand implements Callable<Integer> {
              LlmEngine engine = open(config)) {
             SamplingParams defaults = flagDefaults(engine.defaultSamplingParams());
             Progress progress = Progress.onStderr(err, in.rowCount());
-            summary = run(engine, defaults, in, out, progress, WINDOW_PER_SEQ * config.maxNumSeqs());
+            summary = run(engine, defaults, in, out, progress, WINDOW_PER_SEQ * engine.maxNumSeqs());
         } catch (IOException e) {
             throw CliException.io("write output", output, e);
         }
@@ -103,7 +103,7 @@ final class GenerateCommand implements Callable<Integer> {
                                     PrintWriter progress) throws IOException {
         try (InputSource in = openInput(input); OutputWriter out = openOutput(output, in.idKind())) {
             return run(engine, defaults, in, out, new Progress(progress, false, in.rowCount(), System::nanoTime),
-                    WINDOW_PER_SEQ * EngineConfig.DEFAULT_MAX_NUM_SEQS);
+                    WINDOW_PER_SEQ * engine.maxNumSeqs());
         }
     }
 

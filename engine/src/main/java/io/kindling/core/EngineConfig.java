@@ -1,13 +1,15 @@
 package io.kindling.core;
 
+import io.kindling.backend.BatchLimits;
 import java.nio.file.Path;
 
 /**
  * Engine options, named as the CLI ({@code --max-num-seqs}) and Spark ({@code spark.kindling.maxNumSeqs}) name them.
  *
  * @param device {@code auto}, {@code cpu}, {@code cuda} or {@code cuda:N}
- * @param maxNumSeqs most sequences in one step
- * @param maxNumBatchedTokens token budget of one step; longer prompts are prefilled in chunks
+ * @param maxNumSeqs most sequences in one step; {@link BatchLimits#AUTO}: the device's default
+ * @param maxNumBatchedTokens token budget of one step, longer prompts being prefilled in chunks;
+ *     {@link BatchLimits#AUTO}: the device's default
  * @param blockSize token slots per KV block
  * @param kvCacheMemoryBytes KV cache budget in bytes; 0 = auto: {@link #CPU_KV_CACHE_MEMORY} on the CPU, and on a GPU
  *     what {@code gpuMemoryUtilization} leaves after the weights and the activation peak
@@ -20,8 +22,8 @@ public record EngineConfig(Path model, String device, int maxNumSeqs, int maxNum
                            long kvCacheMemoryBytes, int numThreads, boolean enablePrefixCaching,
                            double gpuMemoryUtilization) {
 
-    public static final int DEFAULT_MAX_NUM_SEQS = 256;
-    public static final int DEFAULT_MAX_NUM_BATCHED_TOKENS = 2048;
+    public static final int DEFAULT_MAX_NUM_SEQS = BatchLimits.AUTO;
+    public static final int DEFAULT_MAX_NUM_BATCHED_TOKENS = BatchLimits.AUTO;
     public static final int DEFAULT_BLOCK_SIZE = 16;
     public static final long DEFAULT_KV_CACHE_MEMORY = 0;
     public static final long CPU_KV_CACHE_MEMORY = 1L << 30;
@@ -29,8 +31,7 @@ public record EngineConfig(Path model, String device, int maxNumSeqs, int maxNum
     public static final boolean DEFAULT_ENABLE_PREFIX_CACHING = true;
 
     public EngineConfig {
-        requirePositive(maxNumSeqs, "max_num_seqs");
-        requirePositive(maxNumBatchedTokens, "max_num_batched_tokens");
+        new BatchLimits(maxNumSeqs, maxNumBatchedTokens); // checks them
         requirePositive(blockSize, "block_size");
         requirePositive(numThreads, "num_threads");
         if (kvCacheMemoryBytes < 0) {

@@ -3,6 +3,7 @@ package io.kindling.core;
 import io.kindling.backend.Backend;
 import io.kindling.backend.BackendOptions;
 import io.kindling.backend.Backends;
+import io.kindling.backend.BatchLimits;
 import io.kindling.backend.Logits;
 import io.kindling.backend.StepProfile;
 import io.kindling.model.Checkpoint;
@@ -38,6 +39,7 @@ public final class LlmEngine implements AutoCloseable {
     private final ModelRunner runner;
     private final int[] eosTokenIds;
     private final int maxModelLen;
+    private final int maxNumSeqs;
     private final Map<String, RequestState> live = new HashMap<>();
     private final Map<Sequence, SampleState> samples = new IdentityHashMap<>();
     private final Map<String, BeamState> beamSearches = new HashMap<>();
@@ -68,7 +70,10 @@ public final class LlmEngine implements AutoCloseable {
         // A small KV budget shortens the longest servable sequence instead of failing: a sequence that fits
         // the whole cache can always finish, alone if need be.
         this.maxModelLen = (int) Math.min(checkpoint.config().maxPositionEmbeddings(), numBlocks * config.blockSize());
-        this.scheduler = new Scheduler(SchedulerConfig.of(config.maxNumSeqs(), config.maxNumBatchedTokens(),
+        BatchLimits limits = new BatchLimits(config.maxNumSeqs(), config.maxNumBatchedTokens())
+                .orDefaults(backend.batchLimits());
+        this.maxNumSeqs = limits.maxNumSeqs();
+        this.scheduler = new Scheduler(SchedulerConfig.of(limits.maxNumSeqs(), limits.maxNumBatchedTokens(),
                 maxModelLen), kvCacheManager, eosTokenIds);
         this.runner = new ModelRunner(backend, config.blockSize());
     }
@@ -117,6 +122,11 @@ public final class LlmEngine implements AutoCloseable {
 
     public ModelConfig modelConfig() {
         return checkpoint.config();
+    }
+
+    /** Most sequences in one step: the configured limit, or the device's default for auto. */
+    public int maxNumSeqs() {
+        return maxNumSeqs;
     }
 
     /** The longest sequence (prompt + output) the engine serves. */

@@ -4,6 +4,7 @@ import io.kindling.backend.Backend;
 import io.kindling.backend.BackendOptions;
 import io.kindling.backend.BackendUnavailableException;
 import io.kindling.backend.BatchInputs;
+import io.kindling.backend.BatchLimits;
 import io.kindling.backend.BatchValidator;
 import io.kindling.backend.Logits;
 import io.kindling.backend.StepProfile;
@@ -96,7 +97,7 @@ final class CudaBackend implements Backend {
     CudaBackend(CudaContext context, ModelConfig config, Weights checkpointWeights, BackendOptions options) {
         this.context = context;
         this.config = config;
-        this.options = options;
+        this.options = options.withLimitsOrDefaults(BatchLimits.gpu(context.totalMemory()));
         this.eps = (float) config.rmsNormEps();
         this.qkvWidth = config.qSize() + 2 * config.kvSize();
         owned.add(context);
@@ -198,6 +199,11 @@ final class CudaBackend implements Backend {
     @Override
     public String device() {
         return "cuda:" + context.ordinal() + " (" + context.deviceName() + ", bf16)";
+    }
+
+    @Override
+    public BatchLimits batchLimits() {
+        return options.limits();
     }
 
     @Override
