@@ -129,7 +129,7 @@ public final class EngineService implements AutoCloseable {
                     engine.addRequest(s.request());
                     pending.put(s.request().requestId(), s.result());
                 } catch (InvalidRequestException e) {
-                    s.result().complete(RequestState.error(s.request(), e.getMessage()));
+                    s.result().complete(RequestGroup.error(s.request(), e.getMessage()));
                 }
             } else if (c instanceof Abort a) {
                 engine.abort(a.requestId());

@@ -10,14 +10,11 @@ import io.kindling.model.Checkpoint;
 import io.kindling.model.GenerationConfig;
 import io.kindling.model.ModelConfig;
 import io.kindling.sampling.BeamSearch;
-import io.kindling.sampling.Draw;
-import io.kindling.sampling.SampleResult;
 import io.kindling.sampling.SamplingParams;
 import io.kindling.sampling.SamplingState;
 import io.kindling.tokenizer.Tokenizer;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -40,9 +37,7 @@ public final class LlmEngine implements AutoCloseable {
     private final int[] eosTokenIds;
     private final int maxModelLen;
     private final int maxNumSeqs;
-    private final Map<String, RequestState> live = new HashMap<>();
-    private final Map<Sequence, SampleState> samples = new IdentityHashMap<>();
-    private final Map<String, BeamState> beamSearches = new HashMap<>();
+    private final Map<String, RequestGroup> live = new HashMap<>();
     private final SplittableRandom fallbackSeeds = new SplittableRandom();
     private long nextSeqId;
     private long promptTokens;
@@ -160,7 +155,7 @@ public final class LlmEngine implements AutoCloseable {
         promptTokens += request.promptTokenIds().length;
         if (params.isBeamSearch()) {
             int maxNewTokens = Math.min(params.maxTokens(), maxModelLen - request.promptTokenIds().length);
-            beamSearches.put(request.requestId(), new BeamState(request,
+            live.put(request.requestId(), new BeamSearchRequest(request,
                     new BeamSearch(params, beamEosTokenIds(params), maxNewTokens), seq));
             scheduler.add(seq);
             return;
@@ -172,9 +167,7 @@ public final class LlmEngine implements AutoCloseable {
             SamplingState sampling = new SamplingState(own, request.promptTokenIds(), eosTokenIds, seed + i);
             states.add(new SampleState(request, sampling, tokenizer.newDetokenizer(request.promptTokenIds(), true)));
         }
-        states.get(0).attach(seq);
-        samples.put(seq, states.get(0));
-        live.put(request.requestId(), new RequestState(request, states));
+        live.put(request.requestId(), new SampledRequest(request, states, seq));
         scheduler.add(seq);
     }
 
@@ -193,7 +186,7 @@ public final class LlmEngine implements AutoCloseable {
     private void validate(Request request) {
         int[] prompt = request.promptTokenIds();
         String id = request.requestId();
-        if (live.containsKey(id) || beamSearches.containsKey(id)) {
+        if (live.containsKey(id)) {
             throw new InvalidRequestException(id, "a request with this id is already running");
         }
         if (prompt.length == 0) {
@@ -237,11 +230,28 @@ public final class LlmEngine implements AutoCloseable {
         long t1 = System.nanoTime();
         Logits logits = runner.run(batch);
         long t2 = System.nanoTime();
-        List<int[]> sampled = sample(batch, logits);
+        List<Sequence> rows = scheduler.postprocess(batch);
+        StepDraws draws = new StepDraws();
+        Set<RequestGroup> touched = new LinkedHashSet<>();
+        for (int row = 0; row < rows.size(); row++) {
+            Sequence seq = rows.get(row);
+            if (!seq.isFinished()) {
+                RequestGroup group = live.get(seq.requestId());
+                group.onLogits(seq, row, logits, draws);
+                touched.add(group);
+            }
+        }
+        draws.sample(backend.sampler(), logits);
         long t3 = System.nanoTime();
-        List<Sequence> updated = scheduler.postprocess(batch, sampled);
-        List<RequestOutput> finished = processOutputs(updated);
-        stepBeamSearches(batch, finished);
+        List<RequestOutput> finished = new ArrayList<>();
+        for (RequestGroup group : touched) {
+            generationTokens += group.advance(scheduler);
+            if (group.isFinished()) {
+                live.remove(group.request.requestId());
+                finished.add(group.finalOutput(tokenizer));
+            }
+        }
+        scheduler.endStep();
         lastStepTimes = new StepTimes(t1 - t0, t2 - t1, t3 - t2, System.nanoTime() - t3);
         return finished;
     }
@@ -264,119 +274,11 @@ public final class LlmEngine implements AutoCloseable {
         return backend.lastStepProfile();
     }
 
-    /** Runs the beam step of every beam search whose beams all have their logits now. */
-    private void stepBeamSearches(SchedulerOutput batch, List<RequestOutput> finished) {
-        Set<BeamState> touched = new LinkedHashSet<>();
-        for (ScheduledSequence s : batch.scheduled()) {
-            BeamState state = beamSearches.get(s.seq().requestId());
-            if (state != null && s.samples()) {
-                touched.add(state);
-            }
-        }
-        for (BeamState state : touched) {
-            if (state.tryStep(scheduler)) {
-                beamSearches.remove(state.request.requestId());
-                finished.add(state.finalOutput(tokenizer));
-            } else {
-                generationTokens += state.beams().size();
-            }
-        }
-    }
-
-    /**
-     * Samples every sequence that produces a token, with the backend's sampler, where the logits are. A request
-     * about to fork draws every sample's first token from its one logits row.
-     *
-     * @return per sampling sequence, its token, or its samples' first tokens in sample order when it forks, or
-     *     null for a beam, which only hands its logits to its {@link BeamState}
-     */
-    private List<int[]> sample(SchedulerOutput batch, Logits logits) {
-        List<Draw> draws = new ArrayList<>();
-        List<SampleState> drawers = new ArrayList<>();
-        List<Integer> drawsPerSeq = new ArrayList<>(logits.numRows());
-        int row = 0;
-        for (ScheduledSequence s : batch.scheduled()) {
-            if (!s.samples()) {
-                continue;
-            }
-            int r = row++;
-            BeamState beamSearch = beamSearches.get(s.seq().requestId());
-            if (beamSearch != null) { // the beam waits for its siblings' logits: stepBeamSearches decides
-                beamSearch.putLogits(s.seq(), logits.row(r));
-                drawsPerSeq.add(0);
-                continue;
-            }
-            RequestState request = live.get(s.seq().requestId());
-            List<SampleState> targets = request.forksNext() ? request.samples() : List.of(samples.get(s.seq()));
-            for (SampleState target : targets) {
-                draws.add(new Draw(r, target.sampling));
-                drawers.add(target);
-            }
-            drawsPerSeq.add(targets.size());
-        }
-        SampleResult[] results = draws.isEmpty() ? new SampleResult[0] : backend.sampler().sample(logits, draws);
-        List<int[]> next = new ArrayList<>(drawsPerSeq.size());
-        int d = 0;
-        for (int count : drawsPerSeq) {
-            if (count == 0) {
-                next.add(null);
-                continue;
-            }
-            int[] tokens = new int[count];
-            for (int i = 0; i < count; i++, d++) {
-                drawers.get(d).sampling.accept(results[d].tokenId());
-                drawers.get(d).addLogprobs(results[d].topLogprobs());
-                tokens[i] = results[d].tokenId();
-            }
-            next.add(tokens);
-        }
-        return next;
-    }
-
-    private List<RequestOutput> processOutputs(List<Sequence> updated) {
-        // a request finishes once all its samples have: several may in one step, so output after them all
-        Set<RequestState> ended = new LinkedHashSet<>();
-        for (Sequence seq : updated) {
-            RequestState request = live.get(seq.requestId());
-            SampleState sample = samples.get(seq);
-            if (sample == null) { // a fork made this step
-                sample = request.attachFork(seq);
-                samples.put(seq, sample);
-            }
-            generationTokens++;
-            if (sample.appendNewestToken() && !seq.isFinished()) {
-                scheduler.finish(seq, FinishReason.STOP);
-            }
-            if (seq.isFinished()) {
-                samples.remove(seq);
-                ended.add(request);
-            }
-        }
-        List<RequestOutput> finished = new ArrayList<>();
-        for (RequestState request : ended) {
-            if (request.isFinished()) {
-                live.remove(request.request.requestId());
-                finished.add(request.finalOutput());
-            }
-        }
-        return finished;
-    }
-
     /** Drops a live request (its task ended early); its blocks are freed at once. Unknown ids are ignored. */
     public void abort(String requestId) {
-        BeamState beamSearch = beamSearches.remove(requestId);
-        if (beamSearch != null) {
-            beamSearch.abort(scheduler);
-        }
-        RequestState request = live.remove(requestId);
-        if (request == null) {
-            return;
-        }
-        for (SampleState sample : request.samples()) {
-            if (sample.seq() != null) {
-                samples.remove(sample.seq());
-                scheduler.finish(sample.seq(), FinishReason.ABORT);
-            }
+        RequestGroup group = live.remove(requestId);
+        if (group != null) {
+            group.abort(scheduler);
         }
     }
 
@@ -398,7 +300,7 @@ public final class LlmEngine implements AutoCloseable {
             try {
                 addRequest(r);
             } catch (InvalidRequestException e) {
-                outputs.put(r.requestId(), RequestState.error(r, e.getMessage()));
+                outputs.put(r.requestId(), RequestGroup.error(r, e.getMessage()));
             }
         }
         while (hasUnfinishedRequests()) {

@@ -1,5 +1,6 @@
 package io.kindling.core;
 
+import io.kindling.sampling.SampleResult;
 import io.kindling.sampling.SamplingState;
 import io.kindling.sampling.StopStrings;
 import io.kindling.sampling.TokenLogprob;
@@ -21,6 +22,9 @@ final class SampleState {
     /** The text seen so far, for stop strings; cut at the stop string once one is found. */
     private final StringBuilder text = new StringBuilder();
     private boolean stoppedByString;
+    private static final int NONE = -1;
+    /** The token drawn this step and not yet appended, or NONE. */
+    private int drawn = NONE;
 
     SampleState(Request request, SamplingState sampling, IncrementalDetokenizer detokenizer) {
         this.request = request;
@@ -46,10 +50,27 @@ final class SampleState {
         return seq != null && seq.isFinished();
     }
 
-    void addLogprobs(Optional<List<TokenLogprob>> top) {
+    /** Takes this step's draw: the token for its generator's history and the logprobs; the token awaits append. */
+    void accept(SampleResult result) {
+        sampling.accept(result.tokenId());
         if (logprobs != null) {
-            logprobs.add(top.orElseThrow());
+            logprobs.add(result.topLogprobs().orElseThrow());
         }
+        drawn = result.tokenId();
+    }
+
+    boolean hasDrawn() {
+        return drawn >= 0;
+    }
+
+    /** The token drawn this step, handed over once. */
+    int takeDrawn() {
+        if (drawn < 0) {
+            throw new IllegalStateException("request " + request.requestId() + ": no token drawn for " + seq);
+        }
+        int token = drawn;
+        drawn = NONE;
+        return token;
     }
 
     /**

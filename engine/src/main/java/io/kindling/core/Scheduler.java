@@ -102,83 +102,54 @@ final class Scheduler {
     }
 
     /**
-     * Applies a step's results: every scheduled sequence's tokens become computed, sampling ones get their new
-     * token, and those meeting a stop condition finish and free their blocks. A sequence finished between
-     * {@link #schedule} and this call is skipped. Then the KV accounting takes its sample.
+     * Applies a step's computation: every scheduled sequence's tokens become computed (a sequence finished between
+     * {@link #schedule} and this call is skipped). The step ends with {@link #endStep}, once the new tokens are in.
      *
-     * @param sampledTokenIds one token per sampling sequence of {@code out}, in batch order
-     * @return the sequences that received a token, those that finished included
+     * @return the sampling sequences in batch order, one per logits row (a finished one included, to keep the
+     *     rows aligned); each now awaits its next token from {@link #append}
      */
-    List<Sequence> postprocess(SchedulerOutput out, int[] sampledTokenIds) {
-        List<int[]> next = new ArrayList<>(sampledTokenIds.length);
-        for (int tokenId : sampledTokenIds) {
-            next.add(new int[] {tokenId});
-        }
-        return postprocess(out, next);
-    }
-
-    /**
-     * {@link #postprocess(SchedulerOutput, int[])} where each sampling sequence may also fork or wait: its entry
-     * of {@code nextTokenIds} goes to {@link #extend}, or is null to leave it with every token computed and none
-     * new, skipped by {@link #schedule} until {@link #extend} gives it tokens (a beam waiting for its siblings).
-     *
-     * @return the sequences {@link #extend} returned, in batch order
-     */
-    List<Sequence> postprocess(SchedulerOutput out, List<int[]> nextTokenIds) {
-        if (nextTokenIds.size() != out.numSampling()) {
-            throw new IllegalArgumentException("got " + nextTokenIds.size() + " sampled tokens for "
-                    + out.numSampling() + " sampling sequences");
-        }
-        List<Sequence> updated = new ArrayList<>(nextTokenIds.size());
-        int next = 0;
+    List<Sequence> postprocess(SchedulerOutput out) {
+        List<Sequence> sampling = new ArrayList<>(out.numSampling());
         for (ScheduledSequence s : out.scheduled()) {
             Sequence seq = s.seq();
-            if (seq.isFinished()) { // aborted after schedule(): its sampled token, if any, is dropped
-                next += s.samples() ? 1 : 0;
+            if (s.samples()) {
+                sampling.add(seq);
+            }
+            if (seq.isFinished()) { // aborted after schedule()
                 continue;
             }
             int start = seq.numComputedTokens();
             int end = start + s.numScheduledTokens();
             numComputedPromptTokens += Math.max(0, Math.min(end, seq.numPromptTokens()) - start);
             seq.addComputedTokens(s.numScheduledTokens());
-            if (s.samples()) {
-                int[] tokens = nextTokenIds.get(next++);
-                if (tokens != null) {
-                    updated.addAll(extend(seq, tokens));
-                }
-            }
         }
+        return sampling;
+    }
+
+    /** Ends a step after its tokens were appended and its forks made: the KV accounting takes its sample. */
+    void endStep() {
         kvCacheManager.recordStep(running);
-        return updated;
     }
 
     /**
-     * Continues {@code seq}, whose tokens are all computed, with {@code tokenIds}: the first is appended to it, and
-     * each further one to a fork of it that shares its blocks (copy-on-write) and runs behind it; with none,
-     * {@code seq} is dropped (a beam that lost) and its blocks freed at once. A sequence meeting a stop condition
-     * finishes and frees its blocks.
-     *
-     * @return {@code seq} and its forks, in the order of {@code tokenIds}
+     * Appends the next token to {@code seq}, whose tokens are all computed; a sequence meeting a stop condition
+     * then finishes and frees its blocks. Until a token is appended, {@link #schedule} skips the sequence (a beam
+     * waiting for its siblings).
      */
-    List<Sequence> extend(Sequence seq, int[] tokenIds) {
-        if (tokenIds.length == 0) {
-            finish(seq, FinishReason.ABORT);
-            return List.of();
+    void append(Sequence seq, int tokenId) {
+        if (seq.numComputedTokens() != seq.numTokens() || seq.isFinished()) {
+            throw new IllegalStateException("request " + seq.requestId() + ": a token can only follow a live "
+                    + "sequence whose tokens are all computed: " + seq);
         }
-        List<Sequence> out = new ArrayList<>(tokenIds.length);
-        out.add(seq);
-        for (int i = 1; i < tokenIds.length; i++) {
-            out.add(fork(seq));
-        }
-        for (int i = 0; i < tokenIds.length; i++) {
-            Sequence s = out.get(i);
-            s.appendTokenId(tokenIds[i]);
-            stopReason(s).ifPresent(reason -> finish(s, reason));
-        }
-        return out;
+        seq.appendTokenId(tokenId);
+        stopReason(seq).ifPresent(reason -> finish(seq, reason));
     }
 
-    private Sequence fork(Sequence parent) {
+    /**
+     * A new sequence continuing {@code parent}'s tokens: it shares the parent's blocks (copy-on-write) and runs
+     * behind it, or waits with it when the parent was preempted.
+     */
+    Sequence fork(Sequence parent) {
         Sequence child = parent.fork();
         if (parent.status() == SequenceStatus.RUNNING) {
             kvCacheManager.fork(parent, child);

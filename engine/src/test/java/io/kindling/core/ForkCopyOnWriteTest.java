@@ -100,12 +100,13 @@ class ForkCopyOnWriteTest {
     }
 
     @Test
-    void theSchedulerForksOnExtendAndHandsTheCopiesToTheStep() {
+    void forksShareBlocksAndTheSchedulerHandsTheCopiesToTheStep() {
         Scheduler scheduler = SchedulerFixtures.scheduler(manager, SchedulerConfig.of(8, 64, 40));
         Sequence parent = sequence("p", 6);
         scheduler.add(parent);
         SchedulerOutput prefill = scheduler.schedule();
-        List<Sequence> samples = scheduler.postprocess(prefill, List.of(new int[] {50, 51, 52}));
+        assertEquals(List.of(parent), scheduler.postprocess(prefill));
+        List<Sequence> samples = RequestGroup.continueWith(scheduler, parent, new int[] {50, 51, 52});
 
         assertEquals(3, samples.size());
         assertEquals(parent, samples.get(0));
@@ -118,7 +119,7 @@ class ForkCopyOnWriteTest {
         assertArrayEquals(new int[] {2, 3}, decode.copyDst());
         assertArrayEquals(new int[] {0, 1}, samples.get(2).blockTable());
 
-        assertEquals(List.of(), scheduler.extend(samples.get(1), new int[0])); // dropped: its copy is freed
+        assertEquals(List.of(), RequestGroup.continueWith(scheduler, samples.get(1), new int[0])); // dropped: its copy is freed
         assertTrue(samples.get(1).isFinished());
         assertEquals(0, pool.block(3).refCnt);
     }

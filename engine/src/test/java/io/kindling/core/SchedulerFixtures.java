@@ -57,7 +57,29 @@ final class SchedulerFixtures {
                 sampled.add(model.applyAsInt(s.seq()));
             }
         }
-        scheduler.postprocess(out, sampled.stream().mapToInt(Integer::intValue).toArray());
+        postprocess(scheduler, out, sampled.stream().mapToInt(Integer::intValue).toArray());
+    }
+
+    /**
+     * Post-processes a step as the engine does for single samples: {@code tokens} holds one token per sampling
+     * sequence in batch order, appended to those still live.
+     *
+     * @return the sequences that got a token
+     */
+    static List<Sequence> postprocess(Scheduler scheduler, SchedulerOutput out, int... tokens) {
+        List<Sequence> rows = scheduler.postprocess(out);
+        if (rows.size() != tokens.length) {
+            throw new IllegalArgumentException(tokens.length + " tokens for " + rows.size() + " sampling sequences");
+        }
+        List<Sequence> updated = new ArrayList<>();
+        for (int i = 0; i < rows.size(); i++) {
+            if (!rows.get(i).isFinished()) {
+                scheduler.append(rows.get(i), tokens[i]);
+                updated.add(rows.get(i));
+            }
+        }
+        scheduler.endStep();
+        return updated;
     }
 
     /** The output {@link #fakeModel} gives {@code prompt} alone, stopping only at {@code maxTokens}. */

@@ -239,18 +239,21 @@ class SchedulerTest {
         SchedulerOutput out = scheduler.schedule();
         scheduler.finish(a, FinishReason.STOP);
 
-        assertEquals(List.of(b), scheduler.postprocess(out, new int[] {41, 42}));
+        assertEquals(List.of(b), SchedulerFixtures.postprocess(scheduler, out, 41, 42));
         assertEquals(0, a.numOutputTokens());
         assertArrayEquals(new int[] {42}, b.outputTokenIds());
         assertEquals(3, b.numComputedTokens());
     }
 
     @Test
-    void postprocessWantsOneTokenPerSamplingSequence() {
+    void aTokenFollowsOnlyASequenceWhoseTokensAreAllComputed() {
         setUp(16, SchedulerConfig.of(4, 64, 64));
-        add(0, 3, SamplingParams.greedy(8));
+        Sequence a = add(0, 3, SamplingParams.greedy(8));
         SchedulerOutput out = scheduler.schedule();
-        assertThrows(IllegalArgumentException.class, () -> scheduler.postprocess(out, new int[] {1, 2}));
+        assertThrows(IllegalStateException.class, () -> scheduler.append(a, 1)); // its prompt is not computed yet
+        assertEquals(List.of(a), scheduler.postprocess(out));
+        scheduler.append(a, 1);
+        assertThrows(IllegalStateException.class, () -> scheduler.append(a, 2)); // token 1 is not computed yet
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.kindling.core;
 
+import io.kindling.backend.Logits;
 import io.kindling.sampling.BeamSearch;
 import io.kindling.tokenizer.IncrementalDetokenizer;
 import io.kindling.tokenizer.Tokenizer;
@@ -11,30 +12,40 @@ import java.util.Optional;
 import java.util.OptionalDouble;
 
 /**
- * What the engine keeps per live beam search request: the search, its live beams (best first) and the logits of
- * those that have computed their last token. A beam step needs every live beam's logits; a beam that has them
+ * A beam search request: the search, its live beams (best first) and the logits of those that have computed their
+ * last token. A beam step needs every live beam's logits; a beam that has them
  * waits (its sequence holds every token computed and none new) until its siblings catch up, which they do in the
  * same step unless the token budget or a preemption held them back.
  */
-final class BeamState {
+final class BeamSearchRequest extends RequestGroup {
 
-    final Request request;
     private final BeamSearch search;
     private List<Sequence> beams;
     private final Map<Sequence, float[]> logits = new IdentityHashMap<>();
+    private boolean done;
 
-    BeamState(Request request, BeamSearch search, Sequence first) {
-        this.request = request;
+    BeamSearchRequest(Request request, BeamSearch search, Sequence first) {
+        super(request);
         this.search = search;
         this.beams = List.of(first);
     }
 
-    List<Sequence> beams() {
-        return beams;
+    /** The beam waits for its siblings' logits: the beam step then needs them all. */
+    @Override
+    void onLogits(Sequence seq, int row, Logits rows, StepDraws draws) {
+        logits.put(seq, rows.row(row));
     }
 
-    void putLogits(Sequence beam, float[] row) {
-        logits.put(beam, row);
+    /** Runs the beam step when every live beam has its logits; counts a token per live beam either way. */
+    @Override
+    int advance(Scheduler scheduler) {
+        done = tryStep(scheduler);
+        return done ? 0 : beams.size();
+    }
+
+    @Override
+    boolean isFinished() {
+        return done;
     }
 
     /**
@@ -44,7 +55,7 @@ final class BeamState {
      *
      * @return whether the search is over
      */
-    boolean tryStep(Scheduler scheduler) {
+    private boolean tryStep(Scheduler scheduler) {
         if (logits.size() < beams.size()) {
             return false;
         }
@@ -70,7 +81,7 @@ final class BeamState {
                 }
             }
             int[] tokens = ranks.stream().mapToInt(r -> step.tokenIds()[r]).toArray();
-            List<Sequence> continued = scheduler.extend(beams.get(b), tokens);
+            List<Sequence> continued = continueWith(scheduler, beams.get(b), tokens);
             for (int i = 0; i < ranks.size(); i++) {
                 next[ranks.get(i)] = continued.get(i);
             }
@@ -80,6 +91,7 @@ final class BeamState {
     }
 
     /** The best {@code n} finished beams, best first. */
+    @Override
     RequestOutput finalOutput(Tokenizer tokenizer) {
         List<CompletionOutput> completions = new ArrayList<>();
         for (BeamSearch.Hypothesis h : search.best().subList(0, request.params().n())) {
@@ -94,6 +106,7 @@ final class BeamState {
         return new RequestOutput(request.requestId(), request.promptTokenIds(), completions, Optional.empty());
     }
 
+    @Override
     void abort(Scheduler scheduler) {
         beams.forEach(beam -> scheduler.finish(beam, FinishReason.ABORT));
         beams = List.of();
