@@ -2,7 +2,7 @@ package io.kindling.backend;
 
 /**
  * One forward step, flattened: the scheduled tokens of every sequence, concatenated in batch order. This is the
- * contract between the engine and every backend (CPU now, CUDA kernels later): K/V are written only at
+ * contract between the engine and every backend (the CPU's and the CUDA kernels'): K/V are written only at
  * {@code slotMapping} and read only through {@code blockTables}.
  *
  * @param inputIds      [numTokens] token ids to run

@@ -156,9 +156,4 @@ final class BlockPool {
     int numSharedRefs() {
         return numSharedRefs;
     }
-
-    /** The free block ids, next to be handed out first. */
-    List<Integer> freeBlockIds() {
-        return freeBlockQueue.blockIds();
-    }
 }

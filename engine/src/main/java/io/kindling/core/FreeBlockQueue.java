@@ -1,13 +1,10 @@
 package io.kindling.core;
 
-import java.util.ArrayList;
-import java.util.List;
-
 /**
  * The free blocks, an intrusive doubly-linked list through {@link KvCacheBlock#prevFree}/{@code nextFree} with
  * fake head and tail nodes, so popping, appending and removing from the middle are O(1) and allocate nothing.
  * The front is the next block handed out: freed blocks go to the back, so the least recently freed is reused
- * first (the eviction order prefix caching will rely on).
+ * first: the eviction order of the prefix cache, least recently used first.
  */
 final class FreeBlockQueue {
 
@@ -61,14 +58,5 @@ final class FreeBlockQueue {
         b.nextFree = tail;
         tail.prevFree = b;
         size++;
-    }
-
-    /** The queued block ids, front first. */
-    List<Integer> blockIds() {
-        List<Integer> ids = new ArrayList<>(size);
-        for (KvCacheBlock b = head.nextFree; b != tail; b = b.nextFree) {
-            ids.add(b.blockId);
-        }
-        return ids;
     }
 }

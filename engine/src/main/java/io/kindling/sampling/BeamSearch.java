@@ -61,11 +61,6 @@ public final class BeamSearch {
         this.maxNewTokens = maxNewTokens;
     }
 
-    /** How many live beams the next {@link #step} takes: 1 at first, then the length of the last step's beams. */
-    public int numBeams() {
-        return beamScores.length;
-    }
-
     /**
      * @param logits each live beam's logits row, in the order of the last step's beams
      * @param outputTokenIds each live beam's generated tokens so far, same order

@@ -15,7 +15,7 @@ class BlockPoolTest {
 
         assertEquals(List.of(0, 1, 2), ids(got));
         got.forEach(b -> assertEquals(1, b.refCnt));
-        assertEquals(List.of(3, 4, 5, 6, 7, 8, 9), pool.freeBlockIds());
+        assertEquals(List.of(3, 4, 5, 6, 7, 8, 9), FreeBlocks.ids(pool));
         assertEquals(7, pool.numFreeBlocks());
     }
 
@@ -27,11 +27,11 @@ class BlockPoolTest {
 
         pool.freeBlocks(List.of(a.get(2), a.get(1), a.get(0)));
         pool.freeBlocks(List.of(b.get(1)));
-        assertEquals(List.of(5, 2, 1, 0, 4), pool.freeBlockIds());
+        assertEquals(List.of(5, 2, 1, 0, 4), FreeBlocks.ids(pool));
         assertEquals(0, a.get(0).refCnt);
 
         assertEquals(List.of(5, 2, 1, 0), ids(pool.getNewBlocks(4)));
-        assertEquals(List.of(4), pool.freeBlockIds());
+        assertEquals(List.of(4), FreeBlocks.ids(pool));
     }
 
     @Test
@@ -41,14 +41,14 @@ class BlockPoolTest {
 
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> pool.getNewBlocks(3));
         assertEquals("asked for 3 KV cache blocks, only 2 are free", e.getMessage());
-        assertEquals(List.of(2, 3), pool.freeBlockIds());
+        assertEquals(List.of(2, 3), FreeBlocks.ids(pool));
     }
 
     @Test
     void freeingAFreeBlockIsRejected() {
         BlockPool pool = new BlockPool(2);
         assertThrows(IllegalStateException.class, () -> pool.freeBlocks(List.of(pool.block(1))));
-        assertEquals(List.of(0, 1), pool.freeBlockIds());
+        assertEquals(List.of(0, 1), FreeBlocks.ids(pool));
     }
 
     @Test
@@ -57,17 +57,17 @@ class BlockPoolTest {
         FreeBlockQueue queue = new FreeBlockQueue(blocks);
 
         queue.remove(blocks[2]);
-        assertEquals(List.of(0, 1, 3), queue.blockIds());
+        assertEquals(List.of(0, 1, 3), FreeBlocks.ids(List.of(blocks)));
         assertEquals(0, queue.popLeft().blockId);
         queue.append(blocks[2]);
         queue.append(blocks[0]);
-        assertEquals(List.of(1, 3, 2, 0), queue.blockIds());
+        assertEquals(List.of(1, 3, 2, 0), FreeBlocks.ids(List.of(blocks)));
         assertEquals(4, queue.size());
 
         assertThrows(IllegalStateException.class, () -> queue.append(blocks[1]));
         queue.remove(blocks[1]);
         assertThrows(IllegalStateException.class, () -> queue.remove(blocks[1]));
-        assertEquals(List.of(3, 2, 0), queue.blockIds());
+        assertEquals(List.of(3, 2, 0), FreeBlocks.ids(List.of(blocks)));
     }
 
     @Test

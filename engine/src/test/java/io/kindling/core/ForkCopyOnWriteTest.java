@@ -37,7 +37,7 @@ class ForkCopyOnWriteTest {
         assertEquals(0, pool.numSharedRefs());
         assertEquals(8, pool.numFreeBlocks());
         manager.free(child);
-        assertEquals(List.of(2, 3, 4, 5, 6, 7, 8, 9, 1, 0), pool.freeBlockIds());
+        assertEquals(List.of(2, 3, 4, 5, 6, 7, 8, 9, 1, 0), FreeBlocks.ids(pool));
     }
 
     @Test

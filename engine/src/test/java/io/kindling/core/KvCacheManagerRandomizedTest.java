@@ -87,7 +87,7 @@ class KvCacheManagerRandomizedTest {
                 holders[id]++;
             }
         }
-        List<Integer> free = pool.freeBlockIds();
+        List<Integer> free = FreeBlocks.ids(pool);
         Set<Integer> freeSet = new HashSet<>(free);
         assertEquals(free.size(), freeSet.size(), "a block is queued twice");
         assertEquals(free.size(), manager.numFreeBlocks());

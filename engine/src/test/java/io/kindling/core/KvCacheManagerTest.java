@@ -50,7 +50,7 @@ class KvCacheManagerTest {
 
         manager.free(a);
         assertEquals(0, a.numBlocks());
-        assertEquals(List.of(5, 6, 7, 8, 9, 2, 1, 0), pool.freeBlockIds());
+        assertEquals(List.of(5, 6, 7, 8, 9, 2, 1, 0), FreeBlocks.ids(pool));
         for (int id : new int[] {0, 1, 2}) {
             assertEquals(0, pool.block(id).refCnt);
         }
@@ -58,7 +58,7 @@ class KvCacheManagerTest {
         Sequence c = sequence("c", 28);
         assertTrue(manager.allocateSlots(c, 28));
         assertArrayEquals(new int[] {5, 6, 7, 8, 9, 2, 1}, c.blockTable());
-        assertEquals(List.of(0), pool.freeBlockIds());
+        assertEquals(List.of(0), FreeBlocks.ids(pool));
     }
 
     @Test
@@ -69,7 +69,7 @@ class KvCacheManagerTest {
 
         assertFalse(manager.allocateSlots(b, 9)); // needs 3, 2 free
         assertEquals(0, b.numBlocks());
-        assertEquals(List.of(8, 9), pool.freeBlockIds());
+        assertEquals(List.of(8, 9), FreeBlocks.ids(pool));
 
         a.addComputedTokens(32);
         for (int i = 0; i < 9; i++) {
@@ -77,7 +77,7 @@ class KvCacheManagerTest {
         }
         assertFalse(manager.allocateSlots(a, 9)); // grows by 3, 2 free
         assertArrayEquals(IntStream.range(0, 8).toArray(), a.blockTable());
-        assertEquals(List.of(8, 9), pool.freeBlockIds());
+        assertEquals(List.of(8, 9), FreeBlocks.ids(pool));
 
         assertTrue(manager.allocateSlots(a, 8)); // exactly the 2 left
         assertEquals(0, manager.numFreeBlocks());

@@ -44,7 +44,7 @@ class PrefixCacheSchedulingTest {
         SchedulerOutput out = step(scheduler);
         assertEquals(List.of(b), out.preempted());
         assertArrayEquals(new int[] {0, 1, 3}, a.blockTable());
-        assertEquals(List.of(2), pool.freeBlockIds());
+        assertEquals(List.of(2), FreeBlocks.ids(pool));
 
         // b's 9 tokens do not fit beside a (the hit on block 2 would take the last free block)
         assertEquals(List.of("req-0=1 sample"), describe(step(scheduler)));

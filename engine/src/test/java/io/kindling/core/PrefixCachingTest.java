@@ -41,24 +41,24 @@ class PrefixCachingTest {
         assertArrayEquals(new int[] {0, 1, 2, 4}, b.blockTable());
         assertEquals(List.of(2, 2, 2, 1, 1), refCnts(0, 1, 2, 3, 4));
         assertEquals(3, manager.stats().sharedBlocks());
-        assertEquals(List.of(5, 6, 7, 8, 9, 10), pool.freeBlockIds());
+        assertEquals(List.of(5, 6, 7, 8, 9, 10), FreeBlocks.ids(pool));
 
         manager.free(a);
         assertEquals(List.of(1, 1, 1, 0, 1), refCnts(0, 1, 2, 3, 4));
         assertEquals(0, manager.stats().sharedBlocks());
         manager.free(b);
         // each request's blocks join the back tail first, so a request's tail is evicted before its head
-        assertEquals(List.of(5, 6, 7, 8, 9, 10, 3, 4, 2, 1, 0), pool.freeBlockIds());
+        assertEquals(List.of(5, 6, 7, 8, 9, 10, 3, 4, 2, 1, 0), FreeBlocks.ids(pool));
         assertEquals(3, pool.numCachedBlocks()); // freed, still findable
 
         // a miss of 9 blocks takes the front of the queue and so evicts cached block 2, the common prefix's tail
         Sequence c = seq("c", IntStream.range(500, 536).toArray());
         assertEquals(0, admit(c).numTokens());
         assertArrayEquals(new int[] {5, 6, 7, 8, 9, 10, 3, 4, 2}, c.blockTable());
-        assertEquals(List.of(1, 0), pool.freeBlockIds());
+        assertEquals(List.of(1, 0), FreeBlocks.ids(pool));
 
         manager.free(c);
-        assertEquals(List.of(1, 0, 2, 4, 3, 10, 9, 8, 7, 6, 5), pool.freeBlockIds());
+        assertEquals(List.of(1, 0, 2, 4, 3, 10, 9, 8, 7, 6, 5), FreeBlocks.ids(pool));
 
         // the common prefix is found as far as the eviction left it: its free blocks leave the queue, and the
         // new ones come from its front
@@ -69,7 +69,7 @@ class PrefixCachingTest {
         assertEquals(8, d.numComputedTokens());
         assertArrayEquals(new int[] {0, 1, 2, 4}, d.blockTable());
         assertEquals(List.of(1, 1, 1, 1), refCnts(0, 1, 2, 4));
-        assertEquals(List.of(3, 10, 9, 8, 7, 6, 5), pool.freeBlockIds());
+        assertEquals(List.of(3, 10, 9, 8, 7, 6, 5), FreeBlocks.ids(pool));
     }
 
     @Test
@@ -129,7 +129,7 @@ class PrefixCachingTest {
 
         manager.free(b);
         assertEquals(List.of(1, 1, 1, 1, 1, 0), refCnts(0, 1, 2, 3, 4, 5));
-        assertEquals(List.of(6, 7, 8, 9, 10, 5), pool.freeBlockIds());
+        assertEquals(List.of(6, 7, 8, 9, 10, 5), FreeBlocks.ids(pool));
 
         // a third sharer takes the same blocks while a still holds them
         Sequence c = seq("c", COMMON, 1, 2, 3, 4, 6, 7);
@@ -140,7 +140,7 @@ class PrefixCachingTest {
 
         manager.free(a);
         manager.free(c);
-        assertEquals(List.of(7, 8, 9, 10, 5, 4, 6, 3, 2, 1, 0), pool.freeBlockIds());
+        assertEquals(List.of(7, 8, 9, 10, 5, 4, 6, 3, 2, 1, 0), FreeBlocks.ids(pool));
         assertEquals(List.of(0, 0, 0, 0, 0, 0, 0), refCnts(0, 1, 2, 3, 4, 5, 6));
     }
 
@@ -151,7 +151,7 @@ class PrefixCachingTest {
         manager.free(a);
         Sequence filler = seq("f", IntStream.range(600, 624).toArray()); // takes blocks 4..9
         admit(filler);
-        assertEquals(List.of(10, 3, 2, 1, 0), pool.freeBlockIds());
+        assertEquals(List.of(10, 3, 2, 1, 0), FreeBlocks.ids(pool));
 
         // 3 hits (all free) + 3 new blocks for 21 tokens: 6 > 5 free
         Sequence b = seq("b", COMMON, IntStream.range(40, 49).toArray());
@@ -160,14 +160,14 @@ class PrefixCachingTest {
         assertFalse(manager.allocateSlots(b, 9, hit));
         assertEquals(0, b.numBlocks());
         assertEquals(0, b.numComputedTokens());
-        assertEquals(List.of(10, 3, 2, 1, 0), pool.freeBlockIds());
+        assertEquals(List.of(10, 3, 2, 1, 0), FreeBlocks.ids(pool));
         assertEquals(List.of(0, 0, 0), refCnts(0, 1, 2));
 
         // 17 tokens fit: the 3 revived blocks and 2 new ones, from the front of the queue (evicting nothing cached)
         Sequence c = seq("c", COMMON, 40, 41, 42, 43, 44);
         assertTrue(manager.allocateSlots(c, 5, manager.getComputedBlocks(c)));
         assertArrayEquals(new int[] {0, 1, 2, 10, 3}, c.blockTable());
-        assertEquals(List.of(), pool.freeBlockIds());
+        assertEquals(List.of(), FreeBlocks.ids(pool));
     }
 
     @Test

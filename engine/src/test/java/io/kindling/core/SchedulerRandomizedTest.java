@@ -94,7 +94,7 @@ class SchedulerRandomizedTest {
                 }
             }
         }
-        Set<Integer> free = new HashSet<>(pool.freeBlockIds());
+        Set<Integer> free = new HashSet<>(FreeBlocks.ids(pool));
         for (int id = 0; id < NUM_BLOCKS; id++) {
             assertEquals(holders[id], pool.block(id).refCnt, "refCnt of block " + id);
             assertEquals(holders[id] == 0, free.contains(id), "block " + id + " free xor held");

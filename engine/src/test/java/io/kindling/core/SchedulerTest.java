@@ -138,7 +138,7 @@ class SchedulerTest {
         SchedulerOutput out = step(scheduler);
         assertEquals(List.of("req-0=1 sample"), describe(out));
         assertEquals(List.of(b), out.preempted());
-        assertEquals(List.of(3, 2), pool.freeBlockIds());
+        assertEquals(List.of(3, 2), FreeBlocks.ids(pool));
         assertEquals(2, a.numOutputTokens());
         assertEquals(1, scheduler.numWaiting());
     }
