@@ -1,6 +1,6 @@
 package io.kindling.backend;
 
-import io.kindling.sampling.BatchSampler;
+import io.kindling.backend.BatchSampler;
 import java.util.Optional;
 import java.util.OptionalLong;
 

@@ -1,6 +1,6 @@
 package io.kindling.core;
 
-import io.kindling.sampling.SampleResult;
+import io.kindling.backend.SampleResult;
 import io.kindling.sampling.SamplingState;
 import io.kindling.sampling.StopStrings;
 import io.kindling.sampling.TokenLogprob;

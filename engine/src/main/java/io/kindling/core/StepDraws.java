@@ -1,9 +1,9 @@
 package io.kindling.core;
 
 import io.kindling.backend.Logits;
-import io.kindling.sampling.BatchSampler;
-import io.kindling.sampling.Draw;
-import io.kindling.sampling.SampleResult;
+import io.kindling.backend.BatchSampler;
+import io.kindling.backend.Draw;
+import io.kindling.backend.SampleResult;
 import java.util.ArrayList;
 import java.util.List;
 

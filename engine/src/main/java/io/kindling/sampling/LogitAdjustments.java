@@ -30,7 +30,7 @@ public record LogitAdjustments(float repetitionPenalty, int[] tokenIds, boolean[
     }
 
     /** What {@code state}'s next draw edits, for a logits row of {@code vocabSize}; ids past the row are dropped. */
-    static LogitAdjustments of(SamplingState state, int vocabSize) {
+    public static LogitAdjustments of(SamplingState state, int vocabSize) {
         SamplingParams params = state.params();
         float repetition = (float) params.repetitionPenalty();
         float frequency = (float) params.frequencyPenalty();
@@ -78,7 +78,7 @@ public record LogitAdjustments(float repetitionPenalty, int[] tokenIds, boolean[
     }
 
     /** Edits {@code logits} in place. */
-    void applyTo(float[] logits) {
+    public void applyTo(float[] logits) {
         for (int j = 0; j < tokenIds.length; j++) {
             int id = tokenIds[j];
             float v = logits[id];

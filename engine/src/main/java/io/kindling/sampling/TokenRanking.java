@@ -7,19 +7,19 @@ import java.util.Arrays;
  * candidate lists are plain {@code long[]} that {@link Arrays#sort(long[], int, int)} and a quickselect can order
  * without boxing. Smaller key = better token.
  */
-final class TokenRanking {
+public final class TokenRanking {
 
     private TokenRanking() {
     }
 
-    static long key(float logit, int tokenId) {
+    public static long key(float logit, int tokenId) {
         // + 0.0f turns -0.0 into 0.0: they compare equal as floats, so they must tie here too.
         int bits = Float.floatToIntBits(logit + 0.0f);
         int ascending = bits ^ ((bits >> 31) & 0x7fffffff); // signed int order == float order
         return ((long) ~ascending << 32) | tokenId;
     }
 
-    static int tokenId(long key) {
+    public static int tokenId(long key) {
         return (int) key;
     }
 
@@ -27,7 +27,7 @@ final class TokenRanking {
      * Rearranges {@code keys[from, to)} so that its {@code count} best keys occupy {@code keys[from, from + count)},
      * in no particular order. Expected linear time; falls back to a sort if the partitions keep coming out lopsided.
      */
-    static void selectBest(long[] keys, int from, int to, int count) {
+    public static void selectBest(long[] keys, int from, int to, int count) {
         if (count <= 0 || count >= to - from) {
             return;
         }

@@ -10,7 +10,7 @@ import io.kindling.backend.Logits;
 import io.kindling.backend.StepProfile;
 import io.kindling.model.ModelConfig;
 import io.kindling.model.Weights;
-import io.kindling.sampling.BatchSampler;
+import io.kindling.backend.BatchSampler;
 import java.nio.IntBuffer;
 import java.util.ArrayList;
 import java.util.HashSet;

@@ -6,11 +6,11 @@ import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
 import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
 
 import io.kindling.backend.Logits;
-import io.kindling.sampling.BatchSampler;
-import io.kindling.sampling.Draw;
+import io.kindling.backend.BatchSampler;
+import io.kindling.backend.Draw;
 import io.kindling.sampling.DrawParams;
 import io.kindling.sampling.LogitAdjustments;
-import io.kindling.sampling.SampleResult;
+import io.kindling.backend.SampleResult;
 import io.kindling.sampling.SamplingParams;
 import io.kindling.sampling.TokenLogprob;
 import java.nio.ByteBuffer;

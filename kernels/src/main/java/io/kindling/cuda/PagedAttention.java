@@ -14,7 +14,7 @@ import jcuda.driver.CUstream;
 
 /**
  * Attention of a step's tokens over the paged bf16 KV cache ({@code paged_attention.cu}); the CPU twin is the
- * engine's {@code io.kindling.backend.PagedAttention}. {@link #prepare} plans the step once (sequences with one
+ * engine's {@code io.kindling.backend.cpu.PagedAttention}. {@link #prepare} plans the step once (sequences with one
  * query token go to the decode kernel, split over their context; the others to the causal prefill kernel in
  * 64-token query tiles) and uploads its metadata in one asynchronous copy; {@link #run} then serves every layer.
  *

@@ -4,10 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.kindling.backend.Activation;
-import io.kindling.backend.ModelWeights;
-import io.kindling.backend.RmsNorm;
-import io.kindling.backend.RotaryEmbedding;
+import io.kindling.backend.cpu.Activation;
+import io.kindling.backend.cpu.ModelWeights;
+import io.kindling.backend.cpu.RmsNorm;
+import io.kindling.backend.cpu.RotaryEmbedding;
 import io.kindling.model.Rope;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.kindling.backend.PackedMatrix;
+import io.kindling.backend.cpu.PackedMatrix;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;

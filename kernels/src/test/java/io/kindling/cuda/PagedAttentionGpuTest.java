@@ -17,7 +17,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Paged attention on the GPU against the CPU twin ({@code io.kindling.backend.PagedAttention#reference}) run on the
+ * Paged attention on the GPU against the CPU twin ({@code io.kindling.backend.cpu.PagedAttention#reference}) run on the
  * same bf16-rounded q and K/V: random cache contents at random, non-contiguous block tables (some blocks shared as
  * a cached prefix), decode, prefill over a cached prefix, chunked prefill and mixed batches.
  */
@@ -112,7 +112,7 @@ class PagedAttentionGpuTest {
                 }
             }
         }
-        float[] want = io.kindling.backend.PagedAttention.reference(config, b.inputs, Bf16.round(qkv), qkvStride, keys,
+        float[] want = io.kindling.backend.cpu.PagedAttention.reference(config, b.inputs, Bf16.round(qkv), qkvStride, keys,
                 values, blockSize);
 
         CudaContext context = CudaTestSupport.context();

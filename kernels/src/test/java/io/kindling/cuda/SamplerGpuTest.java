@@ -7,11 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.kindling.backend.HostLogits;
-import io.kindling.sampling.Draw;
+import io.kindling.backend.cpu.HostLogits;
+import io.kindling.backend.Draw;
 import io.kindling.sampling.DrawParams;
-import io.kindling.sampling.SampleResult;
-import io.kindling.sampling.Sampler;
+import io.kindling.backend.SampleResult;
+import io.kindling.backend.cpu.Sampler;
 import io.kindling.sampling.SamplingParams;
 import io.kindling.sampling.SamplingState;
 import io.kindling.sampling.TokenLogprob;

@@ -1,5 +1,6 @@
-package io.kindling.sampling;
+package io.kindling.backend;
 
+import io.kindling.sampling.TokenLogprob;
 import java.util.List;
 import java.util.Optional;
 

@@ -1,4 +1,4 @@
-package io.kindling.backend;
+package io.kindling.backend.cpu;
 
 /** The MLP's activation. Public as the CPU twin the CUDA kernel is checked against. */
 public final class Activation {

@@ -1,4 +1,4 @@
-package io.kindling.backend;
+package io.kindling.backend.cpu;
 
 import io.kindling.model.Architecture;
 import io.kindling.model.DType;

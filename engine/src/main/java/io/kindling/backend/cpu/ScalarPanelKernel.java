@@ -1,4 +1,4 @@
-package io.kindling.backend;
+package io.kindling.backend.cpu;
 
 /** {@link PanelKernel} in plain Java loops, for JVMs started without the Vector API module. */
 final class ScalarPanelKernel implements PanelKernel {

@@ -1,4 +1,4 @@
-package io.kindling.backend;
+package io.kindling.backend.cpu;
 
 /**
  * K and V of every layer as {@code [numBlocks * blockSize][numKvHeads][headDim]} float arrays. A token's vectors

@@ -1,5 +1,10 @@
-package io.kindling.sampling;
+package io.kindling.backend.cpu;
 
+import io.kindling.backend.SampleResult;
+import io.kindling.sampling.DrawParams;
+import io.kindling.sampling.SamplingState;
+import io.kindling.sampling.TokenLogprob;
+import io.kindling.sampling.TokenRanking;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.kindling.backend;
+package io.kindling.backend.cpu;
 
 /**
  * The inner loop of {@link PackedMatrix}: accumulates {@code acc[r][c] += x[r][i] * panel[i][c]} for i ascending,
@@ -24,7 +24,7 @@ interface PanelKernel {
     static PanelKernel best() {
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
             try {
-                return (PanelKernel) Class.forName("io.kindling.backend.VectorPanelKernel")
+                return (PanelKernel) Class.forName("io.kindling.backend.cpu.VectorPanelKernel")
                         .getDeclaredConstructor().newInstance();
             } catch (ReflectiveOperationException | LinkageError e) {
                 return new ScalarPanelKernel();

@@ -1,4 +1,4 @@
-package io.kindling.sampling;
+package io.kindling.backend;
 
 import io.kindling.backend.Logits;
 import java.util.List;

@@ -1,5 +1,6 @@
-package io.kindling.backend;
+package io.kindling.backend.cpu;
 
+import io.kindling.backend.WeightShapeException;
 import io.kindling.model.ModelConfig;
 import io.kindling.model.TensorInfo;
 import io.kindling.model.Weights;

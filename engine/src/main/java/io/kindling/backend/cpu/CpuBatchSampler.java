@@ -1,9 +1,10 @@
-package io.kindling.backend;
+package io.kindling.backend.cpu;
 
-import io.kindling.sampling.BatchSampler;
-import io.kindling.sampling.Draw;
-import io.kindling.sampling.SampleResult;
-import io.kindling.sampling.Sampler;
+import io.kindling.backend.BatchSampler;
+import io.kindling.backend.Draw;
+import io.kindling.backend.Logits;
+import io.kindling.backend.SampleResult;
+import io.kindling.backend.cpu.Sampler;
 import java.util.List;
 
 /**

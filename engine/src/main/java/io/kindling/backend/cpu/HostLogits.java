@@ -1,5 +1,6 @@
-package io.kindling.backend;
+package io.kindling.backend.cpu;
 
+import io.kindling.backend.Logits;
 import java.util.Arrays;
 import java.util.Objects;
 

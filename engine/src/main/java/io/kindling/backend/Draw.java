@@ -1,5 +1,6 @@
-package io.kindling.sampling;
+package io.kindling.backend;
 
+import io.kindling.sampling.SamplingState;
 import java.util.Objects;
 
 /**

@@ -1,11 +1,11 @@
-package io.kindling.backend;
+package io.kindling.backend.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
-import io.kindling.sampling.Draw;
-import io.kindling.sampling.SampleResult;
-import io.kindling.sampling.Sampler;
+import io.kindling.backend.Draw;
+import io.kindling.backend.SampleResult;
+import io.kindling.backend.cpu.Sampler;
 import io.kindling.sampling.SamplingParams;
 import io.kindling.sampling.SamplingState;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package io.kindling.backend;
+package io.kindling.backend.cpu;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,10 +1,12 @@
-package io.kindling.backend;
+package io.kindling.backend.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.kindling.backend.BatchInputs;
+import io.kindling.backend.WeightShapeException;
 import io.kindling.model.ModelConfig;
 import io.kindling.model.ModelLoadException;
 import java.util.List;

@@ -1,8 +1,12 @@
-package io.kindling.backend;
+package io.kindling.backend.cpu;
 
+import io.kindling.backend.Backend;
+import io.kindling.backend.BatchInputs;
+import io.kindling.backend.BatchSampler;
+import io.kindling.backend.BatchValidator;
+import io.kindling.backend.Logits;
 import io.kindling.model.ModelConfig;
 import io.kindling.model.Weights;
-import io.kindling.sampling.BatchSampler;
 import java.util.Arrays;
 
 /**

@@ -1,5 +1,7 @@
-package io.kindling.backend;
+package io.kindling.backend.cpu;
 
+import io.kindling.backend.BatchInputs;
+import io.kindling.backend.BatchValidator;
 import io.kindling.model.ModelConfig;
 
 /**

@@ -1,4 +1,4 @@
-package io.kindling.backend;
+package io.kindling.backend.cpu;
 
 /**
  * {@code x * rsqrt(mean(x^2) + eps) * weight}, as transformers' LlamaRMSNorm computes it in float32. Public as the

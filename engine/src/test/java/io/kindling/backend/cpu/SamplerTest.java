@@ -1,4 +1,4 @@
-package io.kindling.sampling;
+package io.kindling.backend.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -6,6 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.kindling.sampling.DrawParams;
+import io.kindling.sampling.InvalidSamplingParamException;
+import io.kindling.sampling.LogitAdjustments;
+import io.kindling.sampling.SamplingParams;
+import io.kindling.sampling.SamplingState;
+import io.kindling.sampling.TokenLogprob;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;

@@ -1,5 +1,8 @@
-package io.kindling.backend;
+package io.kindling.backend.cpu;
 
+import io.kindling.backend.Backend;
+import io.kindling.backend.BatchInputs;
+import io.kindling.backend.Logits;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
