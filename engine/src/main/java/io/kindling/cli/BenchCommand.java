@@ -39,7 +39,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "bench", sortOptions = false, description = "Measures offline throughput on random prompts.")
 final class BenchCommand implements Callable<Integer> {
 
-    /** The wide mix's default length range (DESIGN.md, "Performance"). */
+    /** The wide mix's default length range (benchmarks/RESULTS.md, "GPU throughput against Hugging Face"). */
     static final int WIDE_MIN = 16;
     static final int WIDE_MAX = 1024;
 

@@ -23,8 +23,9 @@ import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
- * The engine: {@code batch = scheduler.schedule(); logits = runner.run(batch); scheduler.postprocess(batch, ids)}.
- * Not thread-safe: one thread owns it.
+ * The engine: {@code batch = scheduler.schedule(); logits = runner.run(batch); scheduler.postprocess(batch)}, then
+ * each request's {@link RequestGroup} draws its tokens and extends, forks or drops its sequences.
+ * {@code docs/architecture.md} maps the whole path. Not thread-safe: one thread owns it.
  */
 public final class LlmEngine implements AutoCloseable {
 
