@@ -24,48 +24,63 @@ public final class BatchValidator {
     public int[] tokenSequences(BatchInputs b) {
         int n = b.numTokens();
         int numSeqs = b.numSeqs();
-        require(b.positions().length == n && b.slotMapping().length == n,
-                "positions and slotMapping must have one entry per token (" + n + ")");
-        require(b.queryStartLoc().length == numSeqs + 1 && b.blockTables().length == numSeqs,
-                "queryStartLoc needs numSeqs + 1 entries and blockTables numSeqs, numSeqs = " + numSeqs);
-        require(b.queryStartLoc()[0] == 0 && b.queryStartLoc()[numSeqs] == n,
-                "queryStartLoc must run from 0 to numTokens " + n);
+        if (b.positions().length != n || b.slotMapping().length != n) {
+            throw invalid("positions and slotMapping must have one entry per token (" + n + ")");
+        }
+        if (b.queryStartLoc().length != numSeqs + 1 || b.blockTables().length != numSeqs) {
+            throw invalid("queryStartLoc needs numSeqs + 1 entries and blockTables numSeqs, numSeqs = " + numSeqs);
+        }
+        if (b.queryStartLoc()[0] != 0 || b.queryStartLoc()[numSeqs] != n) {
+            throw invalid("queryStartLoc must run from 0 to numTokens " + n);
+        }
+        // messages are built only on failure: this runs every step over every block of every sequence
         int[] tokenSeq = new int[n];
         for (int s = 0; s < numSeqs; s++) {
             int start = b.queryStartLoc()[s];
             int qlen = b.queryStartLoc()[s + 1] - start;
             int seqLen = b.seqLens()[s];
             int[] table = b.blockTables()[s];
-            require(qlen >= 0 && qlen <= seqLen, "sequence " + s + ": " + qlen + " new tokens but seqLen " + seqLen);
-            require((long) table.length * blockSize >= seqLen,
-                    "sequence " + s + ": seqLen " + seqLen + " exceeds its " + table.length + " blocks");
+            if (qlen < 0 || qlen > seqLen) {
+                throw invalid("sequence " + s + ": " + qlen + " new tokens but seqLen " + seqLen);
+            }
+            if ((long) table.length * blockSize < seqLen) {
+                throw invalid("sequence " + s + ": seqLen " + seqLen + " exceeds its " + table.length + " blocks");
+            }
             for (int i = 0; i * blockSize < seqLen; i++) {
-                require(table[i] >= 0 && table[i] < numBlocks,
-                        "sequence " + s + ": block id " + table[i] + " outside the cache's " + numBlocks + " blocks");
+                if (table[i] < 0 || table[i] >= numBlocks) {
+                    throw invalid("sequence " + s + ": block id " + table[i] + " outside the cache's " + numBlocks
+                            + " blocks");
+                }
             }
             for (int j = 0; j < qlen; j++) {
                 int t = start + j;
                 int pos = seqLen - qlen + j;
                 tokenSeq[t] = s;
-                require(b.positions()[t] == pos,
-                        "sequence " + s + " token " + t + ": position " + b.positions()[t] + ", expected " + pos);
+                if (b.positions()[t] != pos) {
+                    throw invalid("sequence " + s + " token " + t + ": position " + b.positions()[t] + ", expected "
+                            + pos);
+                }
                 int slot = table[pos / blockSize] * blockSize + pos % blockSize;
-                require(b.slotMapping()[t] == slot,
-                        "sequence " + s + " token " + t + ": slot " + b.slotMapping()[t] + ", block table gives " + slot);
+                if (b.slotMapping()[t] != slot) {
+                    throw invalid("sequence " + s + " token " + t + ": slot " + b.slotMapping()[t]
+                            + ", block table gives " + slot);
+                }
                 int id = b.inputIds()[t];
-                require(id >= 0 && id < vocabSize,
-                        "sequence " + s + " token " + t + ": id " + id + " outside vocabulary of " + vocabSize);
+                if (id < 0 || id >= vocabSize) {
+                    throw invalid("sequence " + s + " token " + t + ": id " + id + " outside vocabulary of "
+                            + vocabSize);
+                }
             }
         }
         for (int index : b.logitsIndices()) {
-            require(index >= 0 && index < n, "logits index " + index + " outside the batch's " + n + " tokens");
+            if (index < 0 || index >= n) {
+                throw invalid("logits index " + index + " outside the batch's " + n + " tokens");
+            }
         }
         return tokenSeq;
     }
 
-    private static void require(boolean condition, String problem) {
-        if (!condition) {
-            throw new IllegalArgumentException("invalid batch: " + problem);
-        }
+    private static IllegalArgumentException invalid(String problem) {
+        return new IllegalArgumentException("invalid batch: " + problem);
     }
 }
