@@ -4,6 +4,7 @@ import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -66,8 +67,18 @@ public final class Tokenizer implements AutoCloseable {
     }
 
     /**
-     * No tokenizer, for an engine fed token ids only (a benchmark on random weights, whose directory has no
-     * tokenizer files): outputs carry token ids and empty text, and encoding fails.
+     * The tokenizer of a model directory, or {@link #none()} when it has no tokenizer.json: such a model serves
+     * token ids only, as vLLM's {@code skip_tokenizer_init}.
+     *
+     * @throws TokenizerException when a tokenizer file is there but cannot be loaded
+     */
+    public static Tokenizer forModel(Path modelDir) {
+        return Files.exists(modelDir.resolve(TokenizerJson.FILE)) ? load(modelDir) : none();
+    }
+
+    /**
+     * No tokenizer, for an engine fed token ids only (a model directory without tokenizer.json, a benchmark on
+     * random weights): outputs carry token ids and empty text, and encoding fails.
      */
     public static Tokenizer none() {
         TokenizerConfig config = new TokenizerConfig(Map.of(), Optional.empty(), Optional.empty(), Optional.empty(),
@@ -85,15 +96,25 @@ public final class Tokenizer implements AutoCloseable {
     }
 
     public int[] encode(String text, boolean addSpecialTokens) {
-        if (tokenizer == null) {
-            throw new TokenizerException("this engine has no tokenizer (random weights): give prompts as token ids");
-        }
+        requireTokenizer();
         long[] ids = tokenizer.encode(text, addSpecialTokens, false).getIds();
         int[] out = new int[ids.length];
         for (int i = 0; i < ids.length; i++) {
             out[i] = (int) ids[i];
         }
         return out;
+    }
+
+    /** False for {@link #none()}: text can be neither encoded nor decoded. */
+    public boolean isAvailable() {
+        return tokenizer != null;
+    }
+
+    private void requireTokenizer() {
+        if (tokenizer == null) {
+            throw new TokenizerException("the model has no " + TokenizerJson.FILE
+                    + ", so prompts must be token ids (prompt_token_ids)");
+        }
     }
 
     public String decode(int[] ids, boolean skipSpecialTokens) {
@@ -128,6 +149,7 @@ public final class Tokenizer implements AutoCloseable {
      * @throws TokenizerException when there is no template or it fails (raise_exception included)
      */
     public String applyChatTemplate(List<Map<String, Object>> messages, boolean addGenerationPrompt) {
+        requireTokenizer();
         if (chatTemplate == null) {
             throw new TokenizerException("this tokenizer has no chat template (" + TokenizerConfig.FILE
                     + " sets no chat_template and there is no " + TokenizerConfig.CHAT_TEMPLATE_FILE + ")");
