@@ -55,6 +55,7 @@ public final class Tokenizer implements AutoCloseable {
     public static Tokenizer load(Path modelDir) {
         TokenizerJson json = TokenizerJson.read(modelDir);
         TokenizerConfig config = TokenizerConfig.load(modelDir);
+        json.rebuildAsLlamaTokenizer(config);
         json.applySpecialTokenFlags(config);
         HuggingFaceTokenizer tokenizer;
         try {
@@ -82,7 +83,7 @@ public final class Tokenizer implements AutoCloseable {
      */
     public static Tokenizer none() {
         TokenizerConfig config = new TokenizerConfig(Map.of(), Optional.empty(), Optional.empty(), Optional.empty(),
-                false);
+                false, Optional.empty(), Optional.empty(), Optional.empty());
         return new Tokenizer(null, config, OptionalInt.empty(), OptionalInt.empty());
     }
 
