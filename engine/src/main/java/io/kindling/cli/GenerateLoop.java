@@ -78,7 +78,7 @@ final class GenerateLoop {
         }
         InputRow.Spec spec = (InputRow.Spec) row;
         try {
-            int[] promptTokenIds = spec.prompt().tokenize(engine.tokenizer());
+            int[] promptTokenIds = spec.prompt().tokenize(engine.tokenizer(), engine.maxModelLen());
             engine.addRequest(new Request(spec.where(), promptTokenIds, spec.params()));
             running.put(spec.where(), spec);
         } catch (InvalidRequestException e) {

@@ -39,10 +39,12 @@ public final class Tokenizer implements AutoCloseable {
     private final OptionalInt bosTokenId;
     private final OptionalInt eosTokenId;
     private final ChatTemplate chatTemplate;
+    private final TokenBound bound;
 
     private Tokenizer(HuggingFaceTokenizer tokenizer, TokenizerConfig config, OptionalInt bosTokenId,
-            OptionalInt eosTokenId) {
+            OptionalInt eosTokenId, TokenBound bound) {
         this.tokenizer = tokenizer;
+        this.bound = bound;
         this.config = config;
         this.bosTokenId = bosTokenId;
         this.eosTokenId = eosTokenId;
@@ -64,7 +66,8 @@ public final class Tokenizer implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             throw new TokenizerException("cannot load " + json.file() + ": " + e.getMessage(), e);
         }
-        return new Tokenizer(tokenizer, config, idOf(json, config, "bos_token"), idOf(json, config, "eos_token"));
+        return new Tokenizer(tokenizer, config, idOf(json, config, "bos_token"), idOf(json, config, "eos_token"),
+                json.tokenBound());
     }
 
     /**
@@ -84,7 +87,7 @@ public final class Tokenizer implements AutoCloseable {
     public static Tokenizer none() {
         TokenizerConfig config = new TokenizerConfig(Map.of(), Optional.empty(), Optional.empty(), Optional.empty(),
                 false, Optional.empty(), Optional.empty(), Optional.empty());
-        return new Tokenizer(null, config, OptionalInt.empty(), OptionalInt.empty());
+        return new Tokenizer(null, config, OptionalInt.empty(), OptionalInt.empty(), null);
     }
 
     private static OptionalInt idOf(TokenizerJson json, TokenizerConfig config, String name) {
@@ -94,6 +97,25 @@ public final class Tokenizer implements AutoCloseable {
     /** Encodes with the special tokens (BOS, ...) the tokenizer's configuration adds. */
     public int[] encode(String text) {
         return encode(text, true);
+    }
+
+    /**
+     * {@link #encode(String)} for a prompt that must stay under {@code maxTokens} tokens: one whose length alone
+     * proves it cannot is refused without being tokenized, so a huge row costs a length check, not a tokenization.
+     *
+     * @throws PromptTooLongException for such a prompt
+     */
+    public int[] encodePrompt(String text, int maxTokens) {
+        return encodeWithin(text, true, maxTokens);
+    }
+
+    private int[] encodeWithin(String text, boolean addSpecialTokens, int maxTokens) {
+        requireTokenizer();
+        long minTokens = bound.minTokens(text);
+        if (minTokens >= maxTokens) {
+            throw new PromptTooLongException(TokenBound.utf8Length(text), minTokens, maxTokens - 1);
+        }
+        return encode(text, addSpecialTokens);
     }
 
     public int[] encode(String text, boolean addSpecialTokens) {
@@ -164,9 +186,12 @@ public final class Tokenizer implements AutoCloseable {
         return chatTemplate.render(variables);
     }
 
-    /** The ids of the rendered conversation with a generation prompt; the template supplies special tokens. */
-    public int[] encodeChat(List<Map<String, Object>> messages) {
-        return encode(applyChatTemplate(messages, true), false);
+    /**
+     * The ids of the rendered conversation with a generation prompt; the template supplies special tokens. As
+     * {@link #encodePrompt}, a rendering too long for {@code maxTokens} is refused without being tokenized.
+     */
+    public int[] encodeChat(List<Map<String, Object>> messages, int maxTokens) {
+        return encodeWithin(applyChatTemplate(messages, true), false, maxTokens);
     }
 
     /**

@@ -52,6 +52,11 @@ final class TokenizerJson {
         return root.toString();
     }
 
+    /** The bound on token counts of the pipeline as it stands (after {@link #rebuildAsLlamaTokenizer}). */
+    TokenBound tokenBound() {
+        return TokenBound.of(root);
+    }
+
     /** The id of a token: an added token first, else the model's vocabulary. */
     OptionalInt tokenId(String token) {
         for (JsonNode added : root.path("added_tokens")) {

@@ -160,6 +160,39 @@ class DataSafetyTest {
     }
 
     @Test
+    void aPromptTooLongForTheContextByItsBytesAloneIsRefusedUntokenized() throws IOException {
+        // was: a 10 MB prompt tokenized whole (3.2 M tokens, 30 s) before "prompt has 3200000 tokens"
+        Path model = copyModel(dir.resolve("short-context"), config -> config.replace("\"max_position_embeddings\": 32768",
+                "\"max_position_embeddings\": 512"));
+        Path in = dir.resolve("in.jsonl");
+        Files.writeString(in, "{\"prompt\": \"" + "many words ".repeat(200_000) + "\"}\n{\"prompt\": \"ok\"}\n");
+        Path out = dir.resolve("out.jsonl");
+        String[] args = generate(in, out);
+        args[2] = model.toString();
+        assertEquals(0, run(args), err.toString());
+        List<JsonNode> rows = rows(out);
+        // 2,200,000 bytes over at most 48 bytes a token (16 × "▁", the longest token)
+        assertEquals("line 1: prompt is 2200000 bytes, so at least 45834 tokens, more than the 511 that fit the "
+                + "model's context", rows.get(0).get("error").asText());
+        assertTrue(rows.get(1).get("error").isNull(), rows.get(1).toString());
+    }
+
+    /** A copy of the test model with its config.json edited. */
+    static Path copyModel(Path target, java.util.function.UnaryOperator<String> editConfig) throws IOException {
+        Files.createDirectories(target);
+        try (var files = Files.list(MODEL)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                Files.copy(f, target.resolve(f.getFileName()));
+            }
+        }
+        Path config = target.resolve("config.json");
+        String edited = editConfig.apply(Files.readString(config));
+        assertFalse(edited.equals(Files.readString(config)), "config.json unchanged");
+        Files.writeString(config, edited);
+        return target;
+    }
+
+    @Test
     void theDeviceProbeSaysNothingUnlessVerbose() throws IOException {
         // was: two date-stamped java.util.logging lines ending in UnsatisfiedLinkError on every CPU run
         Path in = dir.resolve("in.jsonl");

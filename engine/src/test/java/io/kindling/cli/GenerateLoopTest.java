@@ -45,6 +45,11 @@ class GenerateLoopTest {
         }
 
         @Override
+        public int maxModelLen() {
+            return 5;
+        }
+
+        @Override
         public void addRequest(Request request) {
             if (request.promptTokenIds().length > 4) {
                 throw new InvalidRequestException(request.requestId(),
