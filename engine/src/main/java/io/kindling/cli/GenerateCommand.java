@@ -3,6 +3,7 @@ package io.kindling.cli;
 import io.kindling.core.EngineConfig;
 import io.kindling.core.EngineConfigException;
 import io.kindling.core.LlmEngine;
+import io.kindling.core.ModelOutputException;
 import io.kindling.model.ModelLoadException;
 import io.kindling.sampling.InvalidSamplingParamException;
 import io.kindling.sampling.SamplingParams;
@@ -61,9 +62,6 @@ final class GenerateCommand implements Callable<Integer> {
         GenerateLoop.Summary summary;
         OutputFile.Resumed resumed;
         try (InputSource in = openInput(input); LlmEngine engine = open(config)) {
-            if (!engine.tokenizer().isAvailable()) {
-                err.println("kindling: " + config.model() + " has no tokenizer.json: rows must give prompt_token_ids");
-            }
             resumed = resume ? output.resume(in, input) : new OutputFile.Resumed(0, 0);
             if (resumed.rows() > 0) {
                 err.printf(Locale.ROOT, "kindling: resuming after the %d rows already in %s%n", resumed.rows(),
@@ -91,10 +89,16 @@ final class GenerateCommand implements Callable<Integer> {
                     WINDOW_PER_SEQ * maxNumSeqs, done).run(in);
         } catch (IOException e) {
             throw new CliException("cannot write output " + output.target() + ": " + CliException.reason(e)
-                    + " (the rows done so far are in " + output.partial() + "; --resume continues from them)", e);
+                    + keptIn(output), e);
+        } catch (ModelOutputException e) {
+            throw new CliException(e.getMessage() + keptIn(output), e);
         }
         output.commit();
         return summary;
+    }
+
+    private static String keptIn(OutputFile output) {
+        return " (the rows done so far are in " + output.partial() + "; --resume continues from them)";
     }
 
     /**

@@ -128,8 +128,9 @@ final class JsonlInput implements InputSource {
         } catch (JsonProcessingException e) {
             // Jackson names the source in nested locations; the row's "where" already does
             String problem = SOURCE.matcher(e.getOriginalMessage()).replaceAll("[");
-            return new RawRow.Unreadable(i, where, "invalid JSON at column " + e.getLocation().getColumnNr() + ": "
-                    + problem);
+            // limits (nesting depth, number length) are reported without a location
+            String at = e.getLocation() == null ? "" : " at column " + e.getLocation().getColumnNr();
+            return new RawRow.Unreadable(i, where, "invalid JSON" + at + ": " + problem);
         }
     }
 

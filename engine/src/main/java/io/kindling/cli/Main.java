@@ -2,6 +2,7 @@ package io.kindling.cli;
 
 import io.kindling.backend.BackendUnavailableException;
 import io.kindling.core.EngineConfigException;
+import io.kindling.core.ModelOutputException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.util.Arrays;
@@ -80,7 +81,8 @@ public final class Main implements Runnable {
                 err.flush();
                 return cmd.getCommandSpec().exitCodeOnInvalidInput();
             }
-            err.println("kindling: " + describe(e));
+            // one line, whatever a library's message holds
+            err.println("kindling: " + describe(e).replaceAll("\\s*\\R\\s*", " "));
             if (verbose(parsed)) {
                 e.printStackTrace(err);
             }
@@ -115,7 +117,8 @@ public final class Main implements Runnable {
         if (e instanceof UncheckedIOException u) {
             return u.getMessage() + ": " + CliException.reason(u.getCause());
         }
-        if (e instanceof BackendUnavailableException) { // --device names a device this machine cannot use
+        if (e instanceof BackendUnavailableException // --device names a device this machine cannot use
+                || e instanceof ModelOutputException) {
             return e.getMessage();
         }
         return "internal error: " + e + " (--verbose shows the stack trace)";

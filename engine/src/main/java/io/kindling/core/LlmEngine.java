@@ -281,7 +281,12 @@ public final class LlmEngine implements AutoCloseable {
             }
             drawsPerSeq.add(targets.size());
         }
-        SampleResult[] results = draws.isEmpty() ? new SampleResult[0] : backend.sampler().sample(logits, draws);
+        SampleResult[] results;
+        try {
+            results = draws.isEmpty() ? new SampleResult[0] : backend.sampler().sample(logits, draws);
+        } catch (IllegalArgumentException e) { // the samplers' one refusal: a row without a finite largest logit
+            throw new ModelOutputException(e);
+        }
         List<int[]> next = new ArrayList<>(drawsPerSeq.size());
         int d = 0;
         for (int count : drawsPerSeq) {

@@ -39,7 +39,7 @@ record TokenizerConfig(Map<String, Object> specialTokens, Optional<Boolean> addB
         try {
             root = Files.exists(file) ? new ObjectMapper().readTree(file.toFile()) : null;
         } catch (IOException e) {
-            throw new TokenizerException("cannot read " + file + ": " + e.getMessage(), e);
+            throw new TokenizerException("cannot read " + file + ": " + JsonFiles.problem(e), e);
         }
         if (root != null && !root.isObject()) {
             throw new TokenizerException(file + " is not a JSON object");

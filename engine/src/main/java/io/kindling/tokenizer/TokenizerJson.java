@@ -36,7 +36,7 @@ final class TokenizerJson {
         try {
             root = new ObjectMapper().readTree(file.toFile());
         } catch (IOException e) {
-            throw new TokenizerException("cannot parse " + file + ": " + e.getMessage(), e);
+            throw new TokenizerException("cannot parse " + file + ": " + JsonFiles.problem(e), e);
         }
         if (root == null || !root.isObject() || !root.path("model").isObject()) {
             throw new TokenizerException(file + " is not a tokenizers document (no \"model\" object)");
