@@ -12,6 +12,9 @@ interface BatchEngine {
 
     Tokenizer tokenizer();
 
+    /** The longest sequence the engine serves: a prompt must be shorter. */
+    int maxModelLen();
+
     /** @throws io.kindling.core.InvalidRequestException when the request can never be served */
     void addRequest(Request request);
 
@@ -25,6 +28,11 @@ interface BatchEngine {
             @Override
             public Tokenizer tokenizer() {
                 return engine.tokenizer();
+            }
+
+            @Override
+            public int maxModelLen() {
+                return engine.maxModelLen();
             }
 
             @Override

@@ -77,6 +77,11 @@ final class EngineOptions {
                 .withEnablePrefixCaching(enablePrefixCaching);
     }
 
+    /** The flag of an engine setting as {@link EngineConfig} names it: kv_cache_memory is --kv-cache-memory. */
+    static String flag(String setting) {
+        return "--" + setting.replace('_', '-');
+    }
+
     void requirePositive(String flag, int value) {
         if (value <= 0) {
             throw invalid(flag, "must be positive, got " + value);

@@ -1,13 +1,17 @@
 package io.kindling.cli;
 
 import io.kindling.core.EngineConfig;
+import io.kindling.core.EngineConfigException;
 import io.kindling.core.LlmEngine;
+import io.kindling.core.ModelOutputException;
 import io.kindling.model.ModelLoadException;
 import io.kindling.sampling.InvalidSamplingParamException;
 import io.kindling.sampling.SamplingParams;
 import io.kindling.tokenizer.TokenizerException;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -40,26 +44,89 @@ final class GenerateCommand implements Callable<Integer> {
     @Mixin
     SamplingFlags samplingFlags;
 
+    @Option(names = "--overwrite", description = "Replace the output file if it exists.")
+    boolean overwrite;
+
+    @Option(names = "--resume", description = "Continue an interrupted run: rows already in OUT.partial (or OUT) "
+            + "are kept, the rest generated and appended (JSONL output).")
+    boolean resume;
+
     @Override
     public Integer call() {
         EngineConfig config = engineOptions.config();
         // check the flags on their own before the slow model load; again below over the model's defaults
         flagDefaults(SamplingParams.builder().temperature(1.0).build());
+        OutputFile output = outputFile();
         PrintWriter err = spec.commandLine().getErr();
         long start = System.nanoTime();
         GenerateLoop.Summary summary;
-        try (InputSource in = openInput(input);
-             OutputWriter out = openOutput(output, in.idKind());
-             LlmEngine engine = open(config)) {
+        OutputFile.Resumed resumed;
+        try (InputSource in = openInput(input); LlmEngine engine = open(config)) {
+            resumed = resume ? output.resume(in, input) : new OutputFile.Resumed(0, 0);
+            if (resumed.rows() > 0) {
+                err.printf(Locale.ROOT, "kindling: resuming after the %d rows already in %s%n", resumed.rows(),
+                        output.partial());
+            }
             SamplingParams defaults = flagDefaults(engine.defaultSamplingParams());
-            Progress progress = Progress.onStderr(err, in.rowCount());
-            summary = run(engine, defaults, in, out, progress, WINDOW_PER_SEQ * engine.maxNumSeqs());
+            summary = run(engine, defaults, in, output, resumed.rows(), err, engine.maxNumSeqs());
         } catch (IOException e) {
-            throw CliException.io("write output", output, e);
+            throw CliException.io("write output", output.target(), e);
         }
-        err.printf(Locale.ROOT, "kindling: wrote %d rows (%d errors) to %s in %.1fs%n", summary.rows(),
-                summary.errors(), output, (System.nanoTime() - start) / 1e9);
+        err.printf(Locale.ROOT, "kindling: wrote %d rows (%d errors) to %s in %.1fs%n",
+                resumed.rows() + summary.rows(), resumed.errors() + summary.errors(), output.target(),
+                (System.nanoTime() - start) / 1e9);
         return 0;
+    }
+
+    /** Generates the rows after the first {@code done} into the partial file, then renames it into place. */
+    private GenerateLoop.Summary run(LlmEngine engine, SamplingParams defaults, InputSource in, OutputFile output,
+                                     long done, PrintWriter err, int maxNumSeqs) throws IOException {
+        GenerateLoop.Summary summary;
+        try (OutputWriter out = OutputWriter.open(output.partial(), FileFormat.of(output.target()), in.idKind(),
+                resume)) {
+            RowParser parser = new RowParser(defaults, engine.modelConfig().vocabSize());
+            summary = new GenerateLoop(BatchEngine.of(engine), parser, out, Progress.onStderr(err, in.rowCount()),
+                    WINDOW_PER_SEQ * maxNumSeqs, done).run(in);
+        } catch (IOException e) {
+            throw new CliException("cannot write output " + output.target() + ": " + CliException.reason(e)
+                    + keptIn(output), e);
+        } catch (ModelOutputException e) {
+            throw new CliException(e.getMessage() + keptIn(output), e);
+        }
+        output.commit();
+        return summary;
+    }
+
+    private static String keptIn(OutputFile output) {
+        return " (the rows done so far are in " + output.partial() + "; --resume continues from them)";
+    }
+
+    /**
+     * Checks before the model loads that the output can be written without losing anything: an existing output
+     * is replaced only with --overwrite, an interrupted run's partial file only with --overwrite or --resume.
+     */
+    private OutputFile outputFile() {
+        OutputFile file = new OutputFile(output);
+        if (resume && overwrite) {
+            throw engineOptions.invalid("--resume", "--resume continues the output that --overwrite replaces; give one");
+        }
+        if (resume && FileFormat.of(output) != FileFormat.JSONL) {
+            throw engineOptions.invalid("--resume", "needs a JSONL output, and " + output + " is Arrow IPC");
+        }
+        if (!resume && !overwrite) {
+            if (Files.exists(output)) {
+                throw engineOptions.invalid("--output", output + " exists; add --overwrite to replace it");
+            }
+            if (Files.exists(file.partial())) {
+                throw engineOptions.invalid("--output", file.partial() + " holds the rows of an interrupted run; "
+                        + "add --resume to continue it or --overwrite to start over");
+            }
+        }
+        Path dir = output.toAbsolutePath().getParent();
+        if (!Files.isDirectory(dir)) {
+            throw CliException.io("write output", output, new NoSuchFileException(dir.toString()));
+        }
+        return file;
     }
 
     /** The flags over {@code defaults}; a bad value is a usage error naming the flag. */
@@ -77,6 +144,8 @@ final class GenerateCommand implements Callable<Integer> {
     static LlmEngine open(EngineConfig config) {
         try {
             return LlmEngine.open(config);
+        } catch (EngineConfigException e) {
+            throw e; // a setting's fault, not the model's: Main reports it as a usage error naming the flag
         } catch (ModelLoadException | TokenizerException | IllegalArgumentException e) {
             throw new CliException("cannot load model " + config.model() + ": " + e.getMessage(), e);
         }
@@ -88,28 +157,5 @@ final class GenerateCommand implements Callable<Integer> {
         } catch (IOException e) {
             throw CliException.io("read input", path, e);
         }
-    }
-
-    static OutputWriter openOutput(Path path, IdKind idKind) {
-        try {
-            return OutputWriter.open(path, idKind);
-        } catch (IOException e) {
-            throw CliException.io("write output", path, e);
-        }
-    }
-
-    /** The whole job on an open engine, as the command runs it minus flags and exit codes (for tests, embedding). */
-    static GenerateLoop.Summary run(LlmEngine engine, SamplingParams defaults, Path input, Path output,
-                                    PrintWriter progress) throws IOException {
-        try (InputSource in = openInput(input); OutputWriter out = openOutput(output, in.idKind())) {
-            return run(engine, defaults, in, out, new Progress(progress, false, in.rowCount(), System::nanoTime),
-                    WINDOW_PER_SEQ * engine.maxNumSeqs());
-        }
-    }
-
-    private static GenerateLoop.Summary run(LlmEngine engine, SamplingParams defaults, InputSource in,
-                                            OutputWriter out, Progress progress, int window) throws IOException {
-        RowParser parser = new RowParser(defaults, engine.modelConfig().vocabSize());
-        return new GenerateLoop(BatchEngine.of(engine), parser, out, progress, window).run(in);
     }
 }

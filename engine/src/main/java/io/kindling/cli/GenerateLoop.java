@@ -22,15 +22,17 @@ final class GenerateLoop {
     private final OutputWriter out;
     private final Progress progress;
     private final int window;
-    private final ReorderBuffer<OutputRow> done = new ReorderBuffer<>();
+    private final long first;
+    private final ReorderBuffer<OutputRow> done;
     private final Map<String, InputRow.Spec> running = new HashMap<>();
     private long errors;
 
-    /** How a run went: rows written, and how many of them are error rows. */
+    /** How a run went: rows it wrote, and how many of them are error rows. */
     record Summary(long rows, long errors) {
     }
 
-    GenerateLoop(BatchEngine engine, RowParser parser, OutputWriter out, Progress progress, int window) {
+    /** @param first the index of the first row it will read: rows before it were answered by an earlier run */
+    GenerateLoop(BatchEngine engine, RowParser parser, OutputWriter out, Progress progress, int window, long first) {
         if (window < 1) {
             throw new IllegalArgumentException("window must be positive, got " + window);
         }
@@ -39,12 +41,14 @@ final class GenerateLoop {
         this.out = out;
         this.progress = progress;
         this.window = window;
+        this.first = first;
+        this.done = new ReorderBuffer<>(first);
     }
 
     /** Runs every row of {@code rows}, writing one output row for each. */
     Summary run(Iterator<RawRow> rows) throws IOException {
         progress.begin(engine.stats());
-        long read = 0;
+        long read = first;
         while (true) {
             for (; read - done.released() < window && rows.hasNext(); read++) {
                 submit(parser.parse(rows.next()));
@@ -64,7 +68,7 @@ final class GenerateLoop {
             progress.update(done.released(), engine.stats());
         }
         progress.finish(done.released(), engine.stats());
-        return new Summary(done.released(), errors);
+        return new Summary(done.released() - first, errors);
     }
 
     private void submit(InputRow row) {
@@ -74,7 +78,7 @@ final class GenerateLoop {
         }
         InputRow.Spec spec = (InputRow.Spec) row;
         try {
-            int[] promptTokenIds = spec.prompt().tokenize(engine.tokenizer());
+            int[] promptTokenIds = spec.prompt().tokenize(engine.tokenizer(), engine.maxModelLen());
             engine.addRequest(new Request(spec.where(), promptTokenIds, spec.params()));
             running.put(spec.where(), spec);
         } catch (InvalidRequestException e) {

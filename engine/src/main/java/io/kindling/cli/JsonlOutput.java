@@ -8,7 +8,9 @@ import io.kindling.sampling.TokenLogprob;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
 
 /**
@@ -21,8 +23,12 @@ final class JsonlOutput implements OutputWriter {
 
     private final JsonGenerator json;
 
-    JsonlOutput(Path path) throws IOException {
-        json = Json.MAPPER.createGenerator(new BufferedOutputStream(Files.newOutputStream(path)), JsonEncoding.UTF8);
+    JsonlOutput(Path path, boolean append) throws IOException {
+        OpenOption[] options = append ? new OpenOption[] {StandardOpenOption.CREATE, StandardOpenOption.APPEND}
+                : new OpenOption[] {StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                        StandardOpenOption.WRITE};
+        json = Json.MAPPER.createGenerator(new BufferedOutputStream(Files.newOutputStream(path, options)),
+                JsonEncoding.UTF8);
         json.setPrettyPrinter(new MinimalPrettyPrinter(""));
     }
 

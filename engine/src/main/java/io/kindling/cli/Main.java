@@ -1,9 +1,14 @@
 package io.kindling.cli;
 
 import io.kindling.backend.BackendUnavailableException;
+import io.kindling.core.EngineConfigException;
+import io.kindling.core.ModelOutputException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.util.Arrays;
 import java.util.ServiceLoader;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import org.slf4j.spi.SLF4JServiceProvider;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -21,6 +26,9 @@ import picocli.CommandLine.Spec;
 @Command(name = "kindling", subcommands = {GenerateCommand.class, BenchCommand.class},
         description = "LLM batch inference: paged KV cache, continuous batching.")
 public final class Main implements Runnable {
+
+    /** Held, since java.util.logging keeps loggers only weakly and would drop the level set on it. */
+    private static final Logger ENGINE_LOGGER = Logger.getLogger("io.kindling");
 
     @Spec
     CommandSpec spec;
@@ -54,6 +62,7 @@ public final class Main implements Runnable {
 
     /** Runs one command line; returns its exit status. */
     static int execute(PrintWriter out, PrintWriter err, String... args) {
+        quietEngineLogs(Arrays.asList(args).contains("--verbose"));
         CommandLine cli = new CommandLine(new Main());
         cli.setOut(out);
         cli.setErr(err);
@@ -66,7 +75,14 @@ public final class Main implements Runnable {
             return cmd.getCommandSpec().exitCodeOnInvalidInput();
         });
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            err.println("kindling: " + describe(e));
+            if (e instanceof EngineConfigException c) { // a flag's value the model or device cannot work with
+                err.println("Invalid value for option '" + EngineOptions.flag(c.setting()) + "': " + c.problem());
+                err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for the options.");
+                err.flush();
+                return cmd.getCommandSpec().exitCodeOnInvalidInput();
+            }
+            // one line, whatever a library's message holds
+            err.println("kindling: " + describe(e).replaceAll("\\s*\\R\\s*", " "));
             if (verbose(parsed)) {
                 e.printStackTrace(err);
             }
@@ -74,6 +90,14 @@ public final class Main implements Runnable {
             return 1;
         });
         return cli.execute(args);
+    }
+
+    /**
+     * The engine logs what it decides on its own (the device probe falling back to the CPU) at INFO; a command
+     * line shows that only with --verbose, so that a real error is the first line on stderr.
+     */
+    static void quietEngineLogs(boolean verbose) {
+        ENGINE_LOGGER.setLevel(verbose ? Level.INFO : Level.WARNING);
     }
 
     private static boolean verbose(ParseResult parsed) {
@@ -93,7 +117,8 @@ public final class Main implements Runnable {
         if (e instanceof UncheckedIOException u) {
             return u.getMessage() + ": " + CliException.reason(u.getCause());
         }
-        if (e instanceof BackendUnavailableException) { // --device names a device this machine cannot use
+        if (e instanceof BackendUnavailableException // --device names a device this machine cannot use
+                || e instanceof ModelOutputException) {
             return e.getMessage();
         }
         return "internal error: " + e + " (--verbose shows the stack trace)";

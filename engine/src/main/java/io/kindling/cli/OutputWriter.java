@@ -12,9 +12,16 @@ interface OutputWriter extends Closeable {
     /** Makes the rows written so far visible to readers of the file, where the format allows. */
     void flush() throws IOException;
 
-    static OutputWriter open(Path path, IdKind idKind) throws IOException {
-        return switch (FileFormat.of(path)) {
-            case JSONL -> new JsonlOutput(path);
+    /**
+     * A writer of {@code format} onto {@code path} (which may be another name than the format's, as a partial
+     * file is); {@code append} continues a JSONL file after its last row.
+     */
+    static OutputWriter open(Path path, FileFormat format, IdKind idKind, boolean append) throws IOException {
+        if (append && format != FileFormat.JSONL) {
+            throw new IllegalArgumentException("only JSONL output can be appended to, not " + format);
+        }
+        return switch (format) {
+            case JSONL -> new JsonlOutput(path, append);
             case ARROW_FILE -> new ArrowOutput(path, idKind, false);
             case ARROW_STREAM -> new ArrowOutput(path, idKind, true);
         };

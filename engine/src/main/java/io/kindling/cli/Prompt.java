@@ -7,20 +7,25 @@ import java.util.Map;
 /** The prompt of one input row, in whichever of the three forms the row gave it. */
 sealed interface Prompt {
 
-    int[] tokenize(Tokenizer tokenizer);
+    /**
+     * The prompt's token ids; a text that could not fit {@code maxModelLen} tokens is refused before tokenizing.
+     *
+     * @throws io.kindling.tokenizer.TokenizerException when it cannot be tokenized (or is too long to try)
+     */
+    int[] tokenize(Tokenizer tokenizer, int maxModelLen);
 
     /** {@code prompt}: plain text, encoded with the tokenizer's special tokens. */
     record Text(String text) implements Prompt {
         @Override
-        public int[] tokenize(Tokenizer tokenizer) {
-            return tokenizer.encode(text);
+        public int[] tokenize(Tokenizer tokenizer, int maxModelLen) {
+            return tokenizer.encodePrompt(text, maxModelLen);
         }
     }
 
     /** {@code prompt_token_ids}: already tokenized, checked against the vocabulary when parsed. */
     record TokenIds(int[] ids) implements Prompt {
         @Override
-        public int[] tokenize(Tokenizer tokenizer) {
+        public int[] tokenize(Tokenizer tokenizer, int maxModelLen) {
             return ids;
         }
     }
@@ -28,8 +33,8 @@ sealed interface Prompt {
     /** {@code messages}: a conversation rendered with the model's chat template. */
     record Chat(List<Map<String, Object>> messages) implements Prompt {
         @Override
-        public int[] tokenize(Tokenizer tokenizer) {
-            return tokenizer.encodeChat(messages);
+        public int[] tokenize(Tokenizer tokenizer, int maxModelLen) {
+            return tokenizer.encodeChat(messages, maxModelLen);
         }
     }
 }

@@ -11,6 +11,11 @@ final class ReorderBuffer<T> {
     private final Map<Long, T> waiting = new HashMap<>();
     private long next;
 
+    /** A buffer whose first result has index {@code first}. */
+    ReorderBuffer(long first) {
+        this.next = first;
+    }
+
     void put(long index, T item) {
         if (index < next || waiting.putIfAbsent(index, item) != null) {
             throw new IllegalStateException("result " + index + " was already completed");

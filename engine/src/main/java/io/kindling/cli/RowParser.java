@@ -67,7 +67,7 @@ final class RowParser {
             return new InputRow.Rejected(u.index(), u.where(), NullNode.instance, u.where() + ": " + u.problem());
         }
         JsonNode row = ((RawRow.Fields) raw).value();
-        JsonNode id = row.isObject() && row.has("id") ? row.get("id") : NullNode.instance;
+        JsonNode id = idOf(raw);
         try {
             if (!row.isObject()) {
                 String type = row.getNodeType().name().toLowerCase(Locale.ROOT);
@@ -78,6 +78,14 @@ final class RowParser {
         } catch (FieldException | InvalidSamplingParamException e) {
             return new InputRow.Rejected(raw.index(), raw.where(), id, raw.where() + ": " + e.getMessage());
         }
+    }
+
+    /** The row's {@code id} as its output row echoes it: JSON null when it has none or could not be read. */
+    static JsonNode idOf(RawRow raw) {
+        if (raw instanceof RawRow.Fields f && f.value().isObject() && f.value().has("id")) {
+            return f.value().get("id");
+        }
+        return NullNode.instance;
     }
 
     private static void checkFieldNames(JsonNode row) {

@@ -54,18 +54,18 @@ public final class LlmEngine implements AutoCloseable {
                 : backend.kvCacheBudgetBytes().orElse(EngineConfig.CPU_KV_CACHE_MEMORY);
         long numBlocks = budget / bytesPerBlock;
         if (numBlocks < 1) {
-            throw new IllegalArgumentException("kv_cache_memory " + budget
-                    + " bytes is less than one KV block (" + bytesPerBlock + " bytes for block_size "
-                    + config.blockSize() + ")");
+            throw new EngineConfigException(config.kvCacheMemoryBytes() > 0 ? "kv_cache_memory"
+                    : "gpu_memory_utilization", "a KV cache of " + budget + " bytes is less than one KV block ("
+                    + bytesPerBlock + " bytes for block_size " + config.blockSize() + ")");
         }
         numBlocks = Math.min(numBlocks, Integer.MAX_VALUE / config.blockSize());
         backend.allocateKvCache((int) numBlocks, config.blockSize());
         this.kvCacheManager = new KvCacheManager(new BlockPool((int) numBlocks), config.blockSize(),
                 config.enablePrefixCaching());
         this.eosTokenIds = eosTokenIds(checkpoint, tokenizer);
-        // A small KV budget shortens the longest servable sequence instead of failing: a sequence that fits
-        // the whole cache can always finish, alone if need be.
-        this.maxModelLen = (int) Math.min(checkpoint.config().maxPositionEmbeddings(), numBlocks * config.blockSize());
+        // finish_reason "length" means max_tokens or this context, never the cache: a request that could not fit
+        // the cache alone is refused when added (validate), so every admitted one can finish, alone if need be
+        this.maxModelLen = checkpoint.config().maxPositionEmbeddings();
         BatchLimits limits = new BatchLimits(config.maxNumSeqs(), config.maxNumBatchedTokens())
                 .orDefaults(backend.batchLimits());
         this.maxNumSeqs = limits.maxNumSeqs();
@@ -82,7 +82,7 @@ public final class LlmEngine implements AutoCloseable {
         Checkpoint checkpoint = Checkpoint.open(config.model());
         Tokenizer tokenizer;
         try {
-            tokenizer = Tokenizer.load(config.model());
+            tokenizer = Tokenizer.forModel(config.model());
         } catch (RuntimeException e) {
             checkpoint.close();
             throw e;
@@ -201,22 +201,26 @@ public final class LlmEngine implements AutoCloseable {
             }
         }
         SamplingParams params = request.params();
-        if (params.isBeamSearch()) {
-            // every beam needs its blocks at once: a step waits for all of them, so a cache too small would
-            // preempt sibling beams forever
-            int blockSize = kvCacheManager.blockSize();
-            int maxLen = Math.min(maxModelLen, prompt.length + params.maxTokens());
-            long needed = (long) params.beamWidth() * ((maxLen + blockSize - 1) / blockSize);
-            if (needed > kvCacheManager.numBlocks()) {
-                throw new InvalidRequestException(id, "beam search with " + params.beamWidth() + " beams of up to "
-                        + maxLen + " tokens needs " + needed + " KV blocks; the cache has "
-                        + kvCacheManager.numBlocks());
-            }
+        if (!params.stop().isEmpty() && !tokenizer.isAvailable()) {
+            throw new InvalidRequestException(id, "stop strings need the model's tokenizer.json, which it does not "
+                    + "have; give stop_token_ids instead");
         }
         if (prompt.length >= maxModelLen) {
             throw new InvalidRequestException(id, "prompt has " + prompt.length + " tokens; at most "
-                    + (maxModelLen - 1) + " fit (context " + checkpoint.config().maxPositionEmbeddings()
-                    + " tokens, KV cache " + (long) kvCacheManager.numBlocks() * kvCacheManager.blockSize() + ")");
+                    + (maxModelLen - 1) + " fit the model's context of " + maxModelLen + " tokens");
+        }
+        // each sequence must fit the cache alone at its longest, or it could only be preempted or cut short;
+        // every beam needs its blocks at once (a step waits for all of them), or siblings preempt each other forever
+        int blockSize = kvCacheManager.blockSize();
+        int maxLen = (int) Math.min(maxModelLen, (long) prompt.length + params.maxTokens());
+        int sequences = params.isBeamSearch() ? params.beamWidth() : 1;
+        long blocks = (long) sequences * ((maxLen + blockSize - 1) / blockSize);
+        if (blocks > kvCacheManager.numBlocks()) {
+            throw new InvalidRequestException(id, (params.isBeamSearch() ? "beam search with " + sequences
+                    + " beams of" : "a sequence of") + " up to " + maxLen + " tokens (prompt " + prompt.length
+                    + " tokens, max_tokens " + params.maxTokens() + ") needs " + blocks + " KV blocks of " + blockSize
+                    + " tokens, but the KV cache has " + kvCacheManager.numBlocks() + "; raise kv_cache_memory "
+                    + "(--kv-cache-memory, Spark: kvCacheMemory) or lower max_tokens");
         }
     }
 
@@ -242,7 +246,11 @@ public final class LlmEngine implements AutoCloseable {
                 touched.add(group);
             }
         }
-        draws.sample(backend.sampler(), logits);
+        try {
+            draws.sample(backend.sampler(), logits);
+        } catch (IllegalArgumentException e) { // the samplers' one refusal: a row without a finite largest logit
+            throw new ModelOutputException(e);
+        }
         long t3 = System.nanoTime();
         List<RequestOutput> finished = new ArrayList<>();
         for (RequestGroup group : touched) {

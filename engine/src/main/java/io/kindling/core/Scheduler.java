@@ -29,17 +29,12 @@ final class Scheduler {
     private long numComputedPromptTokens;
 
     /**
+     * The caller adds only sequences that fit the cache alone at their longest (the engine refuses others), so a
+     * lone sequence never preempts itself forever.
+     *
      * @param eosTokenIds the model's end-of-sequence ids; each stops a sequence unless it ignores EOS
-     * @throws IllegalArgumentException if the cache cannot hold one sequence of {@code maxModelLen} tokens, which
-     *     could leave a lone sequence preempting itself forever
      */
     Scheduler(SchedulerConfig config, KvCacheManager kvCacheManager, int[] eosTokenIds) {
-        long capacity = (long) kvCacheManager.numBlocks() * kvCacheManager.blockSize();
-        if (capacity < config.maxModelLen()) {
-            throw new IllegalArgumentException("the KV cache holds " + capacity + " tokens ("
-                    + kvCacheManager.numBlocks() + " blocks of " + kvCacheManager.blockSize()
-                    + "), fewer than max_model_len " + config.maxModelLen());
-        }
         this.config = config;
         this.kvCacheManager = kvCacheManager;
         this.eosTokenIds = eosTokenIds.clone();

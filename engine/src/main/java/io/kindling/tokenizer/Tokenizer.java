@@ -4,6 +4,7 @@ import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -38,10 +39,12 @@ public final class Tokenizer implements AutoCloseable {
     private final OptionalInt bosTokenId;
     private final OptionalInt eosTokenId;
     private final ChatTemplate chatTemplate;
+    private final TokenBound bound;
 
     private Tokenizer(HuggingFaceTokenizer tokenizer, TokenizerConfig config, OptionalInt bosTokenId,
-            OptionalInt eosTokenId) {
+            OptionalInt eosTokenId, TokenBound bound) {
         this.tokenizer = tokenizer;
+        this.bound = bound;
         this.config = config;
         this.bosTokenId = bosTokenId;
         this.eosTokenId = eosTokenId;
@@ -54,6 +57,7 @@ public final class Tokenizer implements AutoCloseable {
     public static Tokenizer load(Path modelDir) {
         TokenizerJson json = TokenizerJson.read(modelDir);
         TokenizerConfig config = TokenizerConfig.load(modelDir);
+        json.rebuildAsLlamaTokenizer(config);
         json.applySpecialTokenFlags(config);
         HuggingFaceTokenizer tokenizer;
         try {
@@ -62,17 +66,28 @@ public final class Tokenizer implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             throw new TokenizerException("cannot load " + json.file() + ": " + e.getMessage(), e);
         }
-        return new Tokenizer(tokenizer, config, idOf(json, config, "bos_token"), idOf(json, config, "eos_token"));
+        return new Tokenizer(tokenizer, config, idOf(json, config, "bos_token"), idOf(json, config, "eos_token"),
+                json.tokenBound());
     }
 
     /**
-     * No tokenizer, for an engine fed token ids only (a benchmark on random weights, whose directory has no
-     * tokenizer files): outputs carry token ids and empty text, and encoding fails.
+     * The tokenizer of a model directory, or {@link #none()} when it has no tokenizer.json: such a model serves
+     * token ids only, as vLLM's {@code skip_tokenizer_init}.
+     *
+     * @throws TokenizerException when a tokenizer file is there but cannot be loaded
+     */
+    public static Tokenizer forModel(Path modelDir) {
+        return Files.exists(modelDir.resolve(TokenizerJson.FILE)) ? load(modelDir) : none();
+    }
+
+    /**
+     * No tokenizer, for an engine fed token ids only (a model directory without tokenizer.json, a benchmark on
+     * random weights): outputs carry token ids and empty text, and encoding fails.
      */
     public static Tokenizer none() {
         TokenizerConfig config = new TokenizerConfig(Map.of(), Optional.empty(), Optional.empty(), Optional.empty(),
-                false);
-        return new Tokenizer(null, config, OptionalInt.empty(), OptionalInt.empty());
+                false, Optional.empty(), Optional.empty(), Optional.empty());
+        return new Tokenizer(null, config, OptionalInt.empty(), OptionalInt.empty(), null);
     }
 
     private static OptionalInt idOf(TokenizerJson json, TokenizerConfig config, String name) {
@@ -84,16 +99,45 @@ public final class Tokenizer implements AutoCloseable {
         return encode(text, true);
     }
 
-    public int[] encode(String text, boolean addSpecialTokens) {
-        if (tokenizer == null) {
-            throw new TokenizerException("this engine has no tokenizer (random weights): give prompts as token ids");
+    /**
+     * {@link #encode(String)} for a prompt that must stay under {@code maxTokens} tokens: one whose length alone
+     * proves it cannot is refused without being tokenized, so a huge row costs a length check, not a tokenization.
+     *
+     * @throws PromptTooLongException for such a prompt
+     */
+    public int[] encodePrompt(String text, int maxTokens) {
+        return encodeWithin(text, true, maxTokens);
+    }
+
+    private int[] encodeWithin(String text, boolean addSpecialTokens, int maxTokens) {
+        requireTokenizer();
+        long minTokens = bound.minTokens(text);
+        if (minTokens >= maxTokens) {
+            throw new PromptTooLongException(TokenBound.utf8Length(text), minTokens, maxTokens - 1);
         }
+        return encode(text, addSpecialTokens);
+    }
+
+    public int[] encode(String text, boolean addSpecialTokens) {
+        requireTokenizer();
         long[] ids = tokenizer.encode(text, addSpecialTokens, false).getIds();
         int[] out = new int[ids.length];
         for (int i = 0; i < ids.length; i++) {
             out[i] = (int) ids[i];
         }
         return out;
+    }
+
+    /** False for {@link #none()}: text can be neither encoded nor decoded. */
+    public boolean isAvailable() {
+        return tokenizer != null;
+    }
+
+    private void requireTokenizer() {
+        if (tokenizer == null) {
+            throw new TokenizerException("the model has no " + TokenizerJson.FILE
+                    + ", so prompts must be token ids (prompt_token_ids)");
+        }
     }
 
     public String decode(int[] ids, boolean skipSpecialTokens) {
@@ -128,6 +172,7 @@ public final class Tokenizer implements AutoCloseable {
      * @throws TokenizerException when there is no template or it fails (raise_exception included)
      */
     public String applyChatTemplate(List<Map<String, Object>> messages, boolean addGenerationPrompt) {
+        requireTokenizer();
         if (chatTemplate == null) {
             throw new TokenizerException("this tokenizer has no chat template (" + TokenizerConfig.FILE
                     + " sets no chat_template and there is no " + TokenizerConfig.CHAT_TEMPLATE_FILE + ")");
@@ -141,9 +186,12 @@ public final class Tokenizer implements AutoCloseable {
         return chatTemplate.render(variables);
     }
 
-    /** The ids of the rendered conversation with a generation prompt; the template supplies special tokens. */
-    public int[] encodeChat(List<Map<String, Object>> messages) {
-        return encode(applyChatTemplate(messages, true), false);
+    /**
+     * The ids of the rendered conversation with a generation prompt; the template supplies special tokens. As
+     * {@link #encodePrompt}, a rendering too long for {@code maxTokens} is refused without being tokenized.
+     */
+    public int[] encodeChat(List<Map<String, Object>> messages, int maxTokens) {
+        return encodeWithin(applyChatTemplate(messages, true), false, maxTokens);
     }
 
     /**

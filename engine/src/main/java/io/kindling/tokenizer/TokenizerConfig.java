@@ -19,9 +19,13 @@ import java.util.Optional;
  *     them to chat templates; {@code additional_special_tokens} as a list of strings
  * @param addBosToken {@code add_bos_token} when the file sets it
  * @param addEosToken {@code add_eos_token} when the file sets it
+ * @param tokenizerClass {@code tokenizer_class}, which transformers 5 builds the tokenizer with
+ * @param legacy {@code legacy} when the file sets it
+ * @param addPrefixSpace {@code add_prefix_space} when the file sets it
  */
 record TokenizerConfig(Map<String, Object> specialTokens, Optional<Boolean> addBosToken,
-        Optional<Boolean> addEosToken, Optional<String> chatTemplate, boolean cleanUpTokenizationSpaces) {
+        Optional<Boolean> addEosToken, Optional<String> chatTemplate, boolean cleanUpTokenizationSpaces,
+        Optional<String> tokenizerClass, Optional<Boolean> legacy, Optional<Boolean> addPrefixSpace) {
 
     static final String FILE = "tokenizer_config.json";
     static final String CHAT_TEMPLATE_FILE = "chat_template.jinja";
@@ -35,7 +39,7 @@ record TokenizerConfig(Map<String, Object> specialTokens, Optional<Boolean> addB
         try {
             root = Files.exists(file) ? new ObjectMapper().readTree(file.toFile()) : null;
         } catch (IOException e) {
-            throw new TokenizerException("cannot read " + file + ": " + e.getMessage(), e);
+            throw new TokenizerException("cannot read " + file + ": " + JsonFiles.problem(e), e);
         }
         if (root != null && !root.isObject()) {
             throw new TokenizerException(file + " is not a JSON object");
@@ -52,8 +56,11 @@ record TokenizerConfig(Map<String, Object> specialTokens, Optional<Boolean> addB
             additional.forEach(t -> tokenContent(t).ifPresent(tokens::add));
             special.put("additional_special_tokens", tokens);
         }
+        JsonNode tokenizerClass = config.path("tokenizer_class");
         return new TokenizerConfig(Map.copyOf(special), flag(config, "add_bos_token"), flag(config, "add_eos_token"),
-                chatTemplate(modelDir, config, file), config.path("clean_up_tokenization_spaces").asBoolean(false));
+                chatTemplate(modelDir, config, file), config.path("clean_up_tokenization_spaces").asBoolean(false),
+                tokenizerClass.isTextual() ? Optional.of(tokenizerClass.asText()) : Optional.empty(),
+                flag(config, "legacy"), flag(config, "add_prefix_space"));
     }
 
     Optional<String> token(String name) {

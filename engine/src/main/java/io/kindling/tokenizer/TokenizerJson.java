@@ -17,6 +17,7 @@ import java.util.OptionalInt;
 final class TokenizerJson {
 
     static final String FILE = "tokenizer.json";
+    private static final String METASPACE = "\u2581";
 
     private final Path file;
     private final ObjectNode root;
@@ -35,7 +36,7 @@ final class TokenizerJson {
         try {
             root = new ObjectMapper().readTree(file.toFile());
         } catch (IOException e) {
-            throw new TokenizerException("cannot parse " + file + ": " + e.getMessage(), e);
+            throw new TokenizerException("cannot parse " + file + ": " + JsonFiles.problem(e), e);
         }
         if (root == null || !root.isObject() || !root.path("model").isObject()) {
             throw new TokenizerException(file + " is not a tokenizers document (no \"model\" object)");
@@ -49,6 +50,11 @@ final class TokenizerJson {
 
     String json() {
         return root.toString();
+    }
+
+    /** The bound on token counts of the pipeline as it stands (after {@link #rebuildAsLlamaTokenizer}). */
+    TokenBound tokenBound() {
+        return TokenBound.of(root);
     }
 
     /** The id of a token: an added token first, else the model's vocabulary. */
@@ -70,6 +76,42 @@ final class TokenizerJson {
             }
         }
         return OptionalInt.empty();
+    }
+
+    /**
+     * As transformers 5 builds a {@code LlamaTokenizer} (Llama 2, Mistral and their SentencePiece kin) from this
+     * file: it keeps the vocabulary, merges and post-processor but replaces the pipeline around them. No normalizer;
+     * a Metaspace pre-tokenizer that turns spaces into {@code ▁} and prepends one {@code ▁} to a text that does not
+     * already start with one ({@code prepend_scheme} "always": every piece between special tokens, the legacy
+     * behaviour; "first": only the start of the text, when the config sets {@code legacy: false} or leaves it out;
+     * "never" with {@code add_prefix_space: false}); a decoder that strips the prefix again. The older form of these
+     * files ({@code Prepend("▁")} and {@code Replace(" ", "▁")} normalizers) read as written gives one more
+     * {@code ▁} to any text that starts with a space, so ids would differ from transformers' and vLLM's.
+     * transformers does this to any file the config names a LlamaTokenizer, byte-level ones too (breaking them);
+     * here only SentencePiece files (BPE with byte fallback) are rebuilt.
+     */
+    void rebuildAsLlamaTokenizer(TokenizerConfig config) {
+        boolean llama = config.tokenizerClass().filter(c -> c.equals("LlamaTokenizer")
+                || c.equals("LlamaTokenizerFast")).isPresent();
+        JsonNode model = root.path("model");
+        if (!llama || !"BPE".equals(model.path("type").asText()) || !model.path("byte_fallback").asBoolean(false)) {
+            return;
+        }
+        boolean prefix = config.addPrefixSpace().orElse(true);
+        String scheme = !prefix ? "never" : config.legacy().orElse(false) ? "always" : "first";
+        ObjectMapper mapper = new ObjectMapper();
+        root.putNull("normalizer");
+        root.set("pre_tokenizer", mapper.createObjectNode().put("type", "Metaspace").put("replacement", METASPACE)
+                .put("prepend_scheme", scheme).put("split", false));
+        ObjectNode decoder = mapper.createObjectNode().put("type", "Sequence");
+        ArrayNode steps = decoder.putArray("decoders");
+        steps.addObject().put("type", "Replace").put("content", " ").putObject("pattern").put("String", METASPACE);
+        steps.addObject().put("type", "ByteFallback");
+        steps.addObject().put("type", "Fuse");
+        if (prefix) {
+            steps.addObject().put("type", "Strip").put("content", " ").put("start", 1).put("stop", 0);
+        }
+        root.set("decoder", decoder);
     }
 
     /**

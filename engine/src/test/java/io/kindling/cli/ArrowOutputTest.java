@@ -79,7 +79,7 @@ class ArrowOutputTest {
     void fileRoundTripOverSeveralBatches() throws IOException {
         Path out = dir.resolve("out.arrow");
         int n = 2 * ArrowOutput.BATCH_ROWS + 17;
-        try (OutputWriter writer = OutputWriter.open(out, IdKind.INT64)) {
+        try (OutputWriter writer = OutputWriter.open(out, FileFormat.of(out), IdKind.INT64, false)) {
             for (int i = 0; i < n; i++) {
                 writer.write(row(i, false));
             }
@@ -114,7 +114,7 @@ class ArrowOutputTest {
     @Test
     void streamFormatWithTextIds() throws IOException {
         Path out = dir.resolve("out.arrows");
-        try (OutputWriter writer = OutputWriter.open(out, IdKind.UTF8)) {
+        try (OutputWriter writer = OutputWriter.open(out, FileFormat.of(out), IdKind.UTF8, false)) {
             for (int i = 0; i < 6; i++) {
                 writer.write(row(i, true));
             }
@@ -141,7 +141,7 @@ class ArrowOutputTest {
                 OptionalDouble.of(-2.5));
         Path out = dir.resolve("out.arrow");
         int n = ArrowOutput.BATCH_ROWS + 6;
-        try (OutputWriter writer = OutputWriter.open(out, IdKind.INT64)) {
+        try (OutputWriter writer = OutputWriter.open(out, FileFormat.of(out), IdKind.INT64, false)) {
             for (int i = 0; i < n; i++) {
                 var id = LongNode.valueOf(i);
                 writer.write(switch (i % 4) {

@@ -45,6 +45,11 @@ class GenerateLoopTest {
         }
 
         @Override
+        public int maxModelLen() {
+            return 5;
+        }
+
+        @Override
         public void addRequest(Request request) {
             if (request.promptTokenIds().length > 4) {
                 throw new InvalidRequestException(request.requestId(),
@@ -89,9 +94,10 @@ class GenerateLoopTest {
         LifoEngine engine = new LifoEngine();
         StringWriter progress = new StringWriter();
         GenerateLoop.Summary summary;
-        try (InputSource source = InputSource.open(in); OutputWriter writer = OutputWriter.open(out, IdKind.UTF8)) {
+        try (InputSource source = InputSource.open(in);
+             OutputWriter writer = OutputWriter.open(out, FileFormat.JSONL, IdKind.UTF8, false)) {
             GenerateLoop loop = new GenerateLoop(engine, new RowParser(SamplingParams.greedy(8), 100), writer,
-                    new Progress(new PrintWriter(progress), false, source.rowCount(), System::nanoTime), 3);
+                    new Progress(new PrintWriter(progress), false, source.rowCount(), System::nanoTime), 3, 0);
             summary = loop.run(source);
         }
 

@@ -22,7 +22,7 @@ class JsonlOutputTest {
     @Test
     void writesFieldsInContractOrderWithNullsAndOptionalLogprobs() throws IOException {
         Path out = dir.resolve("out.jsonl");
-        try (OutputWriter writer = OutputWriter.open(out, IdKind.UTF8)) {
+        try (OutputWriter writer = OutputWriter.open(out, FileFormat.of(out), IdKind.UTF8, false)) {
             writer.write(new OutputRow(Json.MAPPER.readTree("{\"k\": 1.10}"), Optional.of("Paris.\n\"é\""),
                     new int[] {5, 6}, new int[] {1, 2, 3}, FinishReason.STOP, Optional.empty(), Optional.empty()));
             writer.write(new OutputRow(Json.MAPPER.readTree("7"), Optional.of("ab"), new int[] {9, 8},
@@ -53,7 +53,7 @@ class JsonlOutputTest {
         CompletionOutput first = new CompletionOutput("a", new int[] {5}, FinishReason.STOP, Optional.of(List.of(top)));
         CompletionOutput beam = new CompletionOutput("bc", new int[] {6, 7}, FinishReason.LENGTH, Optional.empty(),
                 OptionalDouble.of(-1.25));
-        try (OutputWriter writer = OutputWriter.open(out, IdKind.UTF8)) {
+        try (OutputWriter writer = OutputWriter.open(out, FileFormat.of(out), IdKind.UTF8, false)) {
             writer.write(new OutputRow(Json.MAPPER.readTree("1"), Optional.of("a"), new int[] {5}, new int[] {1},
                     FinishReason.STOP, Optional.of(List.of(top)), Optional.empty(), List.of(first, beam)));
         }

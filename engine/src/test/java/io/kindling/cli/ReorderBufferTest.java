@@ -10,7 +10,7 @@ class ReorderBufferTest {
 
     @Test
     void releasesInIndexOrderWhenCompletionsArriveOutOfOrder() {
-        ReorderBuffer<String> buffer = new ReorderBuffer<>();
+        ReorderBuffer<String> buffer = new ReorderBuffer<>(0);
         buffer.put(2, "c");
         buffer.put(1, "b");
         assertEquals(List.of(), buffer.poll());
@@ -30,7 +30,7 @@ class ReorderBufferTest {
 
     @Test
     void refusesAResultCompletedTwice() {
-        ReorderBuffer<String> buffer = new ReorderBuffer<>();
+        ReorderBuffer<String> buffer = new ReorderBuffer<>(0);
         buffer.put(0, "a");
         buffer.put(1, "b");
         assertThrows(IllegalStateException.class, () -> buffer.put(1, "again"));

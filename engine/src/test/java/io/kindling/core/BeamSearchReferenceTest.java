@@ -57,7 +57,9 @@ class BeamSearchReferenceTest {
         SamplingParams params = SamplingParams.builder().beamWidth(4).maxTokens(12).build();
         try (LlmEngine engine = LlmEngine.open(config.withKvCacheMemoryBytes(12 * bytesPerBlock))) {
             RequestOutput out = engine.generate(List.of(new Request("b", new int[40], params))).get(0);
-            assertEquals("beam search with 4 beams of up to 52 tokens needs 16 KV blocks; the cache has 12",
+            assertEquals("beam search with 4 beams of up to 52 tokens (prompt 40 tokens, max_tokens 12) needs 16 KV "
+                    + "blocks of 16 tokens, but the KV cache has 12; raise kv_cache_memory (--kv-cache-memory, Spark: "
+                    + "kvCacheMemory) or lower max_tokens",
                     out.error().orElseThrow().replaceFirst("^.*?: ", ""));
         }
     }

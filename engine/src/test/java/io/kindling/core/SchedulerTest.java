@@ -257,14 +257,11 @@ class SchedulerTest {
     }
 
     @Test
-    void rejectsPromptsLongerThanTheContextAndCachesSmallerThanIt() {
+    void rejectsPromptsLongerThanTheContext() {
         setUp(16, SchedulerConfig.of(4, 64, 8));
         InvalidRequestException e = assertThrows(InvalidRequestException.class,
                 () -> scheduler.add(sequence(0, 9, SamplingParams.greedy(1))));
         assertEquals("req-0", e.requestId());
-
-        assertThrows(IllegalArgumentException.class,
-                () -> new Scheduler(SchedulerConfig.of(4, 64, 65), manager, new int[] {EOS}));
     }
 
     private Sequence add(long seqId, int promptLen, SamplingParams params) {

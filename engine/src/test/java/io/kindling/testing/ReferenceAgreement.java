@@ -68,7 +68,7 @@ public final class ReferenceAgreement {
         List<int[]> prompts = new ArrayList<>();
         for (JsonNode c : reference.get("cases")) {
             int[] prompt = c.hasNonNull("messages")
-                    ? engine.tokenizer().encodeChat(messages(c.get("messages")))
+                    ? engine.tokenizer().encodeChat(messages(c.get("messages")), engine.maxModelLen())
                     : engine.tokenizer().encode(c.get("prompt").asText());
             assertArrayEquals(ints(c.get("prompt_token_ids")), prompt, what + ": prompt ids of case " + prompts.size());
             prompts.add(prompt);

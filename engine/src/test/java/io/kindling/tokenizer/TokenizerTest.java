@@ -130,9 +130,9 @@ class TokenizerTest {
             List<Map<String, Object>> chat = List.of(Map.of("role", "user", "content", "Hi"));
             assertEquals("<s>[user] Hi", t.applyChatTemplate(chat, true));
             // The template supplies the BOS; encodeChat adds no second one.
-            assertArrayEquals(t.encode("<s>[user] Hi", false), t.encodeChat(chat));
-            assertEquals(1, t.encodeChat(chat)[0]);
-            assertTrue(t.encodeChat(chat)[1] != 1);
+            assertArrayEquals(t.encode("<s>[user] Hi", false), t.encodeChat(chat, Integer.MAX_VALUE));
+            assertEquals(1, t.encodeChat(chat, Integer.MAX_VALUE)[0]);
+            assertTrue(t.encodeChat(chat, Integer.MAX_VALUE)[1] != 1);
         }
     }
 
@@ -143,7 +143,7 @@ class TokenizerTest {
             String rendered = "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHello world<|eot_id|>"
                     + "<|start_header_id|>assistant<|end_header_id|>\n\n";
             assertEquals(rendered, t.applyChatTemplate(chat, true));
-            int[] ids = t.encodeChat(chat);
+            int[] ids = t.encodeChat(chat, Integer.MAX_VALUE);
             assertArrayEquals(t.encode(rendered, false), ids);
             assertEquals(128000, ids[0]);
             assertEquals(128006, ids[1]);
