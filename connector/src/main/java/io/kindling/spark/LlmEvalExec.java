@@ -15,26 +15,30 @@ import org.apache.spark.sql.catalyst.plans.physical.Partitioning;
 import org.apache.spark.sql.execution.SparkPlan;
 import org.apache.spark.sql.execution.metric.SQLMetric;
 import org.apache.spark.sql.execution.metric.SQLMetrics;
+import scala.Option;
 import scala.jdk.javaapi.CollectionConverters;
 import scala.reflect.ClassTag$;
 
 /**
  * Runs the {@code llm_generate} calls of an {@link LlmEval}: each partition streams through a bounded window of
- * requests to this executor's shared engine, and rows come out in input order with the results appended.
+ * requests to this executor's shared engine, and rows come out in input order with the results appended. Its note
+ * (shown by {@code EXPLAIN}) says why it runs below an operator that reads its results.
  */
 public final class LlmEvalExec extends SparkPlan {
 
     private final scala.collection.immutable.Seq<Expression> calls;
     private final scala.collection.immutable.Seq<Attribute> resultAttrs;
     private final SparkPlan child;
+    private final Option<String> note;
     private final scala.collection.immutable.Seq<SparkPlan> children;
     private transient scala.collection.immutable.Map<String, SQLMetric> metrics;
 
     public LlmEvalExec(scala.collection.immutable.Seq<Expression> calls,
-                       scala.collection.immutable.Seq<Attribute> resultAttrs, SparkPlan child) {
+                       scala.collection.immutable.Seq<Attribute> resultAttrs, SparkPlan child, Option<String> note) {
         this.calls = calls;
         this.resultAttrs = resultAttrs;
         this.child = child;
+        this.note = note;
         this.children = ScalaSeqs.seq(List.of(child));
     }
 
@@ -107,12 +111,12 @@ public final class LlmEvalExec extends SparkPlan {
 
     @Override
     public SparkPlan withNewChildrenInternal(scala.collection.immutable.IndexedSeq<SparkPlan> newChildren) {
-        return new LlmEvalExec(calls, resultAttrs, newChildren.apply(0));
+        return new LlmEvalExec(calls, resultAttrs, newChildren.apply(0), note);
     }
 
     @Override
     public int productArity() {
-        return 3;
+        return 4;
     }
 
     @Override
@@ -121,6 +125,7 @@ public final class LlmEvalExec extends SparkPlan {
             case 0 -> calls;
             case 1 -> resultAttrs;
             case 2 -> child;
+            case 3 -> note;
             default -> throw new IndexOutOfBoundsException(n);
         };
     }
@@ -133,11 +138,11 @@ public final class LlmEvalExec extends SparkPlan {
     @Override
     public boolean equals(Object other) {
         return other instanceof LlmEvalExec e && calls.equals(e.calls) && resultAttrs.equals(e.resultAttrs)
-                && child.equals(e.child);
+                && child.equals(e.child) && note.equals(e.note);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(calls, resultAttrs, child);
+        return Objects.hash(calls, resultAttrs, child, note);
     }
 }

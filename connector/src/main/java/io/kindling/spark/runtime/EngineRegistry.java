@@ -60,6 +60,12 @@ final class EngineRegistry {
         return loads.get();
     }
 
+    /** Requests submitted to the engines running now. */
+    long requestCount() {
+        return engines.values().stream().filter(f -> f.isDone() && !f.isCompletedExceptionally())
+                .mapToLong(f -> f.join().numRequests()).sum();
+    }
+
     /** Closes every engine; one still starting is closed as soon as its start finishes. */
     void closeAll() {
         for (EngineKey key : engines.keySet()) {

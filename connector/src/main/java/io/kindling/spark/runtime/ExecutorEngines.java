@@ -51,6 +51,11 @@ public final class ExecutorEngines {
         return ENGINES.loadCount();
     }
 
+    /** Requests this JVM's running engines have been asked, for checking that each row was asked once. */
+    public static long requestCount() {
+        return ENGINES.requestCount();
+    }
+
     /** Closes every engine of this JVM; the next {@link #acquire} starts a new one. */
     public static void closeAll() {
         ENGINES.closeAll();

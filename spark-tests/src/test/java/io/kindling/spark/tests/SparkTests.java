@@ -99,6 +99,16 @@ final class SparkTests {
         }
     }
 
+    /** How many requests this JVM's engines got while {@code action} ran, and its result. */
+    static <T> Counted<T> countRequests(java.util.function.Supplier<T> action) {
+        long before = io.kindling.spark.runtime.ExecutorEngines.requestCount();
+        T result = action.get();
+        return new Counted<>(result, io.kindling.spark.runtime.ExecutorEngines.requestCount() - before);
+    }
+
+    record Counted<T>(T result, long requests) {
+    }
+
     static void assertPlanContains(Dataset<?> df, String node) {
         List<String> nodes = executedNodes(df);
         assertTrue(nodes.contains(node), () -> "executed plan has no " + node + ": " + nodes + "\n"
