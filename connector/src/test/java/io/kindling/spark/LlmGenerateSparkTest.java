@@ -166,6 +166,13 @@ class LlmGenerateSparkTest {
     }
 
     @Test
+    void theTokenizerLibrarysGpuProbeIsQuietOnceAnEngineStarted() {
+        assertEquals(expected("book:"), spark.sql("SELECT llm_generate('book:')").first().getString(0));
+        assertEquals(org.apache.logging.log4j.Level.ERROR,
+                org.apache.logging.log4j.LogManager.getLogger("ai.djl.util.cuda.CudaUtils").getLevel());
+    }
+
+    @Test
     void literalRowsAndLiteralPrompts() {
         // A Project over local rows is folded by the optimizer unless the call is marked unevaluable.
         List<String> values = column(spark.sql("SELECT llm_generate(p) AS out FROM VALUES ('apple:'), (NULL), "

@@ -34,17 +34,21 @@ final class SparkTests {
     }
 
     /**
-     * A session on {@code master} with the extension, the bundled model, short generations and a small KV cache
-     * (local-cluster executors have 1 GB).
+     * A session on {@code master} with the extension, the bundled model, short generations and a small KV cache,
+     * so that the engines of the many option sets tests use share this JVM's heap.
      */
     static SparkSession.Builder session(String master) {
+        return withoutMemorySettings(master).config("spark.kindling.kvCacheMemory", "64m");
+    }
+
+    /** {@link #session} with no Kindling memory setting: the KV cache sized from the heap, as by default. */
+    static SparkSession.Builder withoutMemorySettings(String master) {
         return SparkSession.builder()
                 .master(master)
                 .appName("kindling-spark-tests")
                 .config("spark.sql.extensions", "io.kindling.spark.KindlingExtensions")
                 .config("spark.kindling.model", MODEL.toString())
                 .config("spark.kindling.maxTokens", Integer.toString(MAX_TOKENS))
-                .config("spark.kindling.kvCacheMemory", "64m")
                 .config("spark.ui.enabled", "false")
                 .config("spark.sql.shuffle.partitions", "4");
     }
