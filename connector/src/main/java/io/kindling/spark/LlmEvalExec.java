@@ -10,11 +10,13 @@ import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.Attribute;
 import org.apache.spark.sql.catalyst.expressions.AttributeSet;
 import org.apache.spark.sql.catalyst.expressions.Expression;
+import org.apache.spark.sql.catalyst.expressions.Literal;
 import org.apache.spark.sql.catalyst.expressions.SortOrder;
 import org.apache.spark.sql.catalyst.plans.physical.Partitioning;
 import org.apache.spark.sql.execution.SparkPlan;
 import org.apache.spark.sql.execution.metric.SQLMetric;
 import org.apache.spark.sql.execution.metric.SQLMetrics;
+import org.apache.spark.sql.types.DataTypes;
 import scala.Option;
 import scala.jdk.javaapi.CollectionConverters;
 import scala.reflect.ClassTag$;
@@ -83,7 +85,12 @@ public final class LlmEvalExec extends SparkPlan {
             m.put(LlmMetrics.GENERATED_TOKENS, SQLMetrics.createMetric(sparkContext(), "generated tokens"));
             m.put(LlmMetrics.ENGINE_WAIT, SQLMetrics.createNanoTimingMetric(sparkContext(),
                     "time waiting on the engine", SQLMetrics.createNanoTimingMetric$default$3()));
+            m.put(LlmMetrics.ERROR_ROWS, SQLMetrics.createMetric(sparkContext(), "rows that became errors"));
+            m.put(LlmMetrics.NULL_PROMPTS, SQLMetrics.createMetric(sparkContext(), "null prompts (null output)"));
             m.put(LlmMetrics.PREEMPTIONS, SQLMetrics.createMetric(sparkContext(), "engine preemptions"));
+            m.put(LlmMetrics.KV_PEAK_BLOCKS, SQLMetrics.createMetric(sparkContext(),
+                    "KV cache blocks in use at peak (sum over engines)"));
+            m.put(LlmMetrics.KV_BLOCKS, SQLMetrics.createMetric(sparkContext(), "KV cache blocks (sum over engines)"));
             metrics = scala.collection.immutable.Map$.MODULE$.from(CollectionConverters.asScala(m));
         }
         return metrics;
@@ -91,13 +98,17 @@ public final class LlmEvalExec extends SparkPlan {
 
     @Override
     public RDD<InternalRow> doExecute() {
+        // The prompts of the calls, then their key columns (null where none).
         List<Expression> prompts = new ArrayList<>();
+        List<Expression> keys = new ArrayList<>();
         List<LlmCallSpec> specs = new ArrayList<>();
         for (Expression call : ScalaSeqs.list(calls)) {
             LlmGenerate g = (LlmGenerate) call;
             prompts.add(g.prompt());
+            keys.add(g.key().isDefined() ? g.key().get() : Literal.create(null, DataTypes.StringType));
             specs.add(new LlmCallSpec(g.options(), g.struct()));
         }
+        prompts.addAll(keys);
         LlmMetrics m = new LlmMetrics(metrics());
         LlmEvalEvaluatorFactory factory = new LlmEvalEvaluatorFactory(child.output(), ScalaSeqs.seq(prompts), specs,
                 output(), m);

@@ -1,6 +1,7 @@
 package io.kindling.spark.runtime;
 
 import io.kindling.core.EngineService;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -60,10 +61,10 @@ final class EngineRegistry {
         return loads.get();
     }
 
-    /** Requests submitted to the engines running now. */
-    long requestCount() {
+    /** The engines started and not closed. */
+    List<EngineService> running() {
         return engines.values().stream().filter(f -> f.isDone() && !f.isCompletedExceptionally())
-                .mapToLong(f -> f.join().numRequests()).sum();
+                .map(CompletableFuture::join).toList();
     }
 
     /** Closes every engine; one still starting is closed as soon as its start finishes. */

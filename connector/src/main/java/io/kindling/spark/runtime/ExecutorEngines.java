@@ -4,6 +4,7 @@ import io.kindling.backend.BackendUnavailableException;
 import io.kindling.core.EngineConfig;
 import io.kindling.core.EngineService;
 import io.kindling.core.KvCacheMemoryException;
+import java.util.List;
 
 /**
  * The engines of this JVM (one per executor), keyed by {@link EngineKey}: created once, lazily on the first task
@@ -53,9 +54,9 @@ public final class ExecutorEngines {
         return ENGINES.loadCount();
     }
 
-    /** Requests this JVM's running engines have been asked, for checking that each row was asked once. */
-    public static long requestCount() {
-        return ENGINES.requestCount();
+    /** This JVM's running engines: their requests and counters, as tests and diagnostics read them. */
+    public static List<EngineService> running() {
+        return ENGINES.running();
     }
 
     /** Closes every engine of this JVM; the next {@link #acquire} starts a new one. */

@@ -2,6 +2,8 @@ package io.kindling.spark.tests;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.kindling.core.EngineService;
+import io.kindling.spark.runtime.ExecutorEngines;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -105,12 +107,37 @@ final class SparkTests {
 
     /** How many requests this JVM's engines got while {@code action} ran, and its result. */
     static <T> Counted<T> countRequests(java.util.function.Supplier<T> action) {
-        long before = io.kindling.spark.runtime.ExecutorEngines.requestCount();
+        long before = requestCount();
         T result = action.get();
-        return new Counted<>(result, io.kindling.spark.runtime.ExecutorEngines.requestCount() - before);
+        return new Counted<>(result, requestCount() - before);
+    }
+
+    private static long requestCount() {
+        return ExecutorEngines.running().stream().mapToLong(EngineService::numRequests).sum();
     }
 
     record Counted<T>(T result, long requests) {
+    }
+
+    /** The first node of the executed plan named {@code name}, top down. */
+    static SparkPlan executedNode(Dataset<?> df, String name) {
+        List<SparkPlan> found = new ArrayList<>();
+        collect(df.queryExecution().executedPlan(), name, found);
+        assertTrue(!found.isEmpty(), () -> "no " + name + " in " + executedNodes(df));
+        return found.get(0);
+    }
+
+    private static void collect(SparkPlan plan, String name, List<SparkPlan> found) {
+        if (plan instanceof AdaptiveSparkPlanExec adaptive) {
+            collect(adaptive.executedPlan(), name, found);
+        } else if (plan instanceof QueryStageExec stage) {
+            collect(stage.plan(), name, found);
+        } else {
+            if (plan.getClass().getSimpleName().equals(name)) {
+                found.add(plan);
+            }
+            CollectionConverters.asJava(plan.children()).forEach(child -> collect(child, name, found));
+        }
     }
 
     static void assertPlanContains(Dataset<?> df, String node) {
