@@ -28,6 +28,11 @@ import scala.reflect.ClassTag$;
  */
 public final class LlmEvalExec extends SparkPlan {
 
+    /** Display names of the metrics a job's progress reads from its tasks' updates. */
+    public static final String ROWS_METRIC = "rows out of llm_generate";
+    public static final String TOKENS_METRIC = "generated tokens";
+    public static final String ERRORS_METRIC = "rows that became errors";
+
     private final scala.collection.immutable.Seq<Expression> calls;
     private final scala.collection.immutable.Seq<Attribute> resultAttrs;
     private final SparkPlan child;
@@ -79,13 +84,13 @@ public final class LlmEvalExec extends SparkPlan {
     public synchronized scala.collection.immutable.Map<String, SQLMetric> metrics() {
         if (metrics == null) {
             Map<String, SQLMetric> m = new LinkedHashMap<>();
-            m.put(LlmMetrics.OUTPUT_ROWS, SQLMetrics.createMetric(sparkContext(), "number of output rows"));
+            m.put(LlmMetrics.OUTPUT_ROWS, SQLMetrics.createMetric(sparkContext(), ROWS_METRIC));
             m.put(LlmMetrics.REQUESTS, SQLMetrics.createMetric(sparkContext(), "number of requests sent"));
             m.put(LlmMetrics.PROMPT_TOKENS, SQLMetrics.createMetric(sparkContext(), "prompt tokens"));
-            m.put(LlmMetrics.GENERATED_TOKENS, SQLMetrics.createMetric(sparkContext(), "generated tokens"));
+            m.put(LlmMetrics.GENERATED_TOKENS, SQLMetrics.createMetric(sparkContext(), TOKENS_METRIC));
             m.put(LlmMetrics.ENGINE_WAIT, SQLMetrics.createNanoTimingMetric(sparkContext(),
                     "time waiting on the engine", SQLMetrics.createNanoTimingMetric$default$3()));
-            m.put(LlmMetrics.ERROR_ROWS, SQLMetrics.createMetric(sparkContext(), "rows that became errors"));
+            m.put(LlmMetrics.ERROR_ROWS, SQLMetrics.createMetric(sparkContext(), ERRORS_METRIC));
             m.put(LlmMetrics.NULL_PROMPTS, SQLMetrics.createMetric(sparkContext(), "null prompts (null output)"));
             m.put(LlmMetrics.PREEMPTIONS, SQLMetrics.createMetric(sparkContext(), "engine preemptions"));
             m.put(LlmMetrics.KV_PEAK_BLOCKS, SQLMetrics.createMetric(sparkContext(),
