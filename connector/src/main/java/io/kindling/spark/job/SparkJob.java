@@ -120,8 +120,9 @@ public final class SparkJob {
         Dataset<Row> generated = table.withColumn(job.outputColumn(),
                 call_function("llm_generate", col(job.promptColumn())));
         Observation written = new Observation("kindling-spark");
+        OptionalLong total = args.progressMillis() == 0 ? OptionalLong.empty() : OptionalLong.of(table.count());
         long start = System.nanoTime();
-        try (Progressing ignored = progress(spark, OptionalLong.of(table.count()))) {
+        try (Progressing ignored = progress(spark, total)) {
             job.format().write(generated.observe(written, count(lit(1)).as("rows")).write()
                     .mode(job.overwrite() ? SaveMode.Overwrite : SaveMode.ErrorIfExists), job.output());
         }
