@@ -4,6 +4,8 @@ Run from the repository root with a Spark 4.1 distribution (or `pip install pysp
 `mvn -pl connector -am package -DskipTests` has built the shaded connector jar:
 
     spark-submit --jars connector/target/kindling-spark-0.1.0-SNAPSHOT-shaded.jar \
+        --conf spark.driver.extraJavaOptions=--add-modules=jdk.incubator.vector \
+        --conf spark.executor.extraJavaOptions=--add-modules=jdk.incubator.vector \
         examples/pyspark/define_words.py examples/models/kindling-define-6m examples/data/words.jsonl /tmp/define-words-py
 """
 import os

@@ -4,6 +4,8 @@
 -- or with a Spark 4.1 distribution and the shaded connector jar (see examples/README.md):
 --   spark-sql --jars connector/target/kindling-spark-0.1.0-SNAPSHOT-shaded.jar \
 --     --conf spark.sql.extensions=io.kindling.spark.KindlingExtensions \
+--     --conf spark.driver.extraJavaOptions=--add-modules=jdk.incubator.vector \
+--     --conf spark.executor.extraJavaOptions=--add-modules=jdk.incubator.vector \
 --     --conf spark.kindling.model=$PWD/examples/models/kindling-define-6m \
 --     -f examples/sql/define_words.sql
 

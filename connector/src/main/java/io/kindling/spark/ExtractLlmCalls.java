@@ -11,6 +11,7 @@ import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan;
 import org.apache.spark.sql.catalyst.plans.logical.Project;
 import org.apache.spark.sql.catalyst.rules.Rule;
 import org.apache.spark.sql.types.Metadata;
+import scala.Option;
 import scala.PartialFunction;
 
 /**
@@ -20,13 +21,18 @@ import scala.PartialFunction;
  * {@code LlmEval}; an operator whose output would change (a Filter, a Join) gets a Project on top that restores it.
  * Calls over an aggregate's results or grouping keys first move into a Project above the aggregate.
  *
- * <p>Runs once, after the operator optimizations (a pre-CBO rule), so no later rule moves the calls around.
+ * <p>Runs once, after the operator optimizations (a pre-CBO rule), so no later rule moves the calls around. Before
+ * extracting, {@link DeferLlmCalls} lifts calls above the sorts, limits and filters that do not need them; after,
+ * {@link PinnedEvals} explains (and guards) those that had to stay below, and {@link SharedEvals} makes one
+ * result used twice run once.
  */
 final class ExtractLlmCalls extends Rule<LogicalPlan> {
 
     @Override
     public LogicalPlan apply(LogicalPlan plan) {
-        return plan.transformUp(PartialFunction.fromFunction(ExtractLlmCalls::rewrite));
+        LogicalPlan extracted = DeferLlmCalls.apply(plan).transformUp(PartialFunction.fromFunction(
+                ExtractLlmCalls::rewrite));
+        return SharedEvals.apply(PinnedEvals.apply(extracted));
     }
 
     private static LogicalPlan rewrite(LogicalPlan node) {
@@ -68,7 +74,8 @@ final class ExtractLlmCalls extends Rule<LogicalPlan> {
                     hereResults.add(result);
                 }
             }
-            children.add(here.isEmpty() ? child : new LlmEval(ScalaSeqs.seq(here), ScalaSeqs.seq(hereResults), child));
+            children.add(here.isEmpty() ? child : new LlmEval(ScalaSeqs.seq(here), ScalaSeqs.seq(hereResults), child,
+                    Option.empty()));
         }
         if (placed.isEmpty()) {
             // Calls reading several inputs cannot move; LlmPlacementCheck rejects them at analysis.

@@ -9,8 +9,9 @@ import scala.runtime.BoxedUnit;
 
 /**
  * {@code spark.sql.extensions=io.kindling.spark.KindlingExtensions}: the functions {@code llm_generate} and
- * {@code llm_generate_struct}, the rule that moves their calls into {@link LlmEval} nodes, the strategy that plans
- * those, and the check that rejects calls that cannot move.
+ * {@code llm_generate_struct}, the rule that binds their key columns, the rule that moves their calls into
+ * {@link LlmEval} nodes, the strategy that plans those, the check that rejects calls that cannot move, and the
+ * listener that stops a stage on a row error no retry can fix.
  */
 public final class KindlingExtensions implements SparkSessionExtensionsProvider {
 
@@ -25,9 +26,14 @@ public final class KindlingExtensions implements SparkSessionExtensionsProvider 
         extensions.injectFunction(function("llm_generate_struct", true,
                 "_FUNC_(prompt[, options]) - The completion with its details: struct<text, finish_reason, "
                         + "prompt_tokens, completion_tokens, error>; " + USAGE_OPTIONS + "."));
+        extensions.injectResolutionRule(session -> new ResolveLlmKeys());
         extensions.injectPreCBORule(session -> new ExtractLlmCalls());
         extensions.injectPlannerStrategy(session -> new LlmEvalStrategy());
-        extensions.injectCheckRule(session -> new LlmPlacementCheck());
+        extensions.injectCheckRule(session -> {
+            // Built once per session, on the driver: where a failed task's row error can stop its stage.
+            RowErrorStop.watch(session.sparkContext());
+            return new LlmPlacementCheck();
+        });
         return BoxedUnit.UNIT;
     }
 

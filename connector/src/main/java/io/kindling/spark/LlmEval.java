@@ -14,20 +14,23 @@ import scala.Option;
  * per call ({@code resultAttrs}), in the same order. Spark's {@code BatchEvalPython} for LLM calls.
  *
  * <p>The calls are a constructor argument, so they count among the node's expressions: column pruning keeps the
- * prompt columns they read.
+ * prompt columns they read. {@code note} says, in plans, why the node sits where it does when an operator above it
+ * reads its results ({@link PinnedEvals}).
  */
 public final class LlmEval extends LogicalPlan {
 
     private final scala.collection.immutable.Seq<Expression> calls;
     private final scala.collection.immutable.Seq<Attribute> resultAttrs;
     private final LogicalPlan child;
+    private final Option<String> note;
     private final scala.collection.immutable.Seq<LogicalPlan> children;
 
     public LlmEval(scala.collection.immutable.Seq<Expression> calls,
-                   scala.collection.immutable.Seq<Attribute> resultAttrs, LogicalPlan child) {
+                   scala.collection.immutable.Seq<Attribute> resultAttrs, LogicalPlan child, Option<String> note) {
         this.calls = calls;
         this.resultAttrs = resultAttrs;
         this.child = child;
+        this.note = note;
         this.children = ScalaSeqs.seq(List.of(child));
     }
 
@@ -41,6 +44,10 @@ public final class LlmEval extends LogicalPlan {
 
     public LogicalPlan child() {
         return child;
+    }
+
+    public Option<String> note() {
+        return note;
     }
 
     @Override
@@ -67,12 +74,12 @@ public final class LlmEval extends LogicalPlan {
 
     @Override
     public LogicalPlan withNewChildrenInternal(scala.collection.immutable.IndexedSeq<LogicalPlan> newChildren) {
-        return new LlmEval(calls, resultAttrs, newChildren.apply(0));
+        return new LlmEval(calls, resultAttrs, newChildren.apply(0), note);
     }
 
     @Override
     public int productArity() {
-        return 3;
+        return 4;
     }
 
     @Override
@@ -81,6 +88,7 @@ public final class LlmEval extends LogicalPlan {
             case 0 -> calls;
             case 1 -> resultAttrs;
             case 2 -> child;
+            case 3 -> note;
             default -> throw new IndexOutOfBoundsException(n);
         };
     }
@@ -93,11 +101,11 @@ public final class LlmEval extends LogicalPlan {
     @Override
     public boolean equals(Object other) {
         return other instanceof LlmEval e && calls.equals(e.calls) && resultAttrs.equals(e.resultAttrs)
-                && child.equals(e.child);
+                && child.equals(e.child) && note.equals(e.note);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(calls, resultAttrs, child);
+        return Objects.hash(calls, resultAttrs, child, note);
     }
 }

@@ -10,8 +10,8 @@ import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.catalyst.expressions.UnsafeProjection;
 
 /**
- * Ships what the tasks of an {@link LlmEvalExec} need (the prompts, the calls' options, the schemas, the metrics)
- * and nothing of the plan itself.
+ * Ships what the tasks of an {@link LlmEvalExec} need (the prompts and key columns, the calls' options, the schemas,
+ * the metrics) and nothing of the plan itself.
  */
 final class LlmEvalEvaluatorFactory implements PartitionEvaluatorFactory<InternalRow, InternalRow> {
 

@@ -10,31 +10,42 @@ import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.Attribute;
 import org.apache.spark.sql.catalyst.expressions.AttributeSet;
 import org.apache.spark.sql.catalyst.expressions.Expression;
+import org.apache.spark.sql.catalyst.expressions.Literal;
 import org.apache.spark.sql.catalyst.expressions.SortOrder;
 import org.apache.spark.sql.catalyst.plans.physical.Partitioning;
 import org.apache.spark.sql.execution.SparkPlan;
 import org.apache.spark.sql.execution.metric.SQLMetric;
 import org.apache.spark.sql.execution.metric.SQLMetrics;
+import org.apache.spark.sql.types.DataTypes;
+import scala.Option;
 import scala.jdk.javaapi.CollectionConverters;
 import scala.reflect.ClassTag$;
 
 /**
  * Runs the {@code llm_generate} calls of an {@link LlmEval}: each partition streams through a bounded window of
- * requests to this executor's shared engine, and rows come out in input order with the results appended.
+ * requests to this executor's shared engine, and rows come out in input order with the results appended. Its note
+ * (shown by {@code EXPLAIN}) says why it runs below an operator that reads its results.
  */
 public final class LlmEvalExec extends SparkPlan {
+
+    /** Display names of the metrics a job's progress reads from its tasks' updates. */
+    public static final String ROWS_METRIC = "rows out of llm_generate";
+    public static final String TOKENS_METRIC = "generated tokens";
+    public static final String ERRORS_METRIC = "rows that became errors";
 
     private final scala.collection.immutable.Seq<Expression> calls;
     private final scala.collection.immutable.Seq<Attribute> resultAttrs;
     private final SparkPlan child;
+    private final Option<String> note;
     private final scala.collection.immutable.Seq<SparkPlan> children;
     private transient scala.collection.immutable.Map<String, SQLMetric> metrics;
 
     public LlmEvalExec(scala.collection.immutable.Seq<Expression> calls,
-                       scala.collection.immutable.Seq<Attribute> resultAttrs, SparkPlan child) {
+                       scala.collection.immutable.Seq<Attribute> resultAttrs, SparkPlan child, Option<String> note) {
         this.calls = calls;
         this.resultAttrs = resultAttrs;
         this.child = child;
+        this.note = note;
         this.children = ScalaSeqs.seq(List.of(child));
     }
 
@@ -73,13 +84,18 @@ public final class LlmEvalExec extends SparkPlan {
     public synchronized scala.collection.immutable.Map<String, SQLMetric> metrics() {
         if (metrics == null) {
             Map<String, SQLMetric> m = new LinkedHashMap<>();
-            m.put(LlmMetrics.OUTPUT_ROWS, SQLMetrics.createMetric(sparkContext(), "number of output rows"));
+            m.put(LlmMetrics.OUTPUT_ROWS, SQLMetrics.createMetric(sparkContext(), ROWS_METRIC));
             m.put(LlmMetrics.REQUESTS, SQLMetrics.createMetric(sparkContext(), "number of requests sent"));
             m.put(LlmMetrics.PROMPT_TOKENS, SQLMetrics.createMetric(sparkContext(), "prompt tokens"));
-            m.put(LlmMetrics.GENERATED_TOKENS, SQLMetrics.createMetric(sparkContext(), "generated tokens"));
+            m.put(LlmMetrics.GENERATED_TOKENS, SQLMetrics.createMetric(sparkContext(), TOKENS_METRIC));
             m.put(LlmMetrics.ENGINE_WAIT, SQLMetrics.createNanoTimingMetric(sparkContext(),
                     "time waiting on the engine", SQLMetrics.createNanoTimingMetric$default$3()));
+            m.put(LlmMetrics.ERROR_ROWS, SQLMetrics.createMetric(sparkContext(), ERRORS_METRIC));
+            m.put(LlmMetrics.NULL_PROMPTS, SQLMetrics.createMetric(sparkContext(), "null prompts (null output)"));
             m.put(LlmMetrics.PREEMPTIONS, SQLMetrics.createMetric(sparkContext(), "engine preemptions"));
+            m.put(LlmMetrics.KV_PEAK_BLOCKS, SQLMetrics.createMetric(sparkContext(),
+                    "KV cache blocks in use at peak (sum over engines)"));
+            m.put(LlmMetrics.KV_BLOCKS, SQLMetrics.createMetric(sparkContext(), "KV cache blocks (sum over engines)"));
             metrics = scala.collection.immutable.Map$.MODULE$.from(CollectionConverters.asScala(m));
         }
         return metrics;
@@ -87,13 +103,17 @@ public final class LlmEvalExec extends SparkPlan {
 
     @Override
     public RDD<InternalRow> doExecute() {
+        // The prompts of the calls, then their key columns (null where none).
         List<Expression> prompts = new ArrayList<>();
+        List<Expression> keys = new ArrayList<>();
         List<LlmCallSpec> specs = new ArrayList<>();
         for (Expression call : ScalaSeqs.list(calls)) {
             LlmGenerate g = (LlmGenerate) call;
             prompts.add(g.prompt());
+            keys.add(g.key().isDefined() ? g.key().get() : Literal.create(null, DataTypes.StringType));
             specs.add(new LlmCallSpec(g.options(), g.struct()));
         }
+        prompts.addAll(keys);
         LlmMetrics m = new LlmMetrics(metrics());
         LlmEvalEvaluatorFactory factory = new LlmEvalEvaluatorFactory(child.output(), ScalaSeqs.seq(prompts), specs,
                 output(), m);
@@ -107,12 +127,12 @@ public final class LlmEvalExec extends SparkPlan {
 
     @Override
     public SparkPlan withNewChildrenInternal(scala.collection.immutable.IndexedSeq<SparkPlan> newChildren) {
-        return new LlmEvalExec(calls, resultAttrs, newChildren.apply(0));
+        return new LlmEvalExec(calls, resultAttrs, newChildren.apply(0), note);
     }
 
     @Override
     public int productArity() {
-        return 3;
+        return 4;
     }
 
     @Override
@@ -121,6 +141,7 @@ public final class LlmEvalExec extends SparkPlan {
             case 0 -> calls;
             case 1 -> resultAttrs;
             case 2 -> child;
+            case 3 -> note;
             default -> throw new IndexOutOfBoundsException(n);
         };
     }
@@ -133,11 +154,11 @@ public final class LlmEvalExec extends SparkPlan {
     @Override
     public boolean equals(Object other) {
         return other instanceof LlmEvalExec e && calls.equals(e.calls) && resultAttrs.equals(e.resultAttrs)
-                && child.equals(e.child);
+                && child.equals(e.child) && note.equals(e.note);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(calls, resultAttrs, child);
+        return Objects.hash(calls, resultAttrs, child, note);
     }
 }

@@ -11,7 +11,8 @@ final class LlmEvalStrategy extends SparkStrategy {
     @Override
     public scala.collection.immutable.Seq<SparkPlan> apply(LogicalPlan plan) {
         if (plan instanceof LlmEval eval) {
-            return ScalaSeqs.seq(List.of(new LlmEvalExec(eval.calls(), eval.resultAttrs(), planLater(eval.child()))));
+            return ScalaSeqs.seq(List.of(new LlmEvalExec(eval.calls(), eval.resultAttrs(), planLater(eval.child()),
+                    eval.note())));
         }
         return ScalaSeqs.seq(List.of());
     }

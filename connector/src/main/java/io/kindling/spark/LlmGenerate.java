@@ -20,6 +20,9 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.MapType;
 import org.apache.spark.sql.types.StringType;
 import org.apache.spark.sql.types.StructType;
+import io.kindling.spark.runtime.ModelCheck;
+import io.kindling.spark.runtime.ModelLocationException;
+import scala.Option;
 
 /**
  * {@code llm_generate(prompt[, options])}: the completion of a prompt. A marker, never evaluated row by row:
@@ -53,15 +56,21 @@ public final class LlmGenerate extends Expression implements ImplicitCastInputTy
             .add("choices", DataTypes.createArrayType(CHOICE_TYPE, false));
 
     private final Expression prompt;
+    private final Option<Expression> key;
     private final LlmOptions options;
     private final boolean struct;
     private final scala.collection.immutable.Seq<Expression> children;
 
-    public LlmGenerate(Expression prompt, LlmOptions options, boolean struct) {
+    /**
+     * @param key the {@code keyColumn} that names the row in error messages: {@link LlmKeyColumn} until analysis
+     *     binds it, then the column as a string, or null
+     */
+    public LlmGenerate(Expression prompt, Option<Expression> key, LlmOptions options, boolean struct) {
         this.prompt = prompt;
+        this.key = key;
         this.options = options;
         this.struct = struct;
-        this.children = ScalaSeqs.seq(List.of(prompt));
+        this.children = ScalaSeqs.seq(key.isDefined() ? List.of(prompt, key.get()) : List.of(prompt));
     }
 
     /**
@@ -77,11 +86,22 @@ public final class LlmGenerate extends Expression implements ImplicitCastInputTy
         }
         Map<String, String> call = list.size() == 2 ? optionsMap(name, list.get(1)) : Map.of();
         SQLConf conf = SQLConf.get();
+        LlmOptions options;
         try {
-            return new LlmGenerate(list.get(0), LlmOptions.resolve(k -> conf.getConfString(k, null), call), struct);
+            // The struct has a field for a row's error; the plain function fails the task unless told otherwise.
+            options = LlmOptions.resolve(k -> conf.getConfString(k, null), call,
+                    struct ? LlmOptions.OnError.NULL : LlmOptions.OnError.FAIL);
         } catch (InvalidLlmOptionException e) {
             throw LlmErrors.analysis(e.getMessage());
         }
+        try {
+            ModelCheck.onDriver(options.engine().model());
+        } catch (ModelLocationException e) {
+            throw LlmErrors.analysis(name + ": " + e.getMessage());
+        }
+        Option<Expression> key = options.keyColumn() == null ? Option.empty()
+                : Option.apply(new LlmKeyColumn(options.keyColumn()));
+        return new LlmGenerate(list.get(0), key, options, struct);
     }
 
     private static Map<String, String> optionsMap(String name, Expression arg) {
@@ -103,6 +123,11 @@ public final class LlmGenerate extends Expression implements ImplicitCastInputTy
 
     public Expression prompt() {
         return prompt;
+    }
+
+    /** The key column as a string, once analysis bound it; empty when none is configured. */
+    public Option<Expression> key() {
+        return key;
     }
 
     public LlmOptions options() {
@@ -135,7 +160,8 @@ public final class LlmGenerate extends Expression implements ImplicitCastInputTy
 
     @Override
     public scala.collection.immutable.Seq<AbstractDataType> inputTypes() {
-        return ScalaSeqs.seq(List.of(DataTypes.StringType));
+        return ScalaSeqs.seq(key.isDefined() ? List.of(DataTypes.StringType, DataTypes.StringType)
+                : List.of(DataTypes.StringType));
     }
 
     @Override
@@ -172,20 +198,22 @@ public final class LlmGenerate extends Expression implements ImplicitCastInputTy
 
     @Override
     public Expression withNewChildrenInternal(scala.collection.immutable.IndexedSeq<Expression> newChildren) {
-        return new LlmGenerate(newChildren.apply(0), options, struct);
+        return new LlmGenerate(newChildren.apply(0), key.isDefined() ? Option.apply(newChildren.apply(1)) : key,
+                options, struct);
     }
 
     @Override
     public int productArity() {
-        return 3;
+        return 4;
     }
 
     @Override
     public Object productElement(int n) {
         return switch (n) {
             case 0 -> prompt;
-            case 1 -> options;
-            case 2 -> struct;
+            case 1 -> key;
+            case 2 -> options;
+            case 3 -> struct;
             default -> throw new IndexOutOfBoundsException(n);
         };
     }
@@ -197,12 +225,12 @@ public final class LlmGenerate extends Expression implements ImplicitCastInputTy
 
     @Override
     public boolean equals(Object other) {
-        return other instanceof LlmGenerate g && prompt.equals(g.prompt) && options.equals(g.options)
-                && struct == g.struct;
+        return other instanceof LlmGenerate g && prompt.equals(g.prompt) && key.equals(g.key)
+                && options.equals(g.options) && struct == g.struct;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(prompt, options, struct);
+        return Objects.hash(prompt, key, options, struct);
     }
 }

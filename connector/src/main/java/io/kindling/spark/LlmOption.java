@@ -33,6 +33,7 @@ enum LlmOption {
     THREADS("threads"),
     GPU_MEMORY_UTILIZATION("gpuMemoryUtilization"),
     ON_ERROR("onError"),
+    KEY_COLUMN("keyColumn"),
     MAX_IN_FLIGHT("maxInFlight");
 
     static final String CONF_PREFIX = "spark.kindling.";

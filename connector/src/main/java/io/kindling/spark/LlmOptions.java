@@ -26,9 +26,10 @@ import org.apache.spark.network.util.JavaUtils;
  *
  * @param choices {@code n} and beam search, which {@code SamplingOverrides} does not carry
  * @param maxInFlight how many rows of one task may wait on the engine at once (the task's window)
+ * @param keyColumn the column that names a row in error messages, or null (the prompt's first characters do)
  */
 public record LlmOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOverrides choices, OnError onError,
-                         int maxInFlight) implements Serializable {
+                         int maxInFlight, String keyColumn) implements Serializable {
 
     /** What a row the engine cannot serve turns into. */
     public enum OnError {
@@ -44,9 +45,11 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOve
      * Resolves the options from the session configuration and the call's map.
      *
      * @param conf a session setting by key, null when unset
+     * @param unsetOnError what a row error becomes when {@code onError} is not set: the struct variant has a field
+     *     for it, the plain one fails the task
      * @throws InvalidLlmOptionException naming the first unknown key or bad value
      */
-    static LlmOptions resolve(Function<String, String> conf, Map<String, String> call) {
+    static LlmOptions resolve(Function<String, String> conf, Map<String, String> call, OnError unsetOnError) {
         Settings s = new Settings();
         for (LlmOption o : LlmOption.values()) {
             String v = conf.apply(o.confKey());
@@ -87,9 +90,11 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOve
         ChoiceOverrides choices = new ChoiceOverrides(s.integer(LlmOption.N), s.integer(LlmOption.BEAM_WIDTH),
                 s.decimal(LlmOption.LENGTH_PENALTY), s.earlyStopping());
         checkSampling(sampling, choices, s);
-        return new LlmOptions(engine, sampling, choices, s.onError(),
+        String keyColumn = s.value(LlmOption.KEY_COLUMN);
+        return new LlmOptions(engine, sampling, choices, s.onError(unsetOnError),
                 s.positiveInt(LlmOption.MAX_IN_FLIGHT, 2 * (maxNumSeqs == BatchLimits.AUTO
-                        ? BatchLimits.CPU.maxNumSeqs() : maxNumSeqs)));
+                        ? BatchLimits.CPU.maxNumSeqs() : maxNumSeqs)),
+                keyColumn == null || keyColumn.isEmpty() ? null : keyColumn);
     }
 
     /**
@@ -327,10 +332,10 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOve
             };
         }
 
-        OnError onError() {
+        OnError onError(OnError unset) {
             String v = value(LlmOption.ON_ERROR);
             if (v == null) {
-                return OnError.FAIL;
+                return unset;
             }
             return switch (v.toLowerCase(Locale.ROOT)) {
                 case "fail" -> OnError.FAIL;

@@ -44,12 +44,20 @@ final class LlmWindow extends AbstractIterator<InternalRow> {
     private static final AtomicLong WINDOWS = new AtomicLong();
     private static final long POLL_MILLIS = 100;
 
-    /** One call of one row: its request, or none for a null prompt. */
-    private record Call(String requestId, int promptTokens, CompletableFuture<RequestOutput> future) {
+    /**
+     * One call of one row: its request, or the reason none was sent ({@code refused}); the whole call is null for a
+     * null prompt.
+     */
+    private record Call(String requestId, String prompt, int promptTokens, CompletableFuture<RequestOutput> future,
+                        String refused) {
     }
 
-    private record Pending(long rowIndex, InternalRow row, Call[] calls) {
+    /** @param keys each call's key column value, or null */
+    private record Pending(long rowIndex, InternalRow row, Call[] calls, String[] keys) {
     }
+
+    /** Prompt characters that name a row without a key column. */
+    private static final int EXCERPT = 40;
 
     /** A call as this task runs it: its engine and sampling defaults. */
     private record Target(LlmCallSpec spec, EngineService engine, SamplingParams params) {
@@ -61,7 +69,7 @@ final class LlmWindow extends AbstractIterator<InternalRow> {
     private final UnsafeProjection prompts;
     private final UnsafeProjection output;
     private final List<Target> targets;
-    private final Map<EngineService, Long> preemptionsAtStart = new HashMap<>();
+    private final Map<EngineService, Integer> peakBlocks = new HashMap<>();
     private final LlmMetrics metrics;
     private final int maxInFlight;
     private final String idPrefix;
@@ -71,6 +79,7 @@ final class LlmWindow extends AbstractIterator<InternalRow> {
 
     LlmWindow(TaskContext task, int partition, Iterator<InternalRow> input, UnsafeProjection prompts,
               UnsafeProjection output, List<LlmCallSpec> calls, LlmMetrics metrics) {
+        RowErrorStop.failIfKnown(task);
         this.task = task;
         this.partition = partition;
         this.input = input;
@@ -80,7 +89,8 @@ final class LlmWindow extends AbstractIterator<InternalRow> {
         Map<EngineKey, EngineService> engines = new HashMap<>();
         this.targets = calls.stream().map(c -> {
             EngineService engine = engines.computeIfAbsent(c.options().engine(), ExecutorEngines::acquire);
-            preemptionsAtStart.putIfAbsent(engine, engine.stats().numPreemptions());
+            EngineUsage.begin(metrics, engine);
+            peakBlocks.putIfAbsent(engine, 0);
             return new Target(c, engine, samplingParams(c.options(), engine));
         }).toList();
         this.maxInFlight = calls.stream().mapToInt(c -> c.options().maxInFlight()).min().orElseThrow();
@@ -127,22 +137,33 @@ final class LlmWindow extends AbstractIterator<InternalRow> {
             UnsafeRow promptRow = prompts.apply(row);
             long rowIndex = nextRow++;
             Call[] calls = new Call[targets.size()];
+            String[] keys = new String[calls.length];
             for (int i = 0; i < calls.length; i++) {
-                calls[i] = promptRow.isNullAt(i) ? null
-                        : submit(targets.get(i), promptRow.getUTF8String(i).toString(), rowIndex, i);
+                if (promptRow.isNullAt(i)) {
+                    metrics.nullPrompts().add(1);
+                } else {
+                    calls[i] = submit(targets.get(i), promptRow.getUTF8String(i).toString(), rowIndex, i);
+                }
+                int key = calls.length + i;
+                keys[i] = promptRow.isNullAt(key) ? null : promptRow.getUTF8String(key).toString();
             }
-            window.add(new Pending(rowIndex, row, calls));
+            window.add(new Pending(rowIndex, row, calls, keys));
         }
     }
 
     private Call submit(Target target, String prompt, long rowIndex, int callIndex) {
+        if (prompt.isEmpty()) {
+            // As the CLI: an empty prompt is the row's error (the tokenizer would make it BOS alone); a prompt of
+            // whitespace is a prompt.
+            return new Call(null, prompt, 0, null, "prompt is empty");
+        }
         int[] tokens = target.engine().tokenizer().encode(prompt);
         SamplingParams params = target.params().toBuilder()
                 .seed(ExecutorEngines.rowSeed(target.spec().options().configuredSeed(), prompt, null)).build();
         String id = idPrefix + rowIndex + "-" + callIndex;
         metrics.requests().add(1);
         metrics.promptTokens().add(tokens.length);
-        return new Call(id, tokens.length, target.engine().submit(new Request(id, tokens, params)));
+        return new Call(id, prompt, tokens.length, target.engine().submit(new Request(id, tokens, params)), null);
     }
 
     /** The value of the head row's call {@code i}: waits for it; a row error fails the task unless onError=null. */
@@ -151,21 +172,28 @@ final class LlmWindow extends AbstractIterator<InternalRow> {
         if (call == null) {
             return null;
         }
-        RequestOutput out = await(row, call);
         Target target = targets.get(i);
         LlmCallSpec spec = target.spec();
+        RequestOutput out = call.refused() == null ? await(row, call, i) : null;
+        if (out != null) {
+            int used = target.engine().stats().numBlocks() - target.engine().stats().numFreeBlocks();
+            peakBlocks.merge(target.engine(), used, Math::max);
+            metrics.generatedTokens().add(out.completions().stream().mapToLong(c -> c.tokenIds().length).sum());
+        }
+        if (out == null || out.error().isPresent() || out.completion().finishReason() == FinishReason.ERROR) {
+            String problem = out == null ? call.refused() : problem(call, out);
+            if (spec.options().onError() == LlmOptions.OnError.FAIL) {
+                String message = "llm_generate: " + rowName(row, i) + ": " + problem + " (set spark.kindling.onError"
+                        + "=null to get null instead, or use llm_generate_struct, whose error field records it)";
+                RowErrorStop.failed(task, message);
+                throw new LlmRowException(message);
+            }
+            metrics.errorRows().add(1);
+            return spec.struct() ? struct(null, FinishReason.ERROR, call.promptTokens(),
+                    out == null ? 0 : out.completion().tokenIds().length, problem, null) : null;
+        }
         // The first completion is the best beam, or the first sample: what the string variant returns.
         CompletionOutput first = out.completion();
-        metrics.generatedTokens().add(out.completions().stream().mapToLong(c -> c.tokenIds().length).sum());
-        if (out.error().isPresent() || first.finishReason() == FinishReason.ERROR) {
-            String problem = problem(call, out);
-            if (spec.options().onError() == LlmOptions.OnError.FAIL) {
-                throw new LlmRowException("llm_generate: row " + row.rowIndex() + " of partition " + partition + ": "
-                        + problem + " (set spark.kindling.onError=null to get null instead)");
-            }
-            return spec.struct() ? struct(null, FinishReason.ERROR, call.promptTokens(), first.tokenIds().length,
-                    problem, null) : null;
-        }
         if (!spec.struct()) {
             return UTF8String.fromString(first.text());
         }
@@ -174,7 +202,7 @@ final class LlmWindow extends AbstractIterator<InternalRow> {
                 several ? choices(out.completions()) : null);
     }
 
-    private RequestOutput await(Pending row, Call call) {
+    private RequestOutput await(Pending row, Call call, int i) {
         long start = System.nanoTime();
         try {
             while (true) {
@@ -190,11 +218,23 @@ final class LlmWindow extends AbstractIterator<InternalRow> {
             task.killTaskIfInterrupted();
             throw new IllegalStateException("llm_generate: interrupted while waiting on the engine", e);
         } catch (ExecutionException | CancellationException e) {
-            throw new IllegalStateException("llm_generate: row " + row.rowIndex() + " of partition " + partition
-                    + ": the engine did not serve the request: " + e.getMessage(), e);
+            throw new IllegalStateException("llm_generate: " + rowName(row, i) + ": the engine did not serve the "
+                    + "request: " + e.getMessage(), e);
         } finally {
             metrics.engineWaitNanos().add(System.nanoTime() - start);
         }
+    }
+
+    /** The row as a message names it: by its key column, else by position and the start of its prompt. */
+    private String rowName(Pending row, int i) {
+        String keyColumn = targets.get(i).spec().options().keyColumn();
+        if (keyColumn != null && row.keys()[i] != null) {
+            return "row " + keyColumn + "=" + row.keys()[i];
+        }
+        String prompt = row.calls()[i].prompt();
+        String excerpt = prompt.length() <= EXCERPT ? prompt : prompt.substring(0, EXCERPT) + "...";
+        return "row " + row.rowIndex() + " of partition " + partition + " (prompt \"" + excerpt.replace("\n", "\\n")
+                + "\")";
     }
 
     /** The engine's message without its internal request id. */
@@ -230,18 +270,17 @@ final class LlmWindow extends AbstractIterator<InternalRow> {
         return new GenericArrayData(values);
     }
 
-    /** At task end: aborts what is still in the window and records the engines' preemptions during the task. */
+    /** At task end: aborts what is still in the window and reports the engines' use (once per engine and query). */
     private void finish() {
         for (Pending p : window) {
             for (int i = 0; i < p.calls().length; i++) {
                 Call c = p.calls()[i];
-                if (c != null && !c.future().isDone()) {
+                if (c != null && c.future() != null && !c.future().isDone()) {
                     targets.get(i).engine().abort(c.requestId());
                 }
             }
         }
         window.clear();
-        preemptionsAtStart.forEach((engine, start) ->
-                metrics.preemptions().add(engine.stats().numPreemptions() - start));
+        peakBlocks.forEach((engine, peak) -> EngineUsage.end(metrics, engine, peak));
     }
 }

@@ -30,15 +30,25 @@
  *   <li>Engine, one engine per executor and distinct set: {@code maxNumSeqs}, {@code maxNumBatchedTokens},
  *       {@code blockSize}, {@code kvCacheMemory} (a size: {@code 512m}, {@code 2g}), {@code threads} (default: the
  *       executor's cores), {@code gpuMemoryUtilization}.</li>
- *   <li>{@code onError}: {@code fail} (default: a row the engine cannot serve fails its task, naming the row) or
- *       {@code null}; {@code maxInFlight}: rows of one task waiting on the engine at once (default
- *       2 x {@code maxNumSeqs}).</li>
+ *   <li>{@code onError}: {@code fail} (the default of {@code llm_generate}: a row the engine cannot serve fails
+ *       the query, naming the row, and the stage is cancelled at once since a retry would meet the same row) or
+ *       {@code null} (the default of {@code llm_generate_struct}, whose {@code error} field then holds the problem);
+ *       {@code keyColumn}: a column of the call's input that names the row in error messages (else its position
+ *       and the prompt's first 40 characters); {@code maxInFlight}: rows of one task waiting on the engine at once
+ *       (default 2 x {@code maxNumSeqs}).</li>
  * </ul>
  *
+ * <p>An empty prompt is the row's error, as in the CLI; a prompt of whitespace is a prompt; a null prompt gives null.
+ * With no {@code kvCacheMemory} the CPU KV cache takes a quarter of the executor's heap less the weights (at most
+ * 1 GiB). The model path is checked on the driver when the query is analysed, so a local path must be visible there
+ * too.
+ *
  * <p>Each row's sampler is seeded from {@code seed} (default 0) and the prompt, so outputs depend on neither
- * partitioning nor retries. Costs to know: like Python UDFs, calls are moved below the operator that holds them, so a
- * call in one branch of {@code CASE WHEN}/{@code coalesce} still runs for every row; and a range partitioning above
- * the calls ({@code ORDER BY}, {@code repartitionByRange}) samples its input in a job of its own, running them twice
- * unless the input is cached first.
+ * partitioning nor retries. Calls run once per row that reaches the output: they are moved above sorts, limits and
+ * filters that do not read their results; one result used twice (a self-join) runs once behind a reused exchange;
+ * where a sort reads the result it runs below, {@code EXPLAIN} says so, and a range partitioning gets an exchange
+ * under it so its sampling pass does not run the model again. A cost to know: like Python UDFs, calls are moved below
+ * the operator that holds them, so a call in one branch of {@code CASE WHEN}/{@code coalesce} still runs for every
+ * row.
  */
 package io.kindling.spark;

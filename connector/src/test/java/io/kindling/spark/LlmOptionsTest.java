@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 class LlmOptionsTest {
 
     static LlmOptions resolve(Map<String, String> session, Map<String, String> call) {
-        return LlmOptions.resolve(session::get, call);
+        return LlmOptions.resolve(session::get, call, LlmOptions.OnError.FAIL);
     }
 
     static String failure(Map<String, String> session, Map<String, String> call) {

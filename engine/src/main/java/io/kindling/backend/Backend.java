@@ -18,7 +18,8 @@ public interface Backend extends AutoCloseable {
 
     /**
      * The bytes the KV cache may take on this device when the engine's budget is auto: on a GPU, what the memory
-     * share leaves after the weights and the measured activation peak; empty on the CPU (the engine's default).
+     * share leaves after the weights and the measured activation peak; on the CPU, a share of the heap less the
+     * weights. Empty: the engine's default.
      */
     default OptionalLong kvCacheBudgetBytes() {
         return OptionalLong.empty();

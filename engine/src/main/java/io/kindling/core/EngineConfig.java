@@ -11,8 +11,10 @@ import java.nio.file.Path;
  * @param maxNumBatchedTokens token budget of one step, longer prompts being prefilled in chunks;
  *     {@link BatchLimits#AUTO}: the device's default
  * @param blockSize token slots per KV block
- * @param kvCacheMemoryBytes KV cache budget in bytes; 0 = auto: {@link #CPU_KV_CACHE_MEMORY} on the CPU, and on a GPU
- *     what {@code gpuMemoryUtilization} leaves after the weights and the activation peak
+ * @param kvCacheMemoryBytes KV cache budget in bytes; 0 = auto: on the CPU a quarter of the JVM's maximum heap less
+ *     the weights, at most 1 GiB; on a GPU what {@code gpuMemoryUtilization} leaves after the weights and the
+ *     activation peak; an automatic budget below one sequence of a full step fails with
+ *     {@link KvCacheMemoryException}
  * @param numThreads CPU backend threads
  * @param enablePrefixCaching keep full KV blocks after use and share them among sequences that start with the
  *     same tokens (on by default)
@@ -26,6 +28,7 @@ public record EngineConfig(Path model, String device, int maxNumSeqs, int maxNum
     public static final int DEFAULT_MAX_NUM_BATCHED_TOKENS = BatchLimits.AUTO;
     public static final int DEFAULT_BLOCK_SIZE = 16;
     public static final long DEFAULT_KV_CACHE_MEMORY = 0;
+    /** The automatic budget of a backend that has no opinion. */
     public static final long CPU_KV_CACHE_MEMORY = 1L << 30;
     public static final double DEFAULT_GPU_MEMORY_UTILIZATION = 0.9;
     public static final boolean DEFAULT_ENABLE_PREFIX_CACHING = true;

@@ -10,6 +10,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One {@link LlmEngine} on its own thread, fed by any number of threads (all Spark tasks of an executor): they
@@ -35,6 +36,7 @@ public final class EngineService implements AutoCloseable {
     private volatile boolean closed;
     private boolean stopped;
     private volatile RuntimeException failure;
+    private final AtomicLong submitted = new AtomicLong();
 
     private EngineService(LlmEngine engine, String name) {
         this.engine = engine;
@@ -61,6 +63,11 @@ public final class EngineService implements AutoCloseable {
         return engine.device();
     }
 
+    /** Requests submitted so far, refused ones included: how often callers asked the model for something. */
+    public long numRequests() {
+        return submitted.get();
+    }
+
     /** The counters as of the last step. */
     public EngineStats stats() {
         return stats;
@@ -71,6 +78,7 @@ public final class EngineService implements AutoCloseable {
      * exceptionally if the engine fails or is closed.
      */
     public CompletableFuture<RequestOutput> submit(Request request) {
+        submitted.incrementAndGet();
         CompletableFuture<RequestOutput> result = new CompletableFuture<>();
         synchronized (lifecycle) {
             if (stopped || closed) {

@@ -53,6 +53,15 @@ public final class LlmEngine implements AutoCloseable {
         long budget = config.kvCacheMemoryBytes() > 0 ? config.kvCacheMemoryBytes()
                 : backend.kvCacheBudgetBytes().orElse(EngineConfig.CPU_KV_CACHE_MEMORY);
         long numBlocks = budget / bytesPerBlock;
+        if (config.kvCacheMemoryBytes() == 0) {
+            // An automatic budget too small for one sequence of a full step is a memory problem to report, whereas
+            // an explicit one is the user's choice and only shortens the longest servable sequence (below).
+            int tokens = Math.min(checkpoint.config().maxPositionEmbeddings(), config.maxNumBatchedTokens());
+            long minBlocks = (tokens + config.blockSize() - 1) / config.blockSize();
+            if (numBlocks < minBlocks) {
+                throw new KvCacheMemoryException(backend.device(), budget, minBlocks * bytesPerBlock, tokens);
+            }
+        }
         if (numBlocks < 1) {
             throw new EngineConfigException(config.kvCacheMemoryBytes() > 0 ? "kv_cache_memory"
                     : "gpu_memory_utilization", "a KV cache of " + budget + " bytes is less than one KV block ("

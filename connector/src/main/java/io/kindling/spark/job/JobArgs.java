@@ -8,7 +8,8 @@ import java.util.Map;
 import java.util.OptionalInt;
 
 /** The command line of {@code kindling spark}: the session's settings and the work, a table or a SQL script. */
-record JobArgs(String model, String master, Map<String, String> conf, int sample, boolean verbose, Work work) {
+record JobArgs(String model, String master, Map<String, String> conf, int sample, boolean verbose,
+               long progressMillis, Work work) {
 
     static final String USAGE = """
             Usage: kindling spark --model M --input IN --output OUT [options]
@@ -28,6 +29,7 @@ record JobArgs(String model, String master, Map<String, String> conf, int sample
               --master URL         Spark master (default: local[*])
               --conf K=V           Spark or Kindling setting, e.g. spark.kindling.maxTokens=64 (repeatable)
               --sample N           result rows to print at the end (default: 5)
+              --progress-interval S  seconds between progress lines on stderr (default: 5; 0: none)
               --verbose            print stack traces of failures
               -h, --help           show this help
             """;
@@ -71,7 +73,7 @@ record JobArgs(String model, String master, Map<String, String> conf, int sample
                 case "-h", "--help" -> throw new HelpRequested();
                 case "--overwrite", "--verbose" -> values.put(arg, "true");
                 case "--model", "--input", "--output", "--format", "--master", "--partitions", "--prompt-column",
-                     "--output-column", "--sample", "--sql" -> {
+                     "--output-column", "--sample", "--sql", "--progress-interval" -> {
                     String value = value(args, i++);
                     if (values.put(arg, value) != null) {
                         throw new UsageException(arg + " given twice");
@@ -92,7 +94,8 @@ record JobArgs(String model, String master, Map<String, String> conf, int sample
         String model = required(values, "--model");
         Work work = values.containsKey("--sql") ? script(values) : table(values);
         return new JobArgs(model, values.getOrDefault("--master", "local[*]"), Collections.unmodifiableMap(conf),
-                count("--sample", values.getOrDefault("--sample", "5"), 0), values.containsKey("--verbose"), work);
+                count("--sample", values.getOrDefault("--sample", "5"), 0), values.containsKey("--verbose"),
+                seconds("--progress-interval", values.getOrDefault("--progress-interval", "5")), work);
     }
 
     private static Script script(Map<String, String> values) {
@@ -132,6 +135,18 @@ record JobArgs(String model, String master, Map<String, String> conf, int sample
             throw new UsageException("missing " + option);
         }
         return value;
+    }
+
+    private static long seconds(String option, String value) {
+        try {
+            double s = Double.parseDouble(value);
+            if (s >= 0 && Double.isFinite(s)) {
+                return Math.round(s * 1000);
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new UsageException(option + " expects seconds (0 or more), got '" + value + "'");
     }
 
     private static int count(String option, String value, int min) {

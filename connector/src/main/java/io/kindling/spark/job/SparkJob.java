@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.regex.Pattern;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.spark.sql.Dataset;
@@ -46,10 +47,12 @@ public final class SparkJob {
 
     private final JobArgs args;
     private final PrintWriter out;
+    private final PrintWriter err;
 
-    private SparkJob(JobArgs args, PrintWriter out) {
+    private SparkJob(JobArgs args, PrintWriter out, PrintWriter err) {
         this.args = args;
         this.out = out;
+        this.err = err;
     }
 
     public static void main(String[] args) {
@@ -75,7 +78,7 @@ public final class SparkJob {
             return 2;
         }
         try {
-            new SparkJob(args, out).run();
+            new SparkJob(args, out, err).run();
             return 0;
         } catch (Exception e) {
             err.println("kindling spark: " + firstLine(e));
@@ -117,9 +120,12 @@ public final class SparkJob {
         Dataset<Row> generated = table.withColumn(job.outputColumn(),
                 call_function("llm_generate", col(job.promptColumn())));
         Observation written = new Observation("kindling-spark");
+        OptionalLong total = args.progressMillis() == 0 ? OptionalLong.empty() : OptionalLong.of(table.count());
         long start = System.nanoTime();
-        job.format().write(generated.observe(written, count(lit(1)).as("rows")).write()
-                .mode(job.overwrite() ? SaveMode.Overwrite : SaveMode.ErrorIfExists), job.output());
+        try (Progressing ignored = progress(spark, total)) {
+            job.format().write(generated.observe(written, count(lit(1)).as("rows")).write()
+                    .mode(job.overwrite() ? SaveMode.Overwrite : SaveMode.ErrorIfExists), job.output());
+        }
         double seconds = (System.nanoTime() - start) / 1e9;
         long rows = ((Number) written.getAsJava().get("rows")).longValue();
 
@@ -141,13 +147,40 @@ public final class SparkJob {
         }
         long start = System.nanoTime();
         Dataset<Row> last = null;
-        for (String statement : statements) {
-            last = spark.sql(statement);
+        List<Row> rows;
+        try (Progressing ignored = progress(spark, OptionalLong.empty())) {
+            for (String statement : statements) {
+                last = spark.sql(statement);
+            }
+            rows = last.limit(args.sample()).collectAsList();
         }
-        List<Row> rows = last.limit(args.sample()).collectAsList();
         out.printf(Locale.ROOT, "kindling spark: ran %d statements of %s in %.1f s on %s%n", statements.size(),
                 script.file(), (System.nanoTime() - start) / 1e9, spark.sparkContext().master());
         printRows(rows);
+    }
+
+    /** Progress lines while the job runs, and a last one when it ends. */
+    private interface Progressing extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    private Progressing progress(SparkSession spark, OptionalLong total) {
+        if (args.progressMillis() == 0) {
+            return () -> { };
+        }
+        JobProgress progress = JobProgress.every(args.progressMillis(), err, total);
+        spark.sparkContext().addSparkListener(progress);
+        return () -> {
+            progress.close();
+            try {
+                spark.sparkContext().listenerBus().waitUntilEmpty(10_000);
+            } catch (java.util.concurrent.TimeoutException e) {
+                // The last line may then miss the last tasks.
+            }
+            progress.print();
+            spark.sparkContext().removeSparkListener(progress);
+        };
     }
 
     private void printRows(List<Row> rows) {
@@ -199,6 +232,14 @@ public final class SparkJob {
         settings.put("spark.sql.extensions", extensions == null || extensions.isBlank() ? EXTENSIONS
                 : extensions.contains(EXTENSIONS) ? extensions : EXTENSIONS + "," + extensions);
         settings.put("spark.kindling.model", modelUri);
+        // Running tasks' counts reach the progress lines with executor heartbeats (Spark's default: every 10 s).
+        settings.putIfAbsent("spark.executor.heartbeatInterval", "2s");
+        // The CPU backend's fast kernel needs the Vector API module on executors that Spark starts itself.
+        String executorOptions = settings.getOrDefault("spark.executor.extraJavaOptions", "");
+        if (!executorOptions.contains("jdk.incubator.vector")) {
+            settings.put("spark.executor.extraJavaOptions",
+                    (executorOptions + " --add-modules=jdk.incubator.vector").strip());
+        }
         SparkSession.Builder builder = SparkSession.builder().appName("kindling spark").master(args.master());
         settings.forEach(builder::config);
         return builder.getOrCreate();

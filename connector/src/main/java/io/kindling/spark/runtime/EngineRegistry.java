@@ -1,6 +1,7 @@
 package io.kindling.spark.runtime;
 
 import io.kindling.core.EngineService;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -58,6 +59,12 @@ final class EngineRegistry {
     /** Engines started successfully so far, closed ones included. */
     int loadCount() {
         return loads.get();
+    }
+
+    /** The engines started and not closed. */
+    List<EngineService> running() {
+        return engines.values().stream().filter(f -> f.isDone() && !f.isCompletedExceptionally())
+                .map(CompletableFuture::join).toList();
     }
 
     /** Closes every engine; one still starting is closed as soon as its start finishes. */

@@ -3,6 +3,8 @@ package io.kindling.spark.runtime;
 import io.kindling.backend.BackendUnavailableException;
 import io.kindling.core.EngineConfig;
 import io.kindling.core.EngineService;
+import io.kindling.core.KvCacheMemoryException;
+import java.util.List;
 
 /**
  * The engines of this JVM (one per executor), keyed by {@link EngineKey}: created once, lazily on the first task
@@ -28,6 +30,7 @@ public final class ExecutorEngines {
      *     fallback to the CPU); the message says which GPU Spark assigned
      * @throws ModelLocationException when the model cannot be found or copied to this host
      * @throws io.kindling.model.ModelLoadException when the checkpoint cannot be loaded
+     * @throws ExecutorMemoryException when the model and its KV cache do not fit the executor's heap
      */
     public static EngineService acquire(EngineKey key) {
         DeviceBinding binding = DeviceBinding.forCurrentTask(key.device());
@@ -51,6 +54,11 @@ public final class ExecutorEngines {
         return ENGINES.loadCount();
     }
 
+    /** This JVM's running engines: their requests and counters, as tests and diagnostics read them. */
+    public static List<EngineService> running() {
+        return ENGINES.running();
+    }
+
     /** Closes every engine of this JVM; the next {@link #acquire} starts a new one. */
     public static void closeAll() {
         ENGINES.closeAll();
@@ -61,6 +69,17 @@ public final class ExecutorEngines {
         EngineConfig config = new EngineConfig(ModelLocation.local(key.model()), key.device(), key.maxNumSeqs(),
                 key.maxNumBatchedTokens(), key.blockSize(), key.kvCacheMemoryBytes(), key.numThreads(),
                 EngineConfig.DEFAULT_ENABLE_PREFIX_CACHING, key.gpuMemoryUtilization());
-        return EngineService.start(config);
+        ExecutorLog.quietTokenizerProbe();
+        EngineService engine;
+        try {
+            engine = EngineService.start(config);
+        } catch (KvCacheMemoryException e) {
+            throw ExecutorMemoryException.tooSmall(key, e);
+        } catch (OutOfMemoryError e) {
+            // The allocation that failed is gone with the half-built engine: the executor lives on, the task fails.
+            throw ExecutorMemoryException.outOfMemory(key, e);
+        }
+        ExecutorLog.started(key, engine);
+        return engine;
     }
 }

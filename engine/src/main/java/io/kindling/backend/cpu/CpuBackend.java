@@ -8,6 +8,7 @@ import io.kindling.backend.Logits;
 import io.kindling.model.ModelConfig;
 import io.kindling.model.Weights;
 import java.util.Arrays;
+import java.util.OptionalLong;
 
 /**
  * The model in float32 on the CPU, reading K/V only through block tables.
@@ -17,6 +18,14 @@ import java.util.Arrays;
  * (see {@link PackedMatrix} and {@link PagedAttention}), and all other steps work token by token.
  */
 public final class CpuBackend implements Backend {
+
+    /**
+     * The automatic KV budget: this share of the most heap the JVM may take, less the weights. A quarter leaves the
+     * rest to the application around the engine (a Spark executor's own memory, rows, shuffle buffers).
+     */
+    static final double KV_HEAP_SHARE = 0.25;
+    /** The automatic KV budget's cap: more slots than a CPU can keep busy. */
+    static final long MAX_AUTO_KV_BYTES = 1L << 30;
 
     private final ModelConfig config;
     private final ModelWeights weights;
@@ -55,6 +64,16 @@ public final class CpuBackend implements Backend {
     public String device() {
         return "cpu (" + threads.numThreads() + (threads.numThreads() == 1 ? " thread, " : " threads, ")
                 + kernel.description() + ")";
+    }
+
+    /** {@link #KV_HEAP_SHARE} of {@code Runtime.maxMemory()} less the weights, at most {@link #MAX_AUTO_KV_BYTES}. */
+    @Override
+    public OptionalLong kvCacheBudgetBytes() {
+        return OptionalLong.of(autoKvBudget(Runtime.getRuntime().maxMemory(), weights.heapBytes()));
+    }
+
+    static long autoKvBudget(long maxHeapBytes, long weightBytes) {
+        return Math.max(0, Math.min(MAX_AUTO_KV_BYTES, (long) (KV_HEAP_SHARE * maxHeapBytes) - weightBytes));
     }
 
     @Override

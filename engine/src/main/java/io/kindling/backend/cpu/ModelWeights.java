@@ -89,6 +89,20 @@ public final class ModelWeights {
                 gateUp, down);
     }
 
+    /** Bytes of the heap all parameters take. */
+    long heapBytes() {
+        long bytes = floats(embedding) + floats(finalNorm) + lmHead.heapBytes();
+        for (Layer l : layers) {
+            bytes += floats(l.inputNorm()) + l.qkv().heapBytes() + floats(l.qNorm()) + floats(l.kNorm())
+                    + l.o().heapBytes() + floats(l.postAttentionNorm()) + l.gateUp().heapBytes() + l.down().heapBytes();
+        }
+        return bytes;
+    }
+
+    private static long floats(float[] values) {
+        return values == null ? 0 : (long) Float.BYTES * values.length;
+    }
+
     /** Copies token {@code id}'s embedding into {@code dst[offset ..]}. */
     void embed(int id, float[] dst, int offset) {
         if (embedding == null) {

@@ -35,6 +35,11 @@ public final class PackedMatrix {
         this.bias = bias;
     }
 
+    /** Bytes of the heap the packed weights and bias take. */
+    long heapBytes() {
+        return Float.BYTES * ((long) data.length + (bias == null ? 0 : bias.length));
+    }
+
     /**
      * Packs row-major weights {@code [out_j, in]} stacked along the output dimension (fused q/k/v, gate/up).
      *

@@ -80,6 +80,15 @@ class CpuBackendTest {
     }
 
     @Test
+    void automaticKvBudgetIsAQuarterOfTheHeapLessTheWeightsCappedAtOneGib() {
+        long mib = 1L << 20;
+        // A Spark executor's default 1 GiB heap and the bundled model's 26 MiB of float32 weights.
+        assertEquals(256 * mib - 26 * mib, CpuBackend.autoKvBudget(1024 * mib, 26 * mib));
+        assertEquals(1024 * mib, CpuBackend.autoKvBudget(64 * 1024 * mib, 26 * mib));
+        assertEquals(0, CpuBackend.autoKvBudget(1024 * mib, 900 * mib));
+    }
+
+    @Test
     void scalarKernelIsAlsoIndependentOfChunkingBatchingAndThreads() {
         ModelConfig config = TinyModels.llamaGqa();
         MapWeights weights = TinyModels.weights(config, 17);

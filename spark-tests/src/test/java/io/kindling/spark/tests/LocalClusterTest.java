@@ -23,7 +23,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@code local-cluster[2,1,1024]}: two executor JVMs besides this one, each with its own engine, serve the same
- * rows as {@code local[2]} does.
+ * rows as {@code local[2]} does, with Spark's default 1 GB executors and no Kindling memory setting (the KV cache
+ * sized from the executor's heap).
  */
 class LocalClusterTest {
 
@@ -32,10 +33,10 @@ class LocalClusterTest {
 
     @Test
     void eachExecutorJvmLoadsItsOwnEngineOnceAndServesTheLocalResults() {
-        Map<String, String> local = SparkTests.withSession(session("local[2]"),
+        Map<String, String> local = SparkTests.withSession(SparkTests.session("local[2]"),
                 spark -> SparkTests.byKey(generate(spark), "id", "text"));
 
-        List<Row> served = SparkTests.withSession(session("local-cluster[2,1,1024]"), spark -> {
+        List<Row> served = SparkTests.withSession(cluster(), spark -> {
             Dataset<Row> generated = generate(spark);
             StructType withExecutor = generated.schema()
                     .add("pid", DataTypes.LongType)
@@ -67,9 +68,9 @@ class LocalClusterTest {
                 .withColumn("text", llm_generate(col("prompt"), Map.of("temperature", "0")));
     }
 
-    private static SparkSession.Builder session(String master) {
-        return SparkTests.session(master)
-                .config("spark.executor.memory", "1g")
+    private static SparkSession.Builder cluster() {
+        return SparkTests.withoutMemorySettings("local-cluster[2,1,1024]")
+                .config("spark.executor.extraJavaOptions", "--add-modules=jdk.incubator.vector")
                 // both executors registered before the first task, so that both get tasks
                 .config("spark.scheduler.minRegisteredResourcesRatio", "1.0")
                 .config("spark.scheduler.maxRegisteredResourcesWaitingTime", "120s");

@@ -47,8 +47,16 @@ class SparkJobTest {
             return null;
         });
 
-        assertEquals(0, job(words, dir.resolve("out-jsonl"), "--partitions", "3"), err.toString());
+        assertEquals(0, job(words, dir.resolve("out-jsonl"), "--partitions", "3", "--progress-interval", "0.2"),
+                err.toString());
         String report = out.toString();
+        List<String> progress = err.toString().lines().filter(l -> l.startsWith("kindling spark: ")).toList();
+        assertTrue(progress.size() >= 2, err.toString());
+        progress.forEach(line -> assertTrue(line.matches("kindling spark: \\d+/" + ROWS
+                + " rows, \\d+\\.\\d output tokens/s, 0 errors, \\d+s"), line));
+        String last = progress.get(progress.size() - 1);
+        assertTrue(last.startsWith("kindling spark: " + ROWS + "/" + ROWS + " rows, ") && !last.contains(" 0.0 output"),
+                last);
         assertEquals(0, job(parquetWords, dir.resolve("out-parquet")), err.toString());
 
         List<JsonNode> jsonl = jsonRows(dir.resolve("out-jsonl"));

@@ -2,6 +2,8 @@ package io.kindling.spark.tests;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.kindling.core.EngineService;
+import io.kindling.spark.runtime.ExecutorEngines;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -34,17 +36,21 @@ final class SparkTests {
     }
 
     /**
-     * A session on {@code master} with the extension, the bundled model, short generations and a small KV cache
-     * (local-cluster executors have 1 GB).
+     * A session on {@code master} with the extension, the bundled model, short generations and a small KV cache,
+     * so that the engines of the many option sets tests use share this JVM's heap.
      */
     static SparkSession.Builder session(String master) {
+        return withoutMemorySettings(master).config("spark.kindling.kvCacheMemory", "64m");
+    }
+
+    /** {@link #session} with no Kindling memory setting: the KV cache sized from the heap, as by default. */
+    static SparkSession.Builder withoutMemorySettings(String master) {
         return SparkSession.builder()
                 .master(master)
                 .appName("kindling-spark-tests")
                 .config("spark.sql.extensions", "io.kindling.spark.KindlingExtensions")
                 .config("spark.kindling.model", MODEL.toString())
                 .config("spark.kindling.maxTokens", Integer.toString(MAX_TOKENS))
-                .config("spark.kindling.kvCacheMemory", "64m")
                 .config("spark.ui.enabled", "false")
                 .config("spark.sql.shuffle.partitions", "4");
     }
@@ -96,6 +102,41 @@ final class SparkTests {
         names.add(plan.getClass().getSimpleName());
         for (SparkPlan child : CollectionConverters.asJava(plan.children())) {
             collectNodes(child, names);
+        }
+    }
+
+    /** How many requests this JVM's engines got while {@code action} ran, and its result. */
+    static <T> Counted<T> countRequests(java.util.function.Supplier<T> action) {
+        long before = requestCount();
+        T result = action.get();
+        return new Counted<>(result, requestCount() - before);
+    }
+
+    private static long requestCount() {
+        return ExecutorEngines.running().stream().mapToLong(EngineService::numRequests).sum();
+    }
+
+    record Counted<T>(T result, long requests) {
+    }
+
+    /** The first node of the executed plan named {@code name}, top down. */
+    static SparkPlan executedNode(Dataset<?> df, String name) {
+        List<SparkPlan> found = new ArrayList<>();
+        collect(df.queryExecution().executedPlan(), name, found);
+        assertTrue(!found.isEmpty(), () -> "no " + name + " in " + executedNodes(df));
+        return found.get(0);
+    }
+
+    private static void collect(SparkPlan plan, String name, List<SparkPlan> found) {
+        if (plan instanceof AdaptiveSparkPlanExec adaptive) {
+            collect(adaptive.executedPlan(), name, found);
+        } else if (plan instanceof QueryStageExec stage) {
+            collect(stage.plan(), name, found);
+        } else {
+            if (plan.getClass().getSimpleName().equals(name)) {
+                found.add(plan);
+            }
+            CollectionConverters.asJava(plan.children()).forEach(child -> collect(child, name, found));
         }
     }
 

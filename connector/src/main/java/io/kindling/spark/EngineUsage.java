@@ -1,0 +1,69 @@
+package io.kindling.spark;
+
+import io.kindling.core.EngineService;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * An engine's preemptions and KV cache use, reported into a query's metrics once per engine however many of the
+ * query's tasks it served at once (each task adding the engine's whole count would multiply it). The first task of
+ * a query on an engine records the engine's counters; each task that ends adds what changed since the last report.
+ * Queries running at the same time on one engine each count the other's preemptions.
+ */
+final class EngineUsage {
+
+    /** What was reported of one engine into one query's metrics. */
+    private static final class Reported {
+        long preemptions;
+        int peakBlocks;
+        boolean capacity;
+
+        Reported(long preemptions) {
+            this.preemptions = preemptions;
+        }
+    }
+
+    private record Key(long metricId, EngineService engine) {
+    }
+
+    /** Recent (query, engine) pairs; executors see no end of a query, so old ones are forgotten. */
+    private static final int REMEMBERED = 1024;
+    private static final Map<Key, Reported> REPORTS = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Key, Reported> eldest) {
+            return size() > REMEMBERED;
+        }
+    };
+
+    private EngineUsage() {
+    }
+
+    static void begin(LlmMetrics metrics, EngineService engine) {
+        synchronized (REPORTS) {
+            REPORTS.computeIfAbsent(key(metrics, engine), k -> new Reported(engine.stats().numPreemptions()));
+        }
+    }
+
+    /** @param peakBlocks the most KV blocks in use this task saw on the engine */
+    static void end(LlmMetrics metrics, EngineService engine, int peakBlocks) {
+        synchronized (REPORTS) {
+            Reported r = REPORTS.computeIfAbsent(key(metrics, engine),
+                    k -> new Reported(engine.stats().numPreemptions()));
+            long preemptions = engine.stats().numPreemptions();
+            metrics.preemptions().add(preemptions - r.preemptions);
+            r.preemptions = preemptions;
+            if (peakBlocks > r.peakBlocks) {
+                metrics.kvPeakBlocks().add(peakBlocks - r.peakBlocks);
+                r.peakBlocks = peakBlocks;
+            }
+            if (!r.capacity) {
+                metrics.kvBlocks().add(engine.stats().numBlocks());
+                r.capacity = true;
+            }
+        }
+    }
+
+    private static Key key(LlmMetrics metrics, EngineService engine) {
+        return new Key(metrics.preemptions().id(), engine);
+    }
+}

@@ -1,0 +1,55 @@
+package io.kindling.spark.runtime;
+
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Paths;
+import java.util.regex.Pattern;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.deploy.SparkHadoopUtil;
+
+/**
+ * The driver's look at {@code spark.kindling.model} when a query is analysed: it exists and is a checkpoint directory
+ * ({@code config.json} and safetensors weights), so a wrong path fails the query there, naming it, rather than every
+ * task on the executors. A local path must then be visible to the driver as well as to the executors.
+ */
+public final class ModelCheck {
+
+    private static final Pattern SCHEME = Pattern.compile("^[A-Za-z][A-Za-z0-9+.-]+:");
+
+    private ModelCheck() {
+    }
+
+    /**
+     * @param model a local absolute path or a Hadoop FileSystem URI
+     * @throws ModelLocationException naming the model and what is wrong with it
+     */
+    public static void onDriver(String model) {
+        URI uri = SCHEME.matcher(model).find() ? new Path(model).toUri() : Paths.get(model).toUri();
+        try {
+            Path dir = new Path(uri);
+            FileSystem fs = dir.getFileSystem(hadoopConf());
+            FileStatus status;
+            try {
+                status = fs.getFileStatus(dir);
+            } catch (FileNotFoundException e) {
+                throw new ModelLocationException(model, "does not exist (checked on the driver)");
+            }
+            if (!status.isDirectory()) {
+                throw new ModelLocationException(model, "is a file, not a checkpoint directory");
+            }
+            CheckpointFiles.select(fs, dir, model);
+        } catch (IOException e) {
+            throw new ModelLocationException(model, "cannot be read from the driver: " + e, e);
+        }
+    }
+
+    private static Configuration hadoopConf() {
+        SparkEnv env = SparkEnv.get();
+        return env == null ? new Configuration() : SparkHadoopUtil.get().newConfiguration(env.conf());
+    }
+}
