@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Packs what a GPU run needs into .device/bundle.tar.xz, for tools/device/gpu.sh on the device machine (which has
-# no Java): a jlink JRE, the engine and kernels jars with their runtime dependencies, the GPU test classes and the
+# no Java): a jlink JRE, the engine, kernels and cli jars with their runtime dependencies, the GPU test classes and the
 # JUnit console launcher. Runs on the development machine, from anywhere in the repository.
 #
 # Size matters: everything that travels with a device call (the tracked repository and the carried .device) must
@@ -17,8 +17,8 @@ jre_modules=java.base,java.logging,jdk.incubator.vector
 
 echo "pack: building engine and kernels" >&2
 # the copied runtime classpaths are rebuilt from scratch: a stale jar left there by an older build would travel
-rm -rf engine/target/lib kernels/target/lib
-mvn -q -o -B -Dstyle.color=never package -DskipTests -pl engine,kernels -am >&2
+rm -rf cli/target/lib
+mvn -q -o -B -Dstyle.color=never package -DskipTests -pl engine,kernels,cli -am >&2
 unavailable=kernels/target/classes/io/kindling/cuda/kernels/UNAVAILABLE
 if [[ -e "$unavailable" ]]; then
   echo "pack: the kernels were built without nvcc ($(cat "$unavailable")): nothing to run on a GPU" >&2
@@ -66,20 +66,16 @@ echo "pack: jars" >&2
 version="$(cd engine/target && ls kindling-engine-*-tests.jar | sed 's/kindling-engine-\(.*\)-tests.jar/\1/')"
 store "engine/target/kindling-engine-$version.jar" "$bundle/lib/kindling-engine.jar"
 store "kernels/target/kindling-kernels-$version.jar" "$bundle/lib/kindling-kernels.jar"
+store "cli/target/kindling-cli-$version.jar" "$bundle/lib/kindling-cli.jar"
 # Besides the JDK a GPU run loads jackson (config.json, references, the bench's JSON), picocli and slf4j-api (the
 # CLI). The tokenizer stays behind (DJL's natives 3 MB packed, jinjava and its libraries 3 MB, java.desktop for the
 # chat templates 6 MB): the GPU tests feed the references' token ids, the bench runs random weights without one.
-for jar in engine/target/lib/*.jar; do
+for jar in cli/target/lib/*.jar; do
   name="$(basename "$jar")"
   case "$name" in
-    jackson-databind-*|jackson-core-*|jackson-annotations-*|picocli-*|slf4j-api-*) store "$jar" "$bundle/lib/$name" ;;
-  esac
-done
-for jar in kernels/target/lib/*.jar; do # JCuda
-  name="$(basename "$jar")"
-  case "$name" in
+    jackson-databind-*|jackson-core-*|jackson-annotations-*|picocli-*|slf4j-api-*|jcuda-[0-9]*)
+      store "$jar" "$bundle/lib/$name" ;;
     jcuda-natives-*) store "$jar" "$bundle/lib/$name" '^lib/libJCudaDriver-' '^lib/' ;;
-    *) store "$jar" "$bundle/lib/$name" ;;
   esac
 done
 
