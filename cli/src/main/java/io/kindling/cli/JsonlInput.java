@@ -45,7 +45,8 @@ final class JsonlInput implements InputSource {
 
     JsonlInput(Path path) throws IOException {
         this.path = path;
-        this.rowCount = countLines(path);
+        // a pipe or a device can be read only once: its rows are not counted ahead
+        this.rowCount = Files.isRegularFile(path) ? countLines(path) : -1;
         this.in = new BufferedInputStream(Files.newInputStream(path), 1 << 16);
     }
 
@@ -140,7 +141,7 @@ final class JsonlInput implements InputSource {
 
     @Override
     public OptionalLong rowCount() {
-        return OptionalLong.of(rowCount);
+        return rowCount < 0 ? OptionalLong.empty() : OptionalLong.of(rowCount);
     }
 
     @Override
