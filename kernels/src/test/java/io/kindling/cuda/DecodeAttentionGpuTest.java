@@ -206,19 +206,7 @@ class DecodeAttentionGpuTest {
             int slots = numBlocks * BLOCK_SIZE;
             keys = Bf16.round(CudaTestSupport.randomFloats(slots * kvSize, random.nextLong(), 1f));
             values = Bf16.round(CudaTestSupport.randomFloats(slots * kvSize, random.nextLong(), 1f));
-            int numKvHeads = config.numKeyValueHeads();
-            int headDim = config.headDim();
-            short[] gpu = new short[2 * slots * kvSize];
-            for (int slot = 0; slot < slots; slot++) {
-                for (int h = 0; h < numKvHeads; h++) {
-                    for (int d = 0; d < headDim; d++) {
-                        int cpu = slot * kvSize + h * headDim + d;
-                        int at = (((slot / BLOCK_SIZE) * numKvHeads + h) * BLOCK_SIZE + slot % BLOCK_SIZE) * headDim + d;
-                        gpu[at] = Bf16.fromFloat(keys[cpu]);
-                        gpu[slots * kvSize + at] = Bf16.fromFloat(values[cpu]);
-                    }
-                }
-            }
+            short[] gpu = KvCacheLayout.paged(keys, values, BLOCK_SIZE, config.numKeyValueHeads(), config.headDim());
             device = DeviceBuffer.allocate((long) gpu.length * Short.BYTES).copyFrom(gpu);
             for (int i = 1; i < numBlocks; i++) {  // block 0 stays the padding sequences'
                 free.add(i);

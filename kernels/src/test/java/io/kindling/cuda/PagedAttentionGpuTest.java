@@ -94,26 +94,11 @@ class PagedAttentionGpuTest {
         int n = b.inputs.numTokens();
         float[] qkv = CudaTestSupport.randomFloats(n * qkvStride, random.nextLong(), 2f);
         int kvSize = config.kvSize();
-        int headDim = config.headDim();
-        int numKvHeads = config.numKeyValueHeads();
         int slots = b.numBlocks * blockSize;
-        // one random bf16 value per cache element, in the CPU layout [slot][kvHead][dim] and the GPU layout
-        // [block][kvHead][offset][dim]
+        // one random bf16 value per cache element
         float[] keys = Bf16.round(CudaTestSupport.randomFloats(slots * kvSize, random.nextLong(), 1f));
         float[] values = Bf16.round(CudaTestSupport.randomFloats(slots * kvSize, random.nextLong(), 1f));
-        short[] gpuCache = new short[2 * slots * kvSize];
-        for (int slot = 0; slot < slots; slot++) {
-            int block = slot / blockSize;
-            int offset = slot % blockSize;
-            for (int h = 0; h < numKvHeads; h++) {
-                for (int d = 0; d < headDim; d++) {
-                    int cpu = slot * kvSize + h * headDim + d;
-                    int gpu = ((block * numKvHeads + h) * blockSize + offset) * headDim + d;
-                    gpuCache[gpu] = Bf16.fromFloat(keys[cpu]);
-                    gpuCache[slots * kvSize + gpu] = Bf16.fromFloat(values[cpu]);
-                }
-            }
-        }
+        short[] gpuCache = KvCacheLayout.paged(keys, values, blockSize, config.numKeyValueHeads(), config.headDim());
         float[] want = io.kindling.backend.PagedAttention.reference(config, b.inputs, Bf16.round(qkv), qkvStride, keys,
                 values, blockSize);
 
