@@ -5,7 +5,7 @@
 //
 // - decode (q_len 1): one block per (work item, kv head), a work item being one partition of one sequence's keys
 //   (AttentionPlan splits each context by its own length alone). The block computes every q head of the GQA group,
-//   so each K/V row is read once. Its 8 warps stream their own tiles of the partition into shared memory with
+//   so each K/V row is read once. Its 4 warps stream their own tiles of the partition into shared memory with
 //   cp.async, several tiles ahead, each warp keeping its own online softmax; the warps are combined in a fixed
 //   order at the end. A sequence split into several partitions is finished by whichever of its blocks arrives last
 //   (a counter per sequence and kv head), combining the partitions in partition order (flash-decoding).
@@ -17,7 +17,7 @@
 namespace {
 
 constexpr int kMaxPartitions = 32;  // AttentionPlan.MAX_PARTITIONS
-constexpr int kDecodeWarps = 8;
+constexpr int kDecodeWarps = 4;
 constexpr int kDecodeThreads = 32 * kDecodeWarps;
 
 constexpr int kPrefillThreads = 128;
@@ -91,18 +91,18 @@ __device__ __forceinline__ void unpack8(const uint4& raw, float (&v)[8]) {
 // than GC (MQA) is split over blockIdx.y, its K/V then read once per chunk (mostly from L2).
 //
 // A lane holds 8 elements of R rows of a tile of TR rows; the T lanes of a row group share a row. Warp w takes the
-// partition's tiles w, w + 8, ...; each lane copies its own slots of a tile into the warp's ring of STAGES tiles
+// partition's tiles w, w + 4, ...; each lane copies its own slots of a tile into the warp's ring of STAGES tiles
 // and later reads back exactly those slots, so the ring needs no barrier, only cp.async.wait_group.
-// Dynamic shared memory: max(ring 8 * STAGES * 2 * R * 32 * 16 bytes, per-warp outputs 8 * GC * headDim floats).
+// Dynamic shared memory: max(ring 4 * STAGES * 2 * R * 32 * 16 bytes, per-warp outputs 4 * GC * headDim floats).
 //
-// Metadata (AttentionPlan): work = {numWork, -, -, -, then per item {seq, partition, first key, end key, query
-// token, partitions, first partial slot, -}}: everything a block needs in one load. Partial outputs [slot][numHeads][headDim rounded up to 4] and
+// Metadata (AttentionPlan): work = {numWork, -, -, -, then per item {seq, partition, first key, end key}},
+// splits[seq] = {partitions, first partial slot}. Partial outputs [slot][numHeads][headDim rounded up to 4] and
 // their (max, sum) [slot][numHeads][2]; arrivals [seq][gridDim.y] are zero between launches.
 template <int HD, int GC, int STAGES>
 __device__ __forceinline__ void decode_body(
         const float* __restrict__ qkv, int qkvStride, const __nv_bfloat16* __restrict__ kCache,
         const __nv_bfloat16* __restrict__ vCache, const int* __restrict__ blockTables, int blockTableStride,
-        const int* __restrict__ work, int numHeads, int numKvHeads, int headDim, int blockSize, float scaleLog2,
+        const int* __restrict__ queryStartLoc, const int* __restrict__ work, const int* __restrict__ splits, int numHeads, int numKvHeads, int headDim, int blockSize, float scaleLog2,
         __nv_bfloat16* __restrict__ out, float* __restrict__ partOut, float* __restrict__ partStats,
         int* __restrict__ arrivals) {
     using S = Slice<HD>;
@@ -122,25 +122,22 @@ __device__ __forceinline__ void decode_body(
     __shared__ float headSum[GC];
     __shared__ int lastToArrive;
 
-    // both loads at once (slots past numWork exist, unused): the block's first K/V request waits on one round trip
-    const int numWork = work[0];
-    const int4 item = reinterpret_cast<const int4*>(work + 4)[2 * blockIdx.x];
-    const int4 more = reinterpret_cast<const int4*>(work + 4)[2 * blockIdx.x + 1];
-    if (static_cast<int>(blockIdx.x) >= numWork) {
+    if (static_cast<int>(blockIdx.x) >= work[0]) {
         return;  // the grid is sized for the step's shape, the work list for its contexts
     }
+    const int4 item = reinterpret_cast<const int4*>(work + 4)[blockIdx.x];
     const int seq = item.x;
     const int part = item.y;
     const int begin = item.z;
     const int end = item.w;
-    const int token = more.x;
-    const int count = more.y;
-    const int slot0 = more.z;
+    const int count = splits[2 * seq];
+    const int slot0 = splits[2 * seq + 1];
     const int groupSize = numHeads / numKvHeads;
     const int headChunks = (groupSize + GC - 1) / GC;
     const int kvHead = blockIdx.y / headChunks;
     const int head0 = kvHead * groupSize + (blockIdx.y % headChunks) * GC;
     const int heads = min(GC, (kvHead + 1) * groupSize - head0);
+    const int token = queryStartLoc[seq];
     const int* table = blockTables + (long long) seq * blockTableStride;
 
     const int tid = threadIdx.x;
@@ -174,10 +171,12 @@ __device__ __forceinline__ void decode_body(
     const int mine = warp < numTiles ? (numTiles - 1 - warp) / W + 1 : 0;  // warp-uniform
     uint4* slots = ring + warp * RING + lane;  // this lane's slot of [stage][K, V][R] (32 lanes apart)
 
-    // cache rows of this lane's rows of tile i, -1 past the partition (a layer's plane holds fewer than 2^31 rows:
-    // that would be 256 GiB at head_dim 64)
+    // cache row of this lane's rows of the tile queued next, -1 past the partition (a layer's plane holds fewer
+    // than 2^31 rows: that would be 256 GiB at head_dim 64); looked up one tile ahead so that the block table's
+    // latency hides behind a tile's arithmetic
+    int rowAt[R];
     const int blockShift = (blockSize & (blockSize - 1)) == 0 ? __ffs(blockSize) - 1 : -1;  // no division
-    auto locate = [&](int i, int (&rowAt)[R]) {
+    auto locate = [&](int i) {
         const int key0 = begin + (warp + i * W) * TR + grp;
 #pragma unroll
         for (int c = 0; c < R; ++c) {
@@ -189,7 +188,7 @@ __device__ __forceinline__ void decode_body(
             }
         }
     };
-    auto queue = [&](int i, const int (&rowAt)[R]) {  // one commit group per call, empty past this warp's tiles
+    auto queue = [&](int i) {  // one commit group per call, empty past this warp's tiles
         if (i < mine) {
             uint4* dst = slots + (i % STAGES) * 2 * R * 32;
 #pragma unroll
@@ -202,19 +201,15 @@ __device__ __forceinline__ void decode_body(
         cp_async_commit();
     };
 
-    // the first tiles' block-table lookups all in flight together, then their copies; later tiles are looked up
-    // one tile ahead, so that the table's latency hides behind a tile's arithmetic
-    int first[STAGES][R];
+    locate(0);
 #pragma unroll
-    for (int i = 0; i < STAGES; ++i) locate(i, first[i]);
-#pragma unroll
-    for (int i = 0; i < STAGES - 1; ++i) queue(i, first[i]);
-    int rowAt[R];
-#pragma unroll
-    for (int c = 0; c < R; ++c) rowAt[c] = first[STAGES - 1][c];
+    for (int i = 0; i < STAGES - 1; ++i) {
+        queue(i);
+        locate(i + 1);
+    }
     for (int i = 0; i < mine; ++i) {
-        queue(i + STAGES - 1, rowAt);  // into the stage tile i - 1 left
-        locate(i + STAGES, rowAt);
+        queue(i + STAGES - 1);  // into the stage tile i - 1 left
+        locate(i + STAGES);
         cp_async_wait<STAGES - 1>();
         const uint4* kt = slots + (i % STAGES) * 2 * R * 32;
         const uint4* vt = kt + R * 32;
@@ -661,14 +656,15 @@ __device__ __forceinline__ void prefill_body(
 
 
 #define KD_DECODE(HD, GC, STAGES)                                                                                  \
-    extern "C" __global__ void __launch_bounds__(kDecodeThreads, 8 / GC) kd_paged_attention_decode_hd##HD##_g##GC##_s##STAGES( \
+    extern "C" __global__ void __launch_bounds__(kDecodeThreads, 16 / GC) kd_paged_attention_decode_hd##HD##_g##GC##_s##STAGES( \
             const float* __restrict__ qkv, int qkvStride, const __nv_bfloat16* __restrict__ kCache,                 \
             const __nv_bfloat16* __restrict__ vCache, const int* __restrict__ blockTables, int blockTableStride,    \
-            const int* __restrict__ work, int numHeads, int numKvHeads, int headDim, int blockSize,              \
+            const int* __restrict__ queryStartLoc, const int* __restrict__ work, const int* __restrict__ splits,   \
+            int numHeads, int numKvHeads, int headDim, int blockSize,              \
             float scaleLog2, __nv_bfloat16* __restrict__ out, float* __restrict__ partOut,                          \
             float* __restrict__ partStats, int* __restrict__ arrivals) {                                           \
         decode_body<HD, GC, STAGES>(qkv, qkvStride, kCache, vCache, blockTables, blockTableStride,               \
-                                    work, numHeads, numKvHeads, headDim, blockSize,         \
+                                    queryStartLoc, work, splits, numHeads, numKvHeads, headDim, blockSize,         \
                                     scaleLog2, out, partOut, partStats, arrivals);                                 \
     }
 
@@ -679,10 +675,10 @@ KD_DECODE(64, 4, 4)
 KD_DECODE(128, 4, 2)
 KD_DECODE(128, 4, 3)
 KD_DECODE(128, 4, 4)
-KD_DECODE(64, 8, 2)
-KD_DECODE(128, 8, 2)
-KD_DECODE(0, 4, 2)
-KD_DECODE(0, 8, 2)
+KD_DECODE(64, 8, 3)
+KD_DECODE(128, 8, 3)
+KD_DECODE(0, 4, 3)
+KD_DECODE(0, 8, 3)
 
 #define KD_PREFILL(KS)                                                                                             \
     extern "C" __global__ void __launch_bounds__(kPrefillThreads) kd_paged_attention_prefill_ks##KS(               \

@@ -11,15 +11,16 @@ import java.util.List;
  * and how their contexts are split, which 64-token query tiles prefill, and where each int32 array sits in the one
  * metadata upload (offsets in ints):
  * <ul>
- *   <li>{@code work [4 + 8 * workSlots]}: the number of decode work items, three unused ints, then per item
- *       {@code {seq, partition, first key, end key, query token, partitions, first partial slot, 0}}
- *       (sequence-major), the slots being a prefix sum over the sequences split in more than one partition;
+ *   <li>{@code work [4 + 4 * workSlots]}: the number of decode work items, three unused ints, then per item
+ *       {@code {seq, partition, first key, end key}} (sequence-major);
  *   <li>{@code seqLens [numSeqs]}, {@code queryStartLoc [numSeqs + 1]};
+ *   <li>{@code splits [numSeqs][2]}: a decode sequence's {@code {partitions, first partial slot}}, the slots being
+ *       a prefix sum over the sequences split in more than one partition;
  *   <li>{@code tiles [numTiles][2]}: (sequence, first query row) of each prefill tile;
  *   <li>{@code blockTables [numSeqs][blockTableStride]}.
  * </ul>
- * A decode sequence's split depends on its own context and the head dim alone ({@link #partitions}), never on the
- * batch, so its output has the same bits in any batch. In a decode-only step the work list is laid out for the most items the
+ * A decode sequence's split depends on its own context alone ({@link #partitions}), never on the batch, so its
+ * output has the same bits in any batch. In a decode-only step the work list is laid out for the most items the
  * stride allows, so every offset and grid size is a function of (numSeqs, blockTableStride): see
  * {@link #launchShape()}.
  *
@@ -40,12 +41,12 @@ record AttentionPlan(
 
     /** As {@code kMaxPartitions} in paged_attention.cu. */
     static final int MAX_PARTITIONS = 32;
-    /** K bytes per kv head a partition holds, until a context needs more than {@link #MAX_PARTITIONS}. */
-    private static final int PARTITION_BYTES = 128 << 10;
+    /** Keys per partition until a context needs more than {@link #MAX_PARTITIONS}. */
+    static final int PARTITION_TOKENS = 512;
     /** As {@code kPrefillRows} in paged_attention.cu. */
     static final int TILE_ROWS = 64;
     private static final int WORK_HEADER = 4;
-    private static final int ITEM_INTS = 8;
+    private static final int ITEM_INTS = 4;
 
     /** What the launches of this plan depend on: equal shapes launch with equal arguments and grids. */
     record LaunchShape(int numSeqs, int numDecode, int workSlots, int numTiles, int blockTableStride) {
@@ -67,8 +68,12 @@ record AttentionPlan(
         return seqLensAt() + numSeqs;
     }
 
-    int tilesAt() {
+    int splitsAt() {
         return queryStartLocAt() + numSeqs + 1;
+    }
+
+    int tilesAt() {
+        return splitsAt() + 2 * numSeqs;
     }
 
     int blockTablesAt() {
@@ -80,25 +85,20 @@ record AttentionPlan(
         return blockTablesAt() + numSeqs * blockTableStride;
     }
 
-    /** Keys of a partition at {@code headDim}: 1024 at 64, 512 at 128, 256 at 256 (bf16 K). */
-    static int partitionTokens(int headDim) {
-        return Math.max(256, Math.min(1024, PARTITION_BYTES / (2 * headDim)));
-    }
-
     /** Partitions of a decode sequence whose visible keys number {@code span} (at least 1). */
-    static int partitions(int span, int partitionTokens) {
-        return Math.min(MAX_PARTITIONS, (span + partitionTokens - 1) / partitionTokens);
+    static int partitions(int span) {
+        return Math.min(MAX_PARTITIONS, (span + PARTITION_TOKENS - 1) / PARTITION_TOKENS);
     }
 
     /** Most partitions any decode sequence of at most {@code maxBlocks} blocks can have. */
-    static int maxPartitions(int maxBlocks, int blockSize, int window, int partitionTokens) {
-        return partitions((int) Math.min((long) maxBlocks * blockSize, window), partitionTokens);
+    static int maxPartitions(int maxBlocks, int blockSize, int window) {
+        return partitions((int) Math.min((long) maxBlocks * blockSize, window));
     }
 
     /** Ints the metadata of a step can take at most. */
     static long capacityInts(int maxNumSeqs, int maxNumBatchedTokens, int maxBlocksPerSeq, int maxPartitions) {
         long maxTiles = maxNumBatchedTokens / TILE_ROWS + (long) maxNumSeqs;
-        return WORK_HEADER + (long) ITEM_INTS * maxNumSeqs * maxPartitions + 2L * maxNumSeqs + 1 + 2 * maxTiles
+        return WORK_HEADER + (long) ITEM_INTS * maxNumSeqs * maxPartitions + 4L * maxNumSeqs + 1 + 2 * maxTiles
                 + (long) maxNumSeqs * maxBlocksPerSeq;
     }
 
@@ -110,11 +110,9 @@ record AttentionPlan(
     /**
      * Plans {@code batch} with block tables of at least {@code minBlockTableStride} entries and writes its metadata
      * to {@code dst} from position 0.
-     *
-     * @param partitionTokens keys per partition of a decode context ({@link #partitionTokens(int)})
      */
-    static AttentionPlan write(BatchInputs batch, int blockSize, int window, int partitionTokens,
-                               int minBlockTableStride, IntBuffer dst) {
+    static AttentionPlan write(BatchInputs batch, int blockSize, int window, int minBlockTableStride,
+                               IntBuffer dst) {
         int numSeqs = batch.numSeqs();
         int[] qsl = batch.queryStartLoc();
         int[] seqLens = batch.seqLens();
@@ -129,7 +127,7 @@ record AttentionPlan(
             int ctx = seqLens[s];
             stride = Math.max(stride, (ctx + blockSize - 1) / blockSize);
             if (qLen == 1) {
-                int count = partitions(span(ctx, window), partitionTokens);
+                int count = partitions(span(ctx, window));
                 numDecode++;
                 numWork += count;
                 splitSlots += count > 1 ? count : 0;
@@ -144,31 +142,33 @@ record AttentionPlan(
         }
         // longest tiles first, so the short ones fill in behind them
         tiles.sort(Comparator.comparingInt((int[] t) -> -t[2]).thenComparingInt(t -> t[0]).thenComparingInt(t -> t[1]));
-        int workSlots = numDecode == numSeqs ? numSeqs * maxPartitions(stride, blockSize, window, partitionTokens)
-                : numWork;
+        int workSlots = numDecode == numSeqs ? numSeqs * maxPartitions(stride, blockSize, window) : numWork;
         AttentionPlan plan = new AttentionPlan(numSeqs, numDecode, numWork, workSlots, splitSlots, maxSplit,
                 tiles.size(), stride);
 
         dst.clear();
         dst.put(numWork).put(0).put(0).put(0);
-        int slot = 0;
         for (int s = 0; s < numSeqs; s++) {
             if (qsl[s + 1] - qsl[s] == 1) {
                 int ctx = seqLens[s];
                 int first = windowStart(ctx - 1, window);
-                int count = partitions(ctx - first, partitionTokens);
+                int count = partitions(ctx - first);
                 int length = (ctx - first + count - 1) / count;
                 for (int p = 0; p < count; p++) {
                     int begin = first + p * length;
-                    dst.put(s).put(p).put(begin).put(Math.min(ctx, begin + length)).put(qsl[s]).put(count).put(slot)
-                            .put(0);
+                    dst.put(s).put(p).put(begin).put(Math.min(ctx, begin + length));
                 }
-                slot += count > 1 ? count : 0;
             }
         }
         dst.position(plan.seqLensAt());
         dst.put(seqLens, 0, numSeqs);
         dst.put(qsl, 0, numSeqs + 1);
+        int slot = 0;
+        for (int s = 0; s < numSeqs; s++) {
+            int count = qsl[s + 1] - qsl[s] == 1 ? partitions(span(seqLens[s], window)) : 0;
+            dst.put(count).put(slot);
+            slot += count > 1 ? count : 0;
+        }
         for (int[] t : tiles) {
             dst.put(t[0]).put(t[1]);
         }

@@ -27,10 +27,10 @@ import jcuda.driver.CUshared_carveout;
  */
 final class PagedAttention implements AutoCloseable {
 
-    private static final int DECODE_THREADS = 256;
+    private static final int DECODE_THREADS = 128;
     private static final int DECODE_WARPS = DECODE_THREADS / 32;
-    /** cp.async stages per decode warp: the fastest of 2, 3 and 4 in AttentionBench on an H100. */
-    static final int DEFAULT_STAGES = 2;
+    /** cp.async stages per decode warp where a head dim of 64 or 128 has the choice (paged_attention.cu). */
+    static final int DEFAULT_STAGES = 3;
     private static final int PREFILL_THREADS = 128;
     private static final int PREFILL_TILE = 64;        // kPrefillRows = kPrefillKeys
     private static final int MAX_HEAD_DIM = 256;
@@ -45,7 +45,6 @@ final class PagedAttention implements AutoCloseable {
     private final int maxNumBatchedTokens;
     private final int maxBlocksPerSeq;
     private final int decodeHeadBlocks;
-    private final int partitionTokens;
     private final CUfunction decode;
     private final CUfunction prefill;
     private final int decodeSharedBytes;
@@ -62,10 +61,7 @@ final class PagedAttention implements AutoCloseable {
         this(module, config, blockSize, maxNumSeqs, maxNumBatchedTokens, maxBlocksPerSeq, DEFAULT_STAGES);
     }
 
-    /**
-     * @param stages cp.async stages per decode warp (2, 3 or 4) for head dims 64 and 128 with GQA groups of at most
-     *               4; other shapes use {@link #DEFAULT_STAGES}
-     */
+    /** @param stages cp.async stages per decode warp (2, 3 or 4) for head dims 64 and 128; others use 3 */
     PagedAttention(KernelModule module, ModelConfig config, int blockSize, int maxNumSeqs, int maxNumBatchedTokens,
                    int maxBlocksPerSeq, int stages) {
         this.numHeads = config.numAttentionHeads();
@@ -114,8 +110,7 @@ final class PagedAttention implements AutoCloseable {
         int prefillStages = kSteps <= 8 ? 2 : 1;
         this.prefillSharedBytes = (PREFILL_TILE + 2 * prefillStages * PREFILL_TILE) * (16 * kSteps + 8) * 2;
 
-        this.partitionTokens = AttentionPlan.partitionTokens(headDim);
-        int maxSplit = AttentionPlan.maxPartitions(maxBlocksPerSeq, blockSize, window, partitionTokens);
+        int maxSplit = AttentionPlan.maxPartitions(maxBlocksPerSeq, blockSize, window);
         long capacity = AttentionPlan.capacityInts(maxNumSeqs, maxNumBatchedTokens, maxBlocksPerSeq, maxSplit)
                 * Integer.BYTES;
         if (capacity > Integer.MAX_VALUE) {
@@ -172,8 +167,7 @@ final class PagedAttention implements AutoCloseable {
     void prepare(CUstream s, BatchInputs batch, int minBlockTableStride) {
         requireRange("minBlockTableStride", minBlockTableStride, 1, maxBlocksPerSeq);
         check(batch);
-        plan = AttentionPlan.write(batch, blockSize, window, partitionTokens, minBlockTableStride,
-                staging.buffer().asIntBuffer());
+        plan = AttentionPlan.write(batch, blockSize, window, minBlockTableStride, staging.buffer().asIntBuffer());
         cuMemcpyHtoDAsync(metadata.ptr(), staging.pointer(), (long) plan.numInts() * Integer.BYTES, s);
     }
 
@@ -195,8 +189,9 @@ final class PagedAttention implements AutoCloseable {
         CUdeviceptr blockTables = ints(plan.blockTablesAt());
         if (plan.numDecode() > 0) {
             Launch.kernel(decode, s, plan.workSlots(), decodeHeadBlocks, 1, DECODE_THREADS, decodeSharedBytes, qkv,
-                    qkvStride, kCache, vCache, blockTables, plan.blockTableStride(), ints(plan.workAt()), numHeads,
-                    numKvHeads, headDim, blockSize, scaleLog2, out, partOut.ptr(), partStats.ptr(), arrivals.ptr());
+                    qkvStride, kCache, vCache, blockTables, plan.blockTableStride(), queryStartLoc,
+                    ints(plan.workAt()), ints(plan.splitsAt()), numHeads, numKvHeads, headDim, blockSize, scaleLog2,
+                    out, partOut.ptr(), partStats.ptr(), arrivals.ptr());
         }
         if (plan.numTiles() > 0) {
             Launch.kernel(prefill, s, plan.numTiles(), numHeads, 1, PREFILL_THREADS, prefillSharedBytes, qkv,

@@ -41,7 +41,7 @@ class PagedAttentionGpuTest {
                 decode(512), decode(513), decode(1000), decode(2047), decode(3001), decode(4000)), 2);
         check("decode gqa 32/8 hd64 bs32", shape(32, 8, 64), 32, seqs(decode(4000), decode(77), decode(1024)), 1);
         check("decode one long sequence 32/8 hd128 bs16", shape(32, 8, 128), 16, seqs(decode(4000)), 0);
-        check("decode at the partition cap 32/8 hd128 bs16", shape(32, 8, 128), 16,
+        check("decode at the partition cap 32/8 hd64 bs16", shape(32, 8, 64), 16,
                 seqs(decode(17000), decode(16385), decode(300)), 3);
     }
 
