@@ -3,21 +3,22 @@
 // both kernels compute softmax(q_bf16 . k / sqrt(headDim)) v over keys 0..pos (and within the sliding window),
 // query token i of a sequence with context L and q_len Q being at position L - Q + i.
 //
-// - decode (q_len 1): one block per (sequence, kv head, partition of the context); the block computes every q head
-//   of the GQA group, so each K/V row is read once. Long contexts are split into up to kMaxPartitions partitions
-//   whose results a second kernel combines by their max and sum in a fixed order (flash-decoding).
+// - decode (q_len 1): one block per (work item, kv head), a work item being one partition of one sequence's keys
+//   (AttentionPlan splits each context by its own length alone). The block computes every q head of the GQA group,
+//   so each K/V row is read once. Its 4 warps stream their own tiles of the partition into shared memory with
+//   cp.async, several tiles ahead, each warp keeping its own online softmax; the warps are combined in a fixed
+//   order at the end. A sequence split into several partitions is finished by whichever of its blocks arrives last
+//   (a counter per sequence and kv head), combining the partitions in partition order (flash-decoding).
 // - prefill (q_len > 1): one block per (64 query tokens of one sequence, q head); flash-attention over key tiles of
 //   64 with online softmax in fp32 on tensor cores (mma.sync m16n8k16 bf16, P rounded to bf16 for P.V).
-// No atomics: every output element is reduced in an order fixed by its own sequence's shape.
+// No atomics take part in any sum: every output element is reduced in an order fixed by its own sequence's shape.
 #include "common.cuh"
 
 namespace {
 
-constexpr int kMaxPartitions = 16;  // PagedAttention.java sizes its workspace with the same number
-constexpr int kDecodeThreads = 128;
-constexpr int kDecodeWarps = kDecodeThreads / 32;
-constexpr int kChunk = 256;         // decode: keys whose scores sit in shared memory at once
-constexpr int kTokensInFlight = 4;  // decode: K/V rows each thread group loads before using the first
+constexpr int kMaxPartitions = 32;  // AttentionPlan.MAX_PARTITIONS
+constexpr int kDecodeWarps = 4;
+constexpr int kDecodeThreads = 32 * kDecodeWarps;
 
 constexpr int kPrefillThreads = 128;
 constexpr int kPrefillRows = 64;    // query tokens per block, 16 per warp
@@ -25,310 +26,8 @@ constexpr int kPrefillKeys = 64;    // keys per tile
 
 __device__ __forceinline__ float round_bf16(float v) { return __bfloat162float(__float2bfloat16_rn(v)); }
 
-// A decode sequence's keys [first, ctx) split into `count` partitions of `length` keys (the last may be shorter,
-// never empty: (count - 1)^2 < span because count <= span / partitionTokens + 1 and count <= 16 < partitionTokens).
-struct Split {
-    int count;
-    int length;
-};
-
-__device__ __forceinline__ Split decode_split(int span, int partitionTokens) {
-    const int count = min(kMaxPartitions, (span + partitionTokens - 1) / partitionTokens);
-    return {count, (span + count - 1) / count};
-}
-
 // The first key a query at `pos` sees: max(0, pos - window + 1), written so that window = INT_MAX cannot overflow.
 __device__ __forceinline__ int window_start(int pos, int window) { return pos >= window ? pos - window + 1 : 0; }
-
-// Which elements of a head vector lane r of a token's thread group holds (8 at most). HD = 64 or 128: T = HD / 8
-// lanes per token, each 8 consecutive elements (one 16-byte load). HD = 0 (any even head_dim <= 256): a whole warp
-// per token, lane r holding the pairs at 2r + 64j (4-byte loads).
-template <int HD>
-struct Slice {
-    static constexpr int kLanes = HD == 0 ? 32 : HD / 8;
-
-    __device__ static int dim(int r, int i) { return HD == 0 ? 2 * r + 64 * (i >> 1) + (i & 1) : 8 * r + i; }
-
-    __device__ static uint4 load(const __nv_bfloat16* row, int r, int headDim) {
-        if constexpr (HD != 0) {
-            return __ldg(reinterpret_cast<const uint4*>(row) + r);
-        } else {
-            const unsigned* pairs = reinterpret_cast<const unsigned*>(row);
-            uint4 v;
-            v.x = 2 * r < headDim ? __ldg(pairs + r) : 0u;
-            v.y = 2 * r + 64 < headDim ? __ldg(pairs + r + 32) : 0u;
-            v.z = 2 * r + 128 < headDim ? __ldg(pairs + r + 64) : 0u;
-            v.w = 2 * r + 192 < headDim ? __ldg(pairs + r + 96) : 0u;
-            return v;
-        }
-    }
-};
-
-// Eight bf16 (element 2i in the low half of word i) to floats.
-__device__ __forceinline__ void unpack8(const uint4& raw, float (&v)[8]) {
-    const unsigned w[4] = {raw.x, raw.y, raw.z, raw.w};
-#pragma unroll
-    for (int i = 0; i < 4; ++i) {
-        v[2 * i] = __uint_as_float(w[i] << 16);
-        v[2 * i + 1] = __uint_as_float(w[i] & 0xffff0000u);
-    }
-}
-
-struct MaxOp {
-    __device__ __forceinline__ float warp(float v) const { return kd::warp_max(v); }
-    __device__ __forceinline__ float operator()(float a, float b) const { return fmaxf(a, b); }
-};
-
-struct SumOp {
-    __device__ __forceinline__ float warp(float v) const { return kd::warp_sum(v); }
-    __device__ __forceinline__ float operator()(float a, float b) const { return a + b; }
-};
-
-// Max or sum of N values per thread over the block, in a fixed order; every thread gets the results. `scratch`
-// holds kDecodeWarps * N floats.
-template <int N, typename Op>
-__device__ __forceinline__ void block_reduce_n(float (&v)[N], float* scratch, Op op) {
-    const int lane = threadIdx.x & 31;
-    const int warp = threadIdx.x >> 5;
-#pragma unroll
-    for (int g = 0; g < N; ++g) v[g] = op.warp(v[g]);
-    __syncthreads();
-    if (lane == 0) {
-#pragma unroll
-        for (int g = 0; g < N; ++g) scratch[warp * N + g] = v[g];
-    }
-    __syncthreads();
-#pragma unroll
-    for (int g = 0; g < N; ++g) {
-        float r = scratch[g];
-#pragma unroll
-        for (int w = 1; w < kDecodeWarps; ++w) r = op(r, scratch[w * N + g]);
-        v[g] = r;
-    }
-}
-
-template <int N>
-__device__ __forceinline__ void block_max_n(float (&v)[N], float* scratch) { block_reduce_n<N>(v, scratch, MaxOp{}); }
-
-template <int N>
-__device__ __forceinline__ void block_sum_n(float (&v)[N], float* scratch) { block_reduce_n<N>(v, scratch, SumOp{}); }
-
-// Decode. Grid (partition, kvHead * headChunks, decode item). GC q heads of the group are held in registers at
-// once; a group larger than GC (MQA) is split over blockIdx.y, its K/V then read once per chunk (mostly from L2).
-// Dynamic shared memory: max(GC * kChunk, kDecodeWarps * GC * headDim) floats.
-template <int HD, int GC>
-__device__ __forceinline__ void decode_body(
-        const float* __restrict__ qkv, int qkvStride, const __nv_bfloat16* __restrict__ kCache,
-        const __nv_bfloat16* __restrict__ vCache, const int* __restrict__ blockTables, int blockTableStride,
-        const int* __restrict__ seqLens, const int* __restrict__ queryStartLoc, const int* __restrict__ decodeSeqs,
-        int numHeads, int numKvHeads, int headDim, int blockSize, float scaleLog2, int window, int partitionTokens,
-        __nv_bfloat16* __restrict__ out, float* __restrict__ partOut, float* __restrict__ partStats) {
-    using S = Slice<HD>;
-    constexpr int T = S::kLanes;
-    constexpr int NG = 32 / T;                 // tokens a warp works on at once
-    constexpr int NGT = kDecodeWarps * NG;     // tokens the block works on at once
-    constexpr int U = kTokensInFlight;
-
-    extern __shared__ float smem[];            // scores [GC][kChunk]; at the end partial outputs [warps][GC][headDim]
-    __shared__ int blocks[kChunk + 1];         // physical blocks of the current chunk
-    __shared__ float scratch[kDecodeWarps * GC];
-    __shared__ float finalStats[2 * GC];       // max, sum per head
-
-    const int item = blockIdx.z;
-    const int part = blockIdx.x;
-    const int groupSize = numHeads / numKvHeads;
-    const int headChunks = (groupSize + GC - 1) / GC;
-    const int kvHead = blockIdx.y / headChunks;
-    const int head0 = kvHead * groupSize + (blockIdx.y % headChunks) * GC;
-    const int heads = min(GC, (kvHead + 1) * groupSize - head0);
-    const int seq = decodeSeqs[item];
-    const int ctx = seqLens[seq];
-    const int token = queryStartLoc[seq];
-    const int first = window_start(ctx - 1, window);
-    const Split split = decode_split(ctx - first, partitionTokens);
-    if (part >= split.count) {
-        return;
-    }
-    const int begin = first + part * split.length;
-    const int end = min(ctx, begin + split.length);
-
-    const int tid = threadIdx.x;
-    const int lane = tid & 31;
-    const int warp = tid >> 5;
-    const int r = lane % T;
-    const int* table = blockTables + (long long) seq * blockTableStride;
-    const long long rowsPerBlock = (long long) numKvHeads * blockSize;
-
-    float q[GC][8];
-#pragma unroll
-    for (int g = 0; g < GC; ++g) {
-        const float* qRow = qkv + (long long) token * qkvStride + (long long) (head0 + g) * headDim;
-#pragma unroll
-        for (int i = 0; i < 8; ++i) {
-            const int d = S::dim(r, i);
-            q[g][i] = g < heads && d < headDim ? round_bf16(qRow[d]) : 0.f;
-        }
-    }
-
-    float m[GC];
-    float lsum[GC];
-    float acc[GC][8];
-#pragma unroll
-    for (int g = 0; g < GC; ++g) {
-        m[g] = -INFINITY;
-        lsum[g] = 0.f;
-#pragma unroll
-        for (int i = 0; i < 8; ++i) acc[g][i] = 0.f;
-    }
-    float* scores = smem;
-
-    for (int c0 = begin; c0 < end; c0 += kChunk) {
-        const int n = min(kChunk, end - c0);
-        const int firstBlock = c0 / blockSize;
-        const int numBlocks = (c0 + n - 1) / blockSize - firstBlock + 1;
-        // this lane's slice of the U keys it handles from jw on, K or V, through the block table (0 past the chunk)
-        auto loadRows = [&](const __nv_bfloat16* cache, int jw, uint4 (&raw)[U]) {
-#pragma unroll
-            for (int u = 0; u < U; ++u) {
-                const int j = jw + lane / T + u * NGT;
-                raw[u] = make_uint4(0u, 0u, 0u, 0u);
-                if (j < n) {
-                    const int key = c0 + j;
-                    const long long rowIndex = blocks[key / blockSize - firstBlock] * rowsPerBlock
-                            + (long long) kvHead * blockSize + key % blockSize;
-                    raw[u] = S::load(cache + rowIndex * headDim, r, headDim);
-                }
-            }
-        };
-        __syncthreads();  // the previous chunk is done with blocks[] and scores
-        for (int i = tid; i < numBlocks; i += kDecodeThreads) blocks[i] = table[firstBlock + i];
-        __syncthreads();
-
-        // scores (log2 domain) of the chunk's keys; lanes of a token group hold its slices of q and k
-        float cmax[GC];
-#pragma unroll
-        for (int g = 0; g < GC; ++g) cmax[g] = -INFINITY;
-        for (int jw = warp * NG; jw < n; jw += NGT * U) {  // warp-uniform trip count: shuffles below stay legal
-            uint4 raw[U];
-            loadRows(kCache, jw, raw);
-#pragma unroll
-            for (int u = 0; u < U; ++u) {
-                const int j = jw + lane / T + u * NGT;
-                float k[8];
-                unpack8(raw[u], k);
-#pragma unroll
-                for (int g = 0; g < GC; ++g) {
-                    if (g < heads) {
-                        float dot = 0.f;
-#pragma unroll
-                        for (int i = 0; i < 8; ++i) dot = fmaf(q[g][i], k[i], dot);
-#pragma unroll
-                        for (int off = T / 2; off > 0; off >>= 1) dot += __shfl_xor_sync(0xffffffffu, dot, off);
-                        const float s = dot * scaleLog2;
-                        if (j < n) {
-                            if (r == 0) scores[g * kChunk + j] = s;
-                            cmax[g] = fmaxf(cmax[g], s);
-                        }
-                    }
-                }
-            }
-        }
-        block_max_n<GC>(cmax, scratch);  // its barriers also publish the scores
-
-        // rescale what earlier chunks accumulated to the new max, then turn scores into weights
-#pragma unroll
-        for (int g = 0; g < GC; ++g) {
-            if (g < heads) {
-                const float mNew = fmaxf(m[g], cmax[g]);  // finite: every key of the chunk is visible
-                const float alpha = exp2f(m[g] - mNew);
-                m[g] = mNew;
-                lsum[g] *= alpha;
-#pragma unroll
-                for (int i = 0; i < 8; ++i) acc[g][i] *= alpha;
-                for (int j = tid; j < n; j += kDecodeThreads) {
-                    const float p = exp2f(scores[g * kChunk + j] - mNew);
-                    scores[g * kChunk + j] = p;
-                    lsum[g] += p;
-                }
-            }
-        }
-        __syncthreads();
-
-        // acc += p * v
-        for (int jw = warp * NG; jw < n; jw += NGT * U) {
-            uint4 raw[U];
-            loadRows(vCache, jw, raw);
-#pragma unroll
-            for (int u = 0; u < U; ++u) {
-                const int j = jw + lane / T + u * NGT;
-                if (j < n) {
-                    float v[8];
-                    unpack8(raw[u], v);
-#pragma unroll
-                    for (int g = 0; g < GC; ++g) {
-                        if (g < heads) {
-                            const float p = scores[g * kChunk + j];
-#pragma unroll
-                            for (int i = 0; i < 8; ++i) acc[g][i] = fmaf(p, v[i], acc[g][i]);
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    block_sum_n<GC>(lsum, scratch);
-    if (tid == 0) {
-#pragma unroll
-        for (int g = 0; g < GC; ++g) {
-            finalStats[g] = m[g];
-            finalStats[GC + g] = lsum[g];
-        }
-    }
-    // sum the token groups of each warp, then the warps in order
-#pragma unroll
-    for (int off = T; off < 32; off <<= 1) {
-#pragma unroll
-        for (int g = 0; g < GC; ++g) {
-#pragma unroll
-            for (int i = 0; i < 8; ++i) acc[g][i] += __shfl_xor_sync(0xffffffffu, acc[g][i], off);
-        }
-    }
-    __syncthreads();  // scores are dead: the space takes the per-warp outputs
-    float* partial = smem;
-    if (lane < T) {
-#pragma unroll
-        for (int g = 0; g < GC; ++g) {
-#pragma unroll
-            for (int i = 0; i < 8; ++i) {
-                const int d = S::dim(r, i);
-                if (g < heads && d < headDim) partial[(warp * GC + g) * headDim + d] = acc[g][i];
-            }
-        }
-    }
-    __syncthreads();
-    for (int idx = tid; idx < heads * headDim; idx += kDecodeThreads) {
-        const int g = idx / headDim;
-        const int d = idx - g * headDim;
-        float o = partial[g * headDim + d];
-#pragma unroll
-        for (int w = 1; w < kDecodeWarps; ++w) o += partial[(w * GC + g) * headDim + d];
-        o /= finalStats[GC + g];
-        const int head = head0 + g;
-        if (split.count == 1) {
-            out[(long long) token * numHeads * headDim + (long long) head * headDim + d] = kd::float_to_bf16(o);
-        } else {
-            partOut[(((long long) item * numHeads + head) * kMaxPartitions + part) * headDim + d] = o;
-        }
-    }
-    if (split.count > 1 && tid < heads) {
-        float* stats = partStats + (((long long) item * numHeads + head0 + tid) * kMaxPartitions + part) * 2;
-        stats[0] = finalStats[tid];
-        stats[1] = finalStats[GC + tid];
-    }
-}
-
-// ---- prefill on tensor cores ----
 
 __device__ __forceinline__ unsigned smem_address(const void* p) {
     return static_cast<unsigned>(__cvta_generic_to_shared(p));
@@ -351,6 +50,341 @@ template <int N>
 __device__ __forceinline__ void cp_async_wait() {
     asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory");
 }
+
+// Which 8 elements of a head vector lane r of a row's lane group holds. HD = 64 or 128: T = HD / 8 lanes per row,
+// each 8 consecutive elements (one 16-byte copy). HD = 0 (any even head_dim <= 256): a whole warp per row, lane r
+// holding the pairs at 2r + 64j (four 4-byte copies).
+template <int HD>
+struct Slice {
+    static constexpr int kLanes = HD == 0 ? 32 : HD / 8;
+
+    __device__ static int dim(int r, int i) { return HD == 0 ? 2 * r + 64 * (i >> 1) + (i & 1) : 8 * r + i; }
+
+    // Queues the copy of lane r's slice of `row` into its 16-byte slot `dst`; zeros where !valid (then `row` must
+    // still point into the cache: cp.async reads nothing from it).
+    __device__ static void copy(uint4* dst, const __nv_bfloat16* row, int r, int headDim, bool valid) {
+        if constexpr (HD != 0) {
+            cp_async16(dst, row + 8 * r, valid ? 16 : 0);
+        } else {
+            unsigned* words = reinterpret_cast<unsigned*>(dst);
+#pragma unroll
+            for (int j = 0; j < 4; ++j) {
+                const int d = 2 * r + 64 * j;
+                const bool in = valid && d < headDim;
+                cp_async4(words + j, row + (in ? d : 0), in ? 4 : 0);
+            }
+        }
+    }
+};
+
+// Eight bf16 (element 2i in the low half of word i) to floats.
+__device__ __forceinline__ void unpack8(const uint4& raw, float (&v)[8]) {
+    const unsigned w[4] = {raw.x, raw.y, raw.z, raw.w};
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+        v[2 * i] = __uint_as_float(w[i] << 16);
+        v[2 * i + 1] = __uint_as_float(w[i] & 0xffff0000u);
+    }
+}
+
+// Decode. Grid (work item, kvHead * headChunks): GC q heads of the group sit in registers at once; a group larger
+// than GC (MQA) is split over blockIdx.y, its K/V then read once per chunk (mostly from L2).
+//
+// A lane holds 8 elements of R rows of a tile of TR rows; the T lanes of a row group share a row. Warp w takes the
+// partition's tiles w, w + 4, ...; each lane copies its own slots of a tile into the warp's ring of STAGES tiles
+// and later reads back exactly those slots, so the ring needs no barrier, only cp.async.wait_group.
+// Dynamic shared memory: max(ring 4 * STAGES * 2 * R * 32 * 16 bytes, per-warp outputs 4 * GC * headDim floats).
+//
+// Metadata (AttentionPlan): work = {numWork, -, -, -, then per item {seq, partition, first key, end key}},
+// splits[seq] = {partitions, first partial slot}. Partial outputs [slot][numHeads][headDim rounded up to 4] and
+// their (max, sum) [slot][numHeads][2]; arrivals [seq][gridDim.y] are zero between launches.
+template <int HD, int GC, int STAGES>
+__device__ __forceinline__ void decode_body(
+        const float* __restrict__ qkv, int qkvStride, const __nv_bfloat16* __restrict__ kCache,
+        const __nv_bfloat16* __restrict__ vCache, const int* __restrict__ blockTables, int blockTableStride,
+        const int* __restrict__ queryStartLoc, const int* __restrict__ work, const int* __restrict__ splits, int numHeads, int numKvHeads, int headDim, int blockSize, float scaleLog2,
+        __nv_bfloat16* __restrict__ out, float* __restrict__ partOut, float* __restrict__ partStats,
+        int* __restrict__ arrivals) {
+    using S = Slice<HD>;
+    constexpr int T = S::kLanes;
+    constexpr int G = 32 / T;              // row groups per warp
+    constexpr int R = 16 / GC;             // rows per lane per tile: R * GC scores in registers
+    constexpr int TR = R * G;              // rows per tile
+    constexpr int W = kDecodeWarps;
+    constexpr int RING = STAGES * 2 * R * 32;  // uint4 slots per warp
+
+    extern __shared__ uint4 ring[];
+    __shared__ float warpMax[W][GC];
+    __shared__ float warpSum[W][GC];
+    __shared__ float warpWeight[W][GC];    // exp2(warp max - partition max) / partition sum
+    __shared__ float partWeight[GC][kMaxPartitions];
+    __shared__ float headMax[GC];
+    __shared__ float headSum[GC];
+    __shared__ int lastToArrive;
+
+    if (static_cast<int>(blockIdx.x) >= work[0]) {
+        return;  // the grid is sized for the step's shape, the work list for its contexts
+    }
+    const int4 item = reinterpret_cast<const int4*>(work + 4)[blockIdx.x];
+    const int seq = item.x;
+    const int part = item.y;
+    const int begin = item.z;
+    const int end = item.w;
+    const int count = splits[2 * seq];
+    const int slot0 = splits[2 * seq + 1];
+    const int groupSize = numHeads / numKvHeads;
+    const int headChunks = (groupSize + GC - 1) / GC;
+    const int kvHead = blockIdx.y / headChunks;
+    const int head0 = kvHead * groupSize + (blockIdx.y % headChunks) * GC;
+    const int heads = min(GC, (kvHead + 1) * groupSize - head0);
+    const int token = queryStartLoc[seq];
+    const int* table = blockTables + (long long) seq * blockTableStride;
+
+    const int tid = threadIdx.x;
+    const int lane = tid & 31;
+    const int warp = tid >> 5;
+    const int r = lane % T;
+    const int grp = lane / T;
+
+    float q[GC][8];
+#pragma unroll
+    for (int g = 0; g < GC; ++g) {
+        const float* qRow = qkv + (long long) token * qkvStride + (long long) (head0 + g) * headDim;
+#pragma unroll
+        for (int i = 0; i < 8; ++i) {
+            const int d = S::dim(r, i);
+            q[g][i] = g < heads && d < headDim ? round_bf16(qRow[d]) * scaleLog2 : 0.f;  // scores in log2 units
+        }
+    }
+    float m[GC];
+    float l[GC];       // this lane's rows only; the row groups are summed at the end
+    float acc[GC][8];
+#pragma unroll
+    for (int g = 0; g < GC; ++g) {
+        m[g] = -INFINITY;
+        l[g] = 0.f;
+#pragma unroll
+        for (int i = 0; i < 8; ++i) acc[g][i] = 0.f;
+    }
+
+    const int numTiles = (end - begin + TR - 1) / TR;
+    const int mine = warp < numTiles ? (numTiles - 1 - warp) / W + 1 : 0;  // warp-uniform
+    uint4* slots = ring + warp * RING + lane;  // this lane's slot of [stage][K, V][R] (32 lanes apart)
+
+    // cache row of this lane's rows of the tile queued next, -1 past the partition (a layer's plane holds fewer
+    // than 2^31 rows: that would be 256 GiB at head_dim 64); looked up one tile ahead so that the block table's
+    // latency hides behind a tile's arithmetic
+    int rowAt[R];
+    const int blockShift = (blockSize & (blockSize - 1)) == 0 ? __ffs(blockSize) - 1 : -1;  // no division
+    auto locate = [&](int i) {
+        const int key0 = begin + (warp + i * W) * TR + grp;
+#pragma unroll
+        for (int c = 0; c < R; ++c) {
+            const int key = key0 + c * G;
+            rowAt[c] = -1;
+            if (i < mine && key < end) {
+                const int b = blockShift >= 0 ? key >> blockShift : key / blockSize;
+                rowAt[c] = (table[b] * numKvHeads + kvHead) * blockSize + key - b * blockSize;
+            }
+        }
+    };
+    auto queue = [&](int i) {  // one commit group per call, empty past this warp's tiles
+        if (i < mine) {
+            uint4* dst = slots + (i % STAGES) * 2 * R * 32;
+#pragma unroll
+            for (int c = 0; c < R; ++c) {
+                const long long at = rowAt[c] < 0 ? 0 : (long long) rowAt[c] * headDim;
+                S::copy(dst + c * 32, kCache + at, r, headDim, rowAt[c] >= 0);
+                S::copy(dst + (R + c) * 32, vCache + at, r, headDim, rowAt[c] >= 0);
+            }
+        }
+        cp_async_commit();
+    };
+
+    locate(0);
+#pragma unroll
+    for (int i = 0; i < STAGES - 1; ++i) {
+        queue(i);
+        locate(i + 1);
+    }
+    for (int i = 0; i < mine; ++i) {
+        queue(i + STAGES - 1);  // into the stage tile i - 1 left
+        locate(i + STAGES);
+        cp_async_wait<STAGES - 1>();
+        const uint4* kt = slots + (i % STAGES) * 2 * R * 32;
+        const uint4* vt = kt + R * 32;
+        const int key0 = begin + (warp + i * W) * TR + grp;
+
+        // scores (log2 domain) of this lane's rows; the T lanes of a row group add their slices
+        float s[R][GC];
+#pragma unroll
+        for (int c = 0; c < R; ++c) {
+            float k[8];
+            unpack8(kt[c * 32], k);
+#pragma unroll
+            for (int g = 0; g < GC; ++g) {
+                float dot = 0.f;
+#pragma unroll
+                for (int e = 0; e < 8; ++e) dot = fmaf(q[g][e], k[e], dot);
+#pragma unroll
+                for (int off = T / 2; off > 0; off >>= 1) dot += __shfl_xor_sync(0xffffffffu, dot, off);
+                s[c][g] = key0 + c * G < end ? dot : -INFINITY;
+            }
+        }
+        // online softmax over the warp's tiles: the tile's first row is always a key, so the max is finite
+#pragma unroll
+        for (int g = 0; g < GC; ++g) {
+            float tileMax = s[0][g];
+#pragma unroll
+            for (int c = 1; c < R; ++c) tileMax = fmaxf(tileMax, s[c][g]);
+#pragma unroll
+            for (int off = T; off < 32; off <<= 1) tileMax = fmaxf(tileMax, __shfl_xor_sync(0xffffffffu, tileMax, off));
+            if (tileMax > m[g]) {  // warp-uniform; rare after the first tiles (else alpha would be exactly 1)
+                const float alpha = exp2f(m[g] - tileMax);
+                m[g] = tileMax;
+                l[g] *= alpha;
+#pragma unroll
+                for (int e = 0; e < 8; ++e) acc[g][e] *= alpha;
+            }
+#pragma unroll
+            for (int c = 0; c < R; ++c) {
+                s[c][g] = exp2f(s[c][g] - m[g]);
+                l[g] += s[c][g];
+            }
+        }
+#pragma unroll
+        for (int c = 0; c < R; ++c) {
+            float v[8];
+            unpack8(vt[c * 32], v);
+#pragma unroll
+            for (int g = 0; g < GC; ++g) {
+#pragma unroll
+                for (int e = 0; e < 8; ++e) acc[g][e] = fmaf(s[c][g], v[e], acc[g][e]);
+            }
+        }
+    }
+    cp_async_wait<0>();
+
+    // the warp's row groups, in a fixed order
+#pragma unroll
+    for (int off = T; off < 32; off <<= 1) {
+#pragma unroll
+        for (int g = 0; g < GC; ++g) {
+            l[g] += __shfl_xor_sync(0xffffffffu, l[g], off);
+#pragma unroll
+            for (int e = 0; e < 8; ++e) acc[g][e] += __shfl_xor_sync(0xffffffffu, acc[g][e], off);
+        }
+    }
+    __syncthreads();  // every warp is done with its ring: the space takes the per-warp outputs
+    float* warpOut = reinterpret_cast<float*>(ring);  // [W][GC][headDim]
+    if (grp == 0) {
+#pragma unroll
+        for (int g = 0; g < GC; ++g) {
+#pragma unroll
+            for (int e = 0; e < 8; ++e) {
+                const int d = S::dim(r, e);
+                if (d < headDim) warpOut[(warp * GC + g) * headDim + d] = acc[g][e];
+            }
+        }
+    }
+    if (lane == 0) {
+#pragma unroll
+        for (int g = 0; g < GC; ++g) {
+            warpMax[warp][g] = m[g];  // -inf for a warp without tiles: its weight below is 0
+            warpSum[warp][g] = l[g];
+        }
+    }
+    __syncthreads();
+    if (tid < heads) {
+        float mAll = warpMax[0][tid];
+#pragma unroll
+        for (int w = 1; w < W; ++w) mAll = fmaxf(mAll, warpMax[w][tid]);
+        float sum = 0.f;
+#pragma unroll
+        for (int w = 0; w < W; ++w) sum += warpSum[w][tid] * exp2f(warpMax[w][tid] - mAll);
+#pragma unroll
+        for (int w = 0; w < W; ++w) warpWeight[w][tid] = exp2f(warpMax[w][tid] - mAll) / sum;
+        headMax[tid] = mAll;
+        headSum[tid] = sum;
+    }
+    __syncthreads();
+    const int partStride = (headDim + 3) & ~3;  // float4 rows for the combination below
+    for (int idx = tid; idx < heads * headDim; idx += kDecodeThreads) {
+        const int g = idx / headDim;
+        const int d = idx - g * headDim;
+        float o = 0.f;
+#pragma unroll
+        for (int w = 0; w < W; ++w) o = fmaf(warpWeight[w][g], warpOut[(w * GC + g) * headDim + d], o);
+        if (count == 1) {
+            out[(long long) token * numHeads * headDim + (long long) (head0 + g) * headDim + d] = kd::float_to_bf16(o);
+        } else {
+            partOut[((long long) (slot0 + part) * numHeads + head0 + g) * partStride + d] = o;
+        }
+    }
+    if (count == 1) {
+        return;
+    }
+    if (tid < heads) {
+        float* stats = partStats + ((long long) (slot0 + part) * numHeads + head0 + tid) * 2;
+        stats[0] = headMax[tid];
+        stats[1] = headSum[tid];
+    }
+
+    // the last of the sequence's partitions to arrive combines them all, in partition order
+    __threadfence();
+    __syncthreads();
+    if (tid == 0) {
+        int* arrived = arrivals + (long long) seq * gridDim.y + blockIdx.y;
+        const bool last = atomicAdd(arrived, 1) == count - 1;
+        if (last) atomicExch(arrived, 0);  // ready for the next launch
+        lastToArrive = last;
+    }
+    __syncthreads();
+    if (!lastToArrive) {
+        return;
+    }
+    __threadfence();
+    if (tid < heads) {
+        const float* stats = partStats + ((long long) slot0 * numHeads + head0 + tid) * 2;
+        float mAll = -INFINITY;
+        for (int p = 0; p < count; ++p) mAll = fmaxf(mAll, __ldcg(stats + (long long) p * numHeads * 2));
+        float total = 0.f;
+        for (int p = 0; p < count; ++p) {
+            const float* st = stats + (long long) p * numHeads * 2;
+            partWeight[tid][p] = __ldcg(st + 1) * exp2f(__ldcg(st) - mAll);
+            total += partWeight[tid][p];
+        }
+        const float inv = 1.f / total;
+        for (int p = 0; p < count; ++p) partWeight[tid][p] *= inv;
+    }
+    __syncthreads();
+    const int quads = partStride / 4;
+    const long long quadsPerSlot = (long long) numHeads * quads;
+    for (int idx = tid; idx < heads * quads; idx += kDecodeThreads) {
+        const int g = idx / quads;
+        const int d = (idx - g * quads) * 4;
+        const float4* src = reinterpret_cast<const float4*>(partOut + ((long long) slot0 * numHeads + head0 + g)
+                                                            * partStride + d);
+        float4 o = make_float4(0.f, 0.f, 0.f, 0.f);
+#pragma unroll 16
+        for (int p = 0; p < count; ++p) {
+            const float4 v = __ldcg(src + p * quadsPerSlot);
+            const float w = partWeight[g][p];
+            o.x = fmaf(w, v.x, o.x);
+            o.y = fmaf(w, v.y, o.y);
+            o.z = fmaf(w, v.z, o.z);
+            o.w = fmaf(w, v.w, o.w);
+        }
+        __nv_bfloat16* dst = out + (long long) token * numHeads * headDim + (long long) (head0 + g) * headDim + d;
+        const float res[4] = {o.x, o.y, o.z, o.w};
+#pragma unroll
+        for (int j = 0; j < 4; ++j) {
+            if (d + j < headDim) dst[j] = kd::float_to_bf16(res[j]);
+        }
+    }
+}
+
+// ---- prefill on tensor cores ----
 
 // d += a (16x16 bf16, row) * b (16x8 bf16, col), fp32 accumulators.
 __device__ __forceinline__ void mma_bf16(float (&d)[4], const unsigned (&a)[4], unsigned b0, unsigned b1) {
@@ -620,63 +654,31 @@ __device__ __forceinline__ void prefill_body(
 
 }  // namespace
 
-#define KD_DECODE(HD, GC)                                                                                          \
-    extern "C" __global__ void __launch_bounds__(kDecodeThreads) kd_paged_attention_decode_hd##HD##_g##GC(          \
+
+#define KD_DECODE(HD, GC, STAGES)                                                                                  \
+    extern "C" __global__ void __launch_bounds__(kDecodeThreads, 16 / GC) kd_paged_attention_decode_hd##HD##_g##GC##_s##STAGES( \
             const float* __restrict__ qkv, int qkvStride, const __nv_bfloat16* __restrict__ kCache,                 \
             const __nv_bfloat16* __restrict__ vCache, const int* __restrict__ blockTables, int blockTableStride,    \
-            const int* __restrict__ seqLens, const int* __restrict__ queryStartLoc,                                 \
-            const int* __restrict__ decodeSeqs, int numHeads, int numKvHeads, int headDim, int blockSize,           \
-            float scaleLog2, int window, int partitionTokens, __nv_bfloat16* __restrict__ out,                      \
-            float* __restrict__ partOut, float* __restrict__ partStats) {                                           \
-        decode_body<HD, GC>(qkv, qkvStride, kCache, vCache, blockTables, blockTableStride, seqLens, queryStartLoc, \
-                            decodeSeqs, numHeads, numKvHeads, headDim, blockSize, scaleLog2, window,               \
-                            partitionTokens, out, partOut, partStats);                                             \
+            const int* __restrict__ queryStartLoc, const int* __restrict__ work, const int* __restrict__ splits,   \
+            int numHeads, int numKvHeads, int headDim, int blockSize,              \
+            float scaleLog2, __nv_bfloat16* __restrict__ out, float* __restrict__ partOut,                          \
+            float* __restrict__ partStats, int* __restrict__ arrivals) {                                           \
+        decode_body<HD, GC, STAGES>(qkv, qkvStride, kCache, vCache, blockTables, blockTableStride,               \
+                                    queryStartLoc, work, splits, numHeads, numKvHeads, headDim, blockSize,         \
+                                    scaleLog2, out, partOut, partStats, arrivals);                                 \
     }
 
-// hd0 = any even head_dim <= 256
-KD_DECODE(64, 4)
-KD_DECODE(64, 8)
-KD_DECODE(128, 4)
-KD_DECODE(128, 8)
-KD_DECODE(0, 4)
-KD_DECODE(0, 8)
-
-// Grid (numHeads, decode items): combines the partitions of sequences split into more than one, in partition
-// order, each weighted by its sum times exp2(its max - the overall max).
-extern "C" __global__ void __launch_bounds__(128) kd_paged_attention_decode_reduce(
-        const float* __restrict__ partOut, const float* __restrict__ partStats, const int* __restrict__ seqLens,
-        const int* __restrict__ queryStartLoc, const int* __restrict__ decodeSeqs, int numHeads, int headDim,
-        int window, int partitionTokens, __nv_bfloat16* __restrict__ out) {
-    const int head = blockIdx.x;
-    const int item = blockIdx.y;
-    const int seq = decodeSeqs[item];
-    const int ctx = seqLens[seq];
-    const Split split = decode_split(ctx - window_start(ctx - 1, window), partitionTokens);
-    if (split.count == 1) {
-        return;  // the decode kernel wrote this head's output itself
-    }
-    const long long base = ((long long) item * numHeads + head) * kMaxPartitions;
-    const float* stats = partStats + base * 2;
-    float maxAll = -INFINITY;
-    for (int p = 0; p < split.count; ++p) maxAll = fmaxf(maxAll, stats[2 * p]);
-    float weight[kMaxPartitions];
-    float total = 0.f;
-#pragma unroll
-    for (int p = 0; p < kMaxPartitions; ++p) {
-        weight[p] = p < split.count ? stats[2 * p + 1] * exp2f(stats[2 * p] - maxAll) : 0.f;
-        total += weight[p];
-    }
-    const float inv = 1.f / total;
-    __nv_bfloat16* o = out + (long long) queryStartLoc[seq] * numHeads * headDim + (long long) head * headDim;
-    for (int d = threadIdx.x; d < headDim; d += blockDim.x) {
-        float acc = 0.f;
-#pragma unroll
-        for (int p = 0; p < kMaxPartitions; ++p) {
-            if (p < split.count) acc = fmaf(weight[p], partOut[(base + p) * headDim + d], acc);
-        }
-        o[d] = kd::float_to_bf16(acc * inv);
-    }
-}
+// hd0 = any even head_dim <= 256; s = cp.async stages per warp
+KD_DECODE(64, 4, 2)
+KD_DECODE(64, 4, 3)
+KD_DECODE(64, 4, 4)
+KD_DECODE(128, 4, 2)
+KD_DECODE(128, 4, 3)
+KD_DECODE(128, 4, 4)
+KD_DECODE(64, 8, 3)
+KD_DECODE(128, 8, 3)
+KD_DECODE(0, 4, 3)
+KD_DECODE(0, 8, 3)
 
 #define KD_PREFILL(KS)                                                                                             \
     extern "C" __global__ void __launch_bounds__(kPrefillThreads) kd_paged_attention_prefill_ks##KS(               \

@@ -1,5 +1,5 @@
 // Token sampling on the device: one CTA per draw over fp32 logits [numRows][vocab], the twin of the engine's CPU
-// Sampler (io.kindling.sampling.Sampler). Per draw: the top-K logprobs of the raw row, then the draw's logit
+// Sampler (io.kindling.backend.cpu.Sampler). Per draw: the top-K logprobs of the raw row, then the draw's logit
 // adjustments (min_tokens + penalties) on a private copy of the row, then greedy (first index of the max) or
 // temperature, min-p, top-k (keeping ties with the k-th), top-p, and the host's uniform u inverted over the kept
 // tokens in token id order.

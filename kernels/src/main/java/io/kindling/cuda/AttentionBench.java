@@ -5,88 +5,134 @@ import static jcuda.driver.JCudaDriver.cuEventDestroy;
 import static jcuda.driver.JCudaDriver.cuEventElapsedTime;
 import static jcuda.driver.JCudaDriver.cuEventRecord;
 import static jcuda.driver.JCudaDriver.cuEventSynchronize;
+import static jcuda.driver.JCudaDriver.cuGraphDestroy;
+import static jcuda.driver.JCudaDriver.cuGraphExecDestroy;
+import static jcuda.driver.JCudaDriver.cuGraphInstantiate;
+import static jcuda.driver.JCudaDriver.cuGraphLaunch;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
+import static jcuda.driver.JCudaDriver.cuStreamBeginCapture;
+import static jcuda.driver.JCudaDriver.cuStreamEndCapture;
 
 import io.kindling.backend.BatchInputs;
 import io.kindling.model.Architecture;
 import io.kindling.model.DType;
 import io.kindling.model.ModelConfig;
 import io.kindling.model.Rope;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.OptionalInt;
 import java.util.SplittableRandom;
+import java.util.function.IntConsumer;
 import jcuda.Pointer;
 import jcuda.driver.CUevent;
 import jcuda.driver.CUevent_flags;
+import jcuda.driver.CUgraph;
+import jcuda.driver.CUgraphExec;
 import jcuda.driver.CUstream;
+import jcuda.driver.CUstreamCaptureMode;
 
 /**
- * Decode attention bandwidth: batch 256 at contexts 512/1024/2048 for the Llama-3.2-1B (32 q heads, 8 KV heads,
- * head 64) and Llama-3.1-8B (32/8, head 128) shapes, K/V bytes read per second against a device-to-device copy
- * of 1 GiB (bytes read + written). Random cache contents at a shuffled block table; median of 7 timed batches.
+ * Decode attention bandwidth on the Llama-3.2-1B (32 q heads, 8 KV heads, head 64) and Llama-3.1-8B (32/8, head
+ * 128) shapes, block size 16: per (context, batch) case, K/V bytes read per second against a device-to-device copy
+ * of 1 GiB measured in the same process (bytes read + written; the faster of stream-ordered copies and copies replayed
+ * from a graph, which the driver runs differently). Random bf16 cache contents behind shuffled block
+ * tables, the cache repeated until a timed batch cycles through at least 1 GiB, so K/V come from HBM and not from
+ * L2. A timed batch is one CUDA graph of 20 decode launches (as the engine replays a step); median of 7.
+ *
+ * <p>Arguments: the cp.async stages to compare (2, 3 or 4); none: the production choice.
  */
 public final class AttentionBench {
 
-    private static final int BATCH = 256;
     private static final int BLOCK_SIZE = 16;
-    private static final int[] CONTEXTS = {512, 1024, 2048};
+    /** (context, batch): batches that fill the card, then batch 1 at 32k (the split-KV case), then batch 256. */
+    private static final int[][] CASES = {
+        {512, 256}, {1024, 64}, {2048, 32}, {8192, 8}, {32768, 1}, {1024, 256}, {2048, 256}};
+    private static final long CYCLE_BYTES = 1L << 30;
     private static final int REPEATS = 7;
     private static final int ITERATIONS = 20;
 
     private record Shape(String name, int numHeads, int numKvHeads, int headDim) {
     }
 
+    private record Row(Shape shape, int ctx, int batch, int stages, int split, int blocks, int blocksPerSm,
+                       double seconds, double rate) {
+    }
+
     private AttentionBench() {
     }
 
     public static void main(String[] args) {
+        int[] stages = args.length == 0 ? new int[] {PagedAttention.DEFAULT_STAGES}
+                : Arrays.stream(args).mapToInt(Integer::parseInt).toArray();
         try (CudaContext context = CudaContext.create(0)) {
             KernelModule module = KernelModule.load("paged_attention");
-            double copy = copyBandwidth(context);
-            System.out.printf("decode attention, batch %d, block %d, %s; device-to-device copy %.0f GB/s (read + "
-                    + "write)%n", BATCH, BLOCK_SIZE, context.deviceName(), copy / 1e9);
-            System.out.printf("%-14s %7s %10s %10s %10s %9s%n", "shape", "context", "partitions", "time us",
-                    "K/V GB/s", "% copy");
+            double[] copies = copyBandwidth(context);
+            double copy = Math.max(copies[0], copies[1]);
+            System.out.printf("decode attention, block %d, %s; device-to-device copy %.0f GB/s (read + write; "
+                    + "stream-ordered %.0f, from a graph %.0f)%n", BLOCK_SIZE, context.deviceName(), copy / 1e9,
+                    copies[0] / 1e9, copies[1] / 1e9);
+            List<Row> rows = new ArrayList<>();
             for (Shape shape : List.of(new Shape("Llama-3.2-1B", 32, 8, 64), new Shape("Llama-3.1-8B", 32, 8, 128))) {
-                for (int ctx : CONTEXTS) {
-                    bench(context, module, shape, ctx, copy);
+                for (int[] c : CASES) {
+                    rows.addAll(bench(context, module, shape, c[0], c[1], stages, copy));
                 }
+            }
+            System.out.printf("%n%-13s %6s %5s %6s %5s %6s %6s %9s %9s %7s%n", "shape", "ctx", "batch", "stages",
+                    "split", "blocks", "per SM", "time us", "K/V GB/s", "% copy");
+            for (Row r : rows) {
+                System.out.printf("%-13s %6d %5d %6d %5d %6d %6d %9.1f %9.0f %6.0f%%%n", r.shape.name, r.ctx, r.batch,
+                        r.stages, r.split, r.blocks, r.blocksPerSm, r.seconds * 1e6, r.rate / 1e9, 100 * r.rate / copy);
             }
         }
     }
 
-    private static void bench(CudaContext context, KernelModule module, Shape shape, int ctx, double copy) {
+    private static List<Row> bench(CudaContext context, KernelModule module, Shape shape, int ctx, int batchSize,
+                                   int[] stages, double copy) {
         ModelConfig config = new ModelConfig(Architecture.LLAMA, 128256, shape.numHeads * shape.headDim, 8192, 1,
                 shape.numHeads, shape.numKvHeads, shape.headDim, 1e-5, Rope.standard(500000.0), 131072, false, false,
                 false, OptionalInt.empty(), DType.BF16, OptionalInt.empty(), List.of(1));
         int blocksPerSeq = (ctx + BLOCK_SIZE - 1) / BLOCK_SIZE;
-        int numBlocks = BATCH * blocksPerSeq;
-        long blockElems = (long) shape.numKvHeads * BLOCK_SIZE * shape.headDim;
-        long planeBytes = numBlocks * blockElems * Short.BYTES;
+        int numBlocks = batchSize * blocksPerSeq;
+        long planeBytes = (long) numBlocks * shape.numKvHeads * BLOCK_SIZE * shape.headDim * Short.BYTES;
+        double kvBytes = 2.0 * batchSize * ctx * config.kvSize() * Short.BYTES;
+        int copies = (int) Math.max(1, (CYCLE_BYTES + 2 * planeBytes - 1) / (2 * planeBytes));
         int qkvStride = config.qSize() + 2 * config.kvSize();
         SplittableRandom random = new SplittableRandom(42);
-        BatchInputs batch = decodeBatch(ctx, blocksPerSeq, numBlocks, random);
+        BatchInputs batch = decodeBatch(batchSize, ctx, blocksPerSeq, numBlocks, random);
         CUstream s = context.stream();
-        try (DeviceBuffer cache = DeviceBuffer.allocate(2 * planeBytes);
-             DeviceBuffer qkv = DeviceBuffer.allocate((long) BATCH * qkvStride * Float.BYTES)
-                     .copyFrom(randomFloats(BATCH * qkvStride, random));
-             DeviceBuffer out = DeviceBuffer.allocate((long) BATCH * config.qSize() * Short.BYTES);
-             PagedAttention attention = new PagedAttention(module, config, BLOCK_SIZE, BATCH, BATCH, blocksPerSeq)) {
+        List<Row> rows = new ArrayList<>();
+        try (DeviceBuffer cache = DeviceBuffer.allocate(copies * 2 * planeBytes);
+             DeviceBuffer qkv = DeviceBuffer.allocate((long) batchSize * qkvStride * Float.BYTES)
+                     .copyFrom(randomFloats(batchSize * qkvStride, random));
+             DeviceBuffer out = DeviceBuffer.allocate((long) batchSize * config.qSize() * Short.BYTES)) {
             fillRandom(cache, random);
-            attention.prepare(s, batch);
-            Runnable step = () -> attention.run(s, qkv.ptr(), qkvStride, cache.ptr(), cache.at(planeBytes), out.ptr());
-            double seconds = medianSeconds(s, step);
-            double kvBytes = 2.0 * BATCH * ctx * config.kvSize() * Short.BYTES;
-            double rate = kvBytes / seconds;
-            System.out.printf("%-14s %7d %10d %10.1f %10.0f %8.0f%%%n", shape.name, ctx,
-                    attention.plan().decodePartitions(), seconds * 1e6, rate / 1e9, 100 * rate / copy);
+            for (int stage : stages) {
+                try (PagedAttention attention = new PagedAttention(module, config, BLOCK_SIZE, batchSize, batchSize,
+                        blocksPerSeq, stage)) {
+                    attention.prepare(s, batch);
+                    AttentionPlan plan = attention.plan();
+                    double seconds = graphSeconds(context, i -> {
+                        long at = (long) (i % copies) * 2 * planeBytes;
+                        attention.run(s, qkv.ptr(), qkvStride, cache.at(at), cache.at(at + planeBytes), out.ptr());
+                    });
+                    Row row = new Row(shape, ctx, batchSize, stage, plan.maxSplit(),
+                            plan.workSlots() * shape.numKvHeads, attention.decodeBlocksPerSm(), seconds,
+                            kvBytes / seconds);
+                    System.out.printf("%s context %d batch %d stages %d: %.1f us, %.0f GB/s, %.0f%% of copy "
+                            + "(%d cache copies)%n", shape.name, ctx, batchSize, stage, seconds * 1e6,
+                            row.rate / 1e9, 100 * row.rate / copy, copies);
+                    rows.add(row);
+                }
+            }
         }
+        return rows;
     }
 
     /** Every sequence decodes its token ctx - 1 over blocks drawn from a shuffled pool. */
-    private static BatchInputs decodeBatch(int ctx, int blocksPerSeq, int numBlocks, SplittableRandom random) {
+    private static BatchInputs decodeBatch(int batch, int ctx, int blocksPerSeq, int numBlocks,
+                                           SplittableRandom random) {
         int[] pool = new int[numBlocks];
         Arrays.setAll(pool, i -> i);
         for (int i = numBlocks - 1; i > 0; i--) {
@@ -95,21 +141,21 @@ public final class AttentionBench {
             pool[i] = pool[j];
             pool[j] = t;
         }
-        int[][] tables = new int[BATCH][];
-        int[] positions = new int[BATCH];
-        int[] slots = new int[BATCH];
-        int[] seqLens = new int[BATCH];
-        int[] queryStartLoc = new int[BATCH + 1];
-        for (int s = 0; s < BATCH; s++) {
+        int[][] tables = new int[batch][];
+        int[] positions = new int[batch];
+        int[] slots = new int[batch];
+        int[] seqLens = new int[batch];
+        int[] queryStartLoc = new int[batch + 1];
+        for (int s = 0; s < batch; s++) {
             tables[s] = Arrays.copyOfRange(pool, s * blocksPerSeq, (s + 1) * blocksPerSeq);
             positions[s] = ctx - 1;
             slots[s] = tables[s][(ctx - 1) / BLOCK_SIZE] * BLOCK_SIZE + (ctx - 1) % BLOCK_SIZE;
             seqLens[s] = ctx;
             queryStartLoc[s + 1] = s + 1;
         }
-        int[] logits = new int[BATCH];
+        int[] logits = new int[batch];
         Arrays.setAll(logits, i -> i);
-        return new BatchInputs(new int[BATCH], positions, slots, queryStartLoc, seqLens, tables, logits);
+        return new BatchInputs(new int[batch], positions, slots, queryStartLoc, seqLens, tables, logits);
     }
 
     private static float[] randomFloats(int n, SplittableRandom random) {
@@ -132,18 +178,47 @@ public final class AttentionBench {
         }
     }
 
-    private static double copyBandwidth(CudaContext context) {
+    /** Bytes read + written per second by 1 GiB device-to-device copies: stream-ordered, and from a graph. */
+    private static double[] copyBandwidth(CudaContext context) {
         long bytes = 1L << 30;
         CUstream s = context.stream();
         try (DeviceBuffer src = DeviceBuffer.allocate(bytes); DeviceBuffer dst = DeviceBuffer.allocate(bytes)) {
             fillRandom(src, new SplittableRandom(7));
-            double seconds = medianSeconds(s, () -> cuMemcpyDtoDAsync(dst.ptr(), src.ptr(), bytes, s));
-            return 2.0 * bytes / seconds;
+            IntConsumer copy = i -> cuMemcpyDtoDAsync(dst.ptr(), src.ptr(), bytes, s);
+            double eager = medianSeconds(s, () -> {
+                for (int i = 0; i < ITERATIONS; i++) {
+                    copy.accept(i);
+                }
+            });
+            return new double[] {2.0 * bytes / eager, 2.0 * bytes / graphSeconds(context, copy)};
         }
     }
 
-    /** Median over {@link #REPEATS} event-timed batches of {@link #ITERATIONS} calls, after a warm-up batch. */
-    private static double medianSeconds(CUstream s, Runnable work) {
+    /** Seconds per call of {@code work}: median over replays of a graph of {@link #ITERATIONS} calls. */
+    private static double graphSeconds(CudaContext context, IntConsumer work) {
+        CUstream s = context.stream();
+        context.synchronize();
+        CUgraph graph = new CUgraph();
+        cuStreamBeginCapture(s, CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL);
+        try {
+            for (int i = 0; i < ITERATIONS; i++) {
+                work.accept(i);
+            }
+        } finally {
+            cuStreamEndCapture(s, graph);
+        }
+        CUgraphExec exec = new CUgraphExec();
+        cuGraphInstantiate(exec, graph, 0);
+        try {
+            return medianSeconds(s, () -> cuGraphLaunch(exec, s));
+        } finally {
+            cuGraphExecDestroy(exec);
+            cuGraphDestroy(graph);
+        }
+    }
+
+    /** Seconds per call: median over {@link #REPEATS} event-timed runs of {@code batch}, {@link #ITERATIONS} calls. */
+    private static double medianSeconds(CUstream s, Runnable batch) {
         CUevent start = new CUevent();
         CUevent end = new CUevent();
         cuEventCreate(start, CUevent_flags.CU_EVENT_DEFAULT);
@@ -152,9 +227,7 @@ public final class AttentionBench {
             double[] times = new double[REPEATS];
             for (int r = -1; r < REPEATS; r++) {
                 cuEventRecord(start, s);
-                for (int i = 0; i < ITERATIONS; i++) {
-                    work.run();
-                }
+                batch.run();
                 cuEventRecord(end, s);
                 cuEventSynchronize(end);
                 float[] ms = new float[1];

@@ -9,56 +9,97 @@ import java.util.List;
 /**
  * One step's attention work as {@link PagedAttention#prepare} plans it: which sequences decode (one query token)
  * and how their contexts are split, which 64-token query tiles prefill, and where each int32 array sits in the one
- * metadata upload (offsets in ints): {@code seqLens [numSeqs]}, {@code queryStartLoc [numSeqs + 1]},
- * {@code decodeSeqs [numDecode]}, {@code tiles [numTiles][2]} (sequence, first query row) and
- * {@code blockTables [numSeqs][blockTableStride]}.
+ * metadata upload (offsets in ints):
+ * <ul>
+ *   <li>{@code work [4 + 4 * workSlots]}: the number of decode work items, three unused ints, then per item
+ *       {@code {seq, partition, first key, end key}} (sequence-major);
+ *   <li>{@code seqLens [numSeqs]}, {@code queryStartLoc [numSeqs + 1]};
+ *   <li>{@code splits [numSeqs][2]}: a decode sequence's {@code {partitions, first partial slot}}, the slots being
+ *       a prefix sum over the sequences split in more than one partition;
+ *   <li>{@code tiles [numTiles][2]}: (sequence, first query row) of each prefill tile;
+ *   <li>{@code blockTables [numSeqs][blockTableStride]}.
+ * </ul>
+ * A decode sequence's split depends on its own context alone ({@link #partitions}), never on the batch, so its
+ * output has the same bits in any batch. In a decode-only step the work list is laid out for the most items the
+ * stride allows, so every offset and grid size is a function of (numSeqs, blockTableStride): see
+ * {@link #launchShape()}.
  *
- * @param decodePartitions most partitions of any decode sequence: the decode grid's x
- * @param partitionTokens  the step's partition length before the cap of {@link #MAX_PARTITIONS} per sequence
+ * @param numWork    decode work items: partitions of every decode sequence
+ * @param workSlots  items the work list has room for: the decode grid's x (blocks past numWork return at once)
+ * @param splitSlots partial-output slots the step uses
+ * @param maxSplit   most partitions of any decode sequence (for benchmarks and tests)
  */
 record AttentionPlan(
         int numSeqs,
         int numDecode,
-        int decodePartitions,
-        int partitionTokens,
+        int numWork,
+        int workSlots,
+        int splitSlots,
+        int maxSplit,
         int numTiles,
-        int blockTableStride,
-        int seqLensAt,
-        int queryStartLocAt,
-        int decodeSeqsAt,
-        int tilesAt,
-        int blockTablesAt,
-        int numInts) {
+        int blockTableStride) {
 
     /** As {@code kMaxPartitions} in paged_attention.cu. */
-    static final int MAX_PARTITIONS = 16;
+    static final int MAX_PARTITIONS = 32;
+    /** Keys per partition until a context needs more than {@link #MAX_PARTITIONS}. */
+    static final int PARTITION_TOKENS = 512;
     /** As {@code kPrefillRows} in paged_attention.cu. */
     static final int TILE_ROWS = 64;
-    static final int LONG_PARTITION = 512;
-    static final int SHORT_PARTITION = 128;
+    private static final int WORK_HEADER = 4;
+    private static final int ITEM_INTS = 4;
 
-    /** What the launches of this plan depend on: equal shapes launch with equal arguments. */
-    record LaunchShape(int numSeqs, int numDecode, int decodePartitions, int partitionTokens, int numTiles,
-                       int blockTableStride) {
+    /** What the launches of this plan depend on: equal shapes launch with equal arguments and grids. */
+    record LaunchShape(int numSeqs, int numDecode, int workSlots, int numTiles, int blockTableStride) {
     }
 
     LaunchShape launchShape() {
-        return new LaunchShape(numSeqs, numDecode, decodePartitions, partitionTokens, numTiles, blockTableStride);
+        return new LaunchShape(numSeqs, numDecode, workSlots, numTiles, blockTableStride);
     }
 
-    boolean splitDecode() {
-        return decodePartitions > 1;
+    int workAt() {
+        return 0;
+    }
+
+    int seqLensAt() {
+        return WORK_HEADER + ITEM_INTS * workSlots;
+    }
+
+    int queryStartLocAt() {
+        return seqLensAt() + numSeqs;
+    }
+
+    int splitsAt() {
+        return queryStartLocAt() + numSeqs + 1;
+    }
+
+    int tilesAt() {
+        return splitsAt() + 2 * numSeqs;
+    }
+
+    int blockTablesAt() {
+        return tilesAt() + 2 * numTiles;
+    }
+
+    /** Ints of the upload. */
+    int numInts() {
+        return blockTablesAt() + numSeqs * blockTableStride;
+    }
+
+    /** Partitions of a decode sequence whose visible keys number {@code span} (at least 1). */
+    static int partitions(int span) {
+        return Math.min(MAX_PARTITIONS, (span + PARTITION_TOKENS - 1) / PARTITION_TOKENS);
+    }
+
+    /** Most partitions any decode sequence of at most {@code maxBlocks} blocks can have. */
+    static int maxPartitions(int maxBlocks, int blockSize, int window) {
+        return partitions((int) Math.min((long) maxBlocks * blockSize, window));
     }
 
     /** Ints the metadata of a step can take at most. */
-    static long capacityInts(int maxNumSeqs, int maxNumBatchedTokens, int maxBlocksPerSeq) {
+    static long capacityInts(int maxNumSeqs, int maxNumBatchedTokens, int maxBlocksPerSeq, int maxPartitions) {
         long maxTiles = maxNumBatchedTokens / TILE_ROWS + (long) maxNumSeqs;
-        return (long) maxNumSeqs * (maxBlocksPerSeq + 3) + 1 + 2 * maxTiles;
-    }
-
-    /** Partitions of a decode sequence whose visible keys number {@code span}: as decode_split in the kernel. */
-    static int partitions(int span, int partitionTokens) {
-        return Math.min(MAX_PARTITIONS, (span + partitionTokens - 1) / partitionTokens);
+        return WORK_HEADER + (long) ITEM_INTS * maxNumSeqs * maxPartitions + 4L * maxNumSeqs + 1 + 2 * maxTiles
+                + (long) maxNumSeqs * maxBlocksPerSeq;
     }
 
     /** The first key a query at {@code pos} sees under a sliding window (Integer.MAX_VALUE: none). */
@@ -67,31 +108,30 @@ record AttentionPlan(
     }
 
     /**
-     * Plans {@code batch} and writes its metadata to {@code dst} from position 0.
-     *
-     * @param decodeBlocksPerPartition blocks the decode grid has per (sequence, partition): kv heads x head chunks
-     * @param numSms                   multiprocessors to fill: contexts are split finer while the grid is smaller
+     * Plans {@code batch} with block tables of at least {@code minBlockTableStride} entries and writes its metadata
+     * to {@code dst} from position 0.
      */
-    static AttentionPlan write(BatchInputs batch, int blockSize, int window, int decodeBlocksPerPartition,
-                               int numSms, IntBuffer dst) {
-        return write(batch, blockSize, window, decodeBlocksPerPartition, numSms, 1, dst);
-    }
-
-    /** As above, with block tables of at least {@code minBlockTableStride} entries and then a split fixed by it. */
-    static AttentionPlan write(BatchInputs batch, int blockSize, int window, int decodeBlocksPerPartition,
-                               int numSms, int minBlockTableStride, IntBuffer dst) {
+    static AttentionPlan write(BatchInputs batch, int blockSize, int window, int minBlockTableStride,
+                               IntBuffer dst) {
         int numSeqs = batch.numSeqs();
         int[] qsl = batch.queryStartLoc();
         int[] seqLens = batch.seqLens();
-        List<Integer> decode = new ArrayList<>();
         List<int[]> tiles = new ArrayList<>();  // {seq, first row, keys seen}
         int stride = Math.max(1, minBlockTableStride);
+        int numDecode = 0;
+        int numWork = 0;
+        int splitSlots = 0;
+        int maxSplit = 0;
         for (int s = 0; s < numSeqs; s++) {
             int qLen = qsl[s + 1] - qsl[s];
             int ctx = seqLens[s];
             stride = Math.max(stride, (ctx + blockSize - 1) / blockSize);
             if (qLen == 1) {
-                decode.add(s);
+                int count = partitions(span(ctx, window));
+                numDecode++;
+                numWork += count;
+                splitSlots += count > 1 ? count : 0;
+                maxSplit = Math.max(maxSplit, count);
             } else {
                 for (int row = 0; row < qLen; row += TILE_ROWS) {
                     int pos0 = ctx - qLen + row;
@@ -102,32 +142,32 @@ record AttentionPlan(
         }
         // longest tiles first, so the short ones fill in behind them
         tiles.sort(Comparator.comparingInt((int[] t) -> -t[2]).thenComparingInt(t -> t[0]).thenComparingInt(t -> t[1]));
+        int workSlots = numDecode == numSeqs ? numSeqs * maxPartitions(stride, blockSize, window) : numWork;
+        AttentionPlan plan = new AttentionPlan(numSeqs, numDecode, numWork, workSlots, splitSlots, maxSplit,
+                tiles.size(), stride);
 
-        int partitionTokens = LONG_PARTITION;
-        // a graph's launches are fixed by (numSeqs, stride): the split then depends on the stride alone
-        boolean fixedShape = minBlockTableStride > 1;
-        while (!fixedShape && partitionTokens > SHORT_PARTITION && !decode.isEmpty()
-                && (long) totalPartitions(decode, seqLens, window, partitionTokens) * decodeBlocksPerPartition
-                < numSms) {
-            partitionTokens /= 2;
-        }
-        int decodePartitions = fixedShape && !decode.isEmpty()
-                ? partitions(Math.min(stride * blockSize, window), partitionTokens) : 0;
-        for (int s : decode) {
-            decodePartitions = Math.max(decodePartitions, partitions(span(seqLens[s], window), partitionTokens));
-        }
-
-        int seqLensAt = 0;
-        int queryStartLocAt = seqLensAt + numSeqs;
-        int decodeSeqsAt = queryStartLocAt + numSeqs + 1;
-        int tilesAt = decodeSeqsAt + decode.size();
-        int blockTablesAt = tilesAt + 2 * tiles.size();
-        int numInts = blockTablesAt + numSeqs * stride;
         dst.clear();
+        dst.put(numWork).put(0).put(0).put(0);
+        for (int s = 0; s < numSeqs; s++) {
+            if (qsl[s + 1] - qsl[s] == 1) {
+                int ctx = seqLens[s];
+                int first = windowStart(ctx - 1, window);
+                int count = partitions(ctx - first);
+                int length = (ctx - first + count - 1) / count;
+                for (int p = 0; p < count; p++) {
+                    int begin = first + p * length;
+                    dst.put(s).put(p).put(begin).put(Math.min(ctx, begin + length));
+                }
+            }
+        }
+        dst.position(plan.seqLensAt());
         dst.put(seqLens, 0, numSeqs);
         dst.put(qsl, 0, numSeqs + 1);
-        for (int s : decode) {
-            dst.put(s);
+        int slot = 0;
+        for (int s = 0; s < numSeqs; s++) {
+            int count = qsl[s + 1] - qsl[s] == 1 ? partitions(span(seqLens[s], window)) : 0;
+            dst.put(count).put(slot);
+            slot += count > 1 ? count : 0;
         }
         for (int[] t : tiles) {
             dst.put(t[0]).put(t[1]);
@@ -140,19 +180,10 @@ record AttentionPlan(
                 dst.put(0);  // never read: the kernels stop at the sequence's last block
             }
         }
-        return new AttentionPlan(numSeqs, decode.size(), decodePartitions, partitionTokens, tiles.size(), stride,
-                seqLensAt, queryStartLocAt, decodeSeqsAt, tilesAt, blockTablesAt, numInts);
+        return plan;
     }
 
     private static int span(int ctx, int window) {
         return ctx - windowStart(ctx - 1, window);
-    }
-
-    private static long totalPartitions(List<Integer> decode, int[] seqLens, int window, int partitionTokens) {
-        long total = 0;
-        for (int s : decode) {
-            total += partitions(span(seqLens[s], window), partitionTokens);
-        }
-        return total;
     }
 }

@@ -1,22 +1,26 @@
 package io.kindling.cuda;
 
-import static jcuda.driver.JCudaDriver.cuCtxGetDevice;
-import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;
+import static jcuda.driver.JCudaDriver.cuFuncSetAttribute;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
+import static jcuda.driver.JCudaDriver.cuMemsetD32;
+import static jcuda.driver.JCudaDriver.cuOccupancyMaxActiveBlocksPerMultiprocessor;
 
 import io.kindling.backend.BatchInputs;
 import io.kindling.model.ModelConfig;
-import jcuda.driver.CUdevice;
-import jcuda.driver.CUdevice_attribute;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUfunction;
+import jcuda.driver.CUfunction_attribute;
 import jcuda.driver.CUstream;
+import jcuda.driver.CUshared_carveout;
 
 /**
  * Attention of a step's tokens over the paged bf16 KV cache ({@code paged_attention.cu}); the CPU twin is the
  * engine's {@code io.kindling.backend.cpu.PagedAttention}. {@link #prepare} plans the step once (sequences with one
- * query token go to the decode kernel, split over their context; the others to the causal prefill kernel in
- * 64-token query tiles) and uploads its metadata in one asynchronous copy; {@link #run} then serves every layer.
+ * query token go to the decode kernel, split over their context by its length alone; the others to the causal
+ * prefill kernel in 64-token query tiles) and uploads its metadata in one asynchronous copy; {@link #run} then
+ * serves every layer. Every buffer {@code run} reads or writes besides its arguments sits at a fixed address
+ * allocated here, sized for the worst step, so a graph captured around {@code run} stays valid for any later step of
+ * the same {@link AttentionPlan#launchShape()}.
  *
  * <p>The pinned staging buffer is rewritten by the next {@code prepare}, so the caller must have synchronized the
  * stream since the previous step's upload (the backend does, every step).
@@ -24,9 +28,10 @@ import jcuda.driver.CUstream;
 final class PagedAttention implements AutoCloseable {
 
     private static final int DECODE_THREADS = 128;
-    private static final int PREFILL_THREADS = 128;
-    private static final int DECODE_CHUNK = 256;       // kChunk in paged_attention.cu
     private static final int DECODE_WARPS = DECODE_THREADS / 32;
+    /** cp.async stages per decode warp where a head dim of 64 or 128 has the choice (paged_attention.cu). */
+    static final int DEFAULT_STAGES = 3;
+    private static final int PREFILL_THREADS = 128;
     private static final int PREFILL_TILE = 64;        // kPrefillRows = kPrefillKeys
     private static final int MAX_HEAD_DIM = 256;
 
@@ -39,10 +44,8 @@ final class PagedAttention implements AutoCloseable {
     private final int maxNumSeqs;
     private final int maxNumBatchedTokens;
     private final int maxBlocksPerSeq;
-    private final int headChunks;
-    private final int numSms;
+    private final int decodeHeadBlocks;
     private final CUfunction decode;
-    private final CUfunction reduce;
     private final CUfunction prefill;
     private final int decodeSharedBytes;
     private final int prefillSharedBytes;
@@ -50,10 +53,17 @@ final class PagedAttention implements AutoCloseable {
     private final DeviceBuffer metadata;
     private final DeviceBuffer partOut;
     private final DeviceBuffer partStats;
+    private final DeviceBuffer arrivals;
     private AttentionPlan plan;
 
     PagedAttention(KernelModule module, ModelConfig config, int blockSize, int maxNumSeqs, int maxNumBatchedTokens,
                    int maxBlocksPerSeq) {
+        this(module, config, blockSize, maxNumSeqs, maxNumBatchedTokens, maxBlocksPerSeq, DEFAULT_STAGES);
+    }
+
+    /** @param stages cp.async stages per decode warp (2, 3 or 4) for head dims 64 and 128; others use 3 */
+    PagedAttention(KernelModule module, ModelConfig config, int blockSize, int maxNumSeqs, int maxNumBatchedTokens,
+                   int maxBlocksPerSeq, int stages) {
         this.numHeads = config.numAttentionHeads();
         this.numKvHeads = config.numKeyValueHeads();
         this.headDim = config.headDim();
@@ -66,9 +76,10 @@ final class PagedAttention implements AutoCloseable {
                     + " is not a multiple of num_key_value_heads " + numKvHeads);
         }
         requireRange("blockSize", blockSize, 1, Integer.MAX_VALUE);
-        requireRange("maxNumSeqs", maxNumSeqs, 1, 65535);  // the decode grid's z
+        requireRange("maxNumSeqs", maxNumSeqs, 1, Integer.MAX_VALUE);
         requireRange("maxNumBatchedTokens", maxNumBatchedTokens, 1, Integer.MAX_VALUE);
         requireRange("maxBlocksPerSeq", maxBlocksPerSeq, 1, Integer.MAX_VALUE);
+        requireRange("stages", stages, 2, 4);
         this.blockSize = blockSize;
         this.window = config.slidingWindow().orElse(Integer.MAX_VALUE);
         this.scaleLog2 = (float) (1.0 / Math.sqrt(headDim) / Math.log(2.0));
@@ -76,45 +87,54 @@ final class PagedAttention implements AutoCloseable {
         this.maxNumBatchedTokens = maxNumBatchedTokens;
         this.maxBlocksPerSeq = maxBlocksPerSeq;
 
+        // decode: GC q heads in registers, R = 16 / GC rows per lane and tile (paged_attention.cu's decode_body)
         int groupSize = numHeads / numKvHeads;
         int headsInRegisters = groupSize <= 4 ? 4 : 8;
-        this.headChunks = (groupSize + headsInRegisters - 1) / headsInRegisters;
+        this.decodeHeadBlocks = numKvHeads * ((groupSize + headsInRegisters - 1) / headsInRegisters);
         int sliceDim = headDim == 64 || headDim == 128 ? headDim : 0;
-        this.decode = module.function("kd_paged_attention_decode_hd" + sliceDim + "_g" + headsInRegisters);
-        this.reduce = module.function("kd_paged_attention_decode_reduce");
-        this.decodeSharedBytes = Float.BYTES * Math.max(headsInRegisters * DECODE_CHUNK,
-                DECODE_WARPS * headsInRegisters * headDim);
+        int decodeStages = sliceDim != 0 && headsInRegisters == 4 ? stages : DEFAULT_STAGES;
+        this.decode = module.function("kd_paged_attention_decode_hd" + sliceDim + "_g" + headsInRegisters + "_s"
+                + decodeStages);
+        int ringBytes = DECODE_WARPS * decodeStages * 2 * (16 / headsInRegisters) * 32 * 16;
+        this.decodeSharedBytes = Math.max(ringBytes, DECODE_WARPS * headsInRegisters * headDim * Float.BYTES);
+        // the ring is most of a decode block's footprint: ask for shared memory over L1, and for more than 48 KiB
+        cuFuncSetAttribute(decode, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                decodeSharedBytes);
+        cuFuncSetAttribute(decode, CUfunction_attribute.CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT,
+                CUshared_carveout.CU_SHAREDMEM_CARVEOUT_MAX_SHARED);
         int kSteps = 1;
         while (16 * kSteps < headDim) {
             kSteps *= 2;
         }
         this.prefill = module.function("kd_paged_attention_prefill_ks" + kSteps);
-        int stages = kSteps <= 8 ? 2 : 1;
-        this.prefillSharedBytes = (PREFILL_TILE + 2 * stages * PREFILL_TILE) * (16 * kSteps + 8) * 2;
+        int prefillStages = kSteps <= 8 ? 2 : 1;
+        this.prefillSharedBytes = (PREFILL_TILE + 2 * prefillStages * PREFILL_TILE) * (16 * kSteps + 8) * 2;
 
-        CUdevice device = new CUdevice();
-        cuCtxGetDevice(device);
-        int[] sms = new int[1];
-        cuDeviceGetAttribute(sms, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, device);
-        this.numSms = sms[0];
-
-        long capacity = AttentionPlan.capacityInts(maxNumSeqs, maxNumBatchedTokens, maxBlocksPerSeq) * Integer.BYTES;
+        int maxSplit = AttentionPlan.maxPartitions(maxBlocksPerSeq, blockSize, window);
+        long capacity = AttentionPlan.capacityInts(maxNumSeqs, maxNumBatchedTokens, maxBlocksPerSeq, maxSplit)
+                * Integer.BYTES;
         if (capacity > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("attention metadata of " + capacity + " bytes for maxNumSeqs="
                     + maxNumSeqs + ", maxBlocksPerSeq=" + maxBlocksPerSeq + " exceeds one pinned buffer");
         }
-        long partitionSlots = (long) maxNumSeqs * numHeads * AttentionPlan.MAX_PARTITIONS;
+        // every split sequence may have the most partitions; none when no context can be split
+        long splitSlots = maxSplit > 1 ? (long) maxNumSeqs * maxSplit : 1;
+        long partRow = (long) numHeads * ((headDim + 3) & ~3);  // float4 rows for the final combination
         PinnedBuffer pinned = PinnedBuffer.allocate((int) capacity);
         DeviceBuffer meta = null;
         DeviceBuffer out = null;
         DeviceBuffer stats = null;
+        DeviceBuffer arrived = null;
         try {
             meta = DeviceBuffer.allocate(capacity);
-            out = DeviceBuffer.allocate(partitionSlots * headDim * Float.BYTES);
-            stats = DeviceBuffer.allocate(partitionSlots * 2 * Float.BYTES);
+            out = DeviceBuffer.allocate(splitSlots * partRow * Float.BYTES);
+            stats = DeviceBuffer.allocate(splitSlots * numHeads * 2 * Float.BYTES);
+            long counters = (long) maxNumSeqs * decodeHeadBlocks;
+            arrived = DeviceBuffer.allocate(counters * Integer.BYTES);
+            cuMemsetD32(arrived.ptr(), 0, counters);  // the decode kernel leaves them at zero after each launch
         } catch (RuntimeException e) {
             pinned.close();
-            for (DeviceBuffer b : new DeviceBuffer[] {meta, out, stats}) {
+            for (DeviceBuffer b : new DeviceBuffer[] {meta, out, stats, arrived}) {
                 if (b != null) {
                     b.close();
                 }
@@ -125,6 +145,7 @@ final class PagedAttention implements AutoCloseable {
         this.metadata = meta;
         this.partOut = out;
         this.partStats = stats;
+        this.arrivals = arrived;
     }
 
     /**
@@ -139,12 +160,14 @@ final class PagedAttention implements AutoCloseable {
 
     /**
      * As {@link #prepare(CUstream, BatchInputs)} with block tables of at least {@code minBlockTableStride} entries:
-     * for a decode-only batch, the launches then depend only on (numSeqs, stride), as a captured graph needs.
+     * for a decode-only batch every launch of {@link #run} then depends only on (numSeqs, stride) (see
+     * {@link AttentionPlan#launchShape()}), as a captured graph needs; the step's contexts, block tables and splits
+     * travel in the metadata.
      */
     void prepare(CUstream s, BatchInputs batch, int minBlockTableStride) {
+        requireRange("minBlockTableStride", minBlockTableStride, 1, maxBlocksPerSeq);
         check(batch);
-        plan = AttentionPlan.write(batch, blockSize, window, numKvHeads * headChunks, numSms, minBlockTableStride,
-                staging.buffer().asIntBuffer());
+        plan = AttentionPlan.write(batch, blockSize, window, minBlockTableStride, staging.buffer().asIntBuffer());
         cuMemcpyHtoDAsync(metadata.ptr(), staging.pointer(), (long) plan.numInts() * Integer.BYTES, s);
     }
 
@@ -161,32 +184,36 @@ final class PagedAttention implements AutoCloseable {
             throw new IllegalArgumentException("qkvStride must be even and hold the " + numHeads * headDim
                     + " query floats, got " + qkvStride);
         }
-        CUdeviceptr seqLens = metadata.at((long) plan.seqLensAt() * Integer.BYTES);
-        CUdeviceptr queryStartLoc = metadata.at((long) plan.queryStartLocAt() * Integer.BYTES);
-        CUdeviceptr blockTables = metadata.at((long) plan.blockTablesAt() * Integer.BYTES);
+        CUdeviceptr seqLens = ints(plan.seqLensAt());
+        CUdeviceptr queryStartLoc = ints(plan.queryStartLocAt());
+        CUdeviceptr blockTables = ints(plan.blockTablesAt());
         if (plan.numDecode() > 0) {
-            CUdeviceptr decodeSeqs = metadata.at((long) plan.decodeSeqsAt() * Integer.BYTES);
-            Launch.kernel(decode, s, plan.decodePartitions(), numKvHeads * headChunks, plan.numDecode(),
-                    DECODE_THREADS, decodeSharedBytes, qkv, qkvStride, kCache, vCache, blockTables,
-                    plan.blockTableStride(), seqLens, queryStartLoc, decodeSeqs, numHeads, numKvHeads, headDim,
-                    blockSize, scaleLog2, window, plan.partitionTokens(), out, partOut.ptr(), partStats.ptr());
-            if (plan.splitDecode()) {
-                Launch.kernel(reduce, s, numHeads, plan.numDecode(), 1, DECODE_THREADS, 0, partOut.ptr(),
-                        partStats.ptr(), seqLens, queryStartLoc, decodeSeqs, numHeads, headDim, window,
-                        plan.partitionTokens(), out);
-            }
+            Launch.kernel(decode, s, plan.workSlots(), decodeHeadBlocks, 1, DECODE_THREADS, decodeSharedBytes, qkv,
+                    qkvStride, kCache, vCache, blockTables, plan.blockTableStride(), queryStartLoc,
+                    ints(plan.workAt()), ints(plan.splitsAt()), numHeads, numKvHeads, headDim, blockSize, scaleLog2,
+                    out, partOut.ptr(), partStats.ptr(), arrivals.ptr());
         }
         if (plan.numTiles() > 0) {
-            CUdeviceptr tiles = metadata.at((long) plan.tilesAt() * Integer.BYTES);
             Launch.kernel(prefill, s, plan.numTiles(), numHeads, 1, PREFILL_THREADS, prefillSharedBytes, qkv,
-                    qkvStride, kCache, vCache, blockTables, plan.blockTableStride(), seqLens, queryStartLoc, tiles,
-                    numHeads, numKvHeads, headDim, blockSize, scaleLog2, window, out);
+                    qkvStride, kCache, vCache, blockTables, plan.blockTableStride(), seqLens, queryStartLoc,
+                    ints(plan.tilesAt()), numHeads, numKvHeads, headDim, blockSize, scaleLog2, window, out);
         }
+    }
+
+    private CUdeviceptr ints(int offset) {
+        return metadata.at((long) offset * Integer.BYTES);
     }
 
     /** The prepared step's plan (for tests and benchmarks). */
     AttentionPlan plan() {
         return plan;
+    }
+
+    /** Decode blocks one multiprocessor holds at once (for benchmarks). */
+    int decodeBlocksPerSm() {
+        int[] blocks = new int[1];
+        cuOccupancyMaxActiveBlocksPerMultiprocessor(blocks, decode, DECODE_THREADS, decodeSharedBytes);
+        return blocks[0];
     }
 
     private void check(BatchInputs batch) {
@@ -229,5 +256,6 @@ final class PagedAttention implements AutoCloseable {
         metadata.close();
         partOut.close();
         partStats.close();
+        arrivals.close();
     }
 }

@@ -2,6 +2,7 @@ package io.kindling.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import io.kindling.backend.BatchInputs;
 import java.nio.IntBuffer;
@@ -18,38 +19,97 @@ class AttentionPlanTest {
         // seq 0 decodes at context 40; seq 1 prefills 70 tokens over a 30-token cached prefix; seq 2 decodes at 5
         BatchInputs batch = batch(new int[] {40, 100, 5}, new int[] {0, 1, 71, 72},
                 new int[][] {{7, 3, 9}, {1, 2, 4, 5, 6, 8, 10}, {11}});
-        IntBuffer dst = IntBuffer.allocate(64);
-        AttentionPlan plan = AttentionPlan.write(batch, 16, NONE, 8, 132, dst);
+        IntBuffer dst = IntBuffer.allocate(128);
+        AttentionPlan plan = AttentionPlan.write(batch, 16, NONE, 1, dst);
 
         assertEquals(2, plan.numDecode());
+        assertEquals(2, plan.numWork());
+        assertEquals(2, plan.workSlots(), "a mixed step's work list holds its own items only");
         assertEquals(2, plan.numTiles(), "70 query rows: tiles of 64 and 6");
         assertEquals(7, plan.blockTableStride());
         int[] ints = Arrays.copyOf(dst.array(), plan.numInts());
-        assertArrayEquals(new int[] {40, 100, 5}, Arrays.copyOfRange(ints, plan.seqLensAt(), plan.seqLensAt() + 3));
-        assertArrayEquals(new int[] {0, 1, 71, 72},
-                Arrays.copyOfRange(ints, plan.queryStartLocAt(), plan.queryStartLocAt() + 4));
-        assertArrayEquals(new int[] {0, 2}, Arrays.copyOfRange(ints, plan.decodeSeqsAt(), plan.decodeSeqsAt() + 2));
+        assertArrayEquals(new int[] {2, 0, 0, 0, 0, 0, 0, 40, 2, 0, 0, 5}, range(ints, plan.workAt(), 12),
+                "{numWork, -, -, -}, then {seq, partition, first key, end key}");
+        assertArrayEquals(new int[] {40, 100, 5}, range(ints, plan.seqLensAt(), 3));
+        assertArrayEquals(new int[] {0, 1, 71, 72}, range(ints, plan.queryStartLocAt(), 4));
+        assertArrayEquals(new int[] {1, 0, 0, 0, 1, 0}, range(ints, plan.splitsAt(), 6));
         // the tile with more keys (rows 64..69, keys up to 99) first
-        assertArrayEquals(new int[] {1, 64, 1, 0}, Arrays.copyOfRange(ints, plan.tilesAt(), plan.tilesAt() + 4));
+        assertArrayEquals(new int[] {1, 64, 1, 0}, range(ints, plan.tilesAt(), 4));
         assertArrayEquals(new int[] {7, 3, 9, 0, 0, 0, 0, 1, 2, 4, 5, 6, 8, 10, 11, 0, 0, 0, 0, 0, 0},
                 Arrays.copyOfRange(ints, plan.blockTablesAt(), plan.numInts()));
     }
 
     @Test
-    void splitsLongContextsAndShortensPartitionsOnlyWhileTheGridIsSmall() {
-        int[] ctx = new int[256];
-        Arrays.fill(ctx, 2048);
-        AttentionPlan full = AttentionPlan.write(decodeBatch(ctx), 16, NONE, 8, 132, IntBuffer.allocate(1 << 20));
-        assertEquals(512, full.partitionTokens());
-        assertEquals(4, full.decodePartitions());
+    void splitsEachContextByItsOwnLengthWithPartialSlotsFromAPrefixSum() {
+        // 3000 keys: 6 partitions of 500; 100 keys: one; 1025 keys: 3 of 342 (the last 341); 20000 keys: the cap of
+        // 32 partitions, of 625
+        int[] ctx = {3000, 100, 1025, 20000};
+        IntBuffer dst = IntBuffer.allocate(1 << 14);
+        AttentionPlan plan = AttentionPlan.write(decodeBatch(ctx), 16, NONE, 1, dst);
+        int[] ints = dst.array();
 
-        AttentionPlan one = AttentionPlan.write(decodeBatch(new int[] {3000}), 16, NONE, 8, 132,
-                IntBuffer.allocate(1 << 12));
-        assertEquals(128, one.partitionTokens(), "one sequence: 8 kv heads x 6 partitions would leave SMs idle");
-        assertEquals(AttentionPlan.MAX_PARTITIONS, one.decodePartitions());
+        assertEquals(6 + 1 + 3 + 32, plan.numWork());
+        assertEquals(32, plan.maxSplit());
+        assertEquals(6 + 3 + 32, plan.splitSlots(), "a sequence in one partition needs no partial slot");
+        assertArrayEquals(new int[] {6, 0, 1, 6, 3, 6, 32, 9}, range(ints, plan.splitsAt(), 8));
+        assertArrayEquals(new int[] {0, 0, 0, 500, 0, 1, 500, 1000}, range(ints, 4, 8));
+        assertArrayEquals(new int[] {0, 5, 2500, 3000, 1, 0, 0, 100, 2, 0, 0, 342}, range(ints, 4 + 4 * 5, 12));
+        assertArrayEquals(new int[] {2, 2, 684, 1025, 3, 0, 0, 625}, range(ints, 4 + 4 * 9, 8));
+        assertArrayEquals(new int[] {3, 31, 19375, 20000}, range(ints, 4 + 4 * 41, 4));
 
-        AttentionPlan windowed = AttentionPlan.write(decodeBatch(ctx), 16, 300, 8, 132, IntBuffer.allocate(1 << 20));
-        assertEquals(1, windowed.decodePartitions(), "a 300-token window is one partition");
+        AttentionPlan windowed = AttentionPlan.write(decodeBatch(new int[] {2048}), 16, 300, 1, dst);
+        assertEquals(1, windowed.numWork(), "a 300-token window is one partition");
+        assertArrayEquals(new int[] {0, 0, 1748, 2048}, range(dst.array(), 4, 4));
+    }
+
+    @Test
+    void aSequencesSplitDoesNotDependOnItsBatch() {
+        IntBuffer alone = IntBuffer.allocate(1 << 12);
+        AttentionPlan.write(decodeBatch(new int[] {5000}), 16, NONE, 1, alone);
+        IntBuffer batched = IntBuffer.allocate(1 << 14);
+        AttentionPlan.write(decodeBatch(new int[] {30, 5000, 700, 1, 1}), 16, NONE, 64, batched);
+
+        int[] items = range(alone.array(), 4, 4 * 10);
+        int[] inBatch = range(batched.array(), 4 + 4, 4 * 10);  // after seq 0's one item
+        for (int i = 0; i < items.length; i += 4) {
+            assertEquals(1, inBatch[i], "sequence index in the batch");
+            inBatch[i] = 0;
+        }
+        assertArrayEquals(items, inBatch);
+    }
+
+    @Test
+    void decodeStepsOfEqualBatchAndStrideLaunchAlike() {
+        // padding sequences as the graph runner adds them: context 1 in block 0
+        BatchInputs a = batch(new int[] {700, 16, 1, 1}, new int[] {0, 1, 2, 3, 4},
+                new int[][] {blocks(44, 100), blocks(1, 7), {0}, {0}});
+        BatchInputs b = batch(new int[] {3, 1024, 513, 1}, new int[] {0, 1, 2, 3, 4},
+                new int[][] {blocks(1, 9), blocks(64, 200), blocks(33, 300), {0}});
+        IntBuffer dst = IntBuffer.allocate(1 << 14);
+        AttentionPlan planA = AttentionPlan.write(a, 16, NONE, 128, dst);
+        AttentionPlan planB = AttentionPlan.write(b, 16, NONE, 128, dst);
+
+        assertNotEquals(planA.numWork(), planB.numWork(), "the steps differ in their work");
+        assertEquals(planA.launchShape(), planB.launchShape());
+        assertEquals(4 * 4, planA.workSlots(), "4 sequences x the 4 partitions a 128-block table can need");
+        assertEquals(planA.numInts(), planB.numInts());
+        assertEquals(planA.blockTablesAt(), planB.blockTablesAt());
+        assertEquals(new AttentionPlan.LaunchShape(4, 4, 16, 0, 128), planA.launchShape());
+
+        AttentionPlan wider = AttentionPlan.write(a, 16, NONE, 256, dst);
+        assertNotEquals(planA.launchShape(), wider.launchShape());
+        AttentionPlan eager = AttentionPlan.write(a, 16, NONE, 1, dst);
+        assertEquals(44, eager.blockTableStride(), "without a minimum the stride is the longest table in use");
+    }
+
+    private static int[] blocks(int count, int first) {
+        int[] table = new int[count];
+        Arrays.setAll(table, i -> first + i);
+        return table;
+    }
+
+    private static int[] range(int[] ints, int from, int length) {
+        return Arrays.copyOfRange(ints, from, from + length);
     }
 
     private static BatchInputs decodeBatch(int[] seqLens) {

@@ -41,6 +41,8 @@ class PagedAttentionGpuTest {
                 decode(512), decode(513), decode(1000), decode(2047), decode(3001), decode(4000)), 2);
         check("decode gqa 32/8 hd64 bs32", shape(32, 8, 64), 32, seqs(decode(4000), decode(77), decode(1024)), 1);
         check("decode one long sequence 32/8 hd128 bs16", shape(32, 8, 128), 16, seqs(decode(4000)), 0);
+        check("decode at the partition cap 32/8 hd64 bs16", shape(32, 8, 64), 16,
+                seqs(decode(17000), decode(16385), decode(300)), 3);
     }
 
     @Test
@@ -92,26 +94,11 @@ class PagedAttentionGpuTest {
         int n = b.inputs.numTokens();
         float[] qkv = CudaTestSupport.randomFloats(n * qkvStride, random.nextLong(), 2f);
         int kvSize = config.kvSize();
-        int headDim = config.headDim();
-        int numKvHeads = config.numKeyValueHeads();
         int slots = b.numBlocks * blockSize;
-        // one random bf16 value per cache element, in the CPU layout [slot][kvHead][dim] and the GPU layout
-        // [block][kvHead][offset][dim]
+        // one random bf16 value per cache element
         float[] keys = Bf16.round(CudaTestSupport.randomFloats(slots * kvSize, random.nextLong(), 1f));
         float[] values = Bf16.round(CudaTestSupport.randomFloats(slots * kvSize, random.nextLong(), 1f));
-        short[] gpuCache = new short[2 * slots * kvSize];
-        for (int slot = 0; slot < slots; slot++) {
-            int block = slot / blockSize;
-            int offset = slot % blockSize;
-            for (int h = 0; h < numKvHeads; h++) {
-                for (int d = 0; d < headDim; d++) {
-                    int cpu = slot * kvSize + h * headDim + d;
-                    int gpu = ((block * numKvHeads + h) * blockSize + offset) * headDim + d;
-                    gpuCache[gpu] = Bf16.fromFloat(keys[cpu]);
-                    gpuCache[slots * kvSize + gpu] = Bf16.fromFloat(values[cpu]);
-                }
-            }
-        }
+        short[] gpuCache = KvCacheLayout.paged(keys, values, blockSize, config.numKeyValueHeads(), config.headDim());
         float[] want = io.kindling.backend.cpu.PagedAttention.reference(config, b.inputs, Bf16.round(qkv), qkvStride, keys,
                 values, blockSize);
 
@@ -139,9 +126,9 @@ class PagedAttentionGpuTest {
             }
         }
         double err = CudaTestSupport.relError(out, want);
-        System.out.printf("paged attention %-40s tokens %5d seqs %2d decode %2d (partitions %2d of %3d) tiles %3d"
-                        + "  rel err %.2e  non-finite %d%n", name, n, seqs.length, plan.numDecode(),
-                plan.decodePartitions(), plan.partitionTokens(), plan.numTiles(), err, unwritten);
+        System.out.printf("paged attention %-40s tokens %5d seqs %2d decode %2d (work items %3d, split up to %2d) "
+                        + "tiles %3d  rel err %.2e  non-finite %d%n", name, n, seqs.length, plan.numDecode(),
+                plan.numWork(), plan.maxSplit(), plan.numTiles(), err, unwritten);
         assertEquals(0, unwritten, name + ": outputs left unwritten or NaN");
         assertTrue(err < TOLERANCE, name + ": relative error " + err);
     }
