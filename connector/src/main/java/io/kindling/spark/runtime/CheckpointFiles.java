@@ -2,6 +2,7 @@ package io.kindling.spark.runtime;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
@@ -31,8 +32,22 @@ final class CheckpointFiles {
     private CheckpointFiles() {
     }
 
-    /** The statuses of the files to copy, sorted by name. */
-    static List<FileStatus> select(FileSystem fs, Path dir, String location) throws IOException {
+    /**
+     * The statuses of the files to copy, sorted by name.
+     *
+     * @param where said after "does not exist", e.g. where it was looked for
+     * @throws ModelLocationException when {@code dir} is missing, a file, or not a checkpoint
+     */
+    static List<FileStatus> select(FileSystem fs, Path dir, String location, String where) throws IOException {
+        FileStatus root;
+        try {
+            root = fs.getFileStatus(dir);
+        } catch (FileNotFoundException e) {
+            throw new ModelLocationException(location, "does not exist" + where);
+        }
+        if (!root.isDirectory()) {
+            throw new ModelLocationException(location, "is a file, not a checkpoint directory");
+        }
         Map<String, FileStatus> byName = new LinkedHashMap<>();
         for (FileStatus status : fs.listStatus(dir)) {
             if (status.isFile()) {

@@ -1,6 +1,5 @@
 package io.kindling.spark.runtime;
 
-import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -56,16 +55,7 @@ final class ModelCache {
         try {
             org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path(uri);
             FileSystem fs = dir.getFileSystem(hadoopConf);
-            FileStatus status;
-            try {
-                status = fs.getFileStatus(dir);
-            } catch (FileNotFoundException e) {
-                throw new ModelLocationException(location, "does not exist");
-            }
-            if (!status.isDirectory()) {
-                throw new ModelLocationException(location, "is a file, not a checkpoint directory");
-            }
-            List<FileStatus> files = CheckpointFiles.select(fs, dir, location);
+            List<FileStatus> files = CheckpointFiles.select(fs, dir, location, "");
             Path target = root.resolve(cacheName(uri, files));
             if (Files.isDirectory(target)) {
                 return new LocalModel(target, false);

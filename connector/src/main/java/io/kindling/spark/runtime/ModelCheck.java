@@ -1,12 +1,10 @@
 package io.kindling.spark.runtime;
 
-import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Paths;
 import java.util.regex.Pattern;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.SparkEnv;
@@ -32,17 +30,7 @@ public final class ModelCheck {
         URI uri = SCHEME.matcher(model).find() ? new Path(model).toUri() : Paths.get(model).toUri();
         try {
             Path dir = new Path(uri);
-            FileSystem fs = dir.getFileSystem(hadoopConf());
-            FileStatus status;
-            try {
-                status = fs.getFileStatus(dir);
-            } catch (FileNotFoundException e) {
-                throw new ModelLocationException(model, "does not exist (checked on the driver)");
-            }
-            if (!status.isDirectory()) {
-                throw new ModelLocationException(model, "is a file, not a checkpoint directory");
-            }
-            CheckpointFiles.select(fs, dir, model);
+            CheckpointFiles.select(dir.getFileSystem(hadoopConf()), dir, model, " (checked on the driver)");
         } catch (IOException e) {
             throw new ModelLocationException(model, "cannot be read from the driver: " + e, e);
         }
