@@ -46,8 +46,8 @@ bench() {
   bash "$root/benchmarks/gpu_bench.sh" "$@" 2>&1 | tee "$out/bench.log"
 }
 
-main_class() { # LOG CLASS: a benchmark's main on the bundle's classpath
-  "$JAVA" -cp "$CP" "$2" 2>&1 | tee "$out/$1.log"
+main_class() { # LOG CLASS: a kernel benchmark's main (kernels test classes) on the bundle's classpath
+  "$JAVA" -cp "$CP:$dir/test/kernels" "$2" 2>&1 | tee "$out/$1.log"
 }
 
 actions=("$@")
