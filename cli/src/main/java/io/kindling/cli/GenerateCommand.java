@@ -134,10 +134,7 @@ final class GenerateCommand implements Callable<Integer> {
         try {
             return samplingFlags.applyTo(defaults);
         } catch (InvalidSamplingParamException e) {
-            String prefix = "invalid " + e.param() + ": ";
-            String problem = e.getMessage().startsWith(prefix) ? e.getMessage().substring(prefix.length())
-                    : e.getMessage();
-            throw engineOptions.invalid(SamplingFlags.flag(e.param()), problem);
+            throw engineOptions.invalid(SamplingFlags.flag(e.param()), e.problem());
         }
     }
 

@@ -82,17 +82,10 @@ final class GenerateLoop {
             engine.addRequest(new Request(spec.where(), promptTokenIds, spec.params()));
             running.put(spec.where(), spec);
         } catch (InvalidRequestException e) {
-            done.put(row.index(), OutputRow.failed(row.id(), spec.where() + ": " + problem(e)));
+            done.put(row.index(), OutputRow.failed(row.id(), spec.where() + ": " + e.problem()));
         } catch (TokenizerException e) {
             done.put(row.index(), OutputRow.failed(row.id(), spec.where() + ": " + e.getMessage()));
         }
-    }
-
-    /** The problem without the "request ID: " prefix, since the message already names the row. */
-    private static String problem(InvalidRequestException e) {
-        String prefix = "request " + e.requestId() + ": ";
-        String message = e.getMessage();
-        return message.startsWith(prefix) ? message.substring(prefix.length()) : message;
     }
 
     private void writeReady() throws IOException {

@@ -181,7 +181,7 @@ final class LlmWindow extends AbstractIterator<InternalRow> {
             metrics.generatedTokens().add(out.completions().stream().mapToLong(c -> c.tokenIds().length).sum());
         }
         if (out == null || out.error().isPresent() || out.completion().finishReason() == FinishReason.ERROR) {
-            String problem = out == null ? call.refused() : problem(call, out);
+            String problem = out == null ? call.refused() : problem(out);
             if (spec.options().onError() == LlmOptions.OnError.FAIL) {
                 String message = "llm_generate: " + rowName(row, i) + ": " + problem + " (set spark.kindling.onError"
                         + "=null to get null instead, or use llm_generate_struct, whose error field records it)";
@@ -237,11 +237,9 @@ final class LlmWindow extends AbstractIterator<InternalRow> {
                 + "\")";
     }
 
-    /** The engine's message without its internal request id. */
-    private static String problem(Call call, RequestOutput out) {
-        String message = out.error().orElse("the engine returned an error");
-        String prefix = "request " + call.requestId() + ": ";
-        return message.startsWith(prefix) ? message.substring(prefix.length()) : message;
+    /** The engine's problem with the row (it does not repeat the internal request id). */
+    private static String problem(RequestOutput out) {
+        return out.error().orElse("the engine returned an error");
     }
 
     /** A value of {@link LlmGenerate#STRUCT_TYPE}. */

@@ -137,7 +137,7 @@ public final class EngineService implements AutoCloseable {
                     engine.addRequest(s.request());
                     pending.put(s.request().requestId(), s.result());
                 } catch (InvalidRequestException e) {
-                    s.result().complete(RequestGroup.error(s.request(), e.getMessage()));
+                    s.result().complete(RequestGroup.error(s.request(), e.problem()));
                 }
             } else if (c instanceof Abort a) {
                 engine.abort(a.requestId());

@@ -318,7 +318,7 @@ public final class LlmEngine implements AutoCloseable {
             try {
                 addRequest(r);
             } catch (InvalidRequestException e) {
-                outputs.put(r.requestId(), RequestGroup.error(r, e.getMessage()));
+                outputs.put(r.requestId(), RequestGroup.error(r, e.problem()));
             }
         }
         while (hasUnfinishedRequests()) {

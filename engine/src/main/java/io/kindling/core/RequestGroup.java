@@ -59,7 +59,7 @@ abstract sealed class RequestGroup permits SampledRequest, BeamSearchRequest {
         return out;
     }
 
-    /** The output of a request that could not be served. */
+    /** The output of a request that could not be served; {@code problem} does not repeat the request's id. */
     static RequestOutput error(Request request, String message) {
         CompletionOutput completion = new CompletionOutput("", new int[0], FinishReason.ERROR, Optional.empty());
         return new RequestOutput(request.requestId(), request.promptTokenIds(), completion, Optional.of(message));
