@@ -3,7 +3,7 @@
 # GPU host, from the repository root, with bin/kindling runnable (a build, or the bundle of
 # tools/device/pack-spark.sh staged by `tools/device/spark-gpu.sh run`):
 #
-#   benchmarks/spark_gpu.sh [options]
+#   bash benchmarks/spark_gpu.sh [options]
 #
 # 1. checkpoint: a Llama-3.2-1B-shaped random bf16 checkpoint with the Llama 3 tokenizer
 #    (tools/fixtures/make_gpu_reference.py build), unless --checkpoint already holds one
@@ -59,9 +59,11 @@ root="$(pwd)"
 python="${PYTHON:-python3}"
 work="$(mktemp -d /tmp/kindling-spark-bench.XXXXXX)"
 log="$work/spark_gpu.log"
-kindling="$root/bin/kindling"
+# run through bash and from a copy made executable: a copied checkout may have lost its files' exec bits
+kindling=(bash "$root/bin/kindling")
 workload_py="$root/benchmarks/spark_workload.py"
-discovery="$root/examples/gpu/getGpusResources.sh"
+discovery="$work/getGpusResources.sh"
+install -m 755 "$root/examples/gpu/getGpusResources.sh" "$discovery"
 exec > >(tee "$log") 2>&1
 
 step() { echo; echo "=== $*"; }
@@ -73,7 +75,7 @@ seconds() { sed -n 's/.* in \([0-9.]*\) \{0,1\}s\b.*/\1/p' "$1" | tail -1; }
 spark() {
   local name="$1"
   shift
-  "$kindling" spark --model "$checkpoint" --output "$work/$name" --sample 0 --conf spark.ui.enabled=false \
+  "${kindling[@]}" spark --model "$checkpoint" --output "$work/$name" --sample 0 --conf spark.ui.enabled=false \
     --conf spark.kindling.device="$device" --conf spark.kindling.ignoreEos=true "$@" 2>&1 | tee "$work/$name.log"
   return "${PIPESTATUS[0]}"
 }
@@ -102,7 +104,7 @@ if [[ ! -f "$checkpoint/config.json" ]]; then
 fi
 
 step "workload: kindling bench --random-weights, wide mix, $num_prompts prompts (the engine on token ids)"
-"$kindling" bench --model "$checkpoint" --random-weights --device "$device" --dataset wide \
+"${kindling[@]}" bench --model "$checkpoint" --random-weights --device "$device" --dataset wide \
   --num-prompts "$num_prompts" --seed 0 --save-workload "$work/workload.jsonl" --json-out "$work/bench.json" \
   || exit 1
 
@@ -115,7 +117,7 @@ spark_length=()
 [[ "$output_len" == wide ]] || spark_length=(--conf spark.kindling.maxTokens="$output_len")
 
 step "engine alone: kindling generate --device $device --temperature 0"
-"$kindling" generate --model "$checkpoint" --input "$work/prompts.jsonl" --output "$work/generate.jsonl" \
+"${kindling[@]}" generate --model "$checkpoint" --input "$work/prompts.jsonl" --output "$work/generate.jsonl" \
   --device "$device" --temperature 0 2>&1 | tee "$work/generate.log" || exit 1
 "$python" "$workload_py" check --workload "$work/workload.jsonl" --generated "$work/generate.jsonl"
 

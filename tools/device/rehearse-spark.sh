@@ -29,6 +29,9 @@ git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' 
   [[ -e "$host/$f" || ! -e "$f" ]] || { echo "rehearse: $f did not copy" >&2; exit 1; }
 done
 cp -r .device/spark "$host/.device/"
+# a transfer may not keep exec bits: everything runs through bash, and Spark's discovery script from an executable copy
+find "$host" -type f -exec chmod a-x {} +
+install -m 755 examples/gpu/getGpusResources.sh "$tmp/getGpusResources.sh"
 
 # the host's PATH: no java of its own; nvidia-smi lists one GPU
 mkdir -p "$tmp/bin"
@@ -53,23 +56,23 @@ bash tools/device/spark-gpu.sh check
 job=(--model examples/models/kindling-define-6m --input examples/data/words.jsonl --conf spark.ui.enabled=false
   --conf spark.kindling.maxTokens=12 --conf spark.kindling.kvCacheMemory=64m --sample 1)
 cluster=(--master 'local-cluster[1,2,1024]' --conf spark.task.maxFailures=1
-  --conf spark.worker.resource.gpu.amount=1 --conf spark.worker.resource.gpu.discoveryScript="$host/examples/gpu/getGpusResources.sh"
-  --conf spark.executor.resource.gpu.amount=1 --conf spark.executor.resource.gpu.discoveryScript="$host/examples/gpu/getGpusResources.sh"
+  --conf spark.worker.resource.gpu.amount=1 --conf spark.worker.resource.gpu.discoveryScript="$tmp/getGpusResources.sh"
+  --conf spark.executor.resource.gpu.amount=1 --conf spark.executor.resource.gpu.discoveryScript="$tmp/getGpusResources.sh"
   --conf spark.task.resource.gpu.amount=0.5 --conf spark.executor.extraJavaOptions=--add-modules=jdk.incubator.vector)
 export SPARK_SCALA_VERSION=2.13
 
 echo "=== 2. local[2], device cpu" >&2
-bash tools/device/spark-gpu.sh run bin/kindling spark "${job[@]}" --master 'local[2]' --output "$tmp/local" \
+bash tools/device/spark-gpu.sh run bash bin/kindling spark "${job[@]}" --master 'local[2]' --output "$tmp/local" \
   --conf spark.kindling.device=cpu
 
 echo "=== 3. local-cluster[1,2,1024] with GPU resources, device cpu" >&2
 SPARK_TESTING=1 KINDLING_JAVA_OPTS="-Dspark.testing=1 -Dspark.test.home=$tmp" bash tools/device/spark-gpu.sh run \
-  bin/kindling spark "${job[@]}" "${cluster[@]}" --output "$tmp/cluster" --conf spark.kindling.device=cpu
+  bash bin/kindling spark "${job[@]}" "${cluster[@]}" --output "$tmp/cluster" --conf spark.kindling.device=cpu
 python3 benchmarks/spark_workload.py compare "$tmp/local" "$tmp/cluster"
 
 echo "=== 4. local-cluster with device cuda: the task binds to the address Spark assigned" >&2
 if SPARK_TESTING=1 KINDLING_JAVA_OPTS="-Dspark.testing=1 -Dspark.test.home=$tmp" bash tools/device/spark-gpu.sh run \
-  bin/kindling spark "${job[@]}" "${cluster[@]}" --output "$tmp/cuda" --conf spark.kindling.device=cuda \
+  bash bin/kindling spark "${job[@]}" "${cluster[@]}" --output "$tmp/cuda" --conf spark.kindling.device=cuda \
   2> "$tmp/cuda.log"; then
   echo "rehearse: device cuda ran on a host without a GPU" >&2; exit 1
 fi
@@ -82,6 +85,6 @@ mkdir -p "$tiny"
 cp engine/src/test/resources/fixtures/llama3-tiny/{config.json,generation_config.json,model.safetensors} "$tiny/"
 gunzip -c engine/src/test/resources/tokenizers/llama3_1/tokenizer.json.gz > "$tiny/tokenizer.json"
 cp engine/src/test/resources/tokenizers/llama3_1/tokenizer_config.json "$tiny/"
-OUT="$tmp/bench-out" bash tools/device/spark-gpu.sh run benchmarks/spark_gpu.sh --device cpu --checkpoint "$tiny" \
+OUT="$tmp/bench-out" bash tools/device/spark-gpu.sh run bash benchmarks/spark_gpu.sh --device cpu --checkpoint "$tiny" \
   --num-prompts 12 --output-len 6 --slots 2 --executor-memory 2048 --det-prompts 12 --det-max-tokens 4
 echo "rehearse: all steps went as they should ($tmp)" >&2

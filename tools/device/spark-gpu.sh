@@ -3,8 +3,8 @@
 # .device/spark/part1, part2, ... (copied with scp, or one per transfer where a transfer is limited to 64 MB):
 #   bash tools/device/spark-gpu.sh check                 which parts have arrived, intact (exit 3 if any is not)
 #   bash tools/device/spark-gpu.sh run COMMAND [ARGS...] stage the bundle, then run COMMAND with its JRE, e.g.
-#       bash tools/device/spark-gpu.sh run bin/kindling spark --model M --input IN --output OUT --master 'local[4]'
-#       bash tools/device/spark-gpu.sh run benchmarks/spark_gpu.sh --checkpoint /tmp/llama-1b
+#       bash tools/device/spark-gpu.sh run bash bin/kindling spark --model M --input IN --output OUT --master 'local[4]'
+#       bash tools/device/spark-gpu.sh run bash benchmarks/spark_gpu.sh --checkpoint /tmp/llama-1b
 # Staging checks every part against the MANIFEST that each carries (size and sha256, then the whole archive's
 # sha256), unpacks the archive once to KINDLING_SPARK_HOME (default /tmp/kindling-spark), and links the build
 # directories bin/kindling runs from (examples/, engine/ and kernels/target) to it, so that `bin/kindling spark`
