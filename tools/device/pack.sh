@@ -10,6 +10,8 @@ set -euo pipefail
 
 root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)"
 cd "$root"
+# shellcheck source=tools/device/common.sh
+source tools/device/common.sh
 limit_mb=62
 # What the bundle's jars load: java.base, and java.logging for JCuda; benchmarks/gpu_bench.sh adds the Vector API
 # module (the CPU backend's fast kernel). Each further module costs: java.sql with java.xml 2 MB packed.
@@ -31,36 +33,7 @@ bundle="$stage/kindling"
 mkdir -p "$bundle/lib" "$bundle/test"
 
 echo "pack: jlink JRE ($jre_modules)" >&2
-# Uncompressed modules: xz packs them to 11 MB, where jlink's own zip compression would leave 20 MB for xz.
-jlink --add-modules "$jre_modules" --strip-debug --strip-native-debug-symbols=exclude-debuginfo-files \
-  --no-header-files --no-man-pages --output "$bundle/jre"
-
-# store SRC DEST [KEEP_REGEX DROP_REGEX]: copies a jar with every entry stored (uncompressed) and its native
-# libraries stripped of their symbol tables; entries matching DROP_REGEX are left out unless they also match
-# KEEP_REGEX (natives of other platforms, unused bindings).
-store() {
-  python3 - "$@" <<'EOF'
-import copy, re, subprocess, sys, tempfile, zipfile
-src, dst = sys.argv[1], sys.argv[2]
-keep = re.compile(sys.argv[3]) if len(sys.argv) > 3 else None
-drop = re.compile(sys.argv[4]) if len(sys.argv) > 4 else None
-with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_STORED) as zout:
-    for item in zin.infolist():
-        if drop and drop.search(item.filename) and not keep.search(item.filename):
-            continue
-        data = zin.read(item)
-        if item.filename.endswith(".so"):
-            with tempfile.NamedTemporaryFile(suffix=".so") as lib:
-                lib.write(data)
-                lib.flush()
-                subprocess.run(["strip", "--strip-unneeded", lib.name], check=True)
-                with open(lib.name, "rb") as stripped:
-                    data = stripped.read()
-        stored = copy.copy(item)
-        stored.compress_type = zipfile.ZIP_STORED
-        zout.writestr(stored, data)
-EOF
-}
+jre "$jre_modules" "$bundle/jre"
 
 echo "pack: jars" >&2
 version="$(cd engine/target && ls kindling-engine-*-tests.jar | sed 's/kindling-engine-\(.*\)-tests.jar/\1/')"
@@ -102,11 +75,9 @@ mv .device/bundle.tar.xz.tmp .device/bundle.tar.xz
 
 bundle_bytes=$(stat -c %s .device/bundle.tar.xz)
 # what else travels: the tracked files, and untracked ones that git does not ignore
-sum_sizes() { xargs -0 -r stat -c %s 2>/dev/null | awk '{s += $1} END {print s + 0}'; }
-repo_bytes=$(git ls-files -z | sum_sizes)
-untracked_bytes=$(git ls-files -z --others --exclude-standard | sum_sizes)
+repo_bytes=$(git_bytes)
+untracked_bytes=$(git_bytes --others --exclude-standard)
 total=$((bundle_bytes + repo_bytes + untracked_bytes))
-mb() { awk -v b="$1" 'BEGIN {printf "%.1f MB", b / 1e6}'; }
 echo "pack: .device/bundle.tar.xz $(mb "$bundle_bytes"); repository $(mb "$repo_bytes") tracked" \
   "+ $(mb "$untracked_bytes") untracked; together $(mb "$total") of at most $limit_mb MB"
 if (( total > limit_mb * 1000000 )); then
