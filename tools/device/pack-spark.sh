@@ -28,8 +28,8 @@ this_platform='(?i)linux[-/](x86[-_]64|amd64)/'
 
 echo "pack-spark: building the examples module and what it depends on" >&2
 # the copied runtime classpaths are rebuilt from scratch: a stale jar left there by an older build would travel
-rm -rf examples/target/spark-lib engine/target/lib kernels/target/lib
-mvn -q -o -B -Dstyle.color=never package -Dmaven.test.skip=true -pl examples -am >&2
+rm -rf examples/target/spark-lib cli/target/lib
+mvn -q -o -B -Dstyle.color=never package -Dmaven.test.skip=true -pl examples,cli -am >&2
 unavailable=kernels/target/classes/io/kindling/cuda/kernels/UNAVAILABLE
 if [[ -e "$unavailable" ]]; then
   echo "pack-spark: the kernels were built without nvcc ($(cat "$unavailable")): nothing to run on a GPU" >&2
@@ -92,22 +92,22 @@ for jar in examples/target/spark-lib/*.jar; do
     *) store "$jar" "$bundle/spark-lib/$name" "$this_platform" "$natives" ;;
   esac
 done
-# bin/kindling generate runs the engine and kernels from their own build directories: their classes come from the
-# jars above, and their runtime class paths are listed here, each jar as spark-lib's copy of that artifact (the
-# versions the Spark path runs the engine with), or from cli-lib where spark-lib has none (picocli).
-for module in engine kernels; do
-  for jar in "$module"/target/lib/*.jar; do
-    name="$(basename "$jar")"
-    same=("$bundle/spark-lib/${name%%-[0-9]*}"-[0-9]*.jar)
-    if [[ -e "${same[0]}" ]]; then
-      echo "spark-lib/$(basename "${same[0]}")"
-    else
-      store "$jar" "$bundle/cli-lib/$name" "$this_platform" "$natives"
-      echo "cli-lib/$name"
-    fi
-  done > "$bundle/$module-lib.txt"
-done
+# bin/kindling generate runs the cli, engine and kernels from their build directories: the engine's and kernels'
+# classes come from the jars above, the cli's travel as classes, and the cli's runtime class path is listed here,
+# each jar as spark-lib's copy of that artifact (the versions the Spark path runs the engine with), or from cli-lib
+# where spark-lib has none (picocli).
+for jar in cli/target/lib/*.jar; do
+  name="$(basename "$jar")"
+  same=("$bundle/spark-lib/${name%%-[0-9]*}"-[0-9]*.jar)
+  if [[ -e "${same[0]}" ]]; then
+    echo "spark-lib/$(basename "${same[0]}")"
+  else
+    store "$jar" "$bundle/cli-lib/$name" "$this_platform" "$natives"
+    echo "cli-lib/$name"
+  fi
+done > "$bundle/cli-classpath.txt"
 cp -r examples/target/classes "$bundle/examples-classes"
+cp -r cli/target/classes "$bundle/cli-classes"
 git rev-parse HEAD > "$bundle/COMMIT"
 
 echo "pack-spark: xz" >&2

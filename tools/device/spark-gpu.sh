@@ -7,7 +7,7 @@
 #       bash tools/device/spark-gpu.sh run bash benchmarks/spark_gpu.sh --checkpoint /tmp/llama-1b
 # Staging checks every part against the MANIFEST that each carries (size and sha256, then the whole archive's
 # sha256), unpacks the archive once to KINDLING_SPARK_HOME (default /tmp/kindling-spark), and links the build
-# directories bin/kindling runs from (examples/, engine/ and kernels/target) to it, so that `bin/kindling spark`
+# directories bin/kindling runs from (examples/, engine/, kernels/ and cli/target) to it, so that `bin/kindling spark`
 # and `bin/kindling generate` run as on a development machine, on the bundle's JRE (JAVA_HOME).
 set -euo pipefail
 
@@ -70,14 +70,15 @@ unpack() {
   cat "${pieces[@]}" | xz -d | tar -C "$fresh" -xf -
   mv "$fresh/kindling-spark" "$home"
   rmdir "$fresh"
-  # the engine and kernels run from class directories (bin/kindling generate), unpacked from their jars
+  # the engine and kernels run from class directories (bin/kindling generate), unpacked from their jars; the
+  # cli's libraries are links to the jars the bundle has
   for module in engine kernels; do
     python3 -m zipfile -e "$(ls "$home"/spark-lib/kindling-"$module"-*.jar)" "$home/$module-classes"
-    mkdir -p "$home/$module-lib"
-    while read -r jar; do
-      ln -sf "$home/$jar" "$home/$module-lib/"
-    done < "$home/$module-lib.txt"
   done
+  mkdir -p "$home/cli-classpath"
+  while read -r jar; do
+    ln -sf "$home/$jar" "$home/cli-classpath/"
+  done < "$home/cli-classpath.txt"
   echo "$sum" > "$home/ARCHIVE"
 }
 
@@ -97,9 +98,9 @@ stage() {
   link "$home/examples-classes" examples/target/classes
   link "$home/spark-lib" examples/target/spark-lib
   link "$home/engine-classes" engine/target/classes
-  link "$home/engine-lib" engine/target/lib
   link "$home/kernels-classes" kernels/target/classes
-  link "$home/kernels-lib" kernels/target/lib
+  link "$home/cli-classes" cli/target/classes
+  link "$home/cli-classpath" cli/target/lib
   export JAVA_HOME="$home/jre"
   export PATH="$JAVA_HOME/bin:$PATH"
   echo "spark-gpu: staged at $home (commit $(cat "$home/COMMIT")), JAVA_HOME=$JAVA_HOME" >&2
