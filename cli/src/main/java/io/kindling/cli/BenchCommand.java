@@ -123,9 +123,10 @@ final class BenchCommand implements Callable<Integer> {
      *
      * @param computedPromptTokens prompt tokens the model computed, the rest being prefix cache hits
      * @param kv the KV cache figures of this run alone; its peaks are polled after each step
+     * @param meanBatch sequences a step ran, on average over the run's steps
      */
     record Result(int requests, long promptTokens, long outputTokens, double seconds, long preemptions,
-                  int numBlocks, int blockSize, long computedPromptTokens, KvCacheStats kv,
+                  double meanBatch, int numBlocks, int blockSize, long computedPromptTokens, KvCacheStats kv,
                   DecodeSteps.Median decodeStep, String profile) {
 
         String report() {
@@ -137,6 +138,7 @@ final class BenchCommand implements Callable<Integer> {
                     Throughput: %.2f requests/s, %.2f total tokens/s, %.2f output tokens/s
                     Elapsed: %.2f s for %d requests (%d prompt + %d output tokens)
                     Preemptions: %d
+                    Mean batch: %.1f sequences a step
                     Prefill: %d of %d prompt tokens computed (%.2f%%)
                     Prefix cache: %s
                     KV cache: peak %d of %d blocks (%.1f%%), %d tokens a block
@@ -144,7 +146,8 @@ final class BenchCommand implements Callable<Integer> {
                     KV sharing: peak %d blocks saved, %.2f%% fewer blocks than unshared, averaged over steps
                     %s
                     """, requests / seconds, (promptTokens + outputTokens) / seconds, outputTokens / seconds,
-                    seconds, requests, promptTokens, outputTokens, preemptions, computedPromptTokens, promptTokens,
+                    seconds, requests, promptTokens, outputTokens, preemptions, meanBatch, computedPromptTokens,
+                    promptTokens,
                     promptTokens == 0 ? 0.0 : 100.0 * computedPromptTokens / promptTokens, prefixCache,
                     kv.peakUsedBlocks(), numBlocks, numBlocks == 0 ? 0.0 : 100.0 * kv.peakUsedBlocks() / numBlocks,
                     blockSize, 100 * kv.waste(), kv.peakSharedBlocks(), 100 * kv.sharingSaving(),
@@ -292,7 +295,8 @@ final class BenchCommand implements Callable<Integer> {
         EngineStats after = engine.stats();
         long promptTokens = requests.stream().mapToLong(r -> r.promptTokenIds().length).sum();
         return new Result(requests.size(), promptTokens, outputTokens, seconds,
-                after.numPreemptions() - before.numPreemptions(), after.numBlocks(), after.blockSize(),
+                after.numPreemptions() - before.numPreemptions(), after.meanBatchSince(before), after.numBlocks(),
+                after.blockSize(),
                 after.computedPromptTokens() - before.computedPromptTokens(),
                 kvSince(before.kvCache(), after.kvCache(), peakUsed, peakShared), decodeSteps.largest(),
                 profile ? profiles.report() : "");

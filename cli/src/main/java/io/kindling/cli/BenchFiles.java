@@ -49,6 +49,7 @@ final class BenchFiles {
         json.put("output_tokens_per_s", result.outputTokens() / result.seconds());
         json.put("total_tokens_per_s", (result.promptTokens() + result.outputTokens()) / result.seconds());
         json.put("preemptions", result.preemptions());
+        json.put("mean_batch_size", result.meanBatch());
         if (result.decodeStep().steps() > 0) {
             json.put("decode_step_ms", result.decodeStep().millis());
             json.put("decode_step_batch", result.decodeStep().batch());

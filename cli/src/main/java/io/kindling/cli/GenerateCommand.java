@@ -1,6 +1,7 @@
 package io.kindling.cli;
 
 import io.kindling.core.EngineConfig;
+import io.kindling.core.EngineStats;
 import io.kindling.core.EngineConfigException;
 import io.kindling.core.LlmEngine;
 import io.kindling.core.ModelOutputException;
@@ -61,7 +62,9 @@ final class GenerateCommand implements Callable<Integer> {
         long start = System.nanoTime();
         GenerateLoop.Summary summary;
         OutputFile.Resumed resumed;
+        double meanBatch;
         try (InputSource in = openInput(input); LlmEngine engine = open(config)) {
+            EngineStats before = engine.stats();
             resumed = resume ? output.resume(in, input) : new OutputFile.Resumed(0, 0);
             if (resumed.rows() > 0) {
                 err.printf(Locale.ROOT, "kindling: resuming after the %d rows already in %s%n", resumed.rows(),
@@ -69,12 +72,13 @@ final class GenerateCommand implements Callable<Integer> {
             }
             SamplingParams defaults = flagDefaults(engine.defaultSamplingParams());
             summary = run(engine, defaults, in, output, resumed.rows(), err, engine.maxNumSeqs());
+            meanBatch = engine.stats().meanBatchSince(before);
         } catch (IOException e) {
             throw CliException.io("write output", output.target(), e);
         }
-        err.printf(Locale.ROOT, "kindling: wrote %d rows (%d errors) to %s in %.1fs%n",
-                resumed.rows() + summary.rows(), resumed.errors() + summary.errors(), output.target(),
-                (System.nanoTime() - start) / 1e9);
+        err.printf(Locale.ROOT, "kindling: wrote %d rows (%d errors) to %s in %.1fs, %.1f sequences a step on "
+                + "average%n", resumed.rows() + summary.rows(), resumed.errors() + summary.errors(), output.target(),
+                (System.nanoTime() - start) / 1e9, meanBatch);
         return 0;
     }
 

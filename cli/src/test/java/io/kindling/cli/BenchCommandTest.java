@@ -89,12 +89,13 @@ class BenchCommandTest {
     @Test
     void reportsLikeVllmBenchThroughputWithTheKvFigures() {
         KvCacheStats kv = new KvCacheStats(true, 40, 600, 9_700, 10_000, 8192, 4096, 0, 120, 300, 900);
-        var result = new BenchCommand.Result(64, 8192, 8192, 16.0, 3, 2048, 16, 4200, kv,
+        var result = new BenchCommand.Result(64, 8192, 8192, 16.0, 3, 61.5, 2048, 16, 4200, kv,
                 new DecodeSteps.Median(64, 120, 7.25), "");
         assertEquals("""
                 Throughput: 4.00 requests/s, 1024.00 total tokens/s, 512.00 output tokens/s
                 Elapsed: 16.00 s for 64 requests (8192 prompt + 8192 output tokens)
                 Preemptions: 3
+                Mean batch: 61.5 sequences a step
                 Prefill: 4200 of 8192 prompt tokens computed (51.27%)
                 Prefix cache: on, hit rate 50.00% (4096 of 8192 tokens looked up)
                 KV cache: peak 600 of 2048 blocks (29.3%), 16 tokens a block

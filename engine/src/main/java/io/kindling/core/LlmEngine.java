@@ -44,6 +44,8 @@ public final class LlmEngine implements AutoCloseable {
     private long promptTokens;
     private long generationTokens;
     private StepTimes lastStepTimes = StepTimes.NONE;
+    private long numSteps;
+    private long scheduledSeqs;
 
     private LlmEngine(Checkpoint checkpoint, Tokenizer tokenizer, Backend backend, EngineConfig config) {
         this.checkpoint = checkpoint;
@@ -242,6 +244,8 @@ public final class LlmEngine implements AutoCloseable {
             return List.of();
         }
         long t1 = System.nanoTime();
+        numSteps++;
+        scheduledSeqs += batch.scheduled().size();
         Logits logits = runner.run(batch);
         long t2 = System.nanoTime();
         List<Sequence> rows = scheduler.postprocess(batch);
@@ -308,7 +312,7 @@ public final class LlmEngine implements AutoCloseable {
         return new EngineStats(scheduler.numRunning(), scheduler.numWaiting(), promptTokens, generationTokens,
                 scheduler.numPreemptions(), kvCacheManager.numBlocks(), kvCacheManager.numFreeBlocks(),
                 kvCacheManager.blockSize(), backend.kvCacheBytesPerBlock(kvCacheManager.blockSize()),
-                scheduler.numComputedPromptTokens(), kvCacheManager.stats());
+                scheduler.numComputedPromptTokens(), kvCacheManager.stats(), numSteps, scheduledSeqs);
     }
 
     /** Runs the requests to completion; outputs in the order given, an error output for each invalid request. */
