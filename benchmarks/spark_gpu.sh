@@ -171,7 +171,10 @@ bench_rate="$("$python" -c 'import json, sys; print(round(json.load(open(sys.arg
   echo "Spark path vs engine alone on $card, $(date -u +%F), commit $commit"
   echo "checkpoint $checkpoint; $num_prompts prompts of the wide mix's input lengths, max_tokens $output_len," \
     "ignore_eos, temperature 0; Spark: $partitions partitions, $slots task slots"
-  echo "engine's own bench on token ids (same lengths, its own sampling): $bench_rate output tok/s"
+  echo "engine's own bench on token ids (same lengths, its own sampling): $bench_rate output tok/s, mean batch" \
+    "$("$python" -c 'import json, sys; print(json.load(open(sys.argv[1]))["mean_batch_size"])' "$work/bench.json" \
+      2>/dev/null || echo failed) sequences a step"
+  echo "engine alone (generate): $(grep -o '[0-9.]* sequences a step on average' "$work/generate.log" || echo 'mean batch not reported')"
   echo
   echo "| run | output tokens | seconds | output tok/s | of engine alone | text equal to engine alone's |"
   echo "|---|---|---|---|---|---|"
