@@ -93,6 +93,21 @@ class LlmOptionsTest {
     }
 
     @Test
+    void engineAndCallOptionsAreCheckedAgainstTheCataloguesRange() {
+        Map<String, String> model = Map.of("spark.kindling.model", "/m");
+        assertEquals("llm_generate: option 'max_num_seqs' must be >= 1, got '0'",
+                failure(model, Map.of("max_num_seqs", "0")));
+        assertEquals("llm_generate: option 'kvCacheMemory' must be >= 1, got '0'",
+                failure(model, Map.of("kvCacheMemory", "0")));
+        assertEquals("llm_generate: option 'maxInFlight' must be >= 1, got '-2'",
+                failure(model, Map.of("maxInFlight", "-2")));
+        assertEquals("llm_generate: option 'onError' must be fail or null, got 'skip'",
+                failure(model, Map.of("onError", "skip")));
+        assertEquals("llm_generate: option 'blockSize' must be an integer, got '1e3'",
+                failure(model, Map.of("blockSize", "1e3")));
+    }
+
+    @Test
     void beamSearchReturnsEveryBeamUnlessNIsSet() {
         // The model's defaults sample (temperature 0.7): beam search ignores them, so they do not conflict.
         SamplingParams defaults = SamplingParams.builder().maxTokens(16).temperature(0.7).topP(0.9).build();

@@ -16,28 +16,12 @@ import java.util.stream.Collectors;
  * {@code OptionCatalogueTest}s, so a new option that a front end misses fails a test naming that front end.
  */
 public enum Option {
-    // Engine: one engine serves many rows, so none of these is a row's field.
+    // The model and where it runs: one engine serves many rows, so neither is a row's field.
     MODEL(OptionType.STRING, "required", Range.ANY,
             "Hugging Face checkpoint directory; in Spark also a Hadoop FileSystem URI (hdfs:, s3a:).",
             engineWide()),
     DEVICE(OptionType.CHOICE, "auto", "auto|cpu|cuda|cuda:\\d+",
             "auto, cpu, cuda or cuda:N; in Spark cuda is the task's GPU.", engineWide()),
-    MAX_NUM_SEQS(OptionType.INT, "auto: 256, 1024 on a GPU of 70 GiB or more", Range.atLeast(1),
-            "Most sequences in one step.", engineWide()),
-    MAX_NUM_BATCHED_TOKENS(OptionType.INT, "auto: 2048 on the CPU, 8192 on a GPU, 16384 on one of 70 GiB or more",
-            Range.atLeast(1), "Token budget of one step; longer prompts are prefilled in chunks.", engineWide()),
-    BLOCK_SIZE(OptionType.INT, "16", Range.atLeast(1), "Tokens per KV cache block.", engineWide()),
-    KV_CACHE_MEMORY(OptionType.SIZE, "auto", Range.atLeast(1),
-            "KV cache budget (512m, 2g); auto: on the CPU a quarter of the heap less the weights, at most 1g, on a GPU"
-                    + " what gpu_memory_utilization leaves.", engineWide()),
-    GPU_MEMORY_UTILIZATION(OptionType.DOUBLE, "0.9", Range.openClosed(0, 1),
-            "Share of the GPU's memory for weights, activations and KV cache.", engineWide()),
-    THREADS(OptionType.INT, "all cores; in Spark the executor's cores", Range.atLeast(1), "CPU backend threads.",
-            engineWide()),
-    ENABLE_PREFIX_CACHING(OptionType.BOOLEAN, "true", Range.ANY,
-            "Share the KV blocks of common prompt prefixes.", engineWide(),
-            new Absent(FrontEnd.SPARK, "not carried by the Spark engine key yet")),
-
     // Sampling: over the model's generation_config.json, then the run's settings, then the row's own field.
     MAX_TOKENS(OptionType.INT, "16, or the model's generation_config.json", Range.atLeast(1),
             "Most tokens to generate per row."),
@@ -55,19 +39,36 @@ public enum Option {
     IGNORE_EOS(OptionType.BOOLEAN, "false", Range.ANY, "Keep generating past the end-of-sequence token.", rowOnly()),
     LOGPROBS(OptionType.INT, "none", Range.closed(0, 20), "Return the top-K logprobs of each generated token.",
             new Absent(FrontEnd.SPARK, "llm_generate returns text and llm_generate_struct has no logprobs field")),
+    N(OptionType.INT, "1; with beam search, beam_width", Range.atLeast(1),
+            "Completions per row: samples, or the best beams.", rowOnly()),
     REPETITION_PENALTY(OptionType.DOUBLE, "1", Range.positive(), "Divide the logits of tokens already seen.",
             rowOnly()),
     PRESENCE_PENALTY(OptionType.DOUBLE, "0", Range.closed(-2, 2), "Subtract from tokens already generated.",
             rowOnly()),
     FREQUENCY_PENALTY(OptionType.DOUBLE, "0", Range.closed(-2, 2),
             "Subtract, per occurrence, from tokens already generated.", rowOnly()),
-    N(OptionType.INT, "1; with beam search, beam_width", Range.atLeast(1),
-            "Completions per row: samples, or the best beams.", rowOnly()),
     BEAM_WIDTH(OptionType.INT, "0 (no beam search)", Range.atLeast(0), "Beams of a beam search.", rowOnly()),
     LENGTH_PENALTY(OptionType.DOUBLE, "1", Range.ANY,
             "A finished beam scores cumulative_logprob / completion_tokens ^ length_penalty.", rowOnly()),
     EARLY_STOPPING(OptionType.CHOICE, "false", "true|false|never", "When beam search stops, as in transformers.",
             rowOnly()),
+
+    // The engine's limits: engine-wide too.
+    MAX_NUM_SEQS(OptionType.INT, "auto: 256, 1024 on a GPU of 70 GiB or more", Range.atLeast(1),
+            "Most sequences in one step.", engineWide()),
+    MAX_NUM_BATCHED_TOKENS(OptionType.INT, "auto: 2048 on the CPU, 8192 on a GPU, 16384 on one of 70 GiB or more",
+            Range.atLeast(1), "Token budget of one step; longer prompts are prefilled in chunks.", engineWide()),
+    BLOCK_SIZE(OptionType.INT, "16", Range.atLeast(1), "Tokens per KV cache block.", engineWide()),
+    KV_CACHE_MEMORY(OptionType.SIZE, "auto", Range.atLeast(1),
+            "KV cache budget (512m, 2g); auto: on the CPU a quarter of the heap less the weights, at most 1g, on a GPU"
+                    + " what gpu_memory_utilization leaves.", engineWide()),
+    GPU_MEMORY_UTILIZATION(OptionType.DOUBLE, "0.9", Range.openClosed(0, 1),
+            "Share of the GPU's memory for weights, activations and KV cache.", engineWide()),
+    THREADS(OptionType.INT, "all cores; in Spark the executor's cores", Range.atLeast(1), "CPU backend threads.",
+            engineWide()),
+    ENABLE_PREFIX_CACHING(OptionType.BOOLEAN, "true", Range.ANY,
+            "Share the KV blocks of common prompt prefixes.", engineWide(),
+            new Absent(FrontEnd.SPARK, "not carried by the Spark engine key yet")),
 
     // A Spark call's own behaviour.
     ON_ERROR(OptionType.CHOICE, "fail; null for llm_generate_struct", "fail|null",
@@ -128,6 +129,12 @@ public enum Option {
         }
         String[] values = choices.pattern().replace("\\d+", "N").split("\\|");
         return String.join(", ", Arrays.copyOf(values, values.length - 1)) + " or " + values[values.length - 1];
+    }
+
+    /** What a valid value is, for an error message after "must be": {@code in (0, 1]}, {@code >= 1}. */
+    public String requirement() {
+        boolean interval = choices == null && range.min() != null && range.max() != null;
+        return interval ? "in " + validText() : validText();
     }
 
     /** Whether a value is one of a {@link OptionType#CHOICE} option's choices (exactly, lower case). */
