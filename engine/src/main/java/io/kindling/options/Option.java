@@ -59,7 +59,7 @@ public enum Option {
     MAX_NUM_BATCHED_TOKENS(OptionType.INT, "auto: 2048 on the CPU, 8192 on a GPU, 16384 on one of 70 GiB or more",
             Range.atLeast(1), "Token budget of one step; longer prompts are prefilled in chunks.", engineWide()),
     BLOCK_SIZE(OptionType.INT, "16", Range.atLeast(1), "Tokens per KV cache block.", engineWide()),
-    KV_CACHE_MEMORY(OptionType.SIZE, "auto", Range.atLeast(1),
+    KV_CACHE_MEMORY(OptionType.SIZE, "auto", Range.positive(),
             "KV cache budget (512m, 2g); auto: on the CPU a quarter of the heap less the weights, at most 1g, on a GPU"
                     + " what gpu_memory_utilization leaves.", engineWide()),
     GPU_MEMORY_UTILIZATION(OptionType.DOUBLE, "0.9", Range.openClosed(0, 1),
@@ -125,7 +125,15 @@ public enum Option {
     /** The valid values, as help reads them: {@code true, false or never}; the range for numbers. */
     public String validText() {
         if (choices == null) {
-            return range.text();
+            return switch (type) {
+                case BOOLEAN -> "true or false";
+                case STRING -> "text";
+                case STRING_LIST -> "strings";
+                case INT_LIST -> "integers";
+                case SIZE -> "a size " + range.text();
+                default -> range == Range.ANY ? "any " + (type == OptionType.DOUBLE ? "number" : "integer")
+                        : range.text();
+            };
         }
         String[] values = choices.pattern().replace("\\d+", "N").split("\\|");
         return String.join(", ", Arrays.copyOf(values, values.length - 1)) + " or " + values[values.length - 1];
@@ -133,7 +141,7 @@ public enum Option {
 
     /** What a valid value is, for an error message after "must be": {@code in (0, 1]}, {@code >= 1}. */
     public String requirement() {
-        boolean interval = choices == null && range.min() != null && range.max() != null;
+        boolean interval = choices == null && type != OptionType.SIZE && range.min() != null && range.max() != null;
         return interval ? "in " + validText() : validText();
     }
 
@@ -212,7 +220,7 @@ public enum Option {
     }
 
     private static Absent rowOnly() {
-        return new Absent(FrontEnd.CLI, "set per row in the input (no run-wide flag)");
+        return new Absent(FrontEnd.CLI, "set per row in the input; no run-wide flag");
     }
 
     /** A front end that lacks an option, and why. */
