@@ -42,8 +42,6 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOve
         NULL
     }
 
-    static final double DEFAULT_GPU_MEMORY_UTILIZATION = 0.9;
-
     /**
      * Resolves the options from the session configuration and the call's map.
      *
@@ -66,8 +64,8 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOve
                     "unknown option '" + e.getKey() + "' (known: " + knownNames() + ")"));
             String earlier = fromCall.put(o, e.getKey());
             if (earlier != null) {
-                throw new InvalidLlmOptionException("option '" + LlmOption.camelName(o) + "' is given twice ('" + earlier
-                        + "' and '" + e.getKey() + "')");
+                throw new InvalidLlmOptionException("option '" + LlmOption.camelName(o) + "' is given twice ('"
+                        + earlier + "' and '" + e.getKey() + "')");
             }
             if (e.getValue() == null) {
                 throw InvalidLlmOptionException.badValue(e.getKey(), "is null");
@@ -79,12 +77,18 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOve
                 ? Integer.parseInt(executorCores) : Runtime.getRuntime().availableProcessors();
 
         int maxNumSeqs = s.integer(Option.MAX_NUM_SEQS, EngineConfig.DEFAULT_MAX_NUM_SEQS);
-        EngineKey engine = new EngineKey(model(s), s.device(), maxNumSeqs,
-                s.integer(Option.MAX_NUM_BATCHED_TOKENS, EngineConfig.DEFAULT_MAX_NUM_BATCHED_TOKENS),
-                s.integer(Option.BLOCK_SIZE, EngineConfig.DEFAULT_BLOCK_SIZE),
-                s.size(Option.KV_CACHE_MEMORY, EngineConfig.DEFAULT_KV_CACHE_MEMORY),
-                s.integer(Option.THREADS, defaultThreads),
-                s.decimal(Option.GPU_MEMORY_UTILIZATION, DEFAULT_GPU_MEMORY_UTILIZATION));
+        EngineKey engine = new EngineKey(model(s), EngineConfig.builder(null).device(s.device())
+                .maxNumSeqs(maxNumSeqs)
+                .maxNumBatchedTokens(s.integer(Option.MAX_NUM_BATCHED_TOKENS,
+                        EngineConfig.DEFAULT_MAX_NUM_BATCHED_TOKENS))
+                .blockSize(s.integer(Option.BLOCK_SIZE, EngineConfig.DEFAULT_BLOCK_SIZE))
+                .kvCacheMemoryBytes(s.size(Option.KV_CACHE_MEMORY, EngineConfig.DEFAULT_KV_CACHE_MEMORY))
+                .numThreads(s.integer(Option.THREADS, defaultThreads))
+                .gpuMemoryUtilization(s.decimal(Option.GPU_MEMORY_UTILIZATION,
+                        EngineConfig.DEFAULT_GPU_MEMORY_UTILIZATION))
+                .enablePrefixCaching(s.bool(Option.ENABLE_PREFIX_CACHING,
+                        EngineConfig.DEFAULT_ENABLE_PREFIX_CACHING))
+                .build());
         SamplingOverrides sampling = new SamplingOverrides(s.integer(Option.MAX_TOKENS),
                 s.integer(Option.MIN_TOKENS), s.decimal(Option.TEMPERATURE), s.decimal(Option.TOP_P),
                 s.integer(Option.TOP_K), s.decimal(Option.MIN_P), s.longValue(Option.SEED), s.stop(),
@@ -289,6 +293,11 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOve
                 case "false" -> false;
                 default -> throw bad(o, "must be true or false");
             };
+        }
+
+        boolean bool(Option o, boolean defaultValue) {
+            Boolean v = bool(o);
+            return v == null ? defaultValue : v;
         }
 
         long size(Option o, long defaultValue) {

@@ -57,7 +57,7 @@ class SparkOptionCatalogueTest {
             case INT, LONG -> String.valueOf(r.min() == null ? 7 : (long) (double) r.min() + 2);
             case DOUBLE -> String.valueOf(r.min() == null ? 0.5 : r.max() == null ? r.min() + 0.5
                     : (r.min() + r.max()) / 2);
-            case BOOLEAN -> "true";
+            case BOOLEAN -> String.valueOf(!Boolean.parseBoolean(o.defaultText()));
             case CHOICE -> {
                 String text = o.validText();
                 yield text.substring(text.lastIndexOf(' ') + 1).replace("N", "1"); // the last choice

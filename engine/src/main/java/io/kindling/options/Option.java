@@ -67,8 +67,7 @@ public enum Option {
     THREADS(OptionType.INT, "all cores; in Spark the executor's cores", Range.atLeast(1), "CPU backend threads.",
             engineWide()),
     ENABLE_PREFIX_CACHING(OptionType.BOOLEAN, "true", Range.ANY,
-            "Share the KV blocks of common prompt prefixes.", engineWide(),
-            new Absent(FrontEnd.SPARK, "not carried by the Spark engine key yet")),
+            "Share the KV blocks of common prompt prefixes.", engineWide()),
 
     // A Spark call's own behaviour.
     ON_ERROR(OptionType.CHOICE, "fail; null for llm_generate_struct", "fail|null",

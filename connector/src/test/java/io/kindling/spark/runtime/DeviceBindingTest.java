@@ -21,8 +21,8 @@ class DeviceBindingTest {
         EngineKey second = configured.withDevice(DeviceBinding.resolve("cuda", List.of("1"), List.of("1")).device());
         EngineKey otherGpu = configured.withDevice(DeviceBinding.resolve("cuda", List.of("0"), List.of()).device());
         assertEquals(first, second);
-        assertEquals("cuda:1", first.device());
-        assertEquals("cuda:0", otherGpu.device());
+        assertEquals("cuda:1", first.engine().device());
+        assertEquals("cuda:0", otherGpu.engine().device());
     }
 
     @Test
