@@ -92,6 +92,7 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOve
         SamplingOverrides sampling = new SamplingOverrides(s.integer(Option.MAX_TOKENS),
                 s.integer(Option.MIN_TOKENS), s.decimal(Option.TEMPERATURE), s.decimal(Option.TOP_P),
                 s.integer(Option.TOP_K), s.decimal(Option.MIN_P), s.longValue(Option.SEED), s.stop(),
+                s.stopTokenIds(),
                 s.bool(Option.IGNORE_EOS), s.decimal(Option.REPETITION_PENALTY),
                 s.decimal(Option.PRESENCE_PENALTY), s.decimal(Option.FREQUENCY_PENALTY), null);
         ChoiceOverrides choices = new ChoiceOverrides(s.integer(Option.N), s.integer(Option.BEAM_WIDTH),
@@ -340,11 +341,27 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOve
 
         /** Stop strings, comma-separated (a stop string cannot contain a comma); empty entries are dropped. */
         List<String> stop() {
+            expect(Option.STOP, OptionType.STRING_LIST);
             String v = raw(Option.STOP);
             if (v == null) {
                 return null;
             }
             return Arrays.stream(v.split(",")).filter(x -> !x.isEmpty()).toList();
+        }
+
+        /** Stop token ids, comma-separated. */
+        List<Integer> stopTokenIds() {
+            expect(Option.STOP_TOKEN_IDS, OptionType.INT_LIST);
+            String v = value(Option.STOP_TOKEN_IDS);
+            if (v == null) {
+                return null;
+            }
+            try {
+                return Arrays.stream(v.split(",")).map(String::trim).filter(x -> !x.isEmpty()).map(Integer::valueOf)
+                        .toList();
+            } catch (NumberFormatException e) {
+                throw bad(Option.STOP_TOKEN_IDS, "must be integers separated by commas");
+            }
         }
 
         /** transformers' values: {@code true}, {@code false} or {@code never}. */

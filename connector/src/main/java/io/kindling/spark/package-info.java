@@ -22,6 +22,7 @@
  *   <tr><td>{@code minP}</td><td>0</td><td>{@code [0, 1]}</td><td>Drop tokens below this share of the top probability.</td></tr>
  *   <tr><td>{@code seed}</td><td>none; in Spark 0 (mixed with the prompt)</td><td>{@code any integer}</td><td>Seed of each row's own generator.</td></tr>
  *   <tr><td>{@code stop}</td><td>none</td><td>{@code strings}</td><td>Strings that end the row (not returned); in Spark comma-separated.</td></tr>
+ *   <tr><td>{@code stopTokenIds}</td><td>none</td><td>{@code integers}</td><td>Token ids that end the row (returned); in Spark comma-separated.</td></tr>
  *   <tr><td>{@code ignoreEos}</td><td>false</td><td>{@code true or false}</td><td>Keep generating past the end-of-sequence token.</td></tr>
  *   <tr><td>{@code n}</td><td>1; with beam search, beam_width</td><td>{@code >= 1}</td><td>Completions per row: samples, or the best beams.</td></tr>
  *   <tr><td>{@code repetitionPenalty}</td><td>1</td><td>{@code > 0}</td><td>Divide the logits of tokens already seen.</td></tr>
@@ -49,8 +50,8 @@
  *       {@code cpu}, {@code cuda} (the task's GPU) or {@code cuda:N}.</li>
  *   <li>Sampling, over the model's {@code generation_config.json}: {@code maxTokens}, {@code minTokens},
  *       {@code temperature}, {@code topP}, {@code topK}, {@code minP}, {@code seed}, {@code ignoreEos},
- *       {@code repetitionPenalty}, {@code presencePenalty}, {@code frequencyPenalty}, and {@code stop}: stop strings
- *       separated by commas (so a stop string cannot contain one).</li>
+ *       {@code repetitionPenalty}, {@code presencePenalty}, {@code frequencyPenalty}, {@code stopTokenIds} (separated by
+ *       commas), and {@code stop}: stop strings separated by commas (so a stop string cannot contain one).</li>
  *   <li>Several completions per row: {@code n} samples (sample {@code i} seeded with the row's seed + {@code i}), or
  *       beam search with {@code beamWidth} beams, {@code lengthPenalty} (a finished beam scores
  *       {@code cumulative_logprob / completion_tokens ^ lengthPenalty}, default 1) and {@code earlyStopping}

@@ -110,6 +110,16 @@ class LlmOptionsTest {
     }
 
     @Test
+    void stopTokenIdsAreCommaSeparatedIntegers() {
+        Map<String, String> model = Map.of("spark.kindling.model", "/m");
+        LlmOptions o = resolve(model, Map.of("stop_token_ids", "7, 9"));
+        assertEquals(List.of(7, 9), o.samplingParams(SamplingParams.greedy(4)).stopTokenIds());
+        assertEquals("stopTokenIds=[7, 9]", o.sampling().describe());
+        assertEquals("llm_generate: option 'stopTokenIds' must be integers separated by commas, got '7;9'",
+                failure(model, Map.of("stopTokenIds", "7;9")));
+    }
+
+    @Test
     void beamSearchReturnsEveryBeamUnlessNIsSet() {
         // The model's defaults sample (temperature 0.7): beam search ignores them, so they do not conflict.
         SamplingParams defaults = SamplingParams.builder().maxTokens(16).temperature(0.7).topP(0.9).build();
