@@ -31,16 +31,16 @@
  *   <tr><td>{@code beamWidth}</td><td>0 (no beam search)</td><td>{@code >= 0}</td><td>Beams of a beam search.</td></tr>
  *   <tr><td>{@code lengthPenalty}</td><td>1</td><td>{@code any number}</td><td>A finished beam scores cumulative_logprob / completion_tokens ^ length_penalty.</td></tr>
  *   <tr><td>{@code earlyStopping}</td><td>false</td><td>{@code true, false or never}</td><td>When beam search stops, as in transformers.</td></tr>
- *   <tr><td>{@code maxNumSeqs}</td><td>auto: 256, 1024 on a GPU of 70 GiB or more</td><td>{@code >= 1}</td><td>Most sequences in one step.</td></tr>
- *   <tr><td>{@code maxNumBatchedTokens}</td><td>auto: 2048 on the CPU, 8192 on a GPU, 16384 on one of 70 GiB or more</td><td>{@code >= 1}</td><td>Token budget of one step; longer prompts are prefilled in chunks.</td></tr>
- *   <tr><td>{@code blockSize}</td><td>16</td><td>{@code >= 1}</td><td>Tokens per KV cache block.</td></tr>
+ *   <tr><td>{@code maxNumSeqs}</td><td>auto: 256, 1024 on a GPU of 70 GiB or more</td><td>{@code positive}</td><td>Most sequences in one step.</td></tr>
+ *   <tr><td>{@code maxNumBatchedTokens}</td><td>auto: 2048 on the CPU, 8192 on a GPU, 16384 on one of 70 GiB or more</td><td>{@code positive}</td><td>Token budget of one step; longer prompts are prefilled in chunks.</td></tr>
+ *   <tr><td>{@code blockSize}</td><td>16</td><td>{@code positive}</td><td>Tokens per KV cache block.</td></tr>
  *   <tr><td>{@code kvCacheMemory}</td><td>auto</td><td>{@code a size > 0}</td><td>KV cache budget (512m, 2g); auto: on the CPU a quarter of the heap less the weights, at most 1g, on a GPU what gpu_memory_utilization leaves.</td></tr>
  *   <tr><td>{@code gpuMemoryUtilization}</td><td>0.9</td><td>{@code (0, 1]}</td><td>Share of the GPU's memory for weights, activations and KV cache.</td></tr>
- *   <tr><td>{@code threads}</td><td>all cores; in Spark the executor's cores</td><td>{@code >= 1}</td><td>CPU backend threads.</td></tr>
+ *   <tr><td>{@code threads}</td><td>all cores; in Spark the executor's cores</td><td>{@code positive}</td><td>CPU backend threads.</td></tr>
  *   <tr><td>{@code enablePrefixCaching}</td><td>true</td><td>{@code true or false}</td><td>Share the KV blocks of common prompt prefixes.</td></tr>
  *   <tr><td>{@code onError}</td><td>fail; null for llm_generate_struct</td><td>{@code fail or null}</td><td>What a row the engine cannot serve becomes: a failed task, or null.</td></tr>
  *   <tr><td>{@code keyColumn}</td><td>none: the row's position and first 40 characters</td><td>{@code text}</td><td>The input column that names a row in error messages.</td></tr>
- *   <tr><td>{@code maxInFlight}</td><td>2 x max_num_seqs</td><td>{@code >= 1}</td><td>Rows of one task waiting on the engine at once.</td></tr>
+ *   <tr><td>{@code maxInFlight}</td><td>2 x max_num_seqs</td><td>{@code positive}</td><td>Rows of one task waiting on the engine at once.</td></tr>
  * </table>
  * <!-- end of options table -->
  *

@@ -97,11 +97,11 @@ class LlmOptionsTest {
     @Test
     void engineAndCallOptionsAreCheckedAgainstTheCataloguesRange() {
         Map<String, String> model = Map.of("spark.kindling.model", "/m");
-        assertEquals("llm_generate: option 'max_num_seqs' must be >= 1, got '0'",
+        assertEquals("llm_generate: option 'max_num_seqs' must be positive, got '0'",
                 failure(model, Map.of("max_num_seqs", "0")));
         assertEquals("llm_generate: option 'kvCacheMemory' must be a size > 0, got '0'",
                 failure(model, Map.of("kvCacheMemory", "0")));
-        assertEquals("llm_generate: option 'maxInFlight' must be >= 1, got '-2'",
+        assertEquals("llm_generate: option 'maxInFlight' must be positive, got '-2'",
                 failure(model, Map.of("maxInFlight", "-2")));
         assertEquals("llm_generate: option 'onError' must be fail or null, got 'skip'",
                 failure(model, Map.of("onError", "skip")));

@@ -54,17 +54,17 @@ public enum Option {
             rowOnly()),
 
     // The engine's limits: engine-wide too.
-    MAX_NUM_SEQS(OptionType.INT, "auto: 256, 1024 on a GPU of 70 GiB or more", Range.atLeast(1),
+    MAX_NUM_SEQS(OptionType.INT, "auto: 256, 1024 on a GPU of 70 GiB or more", Range.positiveInteger(),
             "Most sequences in one step.", engineWide()),
     MAX_NUM_BATCHED_TOKENS(OptionType.INT, "auto: 2048 on the CPU, 8192 on a GPU, 16384 on one of 70 GiB or more",
-            Range.atLeast(1), "Token budget of one step; longer prompts are prefilled in chunks.", engineWide()),
-    BLOCK_SIZE(OptionType.INT, "16", Range.atLeast(1), "Tokens per KV cache block.", engineWide()),
+            Range.positiveInteger(), "Token budget of one step; longer prompts are prefilled in chunks.", engineWide()),
+    BLOCK_SIZE(OptionType.INT, "16", Range.positiveInteger(), "Tokens per KV cache block.", engineWide()),
     KV_CACHE_MEMORY(OptionType.SIZE, "auto", Range.positive(),
             "KV cache budget (512m, 2g); auto: on the CPU a quarter of the heap less the weights, at most 1g, on a GPU"
                     + " what gpu_memory_utilization leaves.", engineWide()),
     GPU_MEMORY_UTILIZATION(OptionType.DOUBLE, "0.9", Range.openClosed(0, 1),
             "Share of the GPU's memory for weights, activations and KV cache.", engineWide()),
-    THREADS(OptionType.INT, "all cores; in Spark the executor's cores", Range.atLeast(1), "CPU backend threads.",
+    THREADS(OptionType.INT, "all cores; in Spark the executor's cores", Range.positiveInteger(), "CPU backend threads.",
             engineWide()),
     ENABLE_PREFIX_CACHING(OptionType.BOOLEAN, "true", Range.ANY,
             "Share the KV blocks of common prompt prefixes.", engineWide()),
@@ -76,7 +76,7 @@ public enum Option {
     KEY_COLUMN(OptionType.STRING, "none: the row's position and first 40 characters", Range.ANY,
             "The input column that names a row in error messages.", callWide(),
             new Absent(FrontEnd.CLI, "a row is named by its line and echoes its own id")),
-    MAX_IN_FLIGHT(OptionType.INT, "2 x max_num_seqs", Range.atLeast(1),
+    MAX_IN_FLIGHT(OptionType.INT, "2 x max_num_seqs", Range.positiveInteger(),
             "Rows of one task waiting on the engine at once.", callWide(),
             new Absent(FrontEnd.CLI, "generate's one reader keeps the engine fed by itself"));
 

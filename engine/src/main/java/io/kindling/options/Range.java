@@ -14,6 +14,11 @@ public record Range(Double min, boolean minOpen, Double max, boolean maxOpen, St
         return new Range(min, false, null, false, ">= " + number(min));
     }
 
+    /** An integer of at least 1: "positive", as the engine's limits are described. */
+    static Range positiveInteger() {
+        return new Range(1.0, false, null, false, "positive");
+    }
+
     static Range positive() {
         return new Range(0.0, true, null, false, "> 0");
     }
