@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.kindling.options.FrontEnd;
 import io.kindling.options.Option;
 import io.kindling.options.OptionTables;
+import io.kindling.options.OptionType;
+import io.kindling.options.Range;
+import io.kindling.sampling.SamplingParams;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -60,6 +63,33 @@ class OptionCatalogueTest {
             assertEquals(o.in(FrontEnd.ROW), RowParser.isKnownField(o.snakeName()), "the JSONL row parser: " + o);
         }
         assertTrue(RowParser.isKnownField("prompt_token_ids"));
+    }
+
+    @Test
+    void theRowParserAcceptsExactlyTheCataloguesRanges() throws IOException {
+        RowParser parser = new RowParser(SamplingParams.builder().build(), 1000);
+        for (Option o : Option.of(FrontEnd.ROW)) {
+            Range r = o.range();
+            boolean integral = o.type() == OptionType.INT;
+            double step = integral ? 1 : 0.01;
+            if (r.min() != null) {
+                assertAccepts(parser, o, r.minOpen() ? r.min() + step : r.min(), integral, true);
+                assertAccepts(parser, o, r.minOpen() ? r.min() : r.min() - step, integral, false);
+            }
+            if (r.max() != null) {
+                assertAccepts(parser, o, r.maxOpen() ? r.max() - step : r.max(), integral, true);
+                assertAccepts(parser, o, r.maxOpen() ? r.max() : r.max() + step, integral, false);
+            }
+        }
+    }
+
+    private static void assertAccepts(RowParser parser, Option o, double value, boolean integral, boolean valid)
+            throws IOException {
+        String shown = integral ? Long.toString((long) value) : Double.toString(value);
+        String json = "{\"prompt\": \"x\", \"" + o.snakeName() + "\": " + shown + "}";
+        InputRow row = parser.parse(new RawRow.Fields(0, "line 1", Json.MAPPER.readTree(json)));
+        assertEquals(valid, row instanceof InputRow.Spec, "the catalogue's range " + o.validText() + " of "
+                + o.snakeName() + " and the row parser disagree on " + shown + ": " + row);
     }
 
     @Test
