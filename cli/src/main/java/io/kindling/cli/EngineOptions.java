@@ -1,9 +1,16 @@
 package io.kindling.cli;
 
+import static io.kindling.options.Option.BLOCK_SIZE;
+import static io.kindling.options.Option.DEVICE;
+import static io.kindling.options.Option.GPU_MEMORY_UTILIZATION;
+import static io.kindling.options.Option.MAX_NUM_BATCHED_TOKENS;
+import static io.kindling.options.Option.MAX_NUM_SEQS;
+import static io.kindling.options.Option.THREADS;
+
 import io.kindling.backend.BatchLimits;
 import io.kindling.core.EngineConfig;
+import io.kindling.options.FrontEnd;
 import java.nio.file.Path;
-import java.util.regex.Pattern;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -11,8 +18,6 @@ import picocli.CommandLine.Spec;
 
 /** The engine flags shared by {@code generate} and {@code bench}. */
 final class EngineOptions {
-
-    private static final Pattern DEVICE = Pattern.compile("auto|cpu|cuda|cuda:\\d+");
 
     @Spec(Spec.Target.MIXEE)
     CommandSpec spec;
@@ -57,24 +62,22 @@ final class EngineOptions {
 
     /** The engine configuration; a bad value is a usage error naming its flag. */
     EngineConfig config() {
-        if (!DEVICE.matcher(device).matches()) {
-            throw invalid("--device", "'" + device + "' is not auto, cpu, cuda or cuda:N");
+        if (!DEVICE.isChoice(device)) {
+            throw invalid(flag(DEVICE), "'" + device + "' is not " + DEVICE.validText());
         }
         if (maxNumSeqs != null) {
-            requirePositive("--max-num-seqs", maxNumSeqs);
+            check(MAX_NUM_SEQS, maxNumSeqs);
         }
         if (maxNumBatchedTokens != null) {
-            requirePositive("--max-num-batched-tokens", maxNumBatchedTokens);
+            check(MAX_NUM_BATCHED_TOKENS, maxNumBatchedTokens);
         }
-        requirePositive("--block-size", blockSize);
-        requirePositive("--threads", threads);
-        if (!(gpuMemoryUtilization > 0 && gpuMemoryUtilization <= 1)) {
-            throw invalid("--gpu-memory-utilization", "must be in (0, 1], got " + gpuMemoryUtilization);
-        }
-        return EngineConfig.defaults(model).withDevice(device).withMaxNumSeqs(orAuto(maxNumSeqs))
-                .withMaxNumBatchedTokens(orAuto(maxNumBatchedTokens)).withBlockSize(blockSize)
-                .withKvCacheMemoryBytes(kvCacheMemory).withNumThreads(threads).withGpuMemoryUtilization(gpuMemoryUtilization)
-                .withEnablePrefixCaching(enablePrefixCaching);
+        check(BLOCK_SIZE, blockSize);
+        check(THREADS, threads);
+        check(GPU_MEMORY_UTILIZATION, gpuMemoryUtilization);
+        return EngineConfig.builder(model).device(device).maxNumSeqs(orAuto(maxNumSeqs))
+                .maxNumBatchedTokens(orAuto(maxNumBatchedTokens)).blockSize(blockSize)
+                .kvCacheMemoryBytes(kvCacheMemory).numThreads(threads).gpuMemoryUtilization(gpuMemoryUtilization)
+                .enablePrefixCaching(enablePrefixCaching).build();
     }
 
     /** The flag of an engine setting as {@link EngineConfig} names it: kv_cache_memory is --kv-cache-memory. */
@@ -86,6 +89,17 @@ final class EngineOptions {
         if (value <= 0) {
             throw invalid(flag, "must be positive, got " + value);
         }
+    }
+
+    /** The value against the catalogue's range for the option. */
+    private void check(io.kindling.options.Option o, Number value) {
+        if (!o.range().contains(value.doubleValue())) {
+            throw invalid(flag(o), "must be " + o.requirement() + ", got " + value);
+        }
+    }
+
+    private static String flag(io.kindling.options.Option o) {
+        return o.spelling(FrontEnd.CLI).orElseThrow();
     }
 
     ParameterException invalid(String flag, String problem) {

@@ -3,15 +3,19 @@ package io.kindling.cli;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
+import io.kindling.options.FrontEnd;
+import io.kindling.options.Option;
 import io.kindling.sampling.EarlyStopping;
 import io.kindling.sampling.InvalidSamplingParamException;
 import io.kindling.sampling.SamplingParams;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.BiConsumer;
 import java.util.function.ObjDoubleConsumer;
 import java.util.function.ObjIntConsumer;
@@ -25,28 +29,30 @@ import java.util.function.ObjIntConsumer;
 final class RowParser {
 
     static final List<String> PROMPT_FIELDS = List.of("prompt", "prompt_token_ids", "messages");
-    private static final Map<String, BiConsumer<SamplingParams.Builder, JsonNode>> SAMPLING_FIELDS =
-            new LinkedHashMap<>();
+    /** How each row field of the options catalogue sets its sampling parameter. */
+    private static final Map<Option, BiConsumer<SamplingParams.Builder, JsonNode>> SAMPLING_FIELDS =
+            new EnumMap<>(Option.class);
 
     static {
-        integer("max_tokens", SamplingParams.Builder::maxTokens);
-        integer("min_tokens", SamplingParams.Builder::minTokens);
-        number("temperature", SamplingParams.Builder::temperature);
-        number("top_p", SamplingParams.Builder::topP);
-        integer("top_k", SamplingParams.Builder::topK);
-        number("min_p", SamplingParams.Builder::minP);
-        SAMPLING_FIELDS.put("seed", (b, v) -> b.seed(longValue("seed", v)));
-        SAMPLING_FIELDS.put("stop", (b, v) -> b.stop(v.isTextual() ? List.of(v.textValue()) : strings("stop", v)));
-        SAMPLING_FIELDS.put("stop_token_ids", (b, v) -> b.stopTokenIds(integers("stop_token_ids", v)));
-        SAMPLING_FIELDS.put("ignore_eos", (b, v) -> b.ignoreEos(bool("ignore_eos", v)));
-        integer("logprobs", SamplingParams.Builder::logprobs);
-        integer("n", SamplingParams.Builder::n);
-        number("repetition_penalty", SamplingParams.Builder::repetitionPenalty);
-        number("presence_penalty", SamplingParams.Builder::presencePenalty);
-        number("frequency_penalty", SamplingParams.Builder::frequencyPenalty);
-        integer("beam_width", SamplingParams.Builder::beamWidth);
-        number("length_penalty", SamplingParams.Builder::lengthPenalty);
-        SAMPLING_FIELDS.put("early_stopping", (b, v) -> b.earlyStopping(earlyStopping(v)));
+        integer(Option.MAX_TOKENS, SamplingParams.Builder::maxTokens);
+        integer(Option.MIN_TOKENS, SamplingParams.Builder::minTokens);
+        number(Option.TEMPERATURE, SamplingParams.Builder::temperature);
+        number(Option.TOP_P, SamplingParams.Builder::topP);
+        integer(Option.TOP_K, SamplingParams.Builder::topK);
+        number(Option.MIN_P, SamplingParams.Builder::minP);
+        SAMPLING_FIELDS.put(Option.SEED, (b, v) -> b.seed(longValue("seed", v)));
+        SAMPLING_FIELDS.put(Option.STOP,
+                (b, v) -> b.stop(v.isTextual() ? List.of(v.textValue()) : strings("stop", v)));
+        SAMPLING_FIELDS.put(Option.STOP_TOKEN_IDS, (b, v) -> b.stopTokenIds(integers("stop_token_ids", v)));
+        SAMPLING_FIELDS.put(Option.IGNORE_EOS, (b, v) -> b.ignoreEos(bool("ignore_eos", v)));
+        integer(Option.LOGPROBS, SamplingParams.Builder::logprobs);
+        integer(Option.N, SamplingParams.Builder::n);
+        number(Option.REPETITION_PENALTY, SamplingParams.Builder::repetitionPenalty);
+        number(Option.PRESENCE_PENALTY, SamplingParams.Builder::presencePenalty);
+        number(Option.FREQUENCY_PENALTY, SamplingParams.Builder::frequencyPenalty);
+        integer(Option.BEAM_WIDTH, SamplingParams.Builder::beamWidth);
+        number(Option.LENGTH_PENALTY, SamplingParams.Builder::lengthPenalty);
+        SAMPLING_FIELDS.put(Option.EARLY_STOPPING, (b, v) -> b.earlyStopping(earlyStopping(v)));
     }
 
     private final SamplingParams defaults;
@@ -57,9 +63,14 @@ final class RowParser {
         this.vocabSize = vocabSize;
     }
 
-    /** Every field a row may have: {@code id}, the prompt fields and the sampling (and beam search) fields. */
+    /** Every field a row may have: {@code id}, the prompt fields and the catalogue's row options. */
     static boolean isKnownField(String name) {
-        return name.equals("id") || PROMPT_FIELDS.contains(name) || SAMPLING_FIELDS.containsKey(name);
+        return name.equals("id") || PROMPT_FIELDS.contains(name) || Option.spelled(FrontEnd.ROW, name).isPresent();
+    }
+
+    /** The catalogue's row options this parser reads: all of them, as {@code OptionCatalogueTest} checks. */
+    static Set<Option> optionsRead() {
+        return Collections.unmodifiableSet(SAMPLING_FIELDS.keySet());
     }
 
     InputRow parse(RawRow raw) {
@@ -152,9 +163,9 @@ final class RowParser {
 
     private SamplingParams samplingParams(JsonNode row) {
         SamplingParams.Builder b = defaults.toBuilder();
-        SAMPLING_FIELDS.forEach((name, setter) -> {
-            if (present(row, name)) {
-                setter.accept(b, row.get(name));
+        SAMPLING_FIELDS.forEach((option, setter) -> {
+            if (present(row, option.snakeName())) {
+                setter.accept(b, row.get(option.snakeName()));
             }
         });
         return b.build();
@@ -164,14 +175,14 @@ final class RowParser {
         return row.has(field) && !row.get(field).isNull();
     }
 
-    private static void integer(String name, ObjIntConsumer<SamplingParams.Builder> setter) {
-        SAMPLING_FIELDS.put(name, (b, v) -> setter.accept(b, intValue(name, v)));
+    private static void integer(Option option, ObjIntConsumer<SamplingParams.Builder> setter) {
+        SAMPLING_FIELDS.put(option, (b, v) -> setter.accept(b, intValue(option.snakeName(), v)));
     }
 
-    private static void number(String name, ObjDoubleConsumer<SamplingParams.Builder> setter) {
-        SAMPLING_FIELDS.put(name, (b, v) -> {
+    private static void number(Option option, ObjDoubleConsumer<SamplingParams.Builder> setter) {
+        SAMPLING_FIELDS.put(option, (b, v) -> {
             if (!v.isNumber()) {
-                throw typeError(name, "a number", v);
+                throw typeError(option.snakeName(), "a number", v);
             }
             setter.accept(b, v.doubleValue());
         });

@@ -39,7 +39,7 @@ final class SamplingFlags {
      * @throws InvalidSamplingParamException naming the parameter, whose flag {@link #flag} spells
      */
     SamplingParams applyTo(SamplingParams defaults) {
-        return new SamplingOverrides(maxTokens, null, temperature, topP, topK, minP, seed, null, null, null, null,
+        return new SamplingOverrides(maxTokens, null, temperature, topP, topK, minP, seed, null, null, null, null, null,
                 null, logprobs).applyTo(defaults);
     }
 

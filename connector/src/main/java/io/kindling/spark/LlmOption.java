@@ -1,66 +1,34 @@
 package io.kindling.spark;
 
+import io.kindling.options.FrontEnd;
+import io.kindling.options.Option;
 import java.util.Locale;
 import java.util.Optional;
 
 /**
- * An option of {@code llm_generate}: a session setting {@code spark.kindling.<name>} or a key of the call's options
- * map. Names are the CLI's flags in camelCase; map keys may also be spelled in snake_case ({@code max_tokens}).
+ * The options of {@code llm_generate}, as the catalogue spells them for Spark: a session setting
+ * {@code spark.kindling.<camelName>} or a key of the call's map, where snake_case ({@code max_tokens}) is also read.
  */
-enum LlmOption {
-    MODEL("model"),
-    DEVICE("device"),
-    MAX_TOKENS("maxTokens"),
-    MIN_TOKENS("minTokens"),
-    TEMPERATURE("temperature"),
-    TOP_P("topP"),
-    TOP_K("topK"),
-    MIN_P("minP"),
-    SEED("seed"),
-    STOP("stop"),
-    IGNORE_EOS("ignoreEos"),
-    REPETITION_PENALTY("repetitionPenalty"),
-    PRESENCE_PENALTY("presencePenalty"),
-    FREQUENCY_PENALTY("frequencyPenalty"),
-    N("n"),
-    BEAM_WIDTH("beamWidth"),
-    LENGTH_PENALTY("lengthPenalty"),
-    EARLY_STOPPING("earlyStopping"),
-    MAX_NUM_SEQS("maxNumSeqs"),
-    MAX_NUM_BATCHED_TOKENS("maxNumBatchedTokens"),
-    BLOCK_SIZE("blockSize"),
-    KV_CACHE_MEMORY("kvCacheMemory"),
-    THREADS("threads"),
-    GPU_MEMORY_UTILIZATION("gpuMemoryUtilization"),
-    ON_ERROR("onError"),
-    KEY_COLUMN("keyColumn"),
-    MAX_IN_FLIGHT("maxInFlight");
+final class LlmOption {
 
     static final String CONF_PREFIX = "spark.kindling.";
 
-    private final String camelName;
-
-    LlmOption(String camelName) {
-        this.camelName = camelName;
+    private LlmOption() {
     }
 
-    String camelName() {
-        return camelName;
+    static String camelName(Option o) {
+        return o.spelling(FrontEnd.SPARK).orElseThrow(() -> new IllegalArgumentException(
+                o.snakeName() + " is not a Spark option: " + o.absentBecause(FrontEnd.SPARK).orElseThrow()));
     }
 
-    String confKey() {
-        return CONF_PREFIX + camelName;
+    static String confKey(Option o) {
+        return CONF_PREFIX + camelName(o);
     }
 
     /** The option a map key names, whatever its case and underscores: {@code max_tokens} is {@code maxTokens}. */
-    static Optional<LlmOption> named(String key) {
+    static Optional<Option> named(String key) {
         String folded = fold(key);
-        for (LlmOption o : values()) {
-            if (fold(o.camelName).equals(folded)) {
-                return Optional.of(o);
-            }
-        }
-        return Optional.empty();
+        return Option.of(FrontEnd.SPARK).stream().filter(o -> fold(camelName(o)).equals(folded)).findFirst();
     }
 
     private static String fold(String key) {

@@ -2,6 +2,9 @@ package io.kindling.spark;
 
 import io.kindling.backend.BatchLimits;
 import io.kindling.core.EngineConfig;
+import io.kindling.options.FrontEnd;
+import io.kindling.options.Option;
+import io.kindling.options.OptionType;
 import io.kindling.sampling.EarlyStopping;
 import io.kindling.sampling.InvalidSamplingParamException;
 import io.kindling.sampling.SamplingOverrides;
@@ -39,8 +42,6 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOve
         NULL
     }
 
-    static final double DEFAULT_GPU_MEMORY_UTILIZATION = 0.9;
-
     /**
      * Resolves the options from the session configuration and the call's map.
      *
@@ -51,20 +52,20 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOve
      */
     static LlmOptions resolve(Function<String, String> conf, Map<String, String> call, OnError unsetOnError) {
         Settings s = new Settings();
-        for (LlmOption o : LlmOption.values()) {
-            String v = conf.apply(o.confKey());
+        for (Option o : Option.of(FrontEnd.SPARK)) {
+            String v = conf.apply(LlmOption.confKey(o));
             if (v != null) {
-                s.put(o, v, o.confKey());
+                s.put(o, v, LlmOption.confKey(o));
             }
         }
-        Map<LlmOption, String> fromCall = new EnumMap<>(LlmOption.class);
+        Map<Option, String> fromCall = new EnumMap<>(Option.class);
         for (Map.Entry<String, String> e : call.entrySet()) {
-            LlmOption o = LlmOption.named(e.getKey()).orElseThrow(() -> new InvalidLlmOptionException(
+            Option o = LlmOption.named(e.getKey()).orElseThrow(() -> new InvalidLlmOptionException(
                     "unknown option '" + e.getKey() + "' (known: " + knownNames() + ")"));
             String earlier = fromCall.put(o, e.getKey());
             if (earlier != null) {
-                throw new InvalidLlmOptionException("option '" + o.camelName() + "' is given twice ('" + earlier
-                        + "' and '" + e.getKey() + "')");
+                throw new InvalidLlmOptionException("option '" + LlmOption.camelName(o) + "' is given twice ('"
+                        + earlier + "' and '" + e.getKey() + "')");
             }
             if (e.getValue() == null) {
                 throw InvalidLlmOptionException.badValue(e.getKey(), "is null");
@@ -75,24 +76,31 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOve
         int defaultThreads = executorCores != null && executorCores.matches("\\d+") && Integer.parseInt(executorCores) > 0
                 ? Integer.parseInt(executorCores) : Runtime.getRuntime().availableProcessors();
 
-        int maxNumSeqs = s.positiveInt(LlmOption.MAX_NUM_SEQS, EngineConfig.DEFAULT_MAX_NUM_SEQS);
-        EngineKey engine = new EngineKey(model(s), s.device(), maxNumSeqs,
-                s.positiveInt(LlmOption.MAX_NUM_BATCHED_TOKENS, EngineConfig.DEFAULT_MAX_NUM_BATCHED_TOKENS),
-                s.positiveInt(LlmOption.BLOCK_SIZE, EngineConfig.DEFAULT_BLOCK_SIZE),
-                s.size(LlmOption.KV_CACHE_MEMORY, EngineConfig.DEFAULT_KV_CACHE_MEMORY),
-                s.positiveInt(LlmOption.THREADS, defaultThreads),
-                s.fraction(LlmOption.GPU_MEMORY_UTILIZATION, DEFAULT_GPU_MEMORY_UTILIZATION));
-        SamplingOverrides sampling = new SamplingOverrides(s.integer(LlmOption.MAX_TOKENS),
-                s.integer(LlmOption.MIN_TOKENS), s.decimal(LlmOption.TEMPERATURE), s.decimal(LlmOption.TOP_P),
-                s.integer(LlmOption.TOP_K), s.decimal(LlmOption.MIN_P), s.longValue(LlmOption.SEED), s.stop(),
-                s.bool(LlmOption.IGNORE_EOS), s.decimal(LlmOption.REPETITION_PENALTY),
-                s.decimal(LlmOption.PRESENCE_PENALTY), s.decimal(LlmOption.FREQUENCY_PENALTY), null);
-        ChoiceOverrides choices = new ChoiceOverrides(s.integer(LlmOption.N), s.integer(LlmOption.BEAM_WIDTH),
-                s.decimal(LlmOption.LENGTH_PENALTY), s.earlyStopping());
+        int maxNumSeqs = s.integer(Option.MAX_NUM_SEQS, EngineConfig.DEFAULT_MAX_NUM_SEQS);
+        EngineKey engine = new EngineKey(model(s), EngineConfig.builder(null).device(s.device())
+                .maxNumSeqs(maxNumSeqs)
+                .maxNumBatchedTokens(s.integer(Option.MAX_NUM_BATCHED_TOKENS,
+                        EngineConfig.DEFAULT_MAX_NUM_BATCHED_TOKENS))
+                .blockSize(s.integer(Option.BLOCK_SIZE, EngineConfig.DEFAULT_BLOCK_SIZE))
+                .kvCacheMemoryBytes(s.size(Option.KV_CACHE_MEMORY, EngineConfig.DEFAULT_KV_CACHE_MEMORY))
+                .numThreads(s.integer(Option.THREADS, defaultThreads))
+                .gpuMemoryUtilization(s.decimal(Option.GPU_MEMORY_UTILIZATION,
+                        EngineConfig.DEFAULT_GPU_MEMORY_UTILIZATION))
+                .enablePrefixCaching(s.bool(Option.ENABLE_PREFIX_CACHING,
+                        EngineConfig.DEFAULT_ENABLE_PREFIX_CACHING))
+                .build());
+        SamplingOverrides sampling = new SamplingOverrides(s.integer(Option.MAX_TOKENS),
+                s.integer(Option.MIN_TOKENS), s.decimal(Option.TEMPERATURE), s.decimal(Option.TOP_P),
+                s.integer(Option.TOP_K), s.decimal(Option.MIN_P), s.longValue(Option.SEED), s.stop(),
+                s.stopTokenIds(),
+                s.bool(Option.IGNORE_EOS), s.decimal(Option.REPETITION_PENALTY),
+                s.decimal(Option.PRESENCE_PENALTY), s.decimal(Option.FREQUENCY_PENALTY), null);
+        ChoiceOverrides choices = new ChoiceOverrides(s.integer(Option.N), s.integer(Option.BEAM_WIDTH),
+                s.decimal(Option.LENGTH_PENALTY), s.earlyStopping());
         checkSampling(sampling, choices, s);
-        String keyColumn = s.value(LlmOption.KEY_COLUMN);
+        String keyColumn = s.value(Option.KEY_COLUMN);
         return new LlmOptions(engine, sampling, choices, s.onError(unsetOnError),
-                s.positiveInt(LlmOption.MAX_IN_FLIGHT, 2 * (maxNumSeqs == BatchLimits.AUTO
+                s.integer(Option.MAX_IN_FLIGHT, 2 * (maxNumSeqs == BatchLimits.AUTO
                         ? BatchLimits.CPU.maxNumSeqs() : maxNumSeqs)),
                 keyColumn == null || keyColumn.isEmpty() ? null : keyColumn);
     }
@@ -131,32 +139,32 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOve
             throw s.invalid(e);
         }
         if (choices.beamSearch()) {
-            notWithBeams(s, LlmOption.TEMPERATURE, sampling.temperature() != null && sampling.temperature() > 0, "0");
-            notWithBeams(s, LlmOption.TOP_P, sampling.topP() != null && sampling.topP() < 1, "1");
-            notWithBeams(s, LlmOption.TOP_K, sampling.topK() != null && sampling.topK() > 0, "0");
-            notWithBeams(s, LlmOption.MIN_P, sampling.minP() != null && sampling.minP() > 0, "0");
+            notWithBeams(s, Option.TEMPERATURE, sampling.temperature() != null && sampling.temperature() > 0, "0");
+            notWithBeams(s, Option.TOP_P, sampling.topP() != null && sampling.topP() < 1, "1");
+            notWithBeams(s, Option.TOP_K, sampling.topK() != null && sampling.topK() > 0, "0");
+            notWithBeams(s, Option.MIN_P, sampling.minP() != null && sampling.minP() > 0, "0");
         } else {
-            for (LlmOption o : List.of(LlmOption.LENGTH_PENALTY, LlmOption.EARLY_STOPPING)) {
+            for (Option o : List.of(Option.LENGTH_PENALTY, Option.EARLY_STOPPING)) {
                 if (s.value(o) != null) {
-                    throw s.bad(o, "applies to beam search only, which needs " + LlmOption.BEAM_WIDTH.camelName()
+                    throw s.bad(o, "applies to beam search only, which needs " + LlmOption.camelName(Option.BEAM_WIDTH)
                             + " > 0");
                 }
             }
         }
     }
 
-    private static void notWithBeams(Settings s, LlmOption o, boolean samples, String neutral) {
+    private static void notWithBeams(Settings s, Option o, boolean samples, String neutral) {
         if (samples) {
-            throw s.bad(o, "does not apply to beam search (" + LlmOption.BEAM_WIDTH.camelName()
+            throw s.bad(o, "does not apply to beam search (" + LlmOption.camelName(Option.BEAM_WIDTH)
                     + " > 0), which keeps the likeliest beams rather than sampling: set it to " + neutral);
         }
     }
 
     /** A local path is made absolute (executors may run elsewhere); a URI ({@code hdfs:}, {@code s3a:}) is kept. */
     private static String model(Settings s) {
-        String model = s.value(LlmOption.MODEL);
+        String model = s.value(Option.MODEL);
         if (model == null || model.isBlank()) {
-            throw new InvalidLlmOptionException("no model: set " + LlmOption.MODEL.confKey()
+            throw new InvalidLlmOptionException("no model: set " + LlmOption.confKey(Option.MODEL)
                     + " (a local path or a Hadoop FileSystem URI such as hdfs://nn/models/m) or map('model', ...)");
         }
         try {
@@ -170,7 +178,7 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOve
     }
 
     private static String knownNames() {
-        return Arrays.stream(LlmOption.values()).map(LlmOption::camelName).collect(Collectors.joining(", "));
+        return Option.of(FrontEnd.SPARK).stream().map(LlmOption::camelName).collect(Collectors.joining(", "));
     }
 
     /** The raw settings, each with the key it was given under (for messages). */
@@ -178,71 +186,83 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOve
         private record Setting(String value, String key) {
         }
 
-        private final Map<LlmOption, Setting> settings = new EnumMap<>(LlmOption.class);
+        private final Map<Option, Setting> settings = new EnumMap<>(Option.class);
 
-        void put(LlmOption o, String value, String key) {
+        void put(Option o, String value, String key) {
             settings.put(o, new Setting(value, key));
         }
 
         /** The value as given: stop strings keep their spaces and newlines. */
-        String raw(LlmOption o) {
+        String raw(Option o) {
             Setting s = settings.get(o);
             return s == null ? null : s.value();
         }
 
-        String value(LlmOption o) {
+        String value(Option o) {
             String v = raw(o);
             return v == null ? null : v.trim();
         }
 
         InvalidLlmOptionException invalid(InvalidSamplingParamException e) {
-            LlmOption o = LlmOption.named(e.param()).orElseThrow(() -> e);
+            Option o = LlmOption.named(e.param()).orElseThrow(() -> e);
             Setting s = settings.get(o);
             String problem = e.getMessage().substring(("invalid " + e.param() + ": ").length());
-            return InvalidLlmOptionException.badValue(s == null ? o.camelName() : s.key(), problem);
+            return InvalidLlmOptionException.badValue(s == null ? LlmOption.camelName(o) : s.key(), problem);
         }
 
-        InvalidLlmOptionException bad(LlmOption o, String problem) {
+        InvalidLlmOptionException bad(Option o, String problem) {
             Setting s = settings.get(o);
             return InvalidLlmOptionException.badValue(s.key(), problem + ", got '" + s.value() + "'");
         }
 
-        Integer integer(LlmOption o) {
-            String v = value(o);
-            if (v == null) {
-                return null;
-            }
-            try {
-                return Integer.parseInt(v);
-            } catch (NumberFormatException e) {
-                throw bad(o, "must be an integer");
+        /** Fails on a programming error: reading an option as another type than the catalogue gives it. */
+        private static void expect(Option o, OptionType type) {
+            if (o.type() != type) {
+                throw new IllegalStateException(o.snakeName() + " is " + o.type() + ", read as " + type);
             }
         }
 
-        int positiveInt(LlmOption o, int defaultValue) {
-            Integer v = integer(o);
-            if (v == null) {
-                return defaultValue;
-            }
-            if (v <= 0) {
-                throw bad(o, "must be positive");
+        /**
+         * The catalogue's range, checked here for the engine's and the call's options; a sampling option's range is
+         * {@code SamplingParams}' own rule, checked with the others in {@link #checkSampling}, as the CLI does.
+         */
+        private <T extends Number> T inRange(Option o, T v) {
+            if (!o.in(FrontEnd.ROW) && !o.range().contains(v.doubleValue())) {
+                throw bad(o, "must be " + o.requirement());
             }
             return v;
         }
 
-        Long longValue(LlmOption o) {
+        private Long whole(Option o, OptionType type) {
+            expect(o, type);
             String v = value(o);
             if (v == null) {
                 return null;
             }
             try {
-                return Long.parseLong(v);
+                return type == OptionType.INT ? Integer.parseInt(v) : Long.parseLong(v);
             } catch (NumberFormatException e) {
                 throw bad(o, "must be an integer");
             }
         }
 
-        Double decimal(LlmOption o) {
+        Integer integer(Option o) {
+            Long v = whole(o, OptionType.INT);
+            return v == null ? null : inRange(o, v.intValue());
+        }
+
+        int integer(Option o, int defaultValue) {
+            Integer v = integer(o);
+            return v == null ? defaultValue : v;
+        }
+
+        Long longValue(Option o) {
+            Long v = whole(o, OptionType.LONG);
+            return v == null ? null : inRange(o, v);
+        }
+
+        Double decimal(Option o) {
+            expect(o, OptionType.DOUBLE);
             String v = value(o);
             if (v == null) {
                 return null;
@@ -250,7 +270,7 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOve
             try {
                 double d = Double.parseDouble(v);
                 if (Double.isFinite(d)) {
-                    return d;
+                    return inRange(o, d);
                 }
             } catch (NumberFormatException e) {
                 // Reported below.
@@ -258,18 +278,13 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOve
             throw bad(o, "must be a number");
         }
 
-        double fraction(LlmOption o, double defaultValue) {
+        double decimal(Option o, double defaultValue) {
             Double v = decimal(o);
-            if (v == null) {
-                return defaultValue;
-            }
-            if (v <= 0 || v > 1) {
-                throw bad(o, "must be in (0, 1]");
-            }
-            return v;
+            return v == null ? defaultValue : v;
         }
 
-        Boolean bool(LlmOption o) {
+        Boolean bool(Option o) {
+            expect(o, OptionType.BOOLEAN);
             String v = value(o);
             if (v == null) {
                 return null;
@@ -281,67 +296,93 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOve
             };
         }
 
-        long size(LlmOption o, long defaultValue) {
+        boolean bool(Option o, boolean defaultValue) {
+            Boolean v = bool(o);
+            return v == null ? defaultValue : v;
+        }
+
+        long size(Option o, long defaultValue) {
+            expect(o, OptionType.SIZE);
             String v = value(o);
             if (v == null) {
                 return defaultValue;
             }
-            long bytes;
             try {
-                bytes = JavaUtils.byteStringAsBytes(v);
+                return inRange(o, JavaUtils.byteStringAsBytes(v));
             } catch (NumberFormatException e) {
                 throw bad(o, "must be a size such as 512m or 2g");
             }
-            if (bytes <= 0) {
-                throw bad(o, "must be positive");
+        }
+
+        /** One of the option's choices, in lower case. */
+        String choice(Option o) {
+            expect(o, OptionType.CHOICE);
+            String v = value(o);
+            if (v == null) {
+                return null;
             }
-            return bytes;
+            String lower = v.toLowerCase(Locale.ROOT);
+            if (!o.isChoice(lower)) {
+                throw bad(o, "must be " + o.requirement());
+            }
+            return lower;
         }
 
         String device() {
-            String v = value(LlmOption.DEVICE);
+            String v = value(Option.DEVICE);
             if (v == null) {
                 return "auto";
             }
-            if (!v.matches("auto|cpu|cuda|cuda:\\d+")) {
-                throw bad(LlmOption.DEVICE, "must be auto, cpu, cuda (the task's GPU) or cuda:N");
+            if (!Option.DEVICE.isChoice(v)) {
+                throw bad(Option.DEVICE, "must be auto, cpu, cuda (the task's GPU) or cuda:N");
             }
             return v;
         }
 
         /** Stop strings, comma-separated (a stop string cannot contain a comma); empty entries are dropped. */
         List<String> stop() {
-            String v = raw(LlmOption.STOP);
+            expect(Option.STOP, OptionType.STRING_LIST);
+            String v = raw(Option.STOP);
             if (v == null) {
                 return null;
             }
             return Arrays.stream(v.split(",")).filter(x -> !x.isEmpty()).toList();
         }
 
-        /** transformers' values: {@code true}, {@code false} or {@code never}. */
-        EarlyStopping earlyStopping() {
-            String v = value(LlmOption.EARLY_STOPPING);
+        /** Stop token ids, comma-separated. */
+        List<Integer> stopTokenIds() {
+            expect(Option.STOP_TOKEN_IDS, OptionType.INT_LIST);
+            String v = value(Option.STOP_TOKEN_IDS);
             if (v == null) {
                 return null;
             }
-            return switch (v.toLowerCase(Locale.ROOT)) {
+            try {
+                return Arrays.stream(v.split(",")).map(String::trim).filter(x -> !x.isEmpty()).map(Integer::valueOf)
+                        .toList();
+            } catch (NumberFormatException e) {
+                throw bad(Option.STOP_TOKEN_IDS, "must be integers separated by commas");
+            }
+        }
+
+        /** transformers' values: {@code true}, {@code false} or {@code never}. */
+        EarlyStopping earlyStopping() {
+            String v = choice(Option.EARLY_STOPPING);
+            if (v == null) {
+                return null;
+            }
+            return switch (v) {
                 case "true" -> EarlyStopping.TRUE;
                 case "false" -> EarlyStopping.FALSE;
-                case "never" -> EarlyStopping.NEVER;
-                default -> throw bad(LlmOption.EARLY_STOPPING, "must be true, false or never");
+                default -> EarlyStopping.NEVER;
             };
         }
 
         OnError onError(OnError unset) {
-            String v = value(LlmOption.ON_ERROR);
+            String v = choice(Option.ON_ERROR);
             if (v == null) {
                 return unset;
             }
-            return switch (v.toLowerCase(Locale.ROOT)) {
-                case "fail" -> OnError.FAIL;
-                case "null" -> OnError.NULL;
-                default -> throw bad(LlmOption.ON_ERROR, "must be fail or null");
-            };
+            return v.equals("fail") ? OnError.FAIL : OnError.NULL;
         }
     }
 }

@@ -28,9 +28,11 @@ class LlmOptionsTest {
     @Test
     void defaultsFromTheEngineAndTheExecutorCores() {
         LlmOptions o = resolve(Map.of("spark.kindling.model", "/models/m", "spark.executor.cores", "6"), Map.of());
-        assertEquals(new EngineKey("/models/m", "auto", EngineConfig.DEFAULT_MAX_NUM_SEQS,
-                EngineConfig.DEFAULT_MAX_NUM_BATCHED_TOKENS, EngineConfig.DEFAULT_BLOCK_SIZE,
-                EngineConfig.DEFAULT_KV_CACHE_MEMORY, 6, 0.9), o.engine());
+        assertEquals(new EngineKey("/models/m", EngineConfig.builder(null).device("auto")
+                .maxNumSeqs(EngineConfig.DEFAULT_MAX_NUM_SEQS)
+                .maxNumBatchedTokens(EngineConfig.DEFAULT_MAX_NUM_BATCHED_TOKENS)
+                .blockSize(EngineConfig.DEFAULT_BLOCK_SIZE).kvCacheMemoryBytes(EngineConfig.DEFAULT_KV_CACHE_MEMORY)
+                .numThreads(6).gpuMemoryUtilization(0.9).enablePrefixCaching(true).build()), o.engine());
         assertEquals(512, o.maxInFlight()); // two steps' worth of the CPU's default batch
         assertEquals(LlmOptions.OnError.FAIL, o.onError());
         assertEquals("", o.sampling().describe());
@@ -44,8 +46,8 @@ class LlmOptionsTest {
                 Map.of("max_tokens", "8", "topP", "0.5", "seed", "42", "stop", "\\n,.", "maxInFlight", "3",
                         "on_error", "null", "device", "cuda"));
         assertEquals("hdfs://nn/models/m", o.engine().model());
-        assertEquals("cuda", o.engine().device());
-        assertEquals(512L << 20, o.engine().kvCacheMemoryBytes());
+        assertEquals("cuda", o.engine().engine().device());
+        assertEquals(512L << 20, o.engine().engine().kvCacheMemoryBytes());
         assertEquals(3, o.maxInFlight());
         assertEquals(LlmOptions.OnError.NULL, o.onError());
         assertEquals(42, o.configuredSeed());
@@ -90,6 +92,31 @@ class LlmOptionsTest {
                 unknown);
         String noModel = failure(Map.of(), Map.of());
         assertTrue(noModel.startsWith("llm_generate: no model: set spark.kindling.model"), noModel);
+    }
+
+    @Test
+    void engineAndCallOptionsAreCheckedAgainstTheCataloguesRange() {
+        Map<String, String> model = Map.of("spark.kindling.model", "/m");
+        assertEquals("llm_generate: option 'max_num_seqs' must be positive, got '0'",
+                failure(model, Map.of("max_num_seqs", "0")));
+        assertEquals("llm_generate: option 'kvCacheMemory' must be a size > 0, got '0'",
+                failure(model, Map.of("kvCacheMemory", "0")));
+        assertEquals("llm_generate: option 'maxInFlight' must be positive, got '-2'",
+                failure(model, Map.of("maxInFlight", "-2")));
+        assertEquals("llm_generate: option 'onError' must be fail or null, got 'skip'",
+                failure(model, Map.of("onError", "skip")));
+        assertEquals("llm_generate: option 'blockSize' must be an integer, got '1e3'",
+                failure(model, Map.of("blockSize", "1e3")));
+    }
+
+    @Test
+    void stopTokenIdsAreCommaSeparatedIntegers() {
+        Map<String, String> model = Map.of("spark.kindling.model", "/m");
+        LlmOptions o = resolve(model, Map.of("stop_token_ids", "7, 9"));
+        assertEquals(List.of(7, 9), o.samplingParams(SamplingParams.greedy(4)).stopTokenIds());
+        assertEquals("stopTokenIds=[7, 9]", o.sampling().describe());
+        assertEquals("llm_generate: option 'stopTokenIds' must be integers separated by commas, got '7;9'",
+                failure(model, Map.of("stopTokenIds", "7;9")));
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.kindling.core;
 
 import io.kindling.backend.BatchLimits;
+import java.io.Serializable;
 import java.nio.file.Path;
 
 /**
@@ -20,9 +21,10 @@ import java.nio.file.Path;
  *     same tokens (on by default)
  * @param gpuMemoryUtilization share of the GPU's memory the engine may use in all (weights, activations, KV cache)
  */
+// Serializable for Spark's plans, which carry it without a model (a Path is not serializable): see EngineKey.
 public record EngineConfig(Path model, String device, int maxNumSeqs, int maxNumBatchedTokens, int blockSize,
                            long kvCacheMemoryBytes, int numThreads, boolean enablePrefixCaching,
-                           double gpuMemoryUtilization) {
+                           double gpuMemoryUtilization) implements Serializable {
 
     public static final int DEFAULT_MAX_NUM_SEQS = BatchLimits.AUTO;
     public static final int DEFAULT_MAX_NUM_BATCHED_TOKENS = BatchLimits.AUTO;
@@ -46,57 +48,125 @@ public record EngineConfig(Path model, String device, int maxNumSeqs, int maxNum
         }
     }
 
-    /** With prefix caching at its default, on. */
-    public EngineConfig(Path model, String device, int maxNumSeqs, int maxNumBatchedTokens, int blockSize,
-                        long kvCacheMemoryBytes, int numThreads) {
-        this(model, device, maxNumSeqs, maxNumBatchedTokens, blockSize, kvCacheMemoryBytes, numThreads,
-                DEFAULT_ENABLE_PREFIX_CACHING, DEFAULT_GPU_MEMORY_UTILIZATION);
+    /** The defaults, with all cores for the CPU backend. */
+    public static EngineConfig defaults(Path model) {
+        return builder(model).build();
     }
 
-    public static EngineConfig defaults(Path model) {
-        return new EngineConfig(model, "auto", DEFAULT_MAX_NUM_SEQS, DEFAULT_MAX_NUM_BATCHED_TOKENS,
-                DEFAULT_BLOCK_SIZE, DEFAULT_KV_CACHE_MEMORY, Runtime.getRuntime().availableProcessors(),
-                DEFAULT_ENABLE_PREFIX_CACHING, DEFAULT_GPU_MEMORY_UTILIZATION);
+    /** A builder at the defaults. */
+    public static Builder builder(Path model) {
+        return new Builder(model);
+    }
+
+    /** A builder holding this configuration. */
+    public Builder toBuilder() {
+        return new Builder(model).device(device).maxNumSeqs(maxNumSeqs).maxNumBatchedTokens(maxNumBatchedTokens)
+                .blockSize(blockSize).kvCacheMemoryBytes(kvCacheMemoryBytes).numThreads(numThreads)
+                .enablePrefixCaching(enablePrefixCaching).gpuMemoryUtilization(gpuMemoryUtilization);
     }
 
     public EngineConfig withDevice(String v) {
-        return new EngineConfig(model, v, maxNumSeqs, maxNumBatchedTokens, blockSize, kvCacheMemoryBytes, numThreads,
-                enablePrefixCaching, gpuMemoryUtilization);
+        return toBuilder().device(v).build();
     }
 
     public EngineConfig withMaxNumSeqs(int v) {
-        return new EngineConfig(model, device, v, maxNumBatchedTokens, blockSize, kvCacheMemoryBytes, numThreads,
-                enablePrefixCaching, gpuMemoryUtilization);
+        return toBuilder().maxNumSeqs(v).build();
     }
 
     public EngineConfig withMaxNumBatchedTokens(int v) {
-        return new EngineConfig(model, device, maxNumSeqs, v, blockSize, kvCacheMemoryBytes, numThreads,
-                enablePrefixCaching, gpuMemoryUtilization);
+        return toBuilder().maxNumBatchedTokens(v).build();
     }
 
     public EngineConfig withBlockSize(int v) {
-        return new EngineConfig(model, device, maxNumSeqs, maxNumBatchedTokens, v, kvCacheMemoryBytes, numThreads,
-                enablePrefixCaching, gpuMemoryUtilization);
+        return toBuilder().blockSize(v).build();
     }
 
     public EngineConfig withKvCacheMemoryBytes(long v) {
-        return new EngineConfig(model, device, maxNumSeqs, maxNumBatchedTokens, blockSize, v, numThreads,
-                enablePrefixCaching, gpuMemoryUtilization);
+        return toBuilder().kvCacheMemoryBytes(v).build();
     }
 
     public EngineConfig withNumThreads(int v) {
-        return new EngineConfig(model, device, maxNumSeqs, maxNumBatchedTokens, blockSize, kvCacheMemoryBytes, v,
-                enablePrefixCaching, gpuMemoryUtilization);
+        return toBuilder().numThreads(v).build();
     }
 
     public EngineConfig withEnablePrefixCaching(boolean v) {
-        return new EngineConfig(model, device, maxNumSeqs, maxNumBatchedTokens, blockSize, kvCacheMemoryBytes,
-                numThreads, v, gpuMemoryUtilization);
+        return toBuilder().enablePrefixCaching(v).build();
     }
 
     public EngineConfig withGpuMemoryUtilization(double v) {
-        return new EngineConfig(model, device, maxNumSeqs, maxNumBatchedTokens, blockSize, kvCacheMemoryBytes,
-                numThreads, enablePrefixCaching, v);
+        return toBuilder().gpuMemoryUtilization(v).build();
+    }
+
+    /** Builds a configuration from the defaults; {@link #build} checks it. */
+    public static final class Builder {
+        private Path model;
+        private String device = "auto";
+        private int maxNumSeqs = DEFAULT_MAX_NUM_SEQS;
+        private int maxNumBatchedTokens = DEFAULT_MAX_NUM_BATCHED_TOKENS;
+        private int blockSize = DEFAULT_BLOCK_SIZE;
+        private long kvCacheMemoryBytes = DEFAULT_KV_CACHE_MEMORY;
+        private int numThreads = Runtime.getRuntime().availableProcessors();
+        private boolean enablePrefixCaching = DEFAULT_ENABLE_PREFIX_CACHING;
+        private double gpuMemoryUtilization = DEFAULT_GPU_MEMORY_UTILIZATION;
+
+        private Builder(Path model) {
+            this.model = model;
+        }
+
+        public Builder model(Path v) {
+            model = v;
+            return this;
+        }
+
+        public Builder device(String v) {
+            device = v;
+            return this;
+        }
+
+        public Builder maxNumSeqs(int v) {
+            maxNumSeqs = v;
+            return this;
+        }
+
+        public Builder maxNumBatchedTokens(int v) {
+            maxNumBatchedTokens = v;
+            return this;
+        }
+
+        public Builder blockSize(int v) {
+            blockSize = v;
+            return this;
+        }
+
+        public Builder kvCacheMemoryBytes(long v) {
+            kvCacheMemoryBytes = v;
+            return this;
+        }
+
+        public Builder numThreads(int v) {
+            numThreads = v;
+            return this;
+        }
+
+        public Builder enablePrefixCaching(boolean v) {
+            enablePrefixCaching = v;
+            return this;
+        }
+
+        public Builder gpuMemoryUtilization(double v) {
+            gpuMemoryUtilization = v;
+            return this;
+        }
+
+        /**
+         * The configuration.
+         *
+         * @throws IllegalArgumentException naming the setting that is out of range
+         */
+        public EngineConfig build() {
+            return new EngineConfig(model, device, maxNumSeqs, maxNumBatchedTokens, blockSize, kvCacheMemoryBytes,
+                    numThreads, enablePrefixCaching, gpuMemoryUtilization);
+        }
     }
 
     private static void requirePositive(int v, String name) {

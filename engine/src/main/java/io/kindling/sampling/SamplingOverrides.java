@@ -11,12 +11,13 @@ import java.util.List;
  * options travel as overrides.
  */
 public record SamplingOverrides(Integer maxTokens, Integer minTokens, Double temperature, Double topP, Integer topK,
-                         Double minP, Long seed, List<String> stop, Boolean ignoreEos, Double repetitionPenalty,
+                         Double minP, Long seed, List<String> stop, List<Integer> stopTokenIds, Boolean ignoreEos, Double repetitionPenalty,
                          Double presencePenalty, Double frequencyPenalty, Integer logprobs)
         implements Serializable {
 
     public SamplingOverrides {
         stop = stop == null ? null : List.copyOf(stop);
+        stopTokenIds = stopTokenIds == null ? null : List.copyOf(stopTokenIds);
     }
 
     /** The options set, as {@code maxTokens=8, temperature=0.0}: for plans. */
@@ -65,6 +66,9 @@ public record SamplingOverrides(Integer maxTokens, Integer minTokens, Double tem
         }
         if (stop != null) {
             b.stop(stop);
+        }
+        if (stopTokenIds != null) {
+            b.stopTokenIds(stopTokenIds);
         }
         if (ignoreEos != null) {
             b.ignoreEos(ignoreEos);

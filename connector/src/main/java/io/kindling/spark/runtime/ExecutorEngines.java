@@ -33,7 +33,7 @@ public final class ExecutorEngines {
      * @throws ExecutorMemoryException when the model and its KV cache do not fit the executor's heap
      */
     public static EngineService acquire(EngineKey key) {
-        DeviceBinding binding = DeviceBinding.forCurrentTask(key.device());
+        DeviceBinding binding = DeviceBinding.forCurrentTask(key.engine().device());
         try {
             return ENGINES.acquire(key.withDevice(binding.device()));
         } catch (BackendUnavailableException e) {
@@ -64,11 +64,9 @@ public final class ExecutorEngines {
         ENGINES.closeAll();
     }
 
-    /** {@code key.device()} is already bound to this task's GPU. */
+    /** {@code key.engine().device()} is already bound to this task's GPU. */
     private static EngineService start(EngineKey key) {
-        EngineConfig config = new EngineConfig(ModelLocation.local(key.model()), key.device(), key.maxNumSeqs(),
-                key.maxNumBatchedTokens(), key.blockSize(), key.kvCacheMemoryBytes(), key.numThreads(),
-                EngineConfig.DEFAULT_ENABLE_PREFIX_CACHING, key.gpuMemoryUtilization());
+        EngineConfig config = key.config(ModelLocation.local(key.model()));
         ExecutorLog.quietTokenizerProbe();
         EngineService engine;
         try {

@@ -24,12 +24,12 @@ public final class ExecutorMemoryException extends RuntimeException {
 
     /** The heap ran out while the engine loaded the weights or allocated the cache. */
     static ExecutorMemoryException outOfMemory(EngineKey key, OutOfMemoryError e) {
-        String cache = key.kvCacheMemoryBytes() > 0
-                ? "a KV cache of spark.kindling.kvCacheMemory=" + mib(key.kvCacheMemoryBytes())
+        String cache = key.engine().kvCacheMemoryBytes() > 0
+                ? "a KV cache of spark.kindling.kvCacheMemory=" + mib(key.engine().kvCacheMemoryBytes())
                 : "its automatic KV cache";
         return new ExecutorMemoryException("llm_generate: model " + key.model() + " and " + cache
                 + " do not fit this executor's heap (" + heap() + "): raise spark.executor.memory"
-                + (key.kvCacheMemoryBytes() > 0 ? " or lower spark.kindling.kvCacheMemory" : ""), e);
+                + (key.engine().kvCacheMemoryBytes() > 0 ? " or lower spark.kindling.kvCacheMemory" : ""), e);
     }
 
     private static String heap() {

@@ -1,5 +1,6 @@
 package io.kindling.spark.runtime;
 
+import io.kindling.core.EngineConfig;
 import io.kindling.core.RequestOutput;
 import io.kindling.core.EngineService;
 import io.kindling.core.Request;
@@ -18,7 +19,9 @@ final class BundledModel {
     }
 
     static EngineKey key(String model, String device, int maxNumSeqs) {
-        return new EngineKey(model, device, maxNumSeqs, 256, 16, 16L << 20, 1, 0.9);
+        return new EngineKey(model, EngineConfig.builder(null).device(device).maxNumSeqs(maxNumSeqs)
+                .maxNumBatchedTokens(256).blockSize(16).kvCacheMemoryBytes(16L << 20).numThreads(1)
+                .gpuMemoryUtilization(0.9).build());
     }
 
     static EngineKey key() {

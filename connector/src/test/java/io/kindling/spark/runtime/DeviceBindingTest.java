@@ -47,8 +47,8 @@ class DeviceBindingTest {
         EngineKey otherGpu = configured.withDevice(DeviceBinding.resolve("cuda",
                 clusterTask(List.of("0"), ALL_SETTINGS, List.of())).device());
         assertEquals(first, second);
-        assertEquals("cuda:1", first.device());
-        assertEquals("cuda:0", otherGpu.device());
+        assertEquals("cuda:1", first.engine().device());
+        assertEquals("cuda:0", otherGpu.engine().device());
     }
 
     @Test

@@ -55,8 +55,7 @@ class EngineRegistryTest {
             } catch (InterruptedException e) {
                 throw new IllegalStateException(e);
             }
-            return EngineService.start(new EngineConfig(Path.of(key.model()), key.device(), key.maxNumSeqs(),
-                    key.maxNumBatchedTokens(), key.blockSize(), key.kvCacheMemoryBytes(), key.numThreads()));
+            return EngineService.start(key.config(Path.of(key.model())));
         };
         EngineRegistry registry = new EngineRegistry(starter);
         registries.add(registry);
