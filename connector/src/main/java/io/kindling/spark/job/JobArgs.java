@@ -25,6 +25,8 @@ record JobArgs(String model, String master, Map<String, String> conf, int sample
               --prompt-column C    column holding the prompts (default: prompt)
               --output-column C    column to add (default: generated)
               --overwrite          replace the output directory if it exists
+              --resume             continue a job that stopped (killed or failed) with the same --input, --output
+                                   and --partitions: the partitions it committed are kept, only the others run
               --sql FILE           run this SQL script instead of a table job
               --master URL         Spark master (default: local[*])
               --conf K=V           Spark or Kindling setting, e.g. spark.kindling.maxTokens=64 (repeatable)
@@ -40,7 +42,7 @@ record JobArgs(String model, String master, Map<String, String> conf, int sample
 
     /** Read {@code input}, add {@code outputColumn} = llm_generate({@code promptColumn}), write {@code output}. */
     record Table(String input, String output, DataFormat format, OptionalInt partitions, String promptColumn,
-                 String outputColumn, boolean overwrite) implements Work {
+                 String outputColumn, boolean overwrite, boolean resume) implements Work {
     }
 
     /** Run the statements of a SQL file. */
@@ -62,7 +64,7 @@ record JobArgs(String model, String master, Map<String, String> conf, int sample
     }
 
     private static final List<String> TABLE_OPTIONS = List.of("--input", "--output", "--format", "--partitions",
-            "--prompt-column", "--output-column", "--overwrite");
+            "--prompt-column", "--output-column", "--overwrite", "--resume");
 
     static JobArgs parse(String... args) {
         Map<String, String> values = new LinkedHashMap<>();
@@ -71,7 +73,7 @@ record JobArgs(String model, String master, Map<String, String> conf, int sample
             String arg = args[i];
             switch (arg) {
                 case "-h", "--help" -> throw new HelpRequested();
-                case "--overwrite", "--verbose" -> values.put(arg, "true");
+                case "--overwrite", "--resume", "--verbose" -> values.put(arg, "true");
                 case "--model", "--input", "--output", "--format", "--master", "--partitions", "--prompt-column",
                      "--output-column", "--sample", "--sql", "--progress-interval" -> {
                     String value = value(args, i++);
@@ -116,10 +118,18 @@ record JobArgs(String model, String master, Map<String, String> conf, int sample
             throw new UsageException(e.getMessage());
         }
         String partitions = values.get("--partitions");
+        boolean resume = values.containsKey("--resume");
+        if (resume && partitions == null) {
+            // partition i of a re-run must hold the rows partition i of the stopped run held
+            throw new UsageException("--resume needs --partitions, the same number as the run it resumes");
+        }
+        if (resume && values.containsKey("--overwrite")) {
+            throw new UsageException("--resume does not go with --overwrite");
+        }
         return new Table(input, required(values, "--output"), format,
                 partitions == null ? OptionalInt.empty() : OptionalInt.of(count("--partitions", partitions, 1)),
                 values.getOrDefault("--prompt-column", "prompt"), values.getOrDefault("--output-column", "generated"),
-                values.containsKey("--overwrite"));
+                values.containsKey("--overwrite"), resume);
     }
 
     private static String value(String[] args, int i) {

@@ -5,6 +5,8 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.monotonically_increasing_id;
+import static org.apache.spark.sql.functions.not;
+import static org.apache.spark.sql.functions.spark_partition_id;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -18,6 +20,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.regex.Pattern;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.spark.sql.Dataset;
@@ -117,6 +120,19 @@ public final class SparkJob {
         if (job.partitions().isPresent()) {
             table = inOrder(table, job.partitions().getAsInt());
         }
+        if (job.resume()) {
+            Set<Integer> committed = CommittedParts.in(job.output(), spark.sparkContext().hadoopConfiguration());
+            int partitions = job.partitions().getAsInt();
+            out.printf(Locale.ROOT, "kindling spark: resuming %s: %d of %d partitions already committed%n",
+                    job.output(), committed.size(), partitions);
+            if (committed.size() >= partitions) {
+                out.flush();
+                return;
+            }
+            // rows of committed partitions never reach llm_generate (a filter on the partition id stays above
+            // the shuffle: Catalyst does not move a nondeterministic filter)
+            table = table.filter(not(spark_partition_id().isin(committed.toArray())));
+        }
         Dataset<Row> generated = table.withColumn(job.outputColumn(),
                 call_function("llm_generate", col(job.promptColumn())));
         Observation written = new Observation("kindling-spark");
@@ -124,7 +140,7 @@ public final class SparkJob {
         long start = System.nanoTime();
         try (Progressing ignored = progress(spark, total)) {
             job.format().write(generated.observe(written, count(lit(1)).as("rows")).write()
-                    .mode(job.overwrite() ? SaveMode.Overwrite : SaveMode.ErrorIfExists), job.output());
+                    .mode(mode(job)), job.output());
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         long rows = ((Number) written.getAsJava().get("rows")).longValue();
@@ -132,6 +148,10 @@ public final class SparkJob {
         out.printf(Locale.ROOT, "kindling spark: %d rows in %.1f s (%.2f rows/s) on %s -> %s (%s)%n", rows, seconds,
                 rows / seconds, spark.sparkContext().master(), job.output(), job.format());
         printRows(firstRows(spark, job, generated.schema()));
+    }
+
+    private static SaveMode mode(JobArgs.Table job) {
+        return job.overwrite() ? SaveMode.Overwrite : job.resume() ? SaveMode.Append : SaveMode.ErrorIfExists;
     }
 
     /** Runs each statement in turn; prints the first rows of the last one's result. */
@@ -234,6 +254,9 @@ public final class SparkJob {
         settings.put("spark.kindling.model", modelUri);
         // Running tasks' counts reach the progress lines with executor heartbeats (Spark's default: every 10 s).
         settings.putIfAbsent("spark.executor.heartbeatInterval", "2s");
+        // Each task's part file moves into the output when the task commits (version 1 moves them all at the
+        // job's end), so a killed job leaves its finished partitions for --resume.
+        settings.putIfAbsent("spark.hadoop.mapreduce.fileoutputcommitter.algorithm.version", "2");
         // The CPU backend's fast kernel needs the Vector API module on executors that Spark starts itself.
         String executorOptions = settings.getOrDefault("spark.executor.extraJavaOptions", "");
         if (!executorOptions.contains("jdk.incubator.vector")) {

@@ -36,7 +36,7 @@ class LocalClusterTest {
         Map<String, String> local = SparkTests.withSession(SparkTests.session("local[2]"),
                 spark -> SparkTests.byKey(generate(spark), "id", "text"));
 
-        List<Row> served = SparkTests.withSession(cluster(), spark -> {
+        List<Row> served = SparkTests.withSession(SparkTests.localCluster(), spark -> {
             Dataset<Row> generated = generate(spark);
             StructType withExecutor = generated.schema()
                     .add("pid", DataTypes.LongType)
@@ -66,13 +66,5 @@ class LocalClusterTest {
     private static Dataset<Row> generate(SparkSession spark) {
         return SparkTests.words(spark, ROWS).repartition(PARTITIONS)
                 .withColumn("text", llm_generate(col("prompt"), Map.of("temperature", "0")));
-    }
-
-    private static SparkSession.Builder cluster() {
-        return SparkTests.withoutMemorySettings("local-cluster[2,1,1024]")
-                .config("spark.executor.extraJavaOptions", "--add-modules=jdk.incubator.vector")
-                // both executors registered before the first task, so that both get tasks
-                .config("spark.scheduler.minRegisteredResourcesRatio", "1.0")
-                .config("spark.scheduler.maxRegisteredResourcesWaitingTime", "120s");
     }
 }

@@ -55,6 +55,17 @@ final class SparkTests {
                 .config("spark.sql.shuffle.partitions", "4");
     }
 
+    /**
+     * {@code local-cluster[2,1,1024]}: two executor JVMs of Spark's default size, both registered before the first
+     * task so that both get tasks.
+     */
+    static SparkSession.Builder localCluster() {
+        return withoutMemorySettings("local-cluster[2,1,1024]")
+                .config("spark.executor.extraJavaOptions", "--add-modules=jdk.incubator.vector")
+                .config("spark.scheduler.minRegisteredResourcesRatio", "1.0")
+                .config("spark.scheduler.maxRegisteredResourcesWaitingTime", "120s");
+    }
+
     /** Runs {@code job} on a session of its own, stopped afterwards (one SparkContext per JVM at a time). */
     static <T> T withSession(SparkSession.Builder builder, Function<SparkSession, T> job) {
         SparkSession spark = builder.getOrCreate();
