@@ -25,7 +25,8 @@ public final class KindlingExtensions implements SparkSessionExtensionsProvider 
                         + USAGE_OPTIONS + "."));
         extensions.injectFunction(function("llm_generate_struct", true,
                 "_FUNC_(prompt[, options]) - The completion with its details: struct<text, finish_reason, "
-                        + "prompt_tokens, completion_tokens, error>; " + USAGE_OPTIONS + "."));
+                        + "prompt_tokens, completion_tokens, error, choices> (choices: every sample or beam, for n "
+                        + "or beamWidth > 1); " + USAGE_OPTIONS + "."));
         extensions.injectResolutionRule(session -> new ResolveLlmKeys());
         extensions.injectPreCBORule(session -> new ExtractLlmCalls());
         extensions.injectPlannerStrategy(session -> new LlmEvalStrategy());
