@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs on the GPU machine (through the device tool, with .device carried), from the repository root:
+# Runs on a GPU host (with the repository and .device/bundle.tar.xz from tools/device/pack.sh), from the repository root:
 #   bash tools/device/gpu.sh [tests] [bench ROWS...] [gemm] [attention]
 # Unpacks the bundle of tools/device/pack.sh to /tmp, prints the card, then runs each action in order (none given:
 # tests):
@@ -9,7 +9,7 @@
 #   attention       the paged-attention benchmark (io.kindling.cuda.AttentionBench)
 # KINDLING_TEST_OPTS adds JVM options to the tests, e.g. -Dkindling.gpuRefDir=DIR or -Dkindling.gpuRef1b=DIR;
 # KINDLING_TEST_CLASS runs that one test class (e.g. io.kindling.cuda.CudaEngineGpuTest) instead of all of them.
-# Every log is also written to $OUT (the device tool brings it back). Exits non-zero when any action failed.
+# Every log is also written to $OUT (/tmp/kindling-out when unset). Exits non-zero when any action failed.
 set -uo pipefail
 
 root="$(pwd)"
