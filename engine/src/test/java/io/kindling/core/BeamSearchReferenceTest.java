@@ -60,7 +60,7 @@ class BeamSearchReferenceTest {
             assertEquals("beam search with 4 beams of up to 52 tokens (prompt 40 tokens, max_tokens 12) needs 16 KV "
                     + "blocks of 16 tokens, but the KV cache has 12; raise kv_cache_memory (--kv-cache-memory, Spark: "
                     + "kvCacheMemory) or lower max_tokens",
-                    out.error().orElseThrow().replaceFirst("^.*?: ", ""));
+                    out.error().orElseThrow());
         }
     }
 
