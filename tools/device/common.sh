@@ -2,6 +2,19 @@
 # Pieces shared by the device packers (pack.sh, pack-spark.sh); sourced, never run. They run on the development
 # machine, which has the JDK, python3 and binutils' strip.
 
+# build TOOL MAVEN_ARGS...: `mvn package` with those arguments, offline and quiet; fails naming TOOL when the kernels
+# were built without nvcc, since then nothing would run on a GPU.
+build() {
+  local tool="$1"
+  shift
+  mvn -q -o -B -Dstyle.color=never package "$@" >&2
+  local unavailable=kernels/target/classes/io/kindling/cuda/kernels/UNAVAILABLE
+  if [[ -e "$unavailable" ]]; then
+    echo "$tool: the kernels were built without nvcc ($(cat "$unavailable")): nothing to run on a GPU" >&2
+    exit 1
+  fi
+}
+
 # jre MODULES DIR: a jlink runtime of those modules (comma-separated) in DIR, uncompressed: xz packs jlink's plain
 # modules file to about half of what it leaves of jlink's own zip compression.
 jre() {

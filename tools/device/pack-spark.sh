@@ -29,12 +29,7 @@ this_platform='(?i)linux[-/](x86[-_]64|amd64)/'
 echo "pack-spark: building the examples module and what it depends on" >&2
 # the copied runtime classpaths are rebuilt from scratch: a stale jar left there by an older build would travel
 rm -rf examples/target/spark-lib cli/target/lib
-mvn -q -o -B -Dstyle.color=never package -Dmaven.test.skip=true -pl examples,cli -am >&2
-unavailable=kernels/target/classes/io/kindling/cuda/kernels/UNAVAILABLE
-if [[ -e "$unavailable" ]]; then
-  echo "pack-spark: the kernels were built without nvcc ($(cat "$unavailable")): nothing to run on a GPU" >&2
-  exit 1
-fi
+build pack-spark -Dmaven.test.skip=true -pl examples,cli -am
 
 stage="$(mktemp -d)"
 trap 'rm -rf "$stage"' EXIT

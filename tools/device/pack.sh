@@ -17,15 +17,10 @@ limit_mb=62
 # module (the CPU backend's fast kernel). Each further module costs: java.sql with java.xml 2 MB packed.
 jre_modules=java.base,java.logging,jdk.incubator.vector
 
-echo "pack: building engine and kernels" >&2
+echo "pack: building engine, kernels and cli" >&2
 # the copied runtime classpaths are rebuilt from scratch: a stale jar left there by an older build would travel
 rm -rf cli/target/lib
-mvn -q -o -B -Dstyle.color=never package -DskipTests -pl engine,kernels,cli -am >&2
-unavailable=kernels/target/classes/io/kindling/cuda/kernels/UNAVAILABLE
-if [[ -e "$unavailable" ]]; then
-  echo "pack: the kernels were built without nvcc ($(cat "$unavailable")): nothing to run on a GPU" >&2
-  exit 1
-fi
+build pack -DskipTests -pl engine,kernels,cli -am
 
 stage="$(mktemp -d)"
 trap 'rm -rf "$stage"' EXIT
