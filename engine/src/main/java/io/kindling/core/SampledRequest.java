@@ -47,9 +47,6 @@ final class SampledRequest extends RequestGroup {
     int advance(Scheduler scheduler) {
         int generated = 0;
         if (forksNext()) {
-            if (!samples.get(0).hasDrawn()) {
-                return 0;
-            }
             int[] tokens = samples.stream().mapToInt(SampleState::takeDrawn).toArray();
             List<Sequence> seqs = continueWith(scheduler, first, tokens);
             for (int i = 1; i < samples.size(); i++) {

@@ -30,7 +30,7 @@ import jcuda.driver.CUstreamCaptureMode;
 final class DecodeGraphs implements AutoCloseable {
 
     /** The launch shape a graph was captured with and what it replays, by (bucket, stride). */
-    private record Captured(Object launchShape, CUgraphExec exec) {
+    private record Captured(AttentionPlan.LaunchShape launchShape, CUgraphExec exec) {
     }
 
     private static final int MIN_STRIDE = 16;
@@ -125,7 +125,7 @@ final class DecodeGraphs implements AutoCloseable {
      *
      * @return whether the graph was captured now
      */
-    boolean replay(CUstream stream, int bucket, int stride, Object launchShape, Runnable body) {
+    boolean replay(CUstream stream, int bucket, int stride, AttentionPlan.LaunchShape launchShape, Runnable body) {
         long key = (long) bucket << 32 | stride;
         Captured captured = graphs.get(key);
         boolean capture = captured == null;
