@@ -94,10 +94,11 @@ final class CudaBackend implements Backend {
     private int opLayer;
 
     /** Takes ownership of {@code context}: closing the backend releases it, as does a failed construction. */
-    CudaBackend(CudaContext context, ModelConfig config, Weights checkpointWeights, BackendOptions options) {
+    CudaBackend(CudaContext context, ModelConfig config, Weights checkpointWeights, BackendOptions requested) {
         this.context = context;
         this.config = config;
-        this.options = options.withLimitsOrDefaults(BatchLimits.gpu(context.totalMemory()));
+        // every use below reads the resolved limits: the requested ones may be AUTO (0)
+        this.options = requested.withLimitsOrDefaults(BatchLimits.gpu(context.totalMemory()));
         this.eps = (float) config.rmsNormEps();
         this.qkvWidth = config.qSize() + 2 * config.kvSize();
         owned.add(context);
