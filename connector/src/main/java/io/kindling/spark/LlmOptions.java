@@ -28,7 +28,8 @@ import org.apache.spark.network.util.JavaUtils;
  * by the call's own map. Resolved on the driver at analysis time and carried in the plan to the executors.
  *
  * @param choices {@code n} and beam search, which {@code SamplingOverrides} does not carry
- * @param maxInFlight how many rows of one task may wait on the engine at once (the task's window)
+ * @param maxInFlight how many rows of one task may wait on the engine at once (the task's window); {@link
+ *                    BatchLimits#AUTO} for twice the engine's resolved {@code max_num_seqs}, known on the executor
  * @param keyColumn the column that names a row in error messages, or null (the prompt's first characters do)
  */
 public record LlmOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOverrides choices, OnError onError,
@@ -100,8 +101,7 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOve
         checkSampling(sampling, choices, s);
         String keyColumn = s.value(Option.KEY_COLUMN);
         return new LlmOptions(engine, sampling, choices, s.onError(unsetOnError),
-                s.integer(Option.MAX_IN_FLIGHT, 2 * (maxNumSeqs == BatchLimits.AUTO
-                        ? BatchLimits.CPU.maxNumSeqs() : maxNumSeqs)),
+                s.integer(Option.MAX_IN_FLIGHT, maxNumSeqs == BatchLimits.AUTO ? BatchLimits.AUTO : 2 * maxNumSeqs),
                 keyColumn == null || keyColumn.isEmpty() ? null : keyColumn);
     }
 

@@ -1,5 +1,6 @@
 package io.kindling.spark;
 
+import io.kindling.backend.BatchLimits;
 import io.kindling.core.CompletionOutput;
 import io.kindling.core.EngineService;
 import io.kindling.core.FinishReason;
@@ -61,6 +62,12 @@ final class LlmWindow extends AbstractIterator<InternalRow> {
 
     /** A call as this task runs it: its engine and sampling defaults. */
     private record Target(LlmCallSpec spec, EngineService engine, SamplingParams params) {
+
+        /** The call's window: as set, or two steps' worth of the engine's batch, so a lone task keeps it full. */
+        int maxInFlight() {
+            int set = spec.options().maxInFlight();
+            return set == BatchLimits.AUTO ? 2 * engine.maxNumSeqs() : set;
+        }
     }
 
     private final TaskContext task;
@@ -93,7 +100,7 @@ final class LlmWindow extends AbstractIterator<InternalRow> {
             peakBlocks.putIfAbsent(engine, 0);
             return new Target(c, engine, samplingParams(c.options(), engine));
         }).toList();
-        this.maxInFlight = calls.stream().mapToInt(c -> c.options().maxInFlight()).min().orElseThrow();
+        this.maxInFlight = targets.stream().mapToInt(Target::maxInFlight).min().orElseThrow();
         this.idPrefix = "spark-" + task.taskAttemptId() + "-" + WINDOWS.incrementAndGet() + "-";
         task.addTaskCompletionListener((TaskCompletionListener) context -> finish());
     }

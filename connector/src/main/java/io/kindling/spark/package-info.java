@@ -40,7 +40,7 @@
  *   <tr><td>{@code enablePrefixCaching}</td><td>true</td><td>{@code true or false}</td><td>Share the KV blocks of common prompt prefixes.</td></tr>
  *   <tr><td>{@code onError}</td><td>fail; null for llm_generate_struct</td><td>{@code fail or null}</td><td>What a row the engine cannot serve becomes: a failed task, or null.</td></tr>
  *   <tr><td>{@code keyColumn}</td><td>none: the row's position and first 40 characters</td><td>{@code text}</td><td>The input column that names a row in error messages.</td></tr>
- *   <tr><td>{@code maxInFlight}</td><td>2 x max_num_seqs (512 while that is auto)</td><td>{@code positive}</td><td>Rows of one task waiting on the engine at once.</td></tr>
+ *   <tr><td>{@code maxInFlight}</td><td>2 x the engine's max_num_seqs (512 on the CPU, 2,048 on a large GPU)</td><td>{@code positive}</td><td>Rows of one task waiting on the engine at once.</td></tr>
  * </table>
  * <!-- end of options table -->
  *

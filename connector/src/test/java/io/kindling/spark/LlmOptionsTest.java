@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.kindling.backend.BatchLimits;
 import io.kindling.core.EngineConfig;
 import io.kindling.sampling.EarlyStopping;
 import io.kindling.sampling.SamplingParams;
@@ -33,7 +34,7 @@ class LlmOptionsTest {
                 .maxNumBatchedTokens(EngineConfig.DEFAULT_MAX_NUM_BATCHED_TOKENS)
                 .blockSize(EngineConfig.DEFAULT_BLOCK_SIZE).kvCacheMemoryBytes(EngineConfig.DEFAULT_KV_CACHE_MEMORY)
                 .numThreads(6).gpuMemoryUtilization(0.9).enablePrefixCaching(true).build()), o.engine());
-        assertEquals(512, o.maxInFlight()); // two steps' worth of the CPU's default batch
+        assertEquals(BatchLimits.AUTO, o.maxInFlight()); // twice the engine's resolved max_num_seqs, on the executor
         assertEquals(LlmOptions.OnError.FAIL, o.onError());
         assertEquals("", o.sampling().describe());
         assertEquals(0, o.configuredSeed());

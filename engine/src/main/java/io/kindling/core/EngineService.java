@@ -63,6 +63,11 @@ public final class EngineService implements AutoCloseable {
         return engine.device();
     }
 
+    /** Most sequences in one engine step, resolved from the device where the config left it auto. */
+    public int maxNumSeqs() {
+        return engine.maxNumSeqs();
+    }
+
     /** Requests submitted so far, refused ones included: how often callers asked the model for something. */
     public long numRequests() {
         return submitted.get();
