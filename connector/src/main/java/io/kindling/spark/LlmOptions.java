@@ -206,8 +206,7 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOve
         InvalidLlmOptionException invalid(InvalidSamplingParamException e) {
             Option o = LlmOption.named(e.param()).orElseThrow(() -> e);
             Setting s = settings.get(o);
-            String problem = e.getMessage().substring(("invalid " + e.param() + ": ").length());
-            return InvalidLlmOptionException.badValue(s == null ? LlmOption.camelName(o) : s.key(), problem);
+            return InvalidLlmOptionException.badValue(s == null ? LlmOption.camelName(o) : s.key(), e.problem());
         }
 
         InvalidLlmOptionException bad(Option o, String problem) {

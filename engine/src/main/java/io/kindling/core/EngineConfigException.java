@@ -7,10 +7,12 @@ package io.kindling.core;
 public class EngineConfigException extends IllegalArgumentException {
 
     private final String setting;
+    private final String problem;
 
     public EngineConfigException(String setting, String problem) {
         super(setting + ": " + problem);
         this.setting = setting;
+        this.problem = problem;
     }
 
     /** The setting at fault, e.g. {@code kv_cache_memory}. */
@@ -20,6 +22,6 @@ public class EngineConfigException extends IllegalArgumentException {
 
     /** The problem without the setting's name. */
     public String problem() {
-        return getMessage().substring(setting.length() + 2);
+        return problem;
     }
 }

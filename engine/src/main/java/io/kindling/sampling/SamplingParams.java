@@ -53,34 +53,33 @@ public record SamplingParams(
         Objects.requireNonNull(earlyStopping, "early_stopping");
         stop = List.copyOf(stop);
         stopTokenIds = List.copyOf(stopTokenIds);
-        check(maxTokens >= 1, "max_tokens", "must be at least 1, got " + maxTokens);
-        check(minTokens >= 0 && minTokens <= maxTokens, "min_tokens",
-                "must be between 0 and max_tokens (" + maxTokens + "), got " + minTokens);
-        check(temperature >= 0 && Double.isFinite(temperature), "temperature", "must be >= 0, got " + temperature);
-        check(topP > 0 && topP <= 1, "top_p", "must be in (0, 1], got " + topP);
-        check(topK == -1 || topK >= 0, "top_k", "must be -1, 0 (all) or positive, got " + topK);
-        check(minP >= 0 && minP <= 1, "min_p", "must be in [0, 1], got " + minP);
+        check(maxTokens >= 1, "max_tokens", maxTokens, "must be at least 1");
+        check(minTokens >= 0 && minTokens <= maxTokens, "min_tokens", minTokens,
+                "must be between 0 and max_tokens (" + maxTokens + ")");
+        check(temperature >= 0 && Double.isFinite(temperature), "temperature", temperature, "must be >= 0");
+        check(topP > 0 && topP <= 1, "top_p", topP, "must be in (0, 1]");
+        check(topK == -1 || topK >= 0, "top_k", topK, "must be -1, 0 (all) or positive");
+        check(minP >= 0 && minP <= 1, "min_p", minP, "must be in [0, 1]");
         check(logprobs.isEmpty() || (logprobs.getAsInt() >= 0 && logprobs.getAsInt() <= MAX_LOGPROBS), "logprobs",
-                "must be between 0 and " + MAX_LOGPROBS + ", got " + logprobs.orElse(0));
-        check(n >= 1, "n", "must be at least 1, got " + n);
+                logprobs.orElse(0), "must be between 0 and " + MAX_LOGPROBS);
+        check(n >= 1, "n", n, "must be at least 1");
         check(repetitionPenalty > 0 && Double.isFinite(repetitionPenalty), "repetition_penalty",
-                "must be > 0, got " + repetitionPenalty);
+                repetitionPenalty, "must be > 0");
         check(presencePenalty >= -2 && presencePenalty <= 2, "presence_penalty",
-                "must be in [-2, 2], got " + presencePenalty);
+                presencePenalty, "must be in [-2, 2]");
         check(frequencyPenalty >= -2 && frequencyPenalty <= 2, "frequency_penalty",
-                "must be in [-2, 2], got " + frequencyPenalty);
+                frequencyPenalty, "must be in [-2, 2]");
         for (String s : stop) {
-            check(s != null && !s.isEmpty(), "stop", "stop strings must be non-empty");
+            check(s != null && !s.isEmpty(), "stop", null, "stop strings must be non-empty");
         }
-        check(beamWidth >= 0, "beam_width", "must be >= 0 (0: no beam search), got " + beamWidth);
-        check(Double.isFinite(lengthPenalty), "length_penalty", "must be finite, got " + lengthPenalty);
+        check(beamWidth >= 0, "beam_width", beamWidth, "must be >= 0 (0: no beam search)");
+        check(Double.isFinite(lengthPenalty), "length_penalty", lengthPenalty, "must be finite");
         if (beamWidth > 0) {
-            check(n <= beamWidth, "n", "beam search returns at most beam_width (" + beamWidth + ") beams, got "
-                    + n);
+            check(n <= beamWidth, "n", n, "beam search returns at most beam_width (" + beamWidth + ") beams");
             String unsupported = !stop.isEmpty() ? "stop" : logprobs.isPresent() ? "logprobs"
                     : minTokens > 0 ? "min_tokens" : repetitionPenalty != 1 ? "repetition_penalty"
                     : presencePenalty != 0 ? "presence_penalty" : frequencyPenalty != 0 ? "frequency_penalty" : null;
-            check(unsupported == null, String.valueOf(unsupported), "is not supported with beam search");
+            check(unsupported == null, String.valueOf(unsupported), null, "is not supported with beam search");
         }
     }
 
@@ -105,9 +104,9 @@ public record SamplingParams(
         return new Builder(null);
     }
 
-    private static void check(boolean ok, String param, String problem) {
+    private static void check(boolean ok, String param, Object value, String requirement) {
         if (!ok) {
-            throw new InvalidSamplingParamException(param, problem);
+            throw new InvalidSamplingParamException(param, value, requirement);
         }
     }
 

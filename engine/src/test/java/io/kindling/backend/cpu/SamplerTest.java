@@ -66,8 +66,13 @@ class SamplerTest {
     @Test
     void logprobsAboveVllmsMaximumAreRejected() {
         SamplingParams.builder().logprobs(SamplingParams.MAX_LOGPROBS).build();
-        assertThrows(InvalidSamplingParamException.class,
+        InvalidSamplingParamException e = assertThrows(InvalidSamplingParamException.class,
                 () -> SamplingParams.builder().logprobs(SamplingParams.MAX_LOGPROBS + 1).build());
+        // the parameter, the value and the requirement are fields: front ends compose their own message from them
+        assertEquals("logprobs", e.param());
+        assertEquals(SamplingParams.MAX_LOGPROBS + 1, e.value());
+        assertEquals("must be between 0 and " + SamplingParams.MAX_LOGPROBS, e.requirement());
+        assertEquals("invalid logprobs: must be between 0 and 20, got 21", e.getMessage());
     }
 
     @Test
