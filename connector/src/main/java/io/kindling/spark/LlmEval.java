@@ -2,7 +2,6 @@ package io.kindling.spark;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import org.apache.spark.sql.catalyst.expressions.Attribute;
 import org.apache.spark.sql.catalyst.expressions.AttributeSet;
 import org.apache.spark.sql.catalyst.expressions.Expression;
@@ -77,20 +76,19 @@ public final class LlmEval extends LogicalPlan {
         return new LlmEval(calls, resultAttrs, newChildren.apply(0), note);
     }
 
+    /** The constructor's arguments, in its order. */
+    private NodeFields fields() {
+        return NodeFields.of(calls, resultAttrs, child, note);
+    }
+
     @Override
     public int productArity() {
-        return 4;
+        return fields().arity();
     }
 
     @Override
     public Object productElement(int n) {
-        return switch (n) {
-            case 0 -> calls;
-            case 1 -> resultAttrs;
-            case 2 -> child;
-            case 3 -> note;
-            default -> throw new IndexOutOfBoundsException(n);
-        };
+        return fields().element(n);
     }
 
     @Override
@@ -100,12 +98,11 @@ public final class LlmEval extends LogicalPlan {
 
     @Override
     public boolean equals(Object other) {
-        return other instanceof LlmEval e && calls.equals(e.calls) && resultAttrs.equals(e.resultAttrs)
-                && child.equals(e.child) && note.equals(e.note);
+        return other instanceof LlmEval o && fields().equals(o.fields());
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(calls, resultAttrs, child, note);
+        return fields().hashCode();
     }
 }

@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import org.apache.spark.rdd.RDD;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.Attribute;
@@ -130,20 +129,19 @@ public final class LlmEvalExec extends SparkPlan {
         return new LlmEvalExec(calls, resultAttrs, newChildren.apply(0), note);
     }
 
+    /** The constructor's arguments, in its order. */
+    private NodeFields fields() {
+        return NodeFields.of(calls, resultAttrs, child, note);
+    }
+
     @Override
     public int productArity() {
-        return 4;
+        return fields().arity();
     }
 
     @Override
     public Object productElement(int n) {
-        return switch (n) {
-            case 0 -> calls;
-            case 1 -> resultAttrs;
-            case 2 -> child;
-            case 3 -> note;
-            default -> throw new IndexOutOfBoundsException(n);
-        };
+        return fields().element(n);
     }
 
     @Override
@@ -153,12 +151,11 @@ public final class LlmEvalExec extends SparkPlan {
 
     @Override
     public boolean equals(Object other) {
-        return other instanceof LlmEvalExec e && calls.equals(e.calls) && resultAttrs.equals(e.resultAttrs)
-                && child.equals(e.child) && note.equals(e.note);
+        return other instanceof LlmEvalExec o && fields().equals(o.fields());
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(calls, resultAttrs, child, note);
+        return fields().hashCode();
     }
 }

@@ -4,7 +4,6 @@ import java.io.Serializable;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.analysis.TypeCheckResult;
 import org.apache.spark.sql.catalyst.expressions.Expression;
@@ -202,20 +201,19 @@ public final class LlmGenerate extends Expression implements ImplicitCastInputTy
                 options, struct);
     }
 
+    /** The constructor's arguments, in its order. */
+    private NodeFields fields() {
+        return NodeFields.of(prompt, key, options, struct);
+    }
+
     @Override
     public int productArity() {
-        return 4;
+        return fields().arity();
     }
 
     @Override
     public Object productElement(int n) {
-        return switch (n) {
-            case 0 -> prompt;
-            case 1 -> key;
-            case 2 -> options;
-            case 3 -> struct;
-            default -> throw new IndexOutOfBoundsException(n);
-        };
+        return fields().element(n);
     }
 
     @Override
@@ -225,12 +223,11 @@ public final class LlmGenerate extends Expression implements ImplicitCastInputTy
 
     @Override
     public boolean equals(Object other) {
-        return other instanceof LlmGenerate g && prompt.equals(g.prompt) && key.equals(g.key)
-                && options.equals(g.options) && struct == g.struct;
+        return other instanceof LlmGenerate o && fields().equals(o.fields());
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(prompt, key, options, struct);
+        return fields().hashCode();
     }
 }

@@ -1,6 +1,5 @@
 package io.kindling.spark;
 
-import java.util.Objects;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.catalyst.expressions.Unevaluable;
@@ -60,17 +59,19 @@ final class LlmKeyColumn extends Expression implements Unevaluable {
         return this;
     }
 
+    /** The constructor's arguments, in its order. */
+    private NodeFields fields() {
+        return NodeFields.of(name);
+    }
+
     @Override
     public int productArity() {
-        return 1;
+        return fields().arity();
     }
 
     @Override
     public Object productElement(int n) {
-        if (n != 0) {
-            throw new IndexOutOfBoundsException(n);
-        }
-        return name;
+        return fields().element(n);
     }
 
     @Override
@@ -80,11 +81,11 @@ final class LlmKeyColumn extends Expression implements Unevaluable {
 
     @Override
     public boolean equals(Object other) {
-        return other instanceof LlmKeyColumn k && name.equals(k.name);
+        return other instanceof LlmKeyColumn o && fields().equals(o.fields());
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(name);
+        return fields().hashCode();
     }
 }
