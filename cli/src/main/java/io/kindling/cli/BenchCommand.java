@@ -77,16 +77,16 @@ final class BenchCommand implements Callable<Integer> {
             description = "Start every prompt with the same N random tokens, before its own (default: 0).")
     int sharedPrefixLen;
 
-    @Option(names = "--n", paramLabel = "N",
+    @Option(names = "--n", descriptionKey = "bench.n", paramLabel = "N",
             description = "Samples per request, sharing the prompt's blocks; with --beam-width, beams returned "
                     + "(default: 1).")
     int n = 1;
 
-    @Option(names = "--beam-width", paramLabel = "W",
+    @Option(names = "--beam-width", descriptionKey = "bench.beam-width", paramLabel = "W",
             description = "Beam search with W beams instead of sampling (default: 0, sampling).")
     int beamWidth;
 
-    @Option(names = "--seed", paramLabel = "S", description = "Seed of the prompts and their lengths (default: 0).")
+    @Option(names = "--seed", descriptionKey = "bench.seed", paramLabel = "S", description = "Seed of the prompts and their lengths (default: 0).")
     long seed;
 
     @Option(names = "--warmup", paramLabel = "STEPS",

@@ -16,48 +16,38 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-/** The engine flags shared by {@code generate} and {@code bench}. */
+/** The engine flags shared by {@code generate} and {@code bench}; their help comes from the options catalogue. */
 final class EngineOptions {
 
     @Spec(Spec.Target.MIXEE)
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "PATH",
-            description = "Hugging Face checkpoint directory (config.json, *.safetensors, tokenizer.json).")
+    @Option(names = "--model", required = true, paramLabel = "PATH")
     Path model;
 
-    @Option(names = "--device", paramLabel = "DEVICE", description = "auto, cpu, cuda or cuda:N (default: auto).")
+    @Option(names = "--device", paramLabel = "DEVICE")
     String device = "auto";
 
-    @Option(names = "--max-num-seqs", paramLabel = "N",
-            description = "Most sequences in one step (default: 256 on the CPU and on a GPU under 70 GiB, 1024 on a "
-                    + "larger GPU).")
+    @Option(names = "--max-num-seqs", paramLabel = "N")
     Integer maxNumSeqs;
 
-    @Option(names = "--max-num-batched-tokens", paramLabel = "N",
-            description = "Token budget of one step; longer prompts are prefilled in chunks (default: 2048 on the "
-                    + "CPU, 8192 on a GPU under 70 GiB, 16384 on a larger GPU).")
+    @Option(names = "--max-num-batched-tokens", paramLabel = "N")
     Integer maxNumBatchedTokens;
 
-    @Option(names = "--block-size", paramLabel = "N", description = "Tokens per KV cache block (default: 16).")
+    @Option(names = "--block-size", paramLabel = "N")
     int blockSize = EngineConfig.DEFAULT_BLOCK_SIZE;
 
-    @Option(names = "--kv-cache-memory", paramLabel = "SIZE", converter = ByteSize.class,
-            description = "KV cache budget, e.g. 512m, 2g or 1073741824 bytes (default: 1g on the CPU; on a GPU "
-                    + "what --gpu-memory-utilization leaves).")
+    @Option(names = "--kv-cache-memory", paramLabel = "SIZE", converter = ByteSize.class)
     long kvCacheMemory = EngineConfig.DEFAULT_KV_CACHE_MEMORY;
 
-    @Option(names = "--gpu-memory-utilization", paramLabel = "F",
-            description = "Share of the GPU's memory for weights, activations and KV cache (default: 0.9).")
+    @Option(names = "--gpu-memory-utilization", paramLabel = "F")
     double gpuMemoryUtilization = EngineConfig.DEFAULT_GPU_MEMORY_UTILIZATION;
 
-    @Option(names = "--threads", paramLabel = "N", description = "CPU backend threads (default: all cores).")
+    @Option(names = "--threads", paramLabel = "N")
     int threads = Runtime.getRuntime().availableProcessors();
 
     @Option(names = {"--enable-prefix-caching", "--prefix-caching"}, negatable = true, defaultValue = "true",
-            fallbackValue = "true",
-            description = "Share the KV blocks of common prompt prefixes; --no-prefix-caching turns it off "
-                    + "(default: on).")
+            fallbackValue = "true")
     boolean enablePrefixCaching = EngineConfig.DEFAULT_ENABLE_PREFIX_CACHING;
 
     /** The engine configuration; a bad value is a usage error naming its flag. */

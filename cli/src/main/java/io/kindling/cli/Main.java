@@ -64,6 +64,7 @@ public final class Main implements Runnable {
     static int execute(PrintWriter out, PrintWriter err, String... args) {
         quietEngineLogs(Arrays.asList(args).contains("--verbose"));
         CommandLine cli = new CommandLine(new Main());
+        cli.setResourceBundle(new CatalogueHelp());
         cli.setOut(out);
         cli.setErr(err);
         cli.setParameterExceptionHandler((e, commandLineArgs) -> {

@@ -7,30 +7,30 @@ import picocli.CommandLine.Option;
 
 /**
  * The sampling flags of {@code generate}. Each overrides the model's generation config when given, and is in turn
- * overridden by an input row's own field of the same name.
+ * overridden by an input row's own field of the same name. Their help comes from the options catalogue
+ * ({@link CatalogueHelp}).
  */
 final class SamplingFlags {
 
-    @Option(names = "--max-tokens", paramLabel = "N", description = "Most tokens to generate per row (default: 16).")
+    @Option(names = "--max-tokens", paramLabel = "N")
     Integer maxTokens;
 
-    @Option(names = "--temperature", paramLabel = "T",
-            description = "0 is greedy (default: the model's generation_config.json).")
+    @Option(names = "--temperature", paramLabel = "T")
     Double temperature;
 
-    @Option(names = "--top-p", paramLabel = "P", description = "Nucleus sampling mass in (0, 1].")
+    @Option(names = "--top-p", paramLabel = "P")
     Double topP;
 
-    @Option(names = "--top-k", paramLabel = "K", description = "Sample among the K most likely tokens; 0 = all.")
+    @Option(names = "--top-k", paramLabel = "K")
     Integer topK;
 
-    @Option(names = "--min-p", paramLabel = "P", description = "Drop tokens below P times the top probability.")
+    @Option(names = "--min-p", paramLabel = "P")
     Double minP;
 
-    @Option(names = "--seed", paramLabel = "S", description = "Seed of each row's own generator.")
+    @Option(names = "--seed", paramLabel = "S")
     Long seed;
 
-    @Option(names = "--logprobs", paramLabel = "K", description = "Return the top-K logprobs of each generated token.")
+    @Option(names = "--logprobs", paramLabel = "K")
     Integer logprobs;
 
     /**

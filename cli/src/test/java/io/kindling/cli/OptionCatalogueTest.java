@@ -15,6 +15,7 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -53,6 +54,23 @@ class OptionCatalogueTest {
         unknown.removeAll(catalogue);
         unknown.removeAll(RUN_FLAGS);
         assertEquals(Set.of(), unknown, "generate --help has flags the catalogue does not declare");
+    }
+
+    @Test
+    void eachFlagsHelpIsTheCataloguesHelpWithItsDefault() {
+        for (String command : List.of("generate", "bench")) {
+            StringWriter out = new StringWriter();
+            assertEquals(0, Main.execute(new PrintWriter(out, true), new PrintWriter(new StringWriter(), true),
+                    command, "--help"));
+            String help = out.toString().replaceAll("\\s+", " "); // picocli wraps descriptions
+            // bench takes the engine's flags (those no row can set), not the sampling ones
+            for (Option o : Option.of(FrontEnd.CLI).stream()
+                    .filter(o -> command.equals("generate") || !o.in(FrontEnd.ROW)).toList()) {
+                String flag = o.spelling(FrontEnd.CLI).orElseThrow();
+                assertTrue(help.contains(CatalogueHelp.describe(o)), command + " --help: " + flag
+                        + " does not read \"" + CatalogueHelp.describe(o) + "\"");
+            }
+        }
     }
 
     @Test

@@ -16,7 +16,7 @@ import scala.Option;
  * prompt columns they read. {@code note} says, in plans, why the node sits where it does when an operator above it
  * reads its results ({@link PinnedEvals}).
  */
-public final class LlmEval extends LogicalPlan {
+public final class LlmEval extends LogicalPlan implements NodeFields.Node {
 
     private final scala.collection.immutable.Seq<Expression> calls;
     private final scala.collection.immutable.Seq<Attribute> resultAttrs;
@@ -76,33 +76,13 @@ public final class LlmEval extends LogicalPlan {
         return new LlmEval(calls, resultAttrs, newChildren.apply(0), note);
     }
 
-    /** The constructor's arguments, in its order. */
-    private NodeFields fields() {
+    @Override
+    public NodeFields fields() {
         return NodeFields.of(calls, resultAttrs, child, note);
-    }
-
-    @Override
-    public int productArity() {
-        return fields().arity();
-    }
-
-    @Override
-    public Object productElement(int n) {
-        return fields().element(n);
-    }
-
-    @Override
-    public boolean canEqual(Object other) {
-        return other instanceof LlmEval;
     }
 
     @Override
     public boolean equals(Object other) {
         return other instanceof LlmEval o && fields().equals(o.fields());
-    }
-
-    @Override
-    public int hashCode() {
-        return fields().hashCode();
     }
 }

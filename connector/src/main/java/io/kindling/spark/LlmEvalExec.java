@@ -25,7 +25,7 @@ import scala.reflect.ClassTag$;
  * requests to this executor's shared engine, and rows come out in input order with the results appended. Its note
  * (shown by {@code EXPLAIN}) says why it runs below an operator that reads its results.
  */
-public final class LlmEvalExec extends SparkPlan {
+public final class LlmEvalExec extends SparkPlan implements NodeFields.Node {
 
     /** Display names of the metrics a job's progress reads from its tasks' updates. */
     public static final String ROWS_METRIC = "rows out of llm_generate";
@@ -129,33 +129,13 @@ public final class LlmEvalExec extends SparkPlan {
         return new LlmEvalExec(calls, resultAttrs, newChildren.apply(0), note);
     }
 
-    /** The constructor's arguments, in its order. */
-    private NodeFields fields() {
+    @Override
+    public NodeFields fields() {
         return NodeFields.of(calls, resultAttrs, child, note);
-    }
-
-    @Override
-    public int productArity() {
-        return fields().arity();
-    }
-
-    @Override
-    public Object productElement(int n) {
-        return fields().element(n);
-    }
-
-    @Override
-    public boolean canEqual(Object other) {
-        return other instanceof LlmEvalExec;
     }
 
     @Override
     public boolean equals(Object other) {
         return other instanceof LlmEvalExec o && fields().equals(o.fields());
-    }
-
-    @Override
-    public int hashCode() {
-        return fields().hashCode();
     }
 }

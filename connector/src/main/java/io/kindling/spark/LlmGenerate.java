@@ -33,7 +33,8 @@ import scala.Option;
  * the same prompt and options give the same output. That lets identical calls share one request, and allows calls
  * inside aggregate functions' inputs.
  */
-public final class LlmGenerate extends Expression implements ImplicitCastInputTypes, Unevaluable, Serializable {
+public final class LlmGenerate extends Expression
+        implements ImplicitCastInputTypes, Unevaluable, Serializable, NodeFields.Node {
 
     /** One completion of {@code llm_generate_struct}'s {@code choices}: a sample, or a beam. */
     public static final StructType CHOICE_TYPE = new StructType()
@@ -201,33 +202,13 @@ public final class LlmGenerate extends Expression implements ImplicitCastInputTy
                 options, struct);
     }
 
-    /** The constructor's arguments, in its order. */
-    private NodeFields fields() {
+    @Override
+    public NodeFields fields() {
         return NodeFields.of(prompt, key, options, struct);
-    }
-
-    @Override
-    public int productArity() {
-        return fields().arity();
-    }
-
-    @Override
-    public Object productElement(int n) {
-        return fields().element(n);
-    }
-
-    @Override
-    public boolean canEqual(Object other) {
-        return other instanceof LlmGenerate;
     }
 
     @Override
     public boolean equals(Object other) {
         return other instanceof LlmGenerate o && fields().equals(o.fields());
-    }
-
-    @Override
-    public int hashCode() {
-        return fields().hashCode();
     }
 }

@@ -12,7 +12,7 @@ import org.apache.spark.sql.types.DataTypes;
  * The {@code keyColumn} of an {@code llm_generate} call before analysis has looked for it in the call's input;
  * {@link ResolveLlmKeys} replaces it with the column or, where there is none, with null.
  */
-final class LlmKeyColumn extends Expression implements Unevaluable {
+final class LlmKeyColumn extends Expression implements Unevaluable, NodeFields.Node {
 
     private final String name;
 
@@ -59,33 +59,13 @@ final class LlmKeyColumn extends Expression implements Unevaluable {
         return this;
     }
 
-    /** The constructor's arguments, in its order. */
-    private NodeFields fields() {
+    @Override
+    public NodeFields fields() {
         return NodeFields.of(name);
-    }
-
-    @Override
-    public int productArity() {
-        return fields().arity();
-    }
-
-    @Override
-    public Object productElement(int n) {
-        return fields().element(n);
-    }
-
-    @Override
-    public boolean canEqual(Object other) {
-        return other instanceof LlmKeyColumn;
     }
 
     @Override
     public boolean equals(Object other) {
         return other instanceof LlmKeyColumn o && fields().equals(o.fields());
-    }
-
-    @Override
-    public int hashCode() {
-        return fields().hashCode();
     }
 }

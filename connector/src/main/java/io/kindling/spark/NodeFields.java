@@ -14,14 +14,28 @@ record NodeFields(List<Object> values) {
         return new NodeFields(Arrays.asList(values));
     }
 
-    int arity() {
-        return values.size();
-    }
+    /**
+     * A node's {@code Product} methods from its {@link #fields()}. {@code TreeNode.hashCode} already hashes the
+     * product; {@code equals}, which an interface cannot give, each node writes as a comparison of its fields.
+     */
+    interface Node extends scala.Product {
 
-    Object element(int n) {
-        if (n < 0 || n >= values.size()) {
-            throw new IndexOutOfBoundsException(n);
+        /** The constructor's arguments, in its order. */
+        NodeFields fields();
+
+        @Override
+        default int productArity() {
+            return fields().values().size();
         }
-        return values.get(n);
+
+        @Override
+        default Object productElement(int n) {
+            return fields().values().get(java.util.Objects.checkIndex(n, productArity()));
+        }
+
+        @Override
+        default boolean canEqual(Object other) {
+            return getClass().isInstance(other);
+        }
     }
 }

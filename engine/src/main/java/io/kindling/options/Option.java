@@ -76,7 +76,8 @@ public enum Option {
     KEY_COLUMN(OptionType.STRING, "none: the row's position and first 40 characters", Range.ANY,
             "The input column that names a row in error messages.", callWide(),
             new Absent(FrontEnd.CLI, "a row is named by its line and echoes its own id")),
-    MAX_IN_FLIGHT(OptionType.INT, "2 x the engine's max_num_seqs (512 on the CPU, 2,048 on a large GPU)", Range.positiveInteger(),
+    MAX_IN_FLIGHT(OptionType.INT, "2 x the engine's max_num_seqs (512 on the CPU, 2,048 on a large GPU)",
+            Range.positiveInteger(),
             "Rows of one task waiting on the engine at once.", callWide(),
             new Absent(FrontEnd.CLI, "generate's one reader keeps the engine fed by itself"));
 
