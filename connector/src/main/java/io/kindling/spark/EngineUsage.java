@@ -1,11 +1,12 @@
 package io.kindling.spark;
 
 import io.kindling.core.EngineService;
+import io.kindling.core.EngineStats;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * An engine's preemptions and KV cache use, reported into a query's metrics once per engine however many of the
+ * An engine's preemptions, KV cache use, steps and the sequences they ran, reported into a query's metrics once per engine however many of the
  * query's tasks it served at once (each task adding the engine's whole count would multiply it). The first task of
  * a query on an engine records the engine's counters; each task that ends adds what changed since the last report.
  * Queries running at the same time on one engine each count the other's preemptions.
@@ -15,11 +16,15 @@ final class EngineUsage {
     /** What was reported of one engine into one query's metrics. */
     private static final class Reported {
         long preemptions;
+        long steps;
+        long scheduledSeqs;
         int peakBlocks;
         boolean capacity;
 
-        Reported(long preemptions) {
-            this.preemptions = preemptions;
+        Reported(EngineStats stats) {
+            this.preemptions = stats.numPreemptions();
+            this.steps = stats.numSteps();
+            this.scheduledSeqs = stats.scheduledSeqs();
         }
     }
 
@@ -40,24 +45,27 @@ final class EngineUsage {
 
     static void begin(LlmMetrics metrics, EngineService engine) {
         synchronized (REPORTS) {
-            REPORTS.computeIfAbsent(key(metrics, engine), k -> new Reported(engine.stats().numPreemptions()));
+            REPORTS.computeIfAbsent(key(metrics, engine), k -> new Reported(engine.stats()));
         }
     }
 
     /** @param peakBlocks the most KV blocks in use this task saw on the engine */
     static void end(LlmMetrics metrics, EngineService engine, int peakBlocks) {
         synchronized (REPORTS) {
-            Reported r = REPORTS.computeIfAbsent(key(metrics, engine),
-                    k -> new Reported(engine.stats().numPreemptions()));
-            long preemptions = engine.stats().numPreemptions();
-            metrics.preemptions().add(preemptions - r.preemptions);
-            r.preemptions = preemptions;
+            Reported r = REPORTS.computeIfAbsent(key(metrics, engine), k -> new Reported(engine.stats()));
+            EngineStats now = engine.stats();
+            metrics.preemptions().add(now.numPreemptions() - r.preemptions);
+            metrics.engineSteps().add(now.numSteps() - r.steps);
+            metrics.scheduledSeqs().add(now.scheduledSeqs() - r.scheduledSeqs);
+            r.preemptions = now.numPreemptions();
+            r.steps = now.numSteps();
+            r.scheduledSeqs = now.scheduledSeqs();
             if (peakBlocks > r.peakBlocks) {
                 metrics.kvPeakBlocks().add(peakBlocks - r.peakBlocks);
                 r.peakBlocks = peakBlocks;
             }
             if (!r.capacity) {
-                metrics.kvBlocks().add(engine.stats().numBlocks());
+                metrics.kvBlocks().add(now.numBlocks());
                 r.capacity = true;
             }
         }

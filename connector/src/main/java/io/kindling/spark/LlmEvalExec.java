@@ -31,6 +31,8 @@ public final class LlmEvalExec extends SparkPlan implements NodeFields.Node {
     public static final String ROWS_METRIC = "rows out of llm_generate";
     public static final String TOKENS_METRIC = "generated tokens";
     public static final String ERRORS_METRIC = "rows that became errors";
+    public static final String STEPS_METRIC = "engine steps (sum over engines)";
+    public static final String SCHEDULED_SEQS_METRIC = "sequences those steps ran (sum over engines)";
 
     private final scala.collection.immutable.Seq<Expression> calls;
     private final scala.collection.immutable.Seq<Attribute> resultAttrs;
@@ -95,6 +97,8 @@ public final class LlmEvalExec extends SparkPlan implements NodeFields.Node {
             m.put(LlmMetrics.KV_PEAK_BLOCKS, SQLMetrics.createMetric(sparkContext(),
                     "KV cache blocks in use at peak (sum over engines)"));
             m.put(LlmMetrics.KV_BLOCKS, SQLMetrics.createMetric(sparkContext(), "KV cache blocks (sum over engines)"));
+            m.put(LlmMetrics.ENGINE_STEPS, SQLMetrics.createMetric(sparkContext(), STEPS_METRIC));
+            m.put(LlmMetrics.SCHEDULED_SEQS, SQLMetrics.createMetric(sparkContext(), SCHEDULED_SEQS_METRIC));
             metrics = scala.collection.immutable.Map$.MODULE$.from(CollectionConverters.asScala(m));
         }
         return metrics;

@@ -28,8 +28,17 @@ public final class Tokenizer implements AutoCloseable {
 
     static {
         // DJL probes the EC2 metadata service and reports usage on every tokenizer load unless told not to.
-        if (System.getProperty("OPT_OUT_TRACKING") == null && System.getenv("OPT_OUT_TRACKING") == null) {
-            System.setProperty("OPT_OUT_TRACKING", "true");
+        setUnlessGiven("OPT_OUT_TRACKING", "true");
+        // The jar carries only the CPU build of the native tokenizer. On a host with CUDA, DJL would look for a CUDA
+        // build instead and try to download it: a GPU host without internet then fails to load any tokenizer (seen
+        // on an H100 host, 2026-12-06: "Failed to load Huggingface native library").
+        setUnlessGiven("RUST_FLAVOR", "cpu");
+    }
+
+    /** Sets a DJL setting (read from the environment or system properties) that neither already gives. */
+    private static void setUnlessGiven(String name, String value) {
+        if (System.getProperty(name) == null && System.getenv(name) == null) {
+            System.setProperty(name, value);
         }
     }
 

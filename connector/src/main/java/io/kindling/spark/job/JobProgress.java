@@ -20,13 +20,14 @@ import scala.jdk.javaapi.CollectionConverters;
 
 /**
  * The job's progress on stderr, a line every interval: rows out of {@code llm_generate} (of the total, when known),
- * output tokens/s and rows that became errors so far. The counts are the {@link LlmEvalExec} metrics: finished tasks'
+ * output tokens/s, rows that became errors so far and, once tasks have ended, the engines' mean batch (sequences a
+ * step). The counts are the {@link LlmEvalExec} metrics: finished tasks'
  * final values plus running tasks' latest, which executors send with their heartbeats.
  */
 final class JobProgress extends SparkListener implements AutoCloseable {
 
     private static final List<String> METRICS = List.of(LlmEvalExec.ROWS_METRIC, LlmEvalExec.TOKENS_METRIC,
-            LlmEvalExec.ERRORS_METRIC);
+            LlmEvalExec.ERRORS_METRIC, LlmEvalExec.STEPS_METRIC, LlmEvalExec.SCHEDULED_SEQS_METRIC);
 
     private final PrintWriter err;
     private final OptionalLong total;
@@ -87,11 +88,15 @@ final class JobProgress extends SparkListener implements AutoCloseable {
         Map<String, Long> now = new HashMap<>(finished);
         running.values().forEach(task -> task.forEach((name, v) -> now.merge(name, v, Long::sum)));
         double seconds = Math.max(1e-9, (System.nanoTime() - start) / 1e9);
-        err.println(String.format(Locale.ROOT, "kindling spark: %d%s rows, %.1f output tokens/s, %d errors, %.0fs",
+        // the engines report their steps as tasks end: the mean batch shows once the first task has
+        long steps = now.getOrDefault(LlmEvalExec.STEPS_METRIC, 0L);
+        err.println(String.format(Locale.ROOT, "kindling spark: %d%s rows, %.1f output tokens/s, %d errors, %.0fs%s",
                 now.getOrDefault(LlmEvalExec.ROWS_METRIC, 0L),
                 total.isPresent() ? "/" + total.getAsLong() : "",
                 now.getOrDefault(LlmEvalExec.TOKENS_METRIC, 0L) / seconds,
-                now.getOrDefault(LlmEvalExec.ERRORS_METRIC, 0L), seconds));
+                now.getOrDefault(LlmEvalExec.ERRORS_METRIC, 0L), seconds, steps == 0 ? ""
+                        : String.format(Locale.ROOT, ", mean batch %.1f",
+                                (double) now.getOrDefault(LlmEvalExec.SCHEDULED_SEQS_METRIC, 0L) / steps)));
         err.flush();
     }
 

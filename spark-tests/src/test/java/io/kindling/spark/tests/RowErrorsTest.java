@@ -71,6 +71,9 @@ class RowErrorsTest extends SparkTestBase {
             assertEquals(preemptions, metric(eval, "numPreemptions").value());
             assertEquals(8, metric(eval, "kvCacheBlocks").value());
             long peak = metric(eval, "kvCachePeakBlocks").value();
+            // its steps and the sequences they ran: the query's mean batch on that engine
+            assertEquals(engine.stats().numSteps(), metric(eval, "engineSteps").value());
+            assertEquals(engine.stats().scheduledSeqs(), metric(eval, "engineScheduledSeqs").value());
             assertTrue(peak > 0 && peak <= 8, "peak blocks " + peak);
         } finally {
             spark.conf().unset("spark.kindling.kvCacheMemory");

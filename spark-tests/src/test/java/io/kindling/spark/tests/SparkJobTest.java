@@ -53,10 +53,10 @@ class SparkJobTest {
         List<String> progress = err.toString().lines().filter(l -> l.startsWith("kindling spark: ")).toList();
         assertTrue(progress.size() >= 2, err.toString());
         progress.forEach(line -> assertTrue(line.matches("kindling spark: \\d+/" + ROWS
-                + " rows, \\d+\\.\\d output tokens/s, 0 errors, \\d+s"), line));
+                + " rows, \\d+\\.\\d output tokens/s, 0 errors, \\d+s(, mean batch \\d+\\.\\d)?"), line));
         String last = progress.get(progress.size() - 1);
-        assertTrue(last.startsWith("kindling spark: " + ROWS + "/" + ROWS + " rows, ") && !last.contains(" 0.0 output"),
-                last);
+        assertTrue(last.startsWith("kindling spark: " + ROWS + "/" + ROWS + " rows, ") && !last.contains(" 0.0 output")
+                && last.contains(", mean batch "), last);
         assertEquals(0, job(parquetWords, dir.resolve("out-parquet")), err.toString());
 
         List<JsonNode> jsonl = jsonRows(dir.resolve("out-jsonl"));
