@@ -106,17 +106,21 @@ public final class LlmEvalExec extends SparkPlan implements NodeFields.Node {
 
     @Override
     public RDD<InternalRow> doExecute() {
-        // The prompts of the calls, then their key columns (null where none).
+        // The prompts of the calls, then their key columns, then their rows' own options (null where none).
         List<Expression> prompts = new ArrayList<>();
         List<Expression> keys = new ArrayList<>();
+        List<Expression> rowOptions = new ArrayList<>();
         List<LlmCallSpec> specs = new ArrayList<>();
         for (Expression call : ScalaSeqs.list(calls)) {
             LlmGenerate g = (LlmGenerate) call;
             prompts.add(g.prompt());
             keys.add(g.key().isDefined() ? g.key().get() : Literal.create(null, DataTypes.StringType));
+            rowOptions.add(g.rowOptions().isDefined() ? g.rowOptions().get()
+                    : Literal.create(null, DataTypes.createMapType(DataTypes.StringType, DataTypes.StringType)));
             specs.add(new LlmCallSpec(g.options(), g.struct()));
         }
         prompts.addAll(keys);
+        prompts.addAll(rowOptions);
         LlmMetrics m = new LlmMetrics(metrics());
         LlmEvalEvaluatorFactory factory = new LlmEvalEvaluatorFactory(child.output(), ScalaSeqs.seq(prompts), specs,
                 output(), m);

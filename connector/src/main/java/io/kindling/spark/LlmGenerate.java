@@ -1,6 +1,7 @@
 package io.kindling.spark;
 
 import java.io.Serializable;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -57,6 +58,7 @@ public final class LlmGenerate extends Expression
 
     private final Expression prompt;
     private final Option<Expression> key;
+    private final Option<Expression> rowOptions;
     private final LlmOptions options;
     private final boolean struct;
     private final scala.collection.immutable.Seq<Expression> children;
@@ -64,18 +66,24 @@ public final class LlmGenerate extends Expression
     /**
      * @param key the {@code keyColumn} that names the row in error messages: {@link LlmKeyColumn} until analysis
      *     binds it, then the column as a string, or null
+     * @param rowOptions a map of strings each row evaluates, its own sampling options ({@link RowOptions})
      */
-    public LlmGenerate(Expression prompt, Option<Expression> key, LlmOptions options, boolean struct) {
+    public LlmGenerate(Expression prompt, Option<Expression> key, Option<Expression> rowOptions, LlmOptions options,
+                       boolean struct) {
         this.prompt = prompt;
         this.key = key;
+        this.rowOptions = rowOptions;
         this.options = options;
         this.struct = struct;
-        this.children = ScalaSeqs.seq(key.isDefined() ? List.of(prompt, key.get()) : List.of(prompt));
+        List<Expression> children = new ArrayList<>(List.of(prompt));
+        key.foreach(children::add);
+        rowOptions.foreach(children::add);
+        this.children = ScalaSeqs.seq(children);
     }
 
     /**
-     * The function builder: the prompt, then an optional literal map of options, which are resolved against the
-     * session's {@code spark.kindling.*} settings now, at analysis.
+     * The function builder: the prompt, then an optional map of options. Its literal entries are resolved against the
+     * session's {@code spark.kindling.*} settings now, at analysis; entries whose value is a column, each row's own.
      */
     static LlmGenerate create(scala.collection.immutable.Seq<Expression> args, boolean struct) {
         String name = struct ? "llm_generate_struct" : "llm_generate";
@@ -84,7 +92,8 @@ public final class LlmGenerate extends Expression
             throw LlmErrors.analysis(name + " takes a prompt and an optional map of options, got "
                     + list.size() + " arguments");
         }
-        Map<String, String> call = list.size() == 2 ? optionsMap(name, list.get(1)) : Map.of();
+        RowOptions split = list.size() == 2 ? RowOptions.of(name, list.get(1)) : new RowOptions(Map.of(), null);
+        Map<String, String> call = split.literal();
         SQLConf conf = SQLConf.get();
         LlmOptions options;
         try {
@@ -101,10 +110,10 @@ public final class LlmGenerate extends Expression
         }
         Option<Expression> key = options.keyColumn() == null ? Option.empty()
                 : Option.apply(new LlmKeyColumn(options.keyColumn()));
-        return new LlmGenerate(list.get(0), key, options, struct);
+        return new LlmGenerate(list.get(0), key, Option.apply(split.perRow()), options, struct);
     }
 
-    private static Map<String, String> optionsMap(String name, Expression arg) {
+    static Map<String, String> optionsMap(String name, Expression arg) {
         if (!arg.foldable() || !(arg.dataType() instanceof MapType type)
                 || !(type.keyType() instanceof StringType)) {
             throw LlmErrors.analysis(name + ": the options must be a literal map of strings, such as "
@@ -128,6 +137,11 @@ public final class LlmGenerate extends Expression
     /** The key column as a string, once analysis bound it; empty when none is configured. */
     public Option<Expression> key() {
         return key;
+    }
+
+    /** Each row's own sampling options, a map of strings; empty when the call has none. */
+    public Option<Expression> rowOptions() {
+        return rowOptions;
     }
 
     public LlmOptions options() {
@@ -160,8 +174,11 @@ public final class LlmGenerate extends Expression
 
     @Override
     public scala.collection.immutable.Seq<AbstractDataType> inputTypes() {
-        return ScalaSeqs.seq(key.isDefined() ? List.of(DataTypes.StringType, DataTypes.StringType)
-                : List.of(DataTypes.StringType));
+        List<AbstractDataType> types = new ArrayList<>(List.of(DataTypes.StringType));
+        key.foreach(k -> types.add(DataTypes.StringType));
+        // values of other types (an int column for max_tokens) are cast to strings, parsed as the literal ones are
+        rowOptions.foreach(r -> types.add(DataTypes.createMapType(DataTypes.StringType, DataTypes.StringType)));
+        return ScalaSeqs.seq(types);
     }
 
     @Override
@@ -198,13 +215,15 @@ public final class LlmGenerate extends Expression
 
     @Override
     public Expression withNewChildrenInternal(scala.collection.immutable.IndexedSeq<Expression> newChildren) {
-        return new LlmGenerate(newChildren.apply(0), key.isDefined() ? Option.apply(newChildren.apply(1)) : key,
-                options, struct);
+        int next = 1;
+        Option<Expression> newKey = key.isDefined() ? Option.apply(newChildren.apply(next++)) : key;
+        Option<Expression> newRowOptions = rowOptions.isDefined() ? Option.apply(newChildren.apply(next)) : rowOptions;
+        return new LlmGenerate(newChildren.apply(0), newKey, newRowOptions, options, struct);
     }
 
     @Override
     public NodeFields fields() {
-        return NodeFields.of(prompt, key, options, struct);
+        return NodeFields.of(prompt, key, rowOptions, options, struct);
     }
 
     @Override

@@ -90,12 +90,7 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOve
                 .enablePrefixCaching(s.bool(Option.ENABLE_PREFIX_CACHING,
                         EngineConfig.DEFAULT_ENABLE_PREFIX_CACHING))
                 .build());
-        SamplingOverrides sampling = new SamplingOverrides(s.integer(Option.MAX_TOKENS),
-                s.integer(Option.MIN_TOKENS), s.decimal(Option.TEMPERATURE), s.decimal(Option.TOP_P),
-                s.integer(Option.TOP_K), s.decimal(Option.MIN_P), s.longValue(Option.SEED), s.stop(),
-                s.stopTokenIds(),
-                s.bool(Option.IGNORE_EOS), s.decimal(Option.REPETITION_PENALTY),
-                s.decimal(Option.PRESENCE_PENALTY), s.decimal(Option.FREQUENCY_PENALTY), null);
+        SamplingOverrides sampling = samplingOverrides(s);
         ChoiceOverrides choices = new ChoiceOverrides(s.integer(Option.N), s.integer(Option.BEAM_WIDTH),
                 s.decimal(Option.LENGTH_PENALTY), s.earlyStopping());
         checkSampling(sampling, choices, s);
@@ -103,6 +98,47 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOve
         return new LlmOptions(engine, sampling, choices, s.onError(unsetOnError),
                 s.integer(Option.MAX_IN_FLIGHT, maxNumSeqs == BatchLimits.AUTO ? BatchLimits.AUTO : 2 * maxNumSeqs),
                 keyColumn == null || keyColumn.isEmpty() ? null : keyColumn);
+    }
+
+    private static SamplingOverrides samplingOverrides(Settings s) {
+        return new SamplingOverrides(s.integer(Option.MAX_TOKENS), s.integer(Option.MIN_TOKENS),
+                s.decimal(Option.TEMPERATURE), s.decimal(Option.TOP_P), s.integer(Option.TOP_K),
+                s.decimal(Option.MIN_P), s.longValue(Option.SEED), s.stop(), s.stopTokenIds(),
+                s.bool(Option.IGNORE_EOS), s.decimal(Option.REPETITION_PENALTY),
+                s.decimal(Option.PRESENCE_PENALTY), s.decimal(Option.FREQUENCY_PENALTY), null);
+    }
+
+    /**
+     * Whether a row may set this option from a column ({@code map('max_tokens', max_tokens)}): the sampling options a
+     * JSONL row may set, less {@code n} and beam search, which shape the call's output (its {@code choices}).
+     */
+    public static boolean perRow(Option o) {
+        return o.in(FrontEnd.ROW) && o.in(FrontEnd.SPARK)
+                && !List.of(Option.N, Option.BEAM_WIDTH, Option.LENGTH_PENALTY, Option.EARLY_STOPPING).contains(o);
+    }
+
+    /**
+     * A row's own sampling options over its call's parameters. A null value leaves the call's setting.
+     *
+     * @param row the row's options by the key its map gives them
+     * @throws InvalidLlmOptionException naming the key and its problem (not an option a row may set, a bad value):
+     *     the row's error
+     */
+    static SamplingParams rowParams(SamplingParams callParams, Map<String, String> row) {
+        Settings s = new Settings();
+        row.forEach((key, value) -> {
+            Option o = LlmOption.named(key).filter(LlmOptions::perRow).orElseThrow(() -> new InvalidLlmOptionException(
+                    "option '" + key + "' cannot be a row's own; a row may set " + Option.of(FrontEnd.SPARK).stream()
+                            .filter(LlmOptions::perRow).map(LlmOption::camelName).collect(Collectors.joining(", "))));
+            if (value != null) {
+                s.put(o, value, key);
+            }
+        });
+        try {
+            return samplingOverrides(s).applyTo(callParams);
+        } catch (InvalidSamplingParamException e) {
+            throw s.invalid(e);
+        }
     }
 
     /**

@@ -12,6 +12,7 @@ import io.kindling.spark.runtime.EngineKey;
 import io.kindling.spark.runtime.ExecutorEngines;
 import java.util.ArrayDeque;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
@@ -29,6 +30,7 @@ import org.apache.spark.sql.catalyst.expressions.UnsafeProjection;
 import org.apache.spark.sql.catalyst.expressions.UnsafeRow;
 import org.apache.spark.sql.catalyst.util.ArrayData;
 import org.apache.spark.sql.catalyst.util.GenericArrayData;
+import org.apache.spark.sql.catalyst.util.MapData;
 import org.apache.spark.unsafe.types.UTF8String;
 import org.apache.spark.util.TaskCompletionListener;
 import scala.collection.AbstractIterator;
@@ -146,27 +148,47 @@ final class LlmWindow extends AbstractIterator<InternalRow> {
             Call[] calls = new Call[targets.size()];
             String[] keys = new String[calls.length];
             for (int i = 0; i < calls.length; i++) {
+                int key = calls.length + i;
+                int options = 2 * calls.length + i;
                 if (promptRow.isNullAt(i)) {
                     metrics.nullPrompts().add(1);
                 } else {
-                    calls[i] = submit(targets.get(i), promptRow.getUTF8String(i).toString(), rowIndex, i);
+                    calls[i] = submit(targets.get(i), promptRow.getUTF8String(i).toString(),
+                            promptRow.isNullAt(options) ? Map.of() : strings(promptRow.getMap(options)), rowIndex, i);
                 }
-                int key = calls.length + i;
                 keys[i] = promptRow.isNullAt(key) ? null : promptRow.getUTF8String(key).toString();
             }
             window.add(new Pending(rowIndex, row, calls, keys));
         }
     }
 
-    private Call submit(Target target, String prompt, long rowIndex, int callIndex) {
+    /** A row's options map: its entries in order, null values kept (they leave the call's setting). */
+    private static Map<String, String> strings(MapData map) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (int k = 0; k < map.numElements(); k++) {
+            out.put(map.keyArray().getUTF8String(k).toString(),
+                    map.valueArray().isNullAt(k) ? null : map.valueArray().getUTF8String(k).toString());
+        }
+        return out;
+    }
+
+    private Call submit(Target target, String prompt, Map<String, String> rowOptions, long rowIndex, int callIndex) {
         if (prompt.isEmpty()) {
             // As the CLI: an empty prompt is the row's error (the tokenizer would make it BOS alone); a prompt of
             // whitespace is a prompt.
             return new Call(null, prompt, 0, null, "prompt is empty");
         }
+        SamplingParams params;
+        try {
+            params = rowOptions.isEmpty() ? target.params() : LlmOptions.rowParams(target.params(), rowOptions);
+        } catch (InvalidLlmOptionException e) {
+            return new Call(null, prompt, 0, null, e.problem());
+        }
+        // a row's own seed is mixed with its prompt as the configured one is
+        long seed = rowOptions.isEmpty() || params.seed().isEmpty() ? target.spec().options().configuredSeed()
+                : params.seed().getAsLong();
         int[] tokens = target.engine().tokenizer().encode(prompt);
-        SamplingParams params = target.params().toBuilder()
-                .seed(ExecutorEngines.rowSeed(target.spec().options().configuredSeed(), prompt, null)).build();
+        params = params.toBuilder().seed(ExecutorEngines.rowSeed(seed, prompt, null)).build();
         String id = idPrefix + rowIndex + "-" + callIndex;
         metrics.requests().add(1);
         metrics.promptTokens().add(tokens.length);

@@ -390,9 +390,11 @@ class LlmGenerateSparkTest {
                 "SELECT llm_generate(prompt, map('maxTokens', 'many')) FROM prompts"));
         assertTrue(notNumber.getMessage().contains("llm_generate: option 'maxTokens' must be an integer, got 'many'"),
                 notNumber.getMessage());
+        // a value may be a column (each row's own option), a name may not
         AnalysisException notLiteral = assertThrows(AnalysisException.class, () -> spark.sql(
-                "SELECT llm_generate(prompt, map('maxTokens', prompt)) FROM prompts"));
-        assertTrue(notLiteral.getMessage().contains("the options must be a literal map"), notLiteral.getMessage());
+                "SELECT llm_generate(prompt, map(prompt, '4')) FROM prompts"));
+        assertTrue(notLiteral.getMessage().contains("llm_generate: option names must be literals, got prompt"),
+                notLiteral.getMessage());
     }
 
     @Test

@@ -22,7 +22,9 @@ record JobArgs(String model, String master, Map<String, String> conf, int sample
               --output OUT         output directory
               --format F           jsonl, parquet or csv (default: from the input's extension)
               --partitions N       split the input into N partitions, keeping the row order (default: as read)
-              --prompt-column C    column holding the prompts (default: prompt)
+              --prompt-column C    column holding the prompts (default: prompt); columns named as a row's sampling
+                                   option in kindling generate's JSONL (max_tokens, temperature, seed, ...) set it
+                                   for their row
               --output-column C    column to add (default: generated)
               --overwrite          replace the output directory if it exists
               --resume             continue a job that stopped (killed or failed) with the same --input, --output

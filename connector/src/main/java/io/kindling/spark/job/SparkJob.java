@@ -4,10 +4,14 @@ import static org.apache.spark.sql.functions.call_function;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.map;
 import static org.apache.spark.sql.functions.monotonically_increasing_id;
 import static org.apache.spark.sql.functions.not;
 import static org.apache.spark.sql.functions.spark_partition_id;
 
+import io.kindling.options.FrontEnd;
+import io.kindling.options.Option;
+import io.kindling.spark.LlmOptions;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -19,15 +23,18 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.regex.Pattern;
 import org.apache.hadoop.fs.FileStatus;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Observation;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
 /**
@@ -133,8 +140,7 @@ public final class SparkJob {
             // the shuffle: Catalyst does not move a nondeterministic filter)
             table = table.filter(not(spark_partition_id().isin(committed.toArray())));
         }
-        Dataset<Row> generated = table.withColumn(job.outputColumn(),
-                call_function("llm_generate", col(job.promptColumn())));
+        Dataset<Row> generated = table.withColumn(job.outputColumn(), generate(job.promptColumn(), columns));
         Observation written = new Observation("kindling-spark");
         OptionalLong total = args.progressMillis() == 0 ? OptionalLong.empty() : OptionalLong.of(table.count());
         long start = System.nanoTime();
@@ -148,6 +154,30 @@ public final class SparkJob {
         out.printf(Locale.ROOT, "kindling spark: %d rows in %.1f s (%.2f rows/s) on %s -> %s (%s)%n", rows, seconds,
                 rows / seconds, spark.sparkContext().master(), job.output(), job.format());
         printRows(firstRows(spark, job, generated.schema()));
+    }
+
+    /**
+     * {@code llm_generate} of the prompt column, with every input column named as a JSONL row field of a sampling
+     * option ({@code max_tokens}, {@code temperature}, {@code seed}, ...) as that row's own option: the same input
+     * gives {@code kindling spark} what it gives {@code kindling generate}.
+     */
+    private static Column generate(String promptColumn, List<String> columns) {
+        List<Column> rowOptions = new ArrayList<>();
+        for (String column : columns) {
+            Optional<Option> o = Option.spelled(FrontEnd.ROW, column);
+            if (o.isEmpty()) {
+                continue;
+            }
+            if (!LlmOptions.perRow(o.get())) {
+                throw new JobException("input column '" + column + "' is a row option that kindling generate reads, "
+                        + "but a Spark job takes it for all rows only: rename or drop the column, and pass --conf "
+                        + "spark.kindling." + o.get().spelling(FrontEnd.SPARK).orElse(column) + "=VALUE instead");
+            }
+            rowOptions.add(lit(column));
+            rowOptions.add(col(column).cast(DataTypes.StringType));
+        }
+        return rowOptions.isEmpty() ? call_function("llm_generate", col(promptColumn))
+                : call_function("llm_generate", col(promptColumn), map(rowOptions.toArray(Column[]::new)));
     }
 
     private static SaveMode mode(JobArgs.Table job) {

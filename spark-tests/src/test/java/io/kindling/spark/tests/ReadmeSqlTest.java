@@ -28,7 +28,7 @@ class ReadmeSqlTest extends SparkTestBase {
     @Test
     void everySqlStatementOfTheReadmeRuns() throws IOException {
         List<String> statements = sparkSqlBlock();
-        assertEquals(5, statements.size(), statements::toString);
+        assertEquals(6, statements.size(), statements::toString);
         for (String statement : statements) {
             List<Row> rows = spark.sql(statement).collectAsList();
             int expected = statement.contains("LIMIT 5") ? 5 : ROWS;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kindling.spark.job.SparkJob;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -14,6 +15,7 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -101,6 +103,45 @@ class SparkJobTest {
         definitions.values().forEach(text -> assertTrue(text != null && !text.isBlank(), definitions.toString()));
         assertTrue(out.toString().startsWith("kindling spark: ran 3 statements of " + script), out.toString());
         assertTrue(out.toString().contains("\nfirst rows:\n  {\"id\":"), out.toString());
+    }
+
+    @Test
+    void rowOptionColumnsSetTheirRowsOptionsAsInKindlingGenerate() throws IOException {
+        // each word with its own max_tokens and ignore_eos, as JSONL fields of kindling generate
+        Path words = dir.resolve("words.jsonl");
+        List<String> lines = new ArrayList<>();
+        List<String> all = Files.readAllLines(SparkTests.WORDS);
+        for (int i = 0; i < 6; i++) {
+            ObjectNode row = (ObjectNode) JSON.readTree(all.get(i));
+            row.put("max_tokens", 1 + 2 * i).put("ignore_eos", true);
+            lines.add(row.toString());
+        }
+        Files.write(words, lines);
+        assertEquals(0, job(words, dir.resolve("out")), err.toString());
+
+        List<JsonNode> rows = jsonRows(dir.resolve("out"));
+        assertEquals(6, rows.size());
+        Map<String, String> literal = SparkTests.withSession(LOCAL, spark -> {
+            Map<String, String> texts = new LinkedHashMap<>();
+            for (JsonNode row : rows) {
+                texts.put(row.get("id").asText(), SparkTests.words(spark, 6).filter(col("id").equalTo(
+                        row.get("id").asText())).select(llm_generate(col("prompt"), Map.of("temperature", "0",
+                        "ignoreEos", "true", "maxTokens", row.get("max_tokens").asText()))).first().getString(0));
+            }
+            return texts;
+        });
+        for (JsonNode row : rows) {
+            assertEquals(literal.get(row.get("id").asText()), row.get("generated").asText(), row.toString());
+        }
+        assertTrue(rows.get(0).get("generated").asText().length() < rows.get(5).get("generated").asText().length(),
+                rows.toString());
+
+        Files.write(words, List.of("{\"id\": \"a\", \"prompt\": \"apple:\", \"n\": 2}"));
+        err.getBuffer().setLength(0);
+        assertEquals(1, job(words, dir.resolve("out-n")));
+        assertEquals("kindling spark: input column 'n' is a row option that kindling generate reads, but a Spark job "
+                + "takes it for all rows only: rename or drop the column, and pass --conf spark.kindling.n=VALUE "
+                + "instead\n", err.toString());
     }
 
     @Test
