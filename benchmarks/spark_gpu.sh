@@ -23,8 +23,8 @@
 # Options:
 #   --checkpoint DIR     the checkpoint (default /tmp/kindling-llama-1b; built there when DIR/config.json is missing)
 #   --num-prompts N      prompts of the workload (default 1000)
-#   --output-len N|wide  max_tokens of every prompt (default 512); wide: each prompt's own from the workload, which
-#                        the Spark runs follow only where the job takes per-row max_tokens (see the comparison)
+#   --output-len N|wide  max_tokens of every prompt (default 512); wide: each prompt's own from the workload (a
+#                        max_tokens field of each row, which kindling generate and kindling spark both read)
 #   --slots N            task slots: local[N], local-cluster[1,N,MEM] with a GPU share of 1/N (default 4)
 #   --partitions N       partitions of the throughput runs (default: --slots)
 #   --executor-memory MB the local-cluster worker's memory and its executor's heap (default 16384)
@@ -113,8 +113,6 @@ length_flag=()
 [[ "$output_len" == wide ]] || length_flag=(--output-len "$output_len")
 "$python" "$workload_py" build --workload "$work/workload.jsonl" --tokenizer "$checkpoint/tokenizer.json" \
   --out "$work/prompts.jsonl" "${length_flag[@]}" || exit 1
-spark_length=()
-[[ "$output_len" == wide ]] || spark_length=(--conf spark.kindling.maxTokens="$output_len")
 
 step "engine alone: kindling generate --device $device --temperature 0"
 "${kindling[@]}" generate --model "$checkpoint" --input "$work/prompts.jsonl" --output "$work/generate.jsonl" \
@@ -123,11 +121,10 @@ step "engine alone: kindling generate --device $device --temperature 0"
 
 step "Spark local[$slots], $partitions partitions"
 spark local --master "local[$slots]" --input "$work/prompts.jsonl" --partitions "$partitions" \
-  --conf spark.kindling.temperature=0 "${spark_length[@]}"
+  --conf spark.kindling.temperature=0
 
 step "Spark local-cluster[1,$slots,$executor_mb] with GPU resources, $partitions partitions"
-cluster cluster --input "$work/prompts.jsonl" --partitions "$partitions" --conf spark.kindling.temperature=0 \
-  "${spark_length[@]}"
+cluster cluster --input "$work/prompts.jsonl" --partitions "$partitions" --conf spark.kindling.temperature=0
 
 rows=()
 engine_rate=""
@@ -143,11 +140,18 @@ for run in generate local cluster; do
   rate="$(awk -v t="$tokens" -v s="$secs" 'BEGIN {if (t > 0 && s > 0) printf "%.0f", t / s}')"
   [[ "$run" == generate ]] && engine_rate="$rate"
   ratio="$(awk -v r="$rate" -v e="$engine_rate" 'BEGIN {if (r > 0 && e > 0) printf "%.1f%%", 100 * r / e}')"
-  rows+=("| $run | ${tokens:-failed} | ${secs:-failed} | ${rate:-failed} | ${ratio:--} | $agreement |")
+  # the engine's mean batch: generate's summary, or the Spark job's last progress line
+  batch="$(grep -o '[0-9.]* sequences a step on average' "$work/$run.log" | cut -d' ' -f1)"
+  [[ -n "$batch" ]] || batch="$(grep -o 'mean batch [0-9.]*' "$work/$run.log" | tail -1 | cut -d' ' -f3)"
+  rows+=("| $run | ${tokens:-failed} | ${secs:-failed} | ${rate:-failed} | ${ratio:--} | ${batch:--} | $agreement |")
 done
 
 step "determinism: $det_prompts prompts, $det_max_tokens tokens, 1 and 8 partitions on local[$slots]"
-head -n "$det_prompts" "$work/prompts.jsonl" > "$work/det-prompts.jsonl"
+# the first prompts, each asking for --det-max-tokens (a row's max_tokens field is its own option)
+"$python" -c 'import json, sys
+for line in sys.stdin.readlines()[:int(sys.argv[1])]:
+    row = json.loads(line); row["max_tokens"] = int(sys.argv[2]); print(json.dumps(row))' \
+  "$det_prompts" "$det_max_tokens" < "$work/prompts.jsonl" > "$work/det-prompts.jsonl"
 det=()
 for sampling in "temperature 0" "temperature 0.8, seed 42"; do
   conf=(--conf spark.kindling.temperature=0)
@@ -156,7 +160,7 @@ for sampling in "temperature 0" "temperature 0.8, seed 42"; do
   result=""
   for n in 1 8; do
     spark "det-$tag-$n" --master "local[$slots]" --input "$work/det-prompts.jsonl" --partitions "$n" \
-      --conf spark.kindling.maxTokens="$det_max_tokens" "${conf[@]}" > /dev/null || result="the $n-partition run failed"
+      "${conf[@]}" > /dev/null || result="the $n-partition run failed"
   done
   det+=("| $sampling | ${result:-$("$python" "$workload_py" compare "$work/det-$tag-1" "$work/det-$tag-8")} |")
 done
@@ -176,8 +180,8 @@ bench_rate="$("$python" -c 'import json, sys; print(round(json.load(open(sys.arg
       2>/dev/null || echo failed) sequences a step"
   echo "engine alone (generate): $(grep -o '[0-9.]* sequences a step on average' "$work/generate.log" || echo 'mean batch not reported')"
   echo
-  echo "| run | output tokens | seconds | output tok/s | of engine alone | text equal to engine alone's |"
-  echo "|---|---|---|---|---|---|"
+  echo "| run | output tokens | seconds | output tok/s | of engine alone | mean batch | text equal to engine alone's |"
+  echo "|---|---|---|---|---|---|---|"
   printf '%s\n' "${rows[@]}"
   echo
   echo "Same job with 1 and with 8 partitions:"
