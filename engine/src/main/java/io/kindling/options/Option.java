@@ -38,7 +38,8 @@ public enum Option {
             "Token ids that end the row (returned); in Spark comma-separated.", rowOnly()),
     IGNORE_EOS(OptionType.BOOLEAN, "false", Range.ANY, "Keep generating past the end-of-sequence token.", rowOnly()),
     LOGPROBS(OptionType.INT, "none", Range.closed(0, 20), "Return the top-K logprobs of each generated token.",
-            new Absent(FrontEnd.SPARK, "llm_generate returns text and llm_generate_struct has no logprobs field")),
+            new Absent(FrontEnd.SPARK, "llm_generate returns text and llm_generate_struct has no logprobs field"),
+            new Absent(FrontEnd.FLINK, "a model's OUTPUT and llm_generate have no logprobs field")),
     N(OptionType.INT, "1; with beam search, beam_width", Range.atLeast(1),
             "Completions per row: samples, or the best beams.", rowOnly()),
     REPETITION_PENALTY(OptionType.DOUBLE, "1", Range.positive(), "Divide the logits of tokens already seen.",
@@ -69,16 +70,20 @@ public enum Option {
     ENABLE_PREFIX_CACHING(OptionType.BOOLEAN, "true", Range.ANY,
             "Share the KV blocks of common prompt prefixes.", engineWide()),
 
-    // A Spark call's own behaviour.
+    // A Spark call's (or Flink model's) own behaviour.
     ON_ERROR(OptionType.CHOICE, "fail; null for llm_generate_struct", "fail|null",
-            "What a row the engine cannot serve becomes: a failed task, or null.", callWide(),
+            "What a row the engine cannot serve becomes: a failed task, or null (in Flink: unless OUTPUT declares an "
+                    + "error column, which then takes the message).", callWide(),
             new Absent(FrontEnd.CLI, "generate always writes an error row and goes on")),
     KEY_COLUMN(OptionType.STRING, "none: the row's position and first 40 characters", Range.ANY,
             "The input column that names a row in error messages.", callWide(),
-            new Absent(FrontEnd.CLI, "a row is named by its line and echoes its own id")),
+            new Absent(FrontEnd.CLI, "a row is named by its line and echoes its own id"),
+            new Absent(FrontEnd.FLINK, "a row is named by its subtask and the start of its prompt")),
     MAX_IN_FLIGHT(OptionType.INT, "2 x max_num_seqs (512 while that is auto)", Range.positiveInteger(),
             "Rows of one task waiting on the engine at once.", callWide(),
-            new Absent(FrontEnd.CLI, "generate's one reader keeps the engine fed by itself"));
+            new Absent(FrontEnd.CLI, "generate's one reader keeps the engine fed by itself"),
+            new Absent(FrontEnd.FLINK, "Flink's async operator bounds it: ML_PREDICT's 'max-concurrent-operations', "
+                    + "table.exec.async-scalar.max-concurrent-operations"));
 
     private final OptionType type;
     private final String defaultText;

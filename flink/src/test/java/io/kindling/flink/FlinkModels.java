@@ -8,6 +8,7 @@ import io.kindling.sampling.SamplingParams;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 
 /** The bundled model as a kindling model's options, the words of the README's job, and the engine's own outputs. */
@@ -50,5 +51,14 @@ final class FlinkModels {
             }
         }
         return outputs;
+    }
+
+    /** The engines still running once the jobs' tasks have closed (they close as the job ends, not before). */
+    static List<EngineService> enginesAfterJobs() throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!TaskManagerEngines.running().isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        return TaskManagerEngines.running();
     }
 }

@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.table.api.DataTypes;
 import org.apache.flink.table.api.EnvironmentSettings;
@@ -169,11 +168,7 @@ class MlPredictTest {
             createModel(env, "definer", "response STRING", ", 'temperature' = '0'");
             assertEquals(withNullRow(greedy), collect(env, PREDICT), "job " + job);
             assertEquals(loads + 1, TaskManagerEngines.loadCount(), "job " + job + ": one engine for three slots");
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (!TaskManagerEngines.running().isEmpty() && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
-            assertEquals(List.of(), TaskManagerEngines.running(), "job " + job + " ended: its engine is closed");
+            assertEquals(List.of(), FlinkModels.enginesAfterJobs(), "job " + job + " ended: its engine is closed");
         }
     }
 
