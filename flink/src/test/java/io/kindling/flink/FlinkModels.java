@@ -12,13 +12,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 
 /** The bundled model as a kindling model's options, the words of the README's job, and the engine's own outputs. */
-final class FlinkModels {
+public final class FlinkModels {
 
     /** Twelve words of examples/data/words.jsonl: the prompt is the word and a colon. */
-    static final List<String> WORDS = List.of("above-cited", "acrimoniously", "adjoining", "angelic Hymn",
+    public static final List<String> WORDS = List.of("above-cited", "acrimoniously", "adjoining", "angelic Hymn",
             "anserated", "anthropography", "apple", "bewilder", "candle", "dusk", "ember", "kindling");
 
-    static final int MAX_TOKENS = 8;
+    public static final int MAX_TOKENS = 8;
 
     private FlinkModels() {
     }
@@ -38,7 +38,7 @@ final class FlinkModels {
      * What {@code bin/kindling generate} writes for each word with these settings: the engine alone, the model's
      * sampling defaults, the row's seed as Spark and Flink derive it.
      */
-    static Map<String, String> engineOutputs(double temperature, long seed) throws Exception {
+    public static Map<String, String> engineOutputs(double temperature, long seed) throws Exception {
         Map<String, String> outputs = new LinkedHashMap<>();
         try (EngineService engine = EngineService.start(BundledModel.key().config(BundledModel.DIR))) {
             SamplingParams params = engine.defaultSamplingParams().toBuilder().maxTokens(MAX_TOKENS)
