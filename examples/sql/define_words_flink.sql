@@ -22,5 +22,7 @@ WITH ('connector' = 'filesystem', 'path' = '/tmp/kindling-define-words-flink', '
 INSERT INTO definitions
 SELECT id, definition, error FROM ML_PREDICT(TABLE words, MODEL definer, DESCRIPTOR(prompt));
 
--- llm_generate (loaded by bin/kindling flink from --model) is an async scalar function, planned in streaming mode;
--- in the SQL client: SET 'execution.runtime-mode' = 'streaming'; SELECT id, llm_generate(prompt) FROM words;
+-- llm_generate is loaded too (bin/kindling flink: LOAD MODULE kindling with --model's options). This job runs in
+-- batch mode, where it serves one row of a subtask at a time; ML_PREDICT above keeps many in the engine.
+SELECT id, llm_generate(prompt, MAP['max_tokens', '12', 'temperature', '0']) AS short_definition
+FROM words WHERE id IN ('lexiphanic', 'litotes', 'logman');

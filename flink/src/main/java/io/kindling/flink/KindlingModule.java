@@ -3,7 +3,9 @@ package io.kindling.flink;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.table.functions.FunctionDefinition;
+import org.apache.flink.table.functions.UserDefinedFunction;
 import org.apache.flink.table.module.Module;
 
 /**
@@ -14,10 +16,11 @@ public final class KindlingModule implements Module {
 
     static final String LLM_GENERATE = "llm_generate";
 
-    private final LlmGenerateFunction llmGenerate;
+    private final UserDefinedFunction llmGenerate;
 
-    public KindlingModule(Map<String, String> options) {
-        this.llmGenerate = new LlmGenerateFunction(options);
+    /** @param config the session's configuration: its runtime mode picks the async or the plain function */
+    public KindlingModule(ReadableConfig config, Map<String, String> options) {
+        this.llmGenerate = KindlingFunctions.function(config, options);
     }
 
     @Override

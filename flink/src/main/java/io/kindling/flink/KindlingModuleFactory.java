@@ -25,6 +25,6 @@ public final class KindlingModuleFactory implements ModuleFactory {
 
     @Override
     public Module createModule(Context context) {
-        return new KindlingModule(context.getOptions());
+        return new KindlingModule(context.getConfiguration(), context.getOptions());
     }
 }

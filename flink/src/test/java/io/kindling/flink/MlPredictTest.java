@@ -118,9 +118,18 @@ class MlPredictTest {
         assertEquals(withNullRow(greedy), collect(env, "SELECT word, llm_generate(prompt, MAP['temperature', '0']) "
                 + "FROM words"));
 
-        TableEnvironment viaModule = env(true, 1);
-        viaModule.executeSql("LOAD MODULE kindling WITH (" + FlinkModels.engineOptions() + ", 'temperature' = '0')");
-        assertEquals(withNullRow(greedy), collect(viaModule, "SELECT word, llm_generate(prompt) FROM words"));
+        TableEnvironment batch = env(false, 2);
+        KindlingFunctions.register(batch, FlinkModels.engineOptionMap());
+        assertEquals(withNullRow(greedy), collect(batch, "SELECT word, llm_generate(prompt, MAP['temperature', '0']) "
+                + "FROM words"), "batch mode");
+
+        for (boolean streaming : new boolean[] {true, false}) {
+            TableEnvironment viaModule = env(streaming, 1);
+            viaModule.executeSql("LOAD MODULE kindling WITH (" + FlinkModels.engineOptions() + ", 'temperature' = "
+                    + "'0')");
+            assertEquals(withNullRow(greedy), collect(viaModule, "SELECT word, llm_generate(prompt) FROM words"),
+                    streaming ? "streaming" : "batch");
+        }
     }
 
     @Test

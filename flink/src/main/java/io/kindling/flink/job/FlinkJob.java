@@ -23,6 +23,8 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.table.api.EnvironmentSettings;
 import org.apache.flink.table.api.TableEnvironment;
 import org.apache.flink.table.api.TableResult;
+import org.apache.flink.types.Row;
+import org.apache.flink.util.CloseableIterator;
 
 /**
  * {@code kindling flink}: a Flink batch job on a local MiniCluster that adds the model's text as a column to every
@@ -62,6 +64,8 @@ public final class FlinkJob {
             "table.exec.async-scalar.timeout", "10 min");
 
     /** {@code SET 'key' = 'value'}, as the SQL client writes it. */
+    /** Statements whose rows are printed: queries and what shows things. */
+    private static final Pattern QUERY = Pattern.compile("(?i)\\s*(SELECT|WITH|SHOW|DESCRIBE|DESC|EXPLAIN|VALUES)\\b");
     private static final Pattern SET = Pattern.compile("(?is)SET\\s+'([^']+)'\\s*=\\s*'([^']*)'");
 
     private FlinkJob() {
@@ -140,7 +144,7 @@ public final class FlinkJob {
                     .withConfiguration(flinkConf).build());
             long start = System.nanoTime();
             if (flags.containsKey("--sql")) {
-                int statements = runScript(env, Path.of(flags.get("--sql")), modelOptions);
+                int statements = runScript(env, Path.of(flags.get("--sql")), modelOptions, out);
                 out.printf(Locale.ROOT, "kindling flink: ran %d statements of %s in %.1f s%n", statements,
                         flags.get("--sql"), (System.nanoTime() - start) / 1e9);
             } else {
@@ -204,7 +208,8 @@ public final class FlinkJob {
     }
 
     /** Loads llm_generate with the model's options, then runs each statement; returns how many ran. */
-    private static int runScript(TableEnvironment env, Path file, Map<String, String> model) throws Exception {
+    private static int runScript(TableEnvironment env, Path file, Map<String, String> model, PrintWriter out)
+            throws Exception {
         env.executeSql("LOAD MODULE kindling WITH (" + withOptions(model).replace("'provider' = 'kindling', ", "")
                 + ")");
         List<String> statements = new ArrayList<>();
@@ -230,15 +235,30 @@ public final class FlinkJob {
                 continue;
             }
             TableResult result = env.executeSql(statement);
-            if (result.getJobClient().isPresent()) {
+            if (QUERY.matcher(statement).lookingAt()) {
+                // A query's job waits for its rows to be fetched: print them, which fetches them all.
+                print(result, out);
+            } else if (result.getJobClient().isPresent()) {
                 result.await();
-            }
-            if (result.getResolvedSchema().getColumnCount() > 1 || statement.toUpperCase(Locale.ROOT)
-                    .startsWith("SELECT")) {
-                result.print();
             }
         }
         return statements.size();
+    }
+
+    /** A query's rows, tab-separated under a line of column names. */
+    private static void print(TableResult result, PrintWriter out) throws Exception {
+        out.println(String.join("\t", result.getResolvedSchema().getColumnNames()));
+        try (CloseableIterator<Row> rows = result.collect()) {
+            while (rows.hasNext()) {
+                Row row = rows.next();
+                List<String> values = new ArrayList<>();
+                for (int i = 0; i < row.getArity(); i++) {
+                    values.add(String.valueOf(row.getField(i)));
+                }
+                out.println(String.join("\t", values));
+            }
+        }
+        out.flush();
     }
 
     private static String withOptions(Map<String, String> model) {

@@ -63,6 +63,37 @@ class FlinkJobTest {
     }
 
     @Test
+    void aSqlScriptRunsWithLlmGenerateLoadedAndPrintsItsQueries() throws Exception {
+        Path words = tmp.resolve("words.jsonl");
+        List<String> lines = new ArrayList<>();
+        for (String w : FlinkModels.WORDS) {
+            lines.add("{\"word\": \"" + w + "\", \"prompt\": \"" + w + ":\"}");
+        }
+        Files.write(words, lines);
+        Path output = tmp.resolve("generated");
+        Path script = tmp.resolve("job.sql");
+        Files.writeString(script, String.join("\n",
+                "-- the words, generated greedily into JSON files",
+                "SET 'parallelism.default' = '2';",
+                "CREATE TEMPORARY TABLE words (word STRING, prompt STRING)",
+                "WITH ('connector' = 'filesystem', 'path' = '" + words + "', 'format' = 'json');",
+                "CREATE TEMPORARY TABLE generated (word STRING, text STRING)",
+                "WITH ('connector' = 'filesystem', 'path' = '" + output + "', 'format' = 'json');",
+                "INSERT INTO generated SELECT word, llm_generate(prompt, MAP['temperature', '0']) FROM words;",
+                "SELECT COUNT(*) AS rows_written FROM generated;"));
+        assertEquals(0, run("--model", BundledModel.DIR.toString(), "--sql", script.toString(), "--conf",
+                "max-tokens=" + FlinkModels.MAX_TOKENS, "--conf", "threads=1", "--conf", "kv-cache-memory=16m"),
+                err.toString());
+        assertTrue(out.toString().contains("rows_written\n" + FlinkModels.WORDS.size() + "\n"), out.toString());
+        assertTrue(out.toString().contains("kindling flink: ran 5 statements of " + script), out.toString());
+        Map<String, String> generated = new TreeMap<>();
+        for (JsonNode row : rows(output)) {
+            generated.put(row.get("word").asText(), row.get("text").asText());
+        }
+        assertEquals(new TreeMap<>(FlinkModels.engineOutputs(0, 0)), generated);
+    }
+
+    @Test
     void aBadCommandLineExitsWithTwoAndSaysWhy() {
         assertEquals(2, run("--model", "/m", "--input", "in.jsonl"));
         assertEquals("kindling flink: give --input and --output, or --sql\nTry 'kindling flink --help' for the "
