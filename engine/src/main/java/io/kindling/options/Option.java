@@ -70,10 +70,9 @@ public enum Option {
     ENABLE_PREFIX_CACHING(OptionType.BOOLEAN, "true", Range.ANY,
             "Share the KV blocks of common prompt prefixes.", engineWide()),
 
-    // A Spark call's (or Flink model's) own behaviour.
+    // A Spark call's own behaviour (and a Flink model's or function's).
     ON_ERROR(OptionType.CHOICE, "fail; null for llm_generate_struct", "fail|null",
-            "What a row the engine cannot serve becomes: a failed task, or null (in Flink: unless OUTPUT declares an "
-                    + "error column, which then takes the message).", callWide(),
+            "What a row the engine cannot serve becomes: a failed task, or null.", callWide(),
             new Absent(FrontEnd.CLI, "generate always writes an error row and goes on")),
     KEY_COLUMN(OptionType.STRING, "none: the row's position and first 40 characters", Range.ANY,
             "The input column that names a row in error messages.", callWide(),
@@ -82,8 +81,8 @@ public enum Option {
     MAX_IN_FLIGHT(OptionType.INT, "2 x max_num_seqs (512 while that is auto)", Range.positiveInteger(),
             "Rows of one task waiting on the engine at once.", callWide(),
             new Absent(FrontEnd.CLI, "generate's one reader keeps the engine fed by itself"),
-            new Absent(FrontEnd.FLINK, "Flink's async operator bounds it: ML_PREDICT's 'max-concurrent-operations', "
-                    + "table.exec.async-scalar.max-concurrent-operations"));
+            new Absent(FrontEnd.FLINK, "Flink's async operator bounds it: "
+                    + "table.exec.async-ml-predict.max-concurrent-operations (async-scalar for llm_generate)"));
 
     private final OptionType type;
     private final String defaultText;
