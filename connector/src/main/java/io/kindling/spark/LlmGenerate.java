@@ -20,8 +20,8 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.MapType;
 import org.apache.spark.sql.types.StringType;
 import org.apache.spark.sql.types.StructType;
+import io.kindling.runtime.ModelLocationException;
 import io.kindling.spark.runtime.ModelCheck;
-import io.kindling.spark.runtime.ModelLocationException;
 import scala.Option;
 
 /**

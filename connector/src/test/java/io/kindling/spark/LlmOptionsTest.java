@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kindling.backend.BatchLimits;
 import io.kindling.core.EngineConfig;
+import io.kindling.runtime.EngineKey;
 import io.kindling.sampling.EarlyStopping;
 import io.kindling.sampling.SamplingParams;
-import io.kindling.spark.runtime.EngineKey;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;

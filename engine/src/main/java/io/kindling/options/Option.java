@@ -38,7 +38,8 @@ public enum Option {
             "Token ids that end the row (returned); in Spark comma-separated.", rowOnly()),
     IGNORE_EOS(OptionType.BOOLEAN, "false", Range.ANY, "Keep generating past the end-of-sequence token.", rowOnly()),
     LOGPROBS(OptionType.INT, "none", Range.closed(0, 20), "Return the top-K logprobs of each generated token.",
-            new Absent(FrontEnd.SPARK, "llm_generate returns text and llm_generate_struct has no logprobs field")),
+            new Absent(FrontEnd.SPARK, "llm_generate returns text and llm_generate_struct has no logprobs field"),
+            new Absent(FrontEnd.FLINK, "a model's OUTPUT and llm_generate have no logprobs field")),
     N(OptionType.INT, "1; with beam search, beam_width", Range.atLeast(1),
             "Completions per row: samples, or the best beams.", rowOnly()),
     REPETITION_PENALTY(OptionType.DOUBLE, "1", Range.positive(), "Divide the logits of tokens already seen.",
@@ -69,17 +70,20 @@ public enum Option {
     ENABLE_PREFIX_CACHING(OptionType.BOOLEAN, "true", Range.ANY,
             "Share the KV blocks of common prompt prefixes.", engineWide()),
 
-    // A Spark call's own behaviour.
+    // A Spark call's own behaviour (and a Flink model's or function's).
     ON_ERROR(OptionType.CHOICE, "fail; null for llm_generate_struct", "fail|null",
             "What a row the engine cannot serve becomes: a failed task, or null.", callWide(),
             new Absent(FrontEnd.CLI, "generate always writes an error row and goes on")),
     KEY_COLUMN(OptionType.STRING, "none: the row's position and first 40 characters", Range.ANY,
             "The input column that names a row in error messages.", callWide(),
-            new Absent(FrontEnd.CLI, "a row is named by its line and echoes its own id")),
+            new Absent(FrontEnd.CLI, "a row is named by its line and echoes its own id"),
+            new Absent(FrontEnd.FLINK, "a row is named by its subtask and the start of its prompt")),
     MAX_IN_FLIGHT(OptionType.INT, "2 x the engine's max_num_seqs (512 on the CPU, 2,048 on a large GPU)",
             Range.positiveInteger(),
             "Rows of one task waiting on the engine at once.", callWide(),
-            new Absent(FrontEnd.CLI, "generate's one reader keeps the engine fed by itself"));
+            new Absent(FrontEnd.CLI, "generate's one reader keeps the engine fed by itself"),
+            new Absent(FrontEnd.FLINK, "Flink's async operator bounds it: "
+                    + "table.exec.async-ml-predict.max-concurrent-operations (async-scalar for llm_generate)"));
 
     private final OptionType type;
     private final String defaultText;

@@ -1,8 +1,10 @@
 package io.kindling.spark.runtime;
 
 import io.kindling.backend.BackendUnavailableException;
+import io.kindling.runtime.BoundDevice;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -11,22 +13,19 @@ import org.apache.spark.TaskContext;
 import org.apache.spark.resource.ResourceInformation;
 
 /**
- * The device an engine runs on, as Spark's GPU scheduling decides it: a configured {@code cuda} becomes the GPU
- * address Spark assigned to the task ({@code cuda:<addr>}). With a fractional {@code spark.task.resource.gpu.amount}
- * several tasks get the same address, hence the same engine key and one shared engine. {@code cuda:N}, {@code cpu}
- * and {@code auto} are kept as configured.
+ * The device an engine runs on, as Spark's GPU scheduling decides it ({@link BoundDevice}): a configured {@code cuda}
+ * becomes the GPU address Spark assigned to the task ({@code cuda:<addr>}). With a fractional
+ * {@code spark.task.resource.gpu.amount} several tasks get the same address, hence the same engine key and one shared
+ * engine. {@code cuda:N}, {@code cpu} and {@code auto} are kept as configured.
  *
  * <p>Spark schedules GPUs only to tasks of cluster executors ({@code local-cluster}, standalone, YARN,
  * Kubernetes). Tasks that the driver runs itself ({@code local[N]}, where Spark leaves a task's GPU amount
  * unschedulable) and code outside a task get the default CUDA device. A cluster task given no GPU fails, naming
  * the settings that would have given it one, rather than piling every task onto one device.
- *
- * @param configured the device as configured
- * @param device the device the engine is started on
- * @param reason why {@code device} was chosen, for error messages
  */
-record DeviceBinding(String configured, String device, String reason) {
+final class DeviceBinding {
 
+    static final String DEVICE_CONF = "spark.kindling.device";
     static final String GPU = "gpu";
     static final String EXECUTOR_AMOUNT = "spark.executor.resource.gpu.amount";
     static final String TASK_AMOUNT = "spark.task.resource.gpu.amount";
@@ -36,6 +35,9 @@ record DeviceBinding(String configured, String device, String reason) {
 
     /** The executor's GPU addresses, as the executor plugin saw them at start-up; for error messages. */
     private static volatile List<String> executorGpus = List.of();
+
+    private DeviceBinding() {
+    }
 
     static void recordExecutorGpus(List<String> addresses) {
         executorGpus = List.copyOf(addresses);
@@ -56,25 +58,21 @@ record DeviceBinding(String configured, String device, String reason) {
     }
 
     /** Binds {@code configured} for the task running on this thread. */
-    static DeviceBinding forCurrentTask(String configured) {
+    static BoundDevice forCurrentTask(String configured) {
         return resolve(configured, currentPlacement());
     }
 
-    static DeviceBinding resolve(String configured, Placement placement) {
-        if (!configured.equals("cuda")) {
-            return new DeviceBinding(configured, configured, "as configured");
-        }
-        if (!placement.taskGpus().isEmpty()) {
-            String address = placement.taskGpus().get(0);
-            return new DeviceBinding(configured, "cuda:" + address,
-                    "GPU address " + address + " that Spark assigned to this task");
+    static BoundDevice resolve(String configured, Placement placement) {
+        Optional<BoundDevice> assigned = BoundDevice.toAssigned(configured, placement.taskGpus(), "Spark");
+        if (assigned.isPresent()) {
+            return assigned.get();
         }
         if (!placement.clusterExecutor()) {
-            return new DeviceBinding(configured, configured, "Spark assigned no GPU to this task or executor, as in "
+            return new BoundDevice(configured, configured, "Spark assigned no GPU to this task or executor, as in "
                     + "local mode, where the driver runs the tasks and schedules no GPUs to them; so the default "
                     + "CUDA device");
         }
-        throw new BackendUnavailableException("spark.kindling.device=cuda, but Spark assigned no GPU to this task"
+        throw new BackendUnavailableException(DEVICE_CONF + "=cuda, but Spark assigned no GPU to this task"
                 + (placement.executorGpus().isEmpty() ? "" : " (its executor has GPUs " + placement.executorGpus()
                         + ")") + ": " + missingSettings(placement.gpuSettings()));
     }
@@ -105,11 +103,5 @@ record DeviceBinding(String configured, String device, String reason) {
         Set<String> settings = env == null ? Set.of() : Stream.of(EXECUTOR_AMOUNT, TASK_AMOUNT, DISCOVERY_SCRIPT)
                 .filter(env.conf()::contains).collect(Collectors.toSet());
         return new Placement(taskGpus, clusterExecutor, settings, executorGpus);
-    }
-
-    /** The backend's refusal, saying which GPU Spark's scheduling picked. */
-    BackendUnavailableException explain(BackendUnavailableException e) {
-        return new BackendUnavailableException("spark.kindling.device=" + configured + " bound to " + device
-                + " (" + reason + "): " + e.getMessage());
     }
 }

@@ -4,6 +4,11 @@ import io.kindling.backend.BackendUnavailableException;
 import io.kindling.core.EngineConfig;
 import io.kindling.core.EngineService;
 import io.kindling.core.KvCacheMemoryException;
+import io.kindling.runtime.BoundDevice;
+import io.kindling.runtime.EngineKey;
+import io.kindling.runtime.EngineRegistry;
+import io.kindling.runtime.ModelLocationException;
+import io.kindling.runtime.RowSeeds;
 import java.util.List;
 
 /**
@@ -33,11 +38,11 @@ public final class ExecutorEngines {
      * @throws ExecutorMemoryException when the model and its KV cache do not fit the executor's heap
      */
     public static EngineService acquire(EngineKey key) {
-        DeviceBinding binding = DeviceBinding.forCurrentTask(key.engine().device());
+        BoundDevice binding = DeviceBinding.forCurrentTask(key.engine().device());
         try {
             return ENGINES.acquire(key.withDevice(binding.device()));
         } catch (BackendUnavailableException e) {
-            throw binding.explain(e);
+            throw binding.explain(DeviceBinding.DEVICE_CONF, e);
         }
     }
 

@@ -2,6 +2,7 @@ package io.kindling.spark.runtime;
 
 import io.kindling.core.EngineService;
 import io.kindling.core.EngineStats;
+import io.kindling.runtime.EngineKey;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;

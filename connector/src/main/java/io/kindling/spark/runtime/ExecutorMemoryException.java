@@ -1,6 +1,7 @@
 package io.kindling.spark.runtime;
 
 import io.kindling.core.KvCacheMemoryException;
+import io.kindling.runtime.EngineKey;
 import java.util.Locale;
 import org.apache.spark.SparkEnv;
 

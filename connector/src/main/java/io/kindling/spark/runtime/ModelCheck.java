@@ -1,5 +1,7 @@
 package io.kindling.spark.runtime;
 
+import io.kindling.runtime.CheckpointFiles;
+import io.kindling.runtime.ModelLocationException;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Paths;

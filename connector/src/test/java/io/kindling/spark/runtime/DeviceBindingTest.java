@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.kindling.backend.BackendUnavailableException;
+import io.kindling.runtime.BoundDevice;
+import io.kindling.runtime.BundledModel;
+import io.kindling.runtime.EngineKey;
 import java.util.List;
 import java.util.Set;
 import org.apache.spark.SparkConf;
@@ -31,7 +34,7 @@ class DeviceBindingTest {
 
     @Test
     void cudaBindsToTheTasksFirstGpuAddress() {
-        DeviceBinding b = DeviceBinding.resolve("cuda", clusterTask(List.of("2", "3"), ALL_SETTINGS,
+        BoundDevice b = DeviceBinding.resolve("cuda", clusterTask(List.of("2", "3"), ALL_SETTINGS,
                 List.of("0", "1", "2", "3")));
         assertEquals("cuda:2", b.device());
         assertEquals("GPU address 2 that Spark assigned to this task", b.reason());
@@ -53,7 +56,7 @@ class DeviceBindingTest {
 
     @Test
     void tasksTheDriverRunsGetTheDefaultCudaDevice() {
-        DeviceBinding b = DeviceBinding.resolve("cuda", new DeviceBinding.Placement(List.of(), false, Set.of(),
+        BoundDevice b = DeviceBinding.resolve("cuda", new DeviceBinding.Placement(List.of(), false, Set.of(),
                 List.of()));
         assertEquals("cuda", b.device());
         assertEquals(LOCAL_REASON, b.reason());
@@ -92,7 +95,7 @@ class DeviceBindingTest {
         for (String device : List.of("cuda:7", "cpu", "auto")) {
             for (DeviceBinding.Placement placement : List.of(clusterTask(List.of("0"), ALL_SETTINGS, List.of("0")),
                     clusterTask(List.of(), Set.of(), List.of()))) {
-                DeviceBinding b = DeviceBinding.resolve(device, placement);
+                BoundDevice b = DeviceBinding.resolve(device, placement);
                 assertEquals(device, b.device());
                 assertEquals("as configured", b.reason());
             }
@@ -107,7 +110,7 @@ class DeviceBindingTest {
                 .set(DeviceBinding.EXECUTOR_AMOUNT, "1");
         try (JavaSparkContext sc = new JavaSparkContext(conf)) {
             List<String> bindings = sc.parallelize(List.of(1, 2), 2).map(i -> {
-                DeviceBinding b = DeviceBinding.forCurrentTask("cuda");
+                BoundDevice b = DeviceBinding.forCurrentTask("cuda");
                 return b.device() + " / " + b.reason();
             }).collect();
             assertEquals(List.of("cuda / " + LOCAL_REASON, "cuda / " + LOCAL_REASON), bindings);

@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kindling.backend.BackendUnavailableException;
 import io.kindling.core.EngineService;
+import io.kindling.runtime.BundledModel;
+import io.kindling.runtime.EngineKey;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;

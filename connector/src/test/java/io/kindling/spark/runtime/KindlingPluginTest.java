@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.kindling.core.EngineService;
 import io.kindling.core.Request;
 import io.kindling.sampling.SamplingParams;
+import io.kindling.runtime.BundledModel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package io.kindling.spark.runtime;
+package io.kindling.runtime;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -21,7 +21,7 @@ import org.apache.hadoop.fs.Path;
  * The weights are chosen as the engine chooses them: {@code model.safetensors}, else the shards that
  * {@code model.safetensors.index.json} lists.
  */
-final class CheckpointFiles {
+public final class CheckpointFiles {
 
     static final String CONFIG = "config.json";
     static final String SINGLE_WEIGHTS = "model.safetensors";
@@ -38,7 +38,7 @@ final class CheckpointFiles {
      * @param where said after "does not exist", e.g. where it was looked for
      * @throws ModelLocationException when {@code dir} is missing, a file, or not a checkpoint
      */
-    static List<FileStatus> select(FileSystem fs, Path dir, String location, String where) throws IOException {
+    public static List<FileStatus> select(FileSystem fs, Path dir, String location, String where) throws IOException {
         FileStatus root;
         try {
             root = fs.getFileStatus(dir);

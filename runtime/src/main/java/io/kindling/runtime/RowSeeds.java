@@ -1,4 +1,4 @@
-package io.kindling.spark.runtime;
+package io.kindling.runtime;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -10,7 +10,7 @@ import java.nio.charset.StandardCharsets;
  * Each string is preceded by its length, so ("ab", "c") and ("a", "bc") differ, and a missing key differs from
  * an empty one.
  */
-final class RowSeeds {
+public final class RowSeeds {
 
     private static final long GOLDEN_GAMMA = 0x9E3779B97F4A7C15L;
     private static final long NO_KEY = 0xD6E8FEB86659FD93L;
@@ -18,7 +18,11 @@ final class RowSeeds {
     private RowSeeds() {
     }
 
-    static long of(long configuredSeed, String prompt, String key) {
+    /**
+     * The seed of one row's sampler: a function of the configured seed, the prompt and an optional key only, never
+     * of arrival order, partitioning, task, slot or retry; so a retried or restored row draws the same tokens.
+     */
+    public static long of(long configuredSeed, String prompt, String key) {
         long h = mix(configuredSeed);
         h = absorb(h, prompt.getBytes(StandardCharsets.UTF_8));
         return key == null ? mix(h ^ NO_KEY) : absorb(h, key.getBytes(StandardCharsets.UTF_8));

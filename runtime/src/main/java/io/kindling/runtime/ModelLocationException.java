@@ -1,13 +1,13 @@
-package io.kindling.spark.runtime;
+package io.kindling.runtime;
 
 /** The configured model cannot be found or copied to this host; names the location and the problem. */
 public class ModelLocationException extends RuntimeException {
 
-    ModelLocationException(String location, String problem) {
+    public ModelLocationException(String location, String problem) {
         super("model " + location + ": " + problem);
     }
 
-    ModelLocationException(String location, String problem, Throwable cause) {
+    public ModelLocationException(String location, String problem, Throwable cause) {
         super("model " + location + ": " + problem, cause);
     }
 }

@@ -1,4 +1,4 @@
-package io.kindling.spark.runtime;
+package io.kindling.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -197,8 +197,8 @@ class ModelCacheTest {
 
     @Test
     void localPathsAndFileUrisAreUsedInPlace() {
-        assertEquals(source, ModelLocation.local(source.toString()));
-        assertEquals(source, ModelLocation.local("file://" + source));
-        assertEquals(source, ModelLocation.local("file:" + source));
+        assertEquals(source, ModelLocator.local(source.toString(), this::cache));
+        assertEquals(source, ModelLocator.local("file://" + source, this::cache));
+        assertEquals(source, ModelLocator.local("file:" + source, this::cache));
     }
 }

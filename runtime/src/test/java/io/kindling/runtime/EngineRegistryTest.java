@@ -1,4 +1,4 @@
-package io.kindling.spark.runtime;
+package io.kindling.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -157,5 +157,27 @@ class EngineRegistryTest {
         assertArrayEquals(BundledModel.APPLE_GREEDY, BundledModel.greedyApple(engine));
         assertEquals(1, starts.get());
         assertEquals(1, registry.loadCount());
+    }
+
+    @Test
+    void leasesShareOneEngineWhichTheLastLeaseToCloseCloses() throws Exception {
+        EngineRegistry registry = registry();
+        EngineLease first = registry.lease(BundledModel.key());
+        EngineLease second = registry.lease(BundledModel.key());
+        assertSame(first.engine(), second.engine());
+        first.close();
+        first.close(); // a second close releases nothing more
+        assertArrayEquals(BundledModel.APPLE_GREEDY, BundledModel.greedyApple(second.engine()));
+        assertEquals(1, registry.running().size());
+
+        second.close();
+        Request late = new Request("after-last-lease", new int[] {1, 397}, SamplingParams.builder().maxTokens(1)
+                .build());
+        assertThrows(CancellationException.class, () -> second.engine().submit(late).get(10, TimeUnit.SECONDS));
+        assertEquals(List.of(), registry.running());
+        try (EngineLease fresh = registry.lease(BundledModel.key())) {
+            assertNotSame(second.engine(), fresh.engine());
+            assertEquals(2, registry.loadCount());
+        }
     }
 }

@@ -1,4 +1,4 @@
-package io.kindling.spark.runtime;
+package io.kindling.runtime;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -27,15 +27,15 @@ import org.apache.hadoop.fs.FileSystem;
 
 /**
  * A host-local copy of remote checkpoints, one directory per checkpoint version, shared by every engine and
- * executor of the host. The directory is named after a hash of the URI and its files' lengths and modification
+ * JVM of the host. The directory is named after a hash of the URI and its files' lengths and modification
  * times, so a changed checkpoint gets a new copy. A copy is published complete or not at all: files are copied
- * into a temporary sibling, which is then renamed atomically. A lock file next to it makes concurrent executors
+ * into a temporary sibling, which is then renamed atomically. A lock file next to it makes concurrent JVMs
  * of the host wait for one copy rather than each making their own.
  */
-final class ModelCache {
+public final class ModelCache {
 
     /** What {@link #fetch} found: the local directory, and whether this call copied it. */
-    record LocalModel(Path dir, boolean copied) {
+    public record LocalModel(Path dir, boolean copied) {
     }
 
     // FileLock guards against other processes only; within one JVM a second lock() on the same file throws.
@@ -44,12 +44,12 @@ final class ModelCache {
     private final Path root;
     private final Configuration hadoopConf;
 
-    ModelCache(Path root, Configuration hadoopConf) {
+    public ModelCache(Path root, Configuration hadoopConf) {
         this.root = root;
         this.hadoopConf = hadoopConf;
     }
 
-    LocalModel fetch(URI given) {
+    public LocalModel fetch(URI given) {
         String location = given.toString();
         URI uri = withoutTrailingSlash(given);
         try {

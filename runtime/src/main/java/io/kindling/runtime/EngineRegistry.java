@@ -1,6 +1,7 @@
-package io.kindling.spark.runtime;
+package io.kindling.runtime;
 
 import io.kindling.core.EngineService;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
@@ -12,18 +13,23 @@ import java.util.function.Function;
 
 /**
  * Engines by key, each started once. The start runs on its own thread, not on the task that asked first: Spark
- * interrupts a task it kills (speculation, a satisfied {@code LIMIT}), and that must neither break a model copy
- * other tasks wait for nor keep the killed task waiting. Concurrent callers of a key share the outcome of its
- * start. A failed start is forgotten, so the next task tries again (and reports the same error if the cause
- * persists) instead of failing forever on a stale result.
+ * interrupts a task it kills (speculation, a satisfied {@code LIMIT}), Flink cancels a failing task's thread, and
+ * that must neither break a model copy other tasks wait for nor keep the cancelled task waiting. Concurrent callers
+ * of a key share the outcome of its start. A failed start is forgotten, so the next task tries again (and reports
+ * the same error if the cause persists) instead of failing forever on a stale result.
+ *
+ * <p>Two ways to hold an engine: {@link #acquire} keeps it until {@link #closeAll} (Spark: tasks come and go, the
+ * executor keeps its engine), {@link #lease} counts its holders and closes it when the last lease closes (Flink:
+ * a job's functions open and close with it, and a TaskManager outlives its jobs and their class loaders).
  */
-final class EngineRegistry {
+public final class EngineRegistry {
 
     private final Function<EngineKey, EngineService> starter;
     private final Map<EngineKey, CompletableFuture<EngineService>> engines = new ConcurrentHashMap<>();
+    private final Map<EngineKey, Integer> leases = new HashMap<>();
     private final AtomicInteger loads = new AtomicInteger();
 
-    EngineRegistry(Function<EngineKey, EngineService> starter) {
+    public EngineRegistry(Function<EngineKey, EngineService> starter) {
         this.starter = starter;
     }
 
@@ -31,17 +37,54 @@ final class EngineRegistry {
      * @throws CancellationException when the calling thread is interrupted while the engine starts (its interrupt
      *     status is kept); the start goes on for the other callers
      */
-    EngineService acquire(EngineKey key) {
+    public EngineService acquire(EngineKey key) {
+        return await(starting(key));
+    }
+
+    /**
+     * The engine for {@code key}, held until the lease closes; the last lease of a key to close closes its engine.
+     *
+     * @throws CancellationException as {@link #acquire}; no lease is then held
+     */
+    public EngineLease lease(EngineKey key) {
+        CompletableFuture<EngineService> engine;
+        synchronized (leases) {
+            leases.merge(key, 1, Integer::sum);
+            engine = starting(key);
+        }
+        try {
+            return new EngineLease(await(engine), () -> release(key));
+        } catch (RuntimeException | Error e) {
+            release(key);
+            throw e;
+        }
+    }
+
+    private void release(EngineKey key) {
+        CompletableFuture<EngineService> last = null;
+        synchronized (leases) {
+            if (leases.merge(key, -1, Integer::sum) == 0) {
+                leases.remove(key);
+                last = engines.remove(key);
+            }
+        }
+        if (last != null) {
+            last.thenAccept(EngineService::close);
+        }
+    }
+
+    private CompletableFuture<EngineService> starting(EngineKey key) {
         CompletableFuture<EngineService> starting = new CompletableFuture<>();
         CompletableFuture<EngineService> existing = engines.putIfAbsent(key, starting);
-        if (existing == null) {
-            Thread loader = new Thread(() -> start(key, starting), "kindling-engine-start");
-            loader.setDaemon(true);
-            // Spark's task threads carry the application's class loader (--jars); the engine's loading needs it too.
-            loader.setContextClassLoader(Thread.currentThread().getContextClassLoader());
-            loader.start();
+        if (existing != null) {
+            return existing;
         }
-        return await(existing == null ? starting : existing);
+        Thread loader = new Thread(() -> start(key, starting), "kindling-engine-start");
+        loader.setDaemon(true);
+        // Task threads carry the job's class loader (Spark's --jars, Flink's user code); the engine's loading needs it.
+        loader.setContextClassLoader(Thread.currentThread().getContextClassLoader());
+        loader.start();
+        return starting;
     }
 
     private void start(EngineKey key, CompletableFuture<EngineService> starting) {
@@ -57,18 +100,18 @@ final class EngineRegistry {
     }
 
     /** Engines started successfully so far, closed ones included. */
-    int loadCount() {
+    public int loadCount() {
         return loads.get();
     }
 
     /** The engines started and not closed. */
-    List<EngineService> running() {
+    public List<EngineService> running() {
         return engines.values().stream().filter(f -> f.isDone() && !f.isCompletedExceptionally())
                 .map(CompletableFuture::join).toList();
     }
 
     /** Closes every engine; one still starting is closed as soon as its start finishes. */
-    void closeAll() {
+    public void closeAll() {
         for (EngineKey key : engines.keySet()) {
             CompletableFuture<EngineService> engine = engines.remove(key);
             if (engine != null) {

@@ -1,0 +1,159 @@
+package io.kindling.flink;
+
+import io.kindling.core.EngineConfig;
+import io.kindling.options.Option;
+import io.kindling.runtime.EngineKey;
+import io.kindling.sampling.EarlyStopping;
+import io.kindling.sampling.InvalidSamplingParamException;
+import io.kindling.sampling.SamplingOverrides;
+import io.kindling.sampling.SamplingParams;
+import java.io.Serializable;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Paths;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The validated options of a Kindling model ({@code CREATE MODEL ... WITH}) or of an {@code llm_generate} call,
+ * resolved where the job is planned and carried to the TaskManagers.
+ *
+ * @param engine the engine's key: model, device and limits
+ * @param n completions per row; {@code beamWidth} > 0 makes them the best beams
+ * @param failOnError whether a row the engine cannot serve fails the task ({@code on-error=fail}, the default)
+ *     rather than giving null, when no {@code error} column takes its message
+ */
+record KindlingOptions(EngineKey engine, SamplingOverrides sampling, Integer n, Integer beamWidth,
+                       Double lengthPenalty, EarlyStopping earlyStopping, boolean failOnError) implements Serializable {
+
+    /** Keys of a model's options that are Flink's, not Kindling's. */
+    static final List<String> FLINK_KEYS = List.of("provider");
+
+    /**
+     * @throws InvalidKindlingOptionException naming the first unknown key or bad value
+     */
+    static KindlingOptions resolve(Map<String, String> options) {
+        OptionReader r = new OptionReader(options, FLINK_KEYS);
+        EngineKey engine = new EngineKey(model(r), EngineConfig.builder(null).device(device(r))
+                .maxNumSeqs(r.integer(Option.MAX_NUM_SEQS, EngineConfig.DEFAULT_MAX_NUM_SEQS))
+                .maxNumBatchedTokens(r.integer(Option.MAX_NUM_BATCHED_TOKENS,
+                        EngineConfig.DEFAULT_MAX_NUM_BATCHED_TOKENS))
+                .blockSize(r.integer(Option.BLOCK_SIZE, EngineConfig.DEFAULT_BLOCK_SIZE))
+                .kvCacheMemoryBytes(r.size(Option.KV_CACHE_MEMORY, EngineConfig.DEFAULT_KV_CACHE_MEMORY))
+                .numThreads(r.integer(Option.THREADS, Runtime.getRuntime().availableProcessors()))
+                .gpuMemoryUtilization(r.decimal(Option.GPU_MEMORY_UTILIZATION,
+                        EngineConfig.DEFAULT_GPU_MEMORY_UTILIZATION))
+                .enablePrefixCaching(r.bool(Option.ENABLE_PREFIX_CACHING, EngineConfig.DEFAULT_ENABLE_PREFIX_CACHING))
+                .build());
+        SamplingOverrides sampling = new SamplingOverrides(r.integer(Option.MAX_TOKENS), r.integer(Option.MIN_TOKENS),
+                r.decimal(Option.TEMPERATURE), r.decimal(Option.TOP_P), r.integer(Option.TOP_K),
+                r.decimal(Option.MIN_P), r.longValue(Option.SEED), r.strings(Option.STOP),
+                r.integers(Option.STOP_TOKEN_IDS), r.bool(Option.IGNORE_EOS), r.decimal(Option.REPETITION_PENALTY),
+                r.decimal(Option.PRESENCE_PENALTY), r.decimal(Option.FREQUENCY_PENALTY), null);
+        String onError = r.choice(Option.ON_ERROR);
+        KindlingOptions resolved = new KindlingOptions(engine, sampling, r.integer(Option.N),
+                r.integer(Option.BEAM_WIDTH), r.decimal(Option.LENGTH_PENALTY), r.earlyStopping(),
+                onError == null || onError.equals("fail"));
+        resolved.check(r);
+        return resolved;
+    }
+
+    boolean beamSearch() {
+        return beamWidth != null && beamWidth > 0;
+    }
+
+    /**
+     * A row's sampling parameters: the model's defaults ({@code generation_config.json}) with these options applied.
+     * Beam search without {@code n} returns every beam.
+     *
+     * @throws InvalidSamplingParamException naming the parameter
+     */
+    SamplingParams samplingParams(SamplingParams defaults) {
+        SamplingParams.Builder b = sampling.applyTo(defaults).toBuilder();
+        if (beamWidth != null) {
+            b.beamWidth(beamWidth);
+        }
+        if (n != null) {
+            b.n(n);
+        } else if (beamSearch()) {
+            b.n(beamWidth);
+        }
+        if (lengthPenalty != null) {
+            b.lengthPenalty(lengthPenalty);
+        }
+        if (earlyStopping != null) {
+            b.earlyStopping(earlyStopping);
+        }
+        return b.build();
+    }
+
+    /** The seed rows are seeded from (with the prompt), as in Spark: the configured one, or 0. */
+    long configuredSeed() {
+        return sampling.seed() == null ? 0 : sampling.seed();
+    }
+
+    /**
+     * SamplingParams' own rules, with {@code max-tokens} unbounded unless set (the model's default is known on the
+     * TaskManager only); and, as in Spark, an option that the chosen search would ignore fails here.
+     */
+    private void check(OptionReader r) {
+        try {
+            samplingParams(SamplingParams.builder().maxTokens(Integer.MAX_VALUE).build());
+        } catch (InvalidSamplingParamException e) {
+            Option o = OptionReader.named(e.param()).orElse(null);
+            String problem = e.getMessage().substring(("invalid " + e.param() + ": ").length());
+            throw InvalidKindlingOptionException.badValue(o == null ? e.param() : r.key(o), problem);
+        }
+        if (beamSearch()) {
+            for (Option o : List.of(Option.TEMPERATURE, Option.TOP_P, Option.TOP_K, Option.MIN_P)) {
+                if (r.value(o) != null && !samplesNothing(o)) {
+                    throw r.bad(o, "does not apply to beam search (beam-width > 0), which keeps the likeliest beams");
+                }
+            }
+        } else {
+            for (Option o : List.of(Option.LENGTH_PENALTY, Option.EARLY_STOPPING)) {
+                if (r.value(o) != null) {
+                    throw r.bad(o, "applies to beam search only, which needs beam-width > 0");
+                }
+            }
+        }
+    }
+
+    /** Whether a sampling option is at its neutral value, which beam search tolerates. */
+    private boolean samplesNothing(Option o) {
+        return switch (o) {
+            case TEMPERATURE -> sampling.temperature() == 0;
+            case TOP_P -> sampling.topP() == 1;
+            case TOP_K -> sampling.topK() <= 0;
+            default -> sampling.minP() == 0;
+        };
+    }
+
+    /** A local path is made absolute (TaskManagers may start elsewhere); a URI ({@code hdfs:}, {@code s3a:}) is kept. */
+    private static String model(OptionReader r) {
+        String model = r.value(Option.MODEL);
+        if (model == null || model.isBlank()) {
+            throw new InvalidKindlingOptionException("no model: set 'model' to a checkpoint directory (a local path, "
+                    + "or a Hadoop FileSystem URI such as hdfs://nn/models/m)");
+        }
+        try {
+            if (new URI(model).getScheme() != null) {
+                return model;
+            }
+        } catch (URISyntaxException e) {
+            // not a URI: a local path
+        }
+        return Paths.get(model).toAbsolutePath().normalize().toString();
+    }
+
+    private static String device(OptionReader r) {
+        String v = r.value(Option.DEVICE);
+        if (v == null) {
+            return "auto";
+        }
+        if (!Option.DEVICE.isChoice(v)) {
+            throw r.bad(Option.DEVICE, "must be auto, cpu, cuda (the TaskManager's GPU) or cuda:N");
+        }
+        return v;
+    }
+}
