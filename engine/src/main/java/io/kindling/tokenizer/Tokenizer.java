@@ -40,10 +40,12 @@ public final class Tokenizer implements AutoCloseable {
     private final OptionalInt eosTokenId;
     private final ChatTemplate chatTemplate;
     private final TokenBound bound;
+    private final byte[][] tokenBytes;
 
     private Tokenizer(HuggingFaceTokenizer tokenizer, TokenizerConfig config, OptionalInt bosTokenId,
-            OptionalInt eosTokenId, TokenBound bound) {
+            OptionalInt eosTokenId, TokenBound bound, byte[][] tokenBytes) {
         this.tokenizer = tokenizer;
+        this.tokenBytes = tokenBytes;
         this.bound = bound;
         this.config = config;
         this.bosTokenId = bosTokenId;
@@ -67,7 +69,7 @@ public final class Tokenizer implements AutoCloseable {
             throw new TokenizerException("cannot load " + json.file() + ": " + e.getMessage(), e);
         }
         return new Tokenizer(tokenizer, config, idOf(json, config, "bos_token"), idOf(json, config, "eos_token"),
-                json.tokenBound());
+                json.tokenBound(), json.tokenBytes());
     }
 
     /**
@@ -87,7 +89,7 @@ public final class Tokenizer implements AutoCloseable {
     public static Tokenizer none() {
         TokenizerConfig config = new TokenizerConfig(Map.of(), Optional.empty(), Optional.empty(), Optional.empty(),
                 false, Optional.empty(), Optional.empty(), Optional.empty());
-        return new Tokenizer(null, config, OptionalInt.empty(), OptionalInt.empty(), null);
+        return new Tokenizer(null, config, OptionalInt.empty(), OptionalInt.empty(), null, new byte[0][]);
     }
 
     private static OptionalInt idOf(TokenizerJson json, TokenizerConfig config, String name) {
@@ -200,6 +202,14 @@ public final class Tokenizer implements AutoCloseable {
      */
     public IncrementalDetokenizer newDetokenizer(int[] promptTokenIds, boolean skipSpecialTokens) {
         return new IncrementalDetokenizer(this, skipSpecialTokens);
+    }
+
+    /**
+     * Per token id, the bytes it decodes to (null for special tokens), which structured output's automata read.
+     * Shared: not to be modified.
+     */
+    public byte[][] tokenBytes() {
+        return tokenBytes;
     }
 
     public OptionalInt bosTokenId() {

@@ -57,6 +57,11 @@ final class TokenizerJson {
         return TokenBound.of(root);
     }
 
+    /** What each token id decodes to, as bytes (see {@link TokenBytes}). */
+    byte[][] tokenBytes() {
+        return TokenBytes.of(root);
+    }
+
     /** The id of a token: an added token first, else the model's vocabulary. */
     OptionalInt tokenId(String token) {
         for (JsonNode added : root.path("added_tokens")) {

@@ -1,0 +1,35 @@
+package io.kindling.structured;
+
+import java.util.Objects;
+
+/**
+ * The model's tokens as the bytes they stand for, which is what a constraint's automaton reads.
+ *
+ * @param tokenBytes per token id, its bytes; null for a token never allowed under a constraint (special tokens)
+ * @param size the logits row width (the model's vocab_size, which may exceed the tokenizer's)
+ * @param endTokenIds the tokens that end a sequence (EOS): allowed exactly in accepting states
+ */
+public record TokenVocabulary(byte[][] tokenBytes, int size, int[] endTokenIds) {
+
+    public TokenVocabulary {
+        Objects.requireNonNull(tokenBytes, "tokenBytes");
+        endTokenIds = endTokenIds.clone();
+        if (size < 1) {
+            throw new IllegalArgumentException("vocabulary size must be positive, got " + size);
+        }
+    }
+
+    /** Words of a bitmask over the vocabulary: bit {@code id & 31} of word {@code id >> 5} allows token {@code id}. */
+    public int maskWords() {
+        return (size + 31) >>> 5;
+    }
+
+    boolean isEnd(int tokenId) {
+        for (int id : endTokenIds) {
+            if (id == tokenId) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
