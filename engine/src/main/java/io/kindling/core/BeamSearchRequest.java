@@ -112,11 +112,15 @@ final class BeamSearchRequest extends RequestGroup {
         return false;
     }
 
-    /** The best {@code n} finished beams, best first. */
+    /**
+     * The best {@code n} finished beams, best first; fewer when a constraint admits fewer distinct outputs (a
+     * boolean has two).
+     */
     @Override
     RequestOutput finalOutput(Tokenizer tokenizer) {
         List<CompletionOutput> completions = new ArrayList<>();
-        for (BeamSearch.Hypothesis h : search.best().subList(0, request.params().n())) {
+        List<BeamSearch.Hypothesis> best = search.best();
+        for (BeamSearch.Hypothesis h : best.subList(0, Math.min(request.params().n(), best.size()))) {
             IncrementalDetokenizer detokenizer = tokenizer.newDetokenizer(request.promptTokenIds(), true);
             for (int tokenId : h.tokenIds()) {
                 detokenizer.append(tokenId);
