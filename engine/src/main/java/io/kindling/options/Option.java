@@ -52,6 +52,16 @@ public enum Option {
             "A finished beam scores cumulative_logprob / completion_tokens ^ length_penalty.", rowOnly()),
     EARLY_STOPPING(OptionType.CHOICE, "false", "true|false|never", "When beam search stops, as in transformers.",
             rowOnly()),
+    // Structured output: at most one of these per row.
+    RESPONSE_FORMAT(OptionType.STRING, "none", Range.ANY,
+            "The output is JSON of this schema: {\"type\": \"json_schema\", \"json_schema\": {\"schema\": ...}} or"
+                    + " {\"type\": \"json_object\"} as OpenAI spells it, or the JSON schema itself; in Spark as text.",
+            rowOnly()),
+    GUIDED_REGEX(OptionType.STRING, "none", Range.ANY,
+            "The output fully matches this regular expression (java.util.regex syntax without look-around or"
+                    + " back-references).", rowOnly()),
+    GUIDED_CHOICE(OptionType.STRING_LIST, "none", Range.ANY,
+            "The output is exactly one of these strings; in Spark a JSON list.", rowOnly()),
 
     // The engine's limits: engine-wide too.
     MAX_NUM_SEQS(OptionType.INT, "auto: 256, 1024 on a GPU of 70 GiB or more", Range.positiveInteger(),

@@ -1,5 +1,6 @@
 package io.kindling.structured;
 
+import java.io.Serializable;
 import java.util.List;
 import java.util.Objects;
 
@@ -8,7 +9,7 @@ import java.util.Objects;
  * any JSON object, a full match of a regular expression, or one of several strings. Value equality: the compile
  * cache is keyed by it.
  */
-public sealed interface StructuredOutput {
+public sealed interface StructuredOutput extends Serializable {
 
     /** The kind as the front ends spell it, for messages. */
     String kind();
