@@ -85,6 +85,11 @@ public final class LlmGenerate extends Expression implements ImplicitCastInputTy
                     + list.size() + " arguments");
         }
         Map<String, String> call = list.size() == 2 ? optionsMap(name, list.get(1)) : Map.of();
+        return create(name, list.get(0), call, struct);
+    }
+
+    /** A call of {@code name} (the function the user wrote) with its options map, resolved now, at analysis. */
+    static LlmGenerate create(String name, Expression prompt, Map<String, String> call, boolean struct) {
         SQLConf conf = SQLConf.get();
         LlmOptions options;
         try {
@@ -101,10 +106,10 @@ public final class LlmGenerate extends Expression implements ImplicitCastInputTy
         }
         Option<Expression> key = options.keyColumn() == null ? Option.empty()
                 : Option.apply(new LlmKeyColumn(options.keyColumn()));
-        return new LlmGenerate(list.get(0), key, options, struct);
+        return new LlmGenerate(prompt, key, options, struct);
     }
 
-    private static Map<String, String> optionsMap(String name, Expression arg) {
+    static Map<String, String> optionsMap(String name, Expression arg) {
         if (!arg.foldable() || !(arg.dataType() instanceof MapType type)
                 || !(type.keyType() instanceof StringType)) {
             throw LlmErrors.analysis(name + ": the options must be a literal map of strings, such as "

@@ -61,34 +61,46 @@ final class JsonGrammar {
     }
 
     /**
-     * Numbers in {@code [lo, hi]} with integer bounds, either null for none: an integer part in range followed by
-     * any fraction, except at the upper end (only zeros); no exponent, which could leave the range.
+     * Numbers from {@code lo} to {@code hi} with integer bounds, either null for none, and at most
+     * {@code fractionDigits} digits after the point ({@link Node#UNBOUNDED}: any): an integer part in range followed
+     * by a fraction, except at the bound of largest magnitude (only zeros, or nothing where that bound is exclusive,
+     * which it may be only when it lies away from zero: {@code lo < 0}, {@code hi > 0}); no exponent once bounded,
+     * which could leave the range.
      */
-    static Node boundedNumber(Long lo, Long hi) {
-        if (lo == null && hi == null) {
+    static Node boundedNumber(Long lo, boolean loExclusive, Long hi, boolean hiExclusive, int fractionDigits) {
+        if (lo == null && hi == null && fractionDigits == Node.UNBOUNDED) {
             return NUMBER;
         }
         List<Node> options = new ArrayList<>();
         if (hi == null || hi >= 0) {
             long a = lo == null ? 0 : Math.max(lo, 0);
-            options.add(withFraction(a, hi));
+            options.add(withFraction(a, hi, hiExclusive, fractionDigits));
         }
         if (lo == null || lo < 0) {
             long c = hi == null ? 0 : Math.max(0, -hi);
-            options.add(Node.seq(Node.literal("-"), withFraction(c, lo == null ? null : -lo)));
+            options.add(Node.seq(Node.literal("-"), withFraction(c, lo == null ? null : -lo, loExclusive,
+                    fractionDigits)));
         }
         return options.size() == 1 ? options.get(0) : new Node.Alt(options);
     }
 
-    /** Non-negative numbers in {@code [a, b]} (b null: unbounded). */
-    private static Node withFraction(long a, Long b) {
+    /** Non-negative numbers from {@code a} to {@code b} (null: unbounded; {@code bExclusive}: below it). */
+    private static Node withFraction(long a, Long b, boolean bExclusive, int fractionDigits) {
+        if (fractionDigits == 0) {
+            return naturals(a, b == null ? null : bExclusive ? b - 1 : b);
+        }
+        Node fraction = Node.optional(Node.seq(Node.literal("."), new Node.Repeat(DIGIT, 1, fractionDigits)));
         Node zeros = Node.optional(Node.seq(Node.literal("."), new Node.Repeat(Node.literal("0"), 1,
-                Node.UNBOUNDED)));
+                fractionDigits)));
         if (b == null) {
-            return Node.seq(naturals(a, null), Node.optional(FRACTION));
+            return Node.seq(naturals(a, null), fraction);
+        }
+        Node below = Node.seq(naturals(a, b - 1), fraction);
+        if (bExclusive) {
+            return below;
         }
         Node top = Node.seq(Node.literal(Long.toString(b)), zeros);
-        return b > a ? Node.alt(Node.seq(naturals(a, b - 1), Node.optional(FRACTION)), top) : top;
+        return b > a ? Node.alt(below, top) : top;
     }
 
     /** Natural numbers in {@code [a, b]} (b null: unbounded) in decimal without leading zeros. */

@@ -3,6 +3,7 @@ package io.kindling.structured;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -14,7 +15,8 @@ import java.util.Set;
  * A JSON schema as users write it for extraction, compiled to the byte language of the documents it accepts:
  * objects ({@code properties} in their declared order, {@code required}, {@code additionalProperties}, of which none
  * are generated), strings ({@code enum}, {@code const}, {@code minLength}/{@code maxLength}, {@code format} date,
- * date-time, time, uuid), integers and numbers (integer bounds), booleans, null, arrays ({@code items},
+ * date-time, time, uuid), integers and numbers (integer bounds; {@code multipleOf} 1, 0.1, 0.01, ... for numbers),
+ * booleans, null, arrays ({@code items},
  * {@code minItems}, {@code maxItems}), {@code anyOf}, type lists, {@code enum}/{@code const} of any type, and
  * {@code $ref} to local {@code $defs}/{@code definitions}, recursion cut at {@link #MAX_REF_DEPTH}. Annotations
  * ({@code title}, {@code description}, ...) are read past; any other keyword is an error that names it.
@@ -31,7 +33,7 @@ final class JsonSchemaCompiler {
             "$id", "$comment", "$defs", "definitions", "deprecated", "readOnly", "writeOnly");
     private static final Set<String> KEYWORDS = Set.of("type", "properties", "required", "additionalProperties",
             "enum", "const", "minLength", "maxLength", "format", "minimum", "maximum", "exclusiveMinimum",
-            "exclusiveMaximum", "items", "minItems", "maxItems", "anyOf", "$ref");
+            "exclusiveMaximum", "multipleOf", "items", "minItems", "maxItems", "anyOf", "$ref");
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
     private final JsonNode root;
@@ -108,10 +110,14 @@ final class JsonSchemaCompiler {
             case "object" -> object(schema, path);
             case "array" -> array(schema, path);
             case "string" -> string(schema, path);
-            case "integer" -> JsonGrammar.integer(bound(schema, path, "minimum", "exclusiveMinimum", 1),
-                    bound(schema, path, "maximum", "exclusiveMaximum", -1));
-            case "number" -> JsonGrammar.boundedNumber(bound(schema, path, "minimum", null, 0),
-                    bound(schema, path, "maximum", null, 0));
+            case "integer" -> {
+                if (fractionDigits(schema, path) > 0) {
+                    throw error(path, "multipleOf below 1 cannot apply to an integer");
+                }
+                yield JsonGrammar.integer(bound(schema, path, "minimum", "exclusiveMinimum", 1),
+                        bound(schema, path, "maximum", "exclusiveMaximum", -1));
+            }
+            case "number" -> number(schema, path);
             case "boolean" -> JsonGrammar.BOOLEAN;
             case "null" -> JsonGrammar.NULL;
             default -> throw error(path, "type '" + type + "' is not a JSON schema type");
@@ -221,10 +227,25 @@ final class JsonSchemaCompiler {
         }
     }
 
-    /**
-     * An integer bound from {@code inclusive} or {@code exclusive} (moved inward by {@code step}; number bounds have
-     * no exclusive form here: {@code exclusive} is null), or null.
-     */
+    /** A number: integer bounds, inclusive, or exclusive where they lie away from zero. */
+    private Node number(JsonNode schema, String path) {
+        for (String[] pair : new String[][] {{"minimum", "exclusiveMinimum"}, {"maximum", "exclusiveMaximum"}}) {
+            if (schema.has(pair[0]) && schema.has(pair[1])) {
+                throw error(path, pair[0] + " with " + pair[1] + " is not supported for numbers");
+            }
+        }
+        boolean loExclusive = schema.has("exclusiveMinimum");
+        boolean hiExclusive = schema.has("exclusiveMaximum");
+        Long lo = bound(schema, path, loExclusive ? "exclusiveMinimum" : "minimum", null, 0);
+        Long hi = bound(schema, path, hiExclusive ? "exclusiveMaximum" : "maximum", null, 0);
+        if (loExclusive && lo >= 0 || hiExclusive && hi <= 0) {
+            throw error(path, "an exclusive number bound is supported only away from zero (exclusiveMinimum < 0, "
+                    + "exclusiveMaximum > 0)");
+        }
+        return JsonGrammar.boundedNumber(lo, loExclusive, hi, hiExclusive, fractionDigits(schema, path));
+    }
+
+    /** An integer bound from {@code inclusive} or {@code exclusive} (moved inward by {@code step}), or null. */
     private Long bound(JsonNode schema, String path, String inclusive, String exclusive, int step) {
         Long bound = null;
         for (String key : exclusive == null ? List.of(inclusive) : List.of(inclusive, exclusive)) {
@@ -238,13 +259,23 @@ final class JsonSchemaCompiler {
             long b = v.asLong() + (key.equals(inclusive) ? 0 : step);
             bound = bound == null ? b : step >= 0 ? Math.max(bound, b) : Math.min(bound, b);
         }
-        if (exclusive == null) {
-            String other = inclusive.equals("minimum") ? "exclusiveMinimum" : "exclusiveMaximum";
-            if (schema.has(other)) {
-                throw error(path, other + " is not supported for numbers (it is for integers)");
-            }
-        }
         return bound;
+    }
+
+    /**
+     * The fraction digits {@code multipleOf} allows: it must be 1 or a power of ten below it (0.01: two digits, as
+     * a decimal column needs); {@link Node#UNBOUNDED} when absent.
+     */
+    private int fractionDigits(JsonNode schema, String path) {
+        JsonNode v = schema.get("multipleOf");
+        if (v == null) {
+            return Node.UNBOUNDED;
+        }
+        BigDecimal m = v.isNumber() ? v.decimalValue().stripTrailingZeros() : null;
+        if (m == null || m.unscaledValue().intValue() != 1 || m.unscaledValue().bitLength() != 1 || m.scale() < 0) {
+            throw error(path, "multipleOf " + v + " is not supported (1, 0.1, 0.01, ... are)");
+        }
+        return m.scale();
     }
 
     private int count(JsonNode schema, String path, String key, int absent) {
