@@ -200,7 +200,7 @@ public final class LlmEngine implements AutoCloseable {
         if (constraint.isEmpty()) {
             return Optional.empty();
         }
-        if (!tokenizer.isAvailable()) {
+        if (tokenizer.tokenBytes().length == 0) {
             throw new InvalidRequestException(request.requestId(), "structured output needs the model's "
                     + "tokenizer.json, which it does not have");
         }

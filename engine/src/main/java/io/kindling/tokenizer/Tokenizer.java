@@ -92,6 +92,17 @@ public final class Tokenizer implements AutoCloseable {
         return new Tokenizer(null, config, OptionalInt.empty(), OptionalInt.empty(), null, new byte[0][]);
     }
 
+    /**
+     * The vocabulary of a model directory's tokenizer.json as bytes, without the native tokenizer: enough for
+     * structured output's masks over token ids (a benchmark on random weights), not for text, which stays empty.
+     */
+    public static Tokenizer vocabularyOnly(Path modelDir) {
+        TokenizerConfig config = new TokenizerConfig(Map.of(), Optional.empty(), Optional.empty(), Optional.empty(),
+                false, Optional.empty(), Optional.empty(), Optional.empty());
+        return new Tokenizer(null, config, OptionalInt.empty(), OptionalInt.empty(), null,
+                TokenizerJson.read(modelDir).tokenBytes());
+    }
+
     private static OptionalInt idOf(TokenizerJson json, TokenizerConfig config, String name) {
         return config.token(name).map(json::tokenId).orElse(OptionalInt.empty());
     }
