@@ -12,6 +12,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.ipc.ArrowFileReader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -46,10 +49,7 @@ class StructuredRowsTest {
         Path in = dir.resolve("in.jsonl");
         Files.write(in, lines);
         Path out = dir.resolve("out.jsonl");
-        StringWriter err = new StringWriter();
-        assertEquals(0, Main.execute(new PrintWriter(new StringWriter()), new PrintWriter(err), "generate",
-                "--model", MODEL.toString(), "--input", in.toString(), "--output", out.toString(), "--device", "cpu",
-                "--temperature", "0"), err.toString());
+        generate(in, out);
         List<JsonNode> rows = new ArrayList<>();
         for (String line : Files.readAllLines(out)) {
             rows.add(GenerateEndToEndTest.JSON.readTree(line));
@@ -76,5 +76,23 @@ class StructuredRowsTest {
         assertEquals("length", cut.get("finish_reason").asText(), cut.toString());
         assertTrue(cut.get("error").asText().contains("before it was a complete json_schema match"), cut.toString());
         assertTrue(cut.get("parsed").isNull(), cut.toString());
+
+        Path arrow = dir.resolve("out.arrow");
+        generate(in, arrow);
+        try (RootAllocator allocator = new RootAllocator();
+             ArrowFileReader reader = new ArrowFileReader(Files.newByteChannel(arrow), allocator)) {
+            reader.loadNextBatch();
+            VectorSchemaRoot root = reader.getVectorSchemaRoot();
+            assertEquals(word.get("parsed").toString(), root.getVector("parsed").getObject(0).toString());
+            assertTrue(root.getVector("parsed").isNull(2), "a regex row has no parsed document");
+            assertTrue(root.getVector("parsed").isNull(6), "nor has a row cut short");
+        }
+    }
+
+    private static void generate(Path in, Path out) {
+        StringWriter err = new StringWriter();
+        assertEquals(0, Main.execute(new PrintWriter(new StringWriter()), new PrintWriter(err), "generate",
+                "--model", MODEL.toString(), "--input", in.toString(), "--output", out.toString(), "--device", "cpu",
+                "--temperature", "0"), err.toString());
     }
 }
