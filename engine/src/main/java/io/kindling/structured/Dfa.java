@@ -26,13 +26,16 @@ final class Dfa {
     private final int[] next;
     private final int[] distance;
     private final int numStates;
+    /** The smallest byte of each class. */
+    private final int[] representative;
 
-    private Dfa(byte[] classOf, int numClasses, int[] next, int[] distance) {
+    private Dfa(byte[] classOf, int numClasses, int[] next, int[] distance, int[] representative) {
         this.classOf = classOf;
         this.numClasses = numClasses;
         this.next = next;
         this.distance = distance;
         this.numStates = distance.length;
+        this.representative = representative;
     }
 
     static final int START = 0;
@@ -52,6 +55,23 @@ final class Dfa {
     /** The fewest bytes from {@code state} to acceptance. */
     int distance(int state) {
         return distance[state];
+    }
+
+    /** A shortest byte string from {@code state} to acceptance (each byte the smallest that keeps it shortest). */
+    byte[] shortestCompletion(int state) {
+        byte[] out = new byte[distance[state]];
+        int s = state;
+        for (int i = 0; i < out.length; i++) {
+            for (int c = 0; c < numClasses; c++) {
+                int t = next[s * numClasses + c];
+                if (t != DEAD && distance[t] == distance[s] - 1) {
+                    out[i] = (byte) representative[c];
+                    s = t;
+                    break;
+                }
+            }
+        }
+        return out;
     }
 
     /**
@@ -128,7 +148,7 @@ final class Dfa {
                 next[i] = DEAD;
             }
         }
-        return new Dfa(classOf, numClasses, next, distance);
+        return new Dfa(classOf, numClasses, next, distance, representative);
     }
 
     /** Breadth-first from the accepting states over reversed edges. */

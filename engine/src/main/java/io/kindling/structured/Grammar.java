@@ -13,9 +13,9 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * alone decides, so a state's mask is computed once for every sequence and step that reaches it.
  *
  * <p>A sequence also must finish within its token budget: where fewer tokens remain than some allowed token would
- * leave it needing, only tokens that keep the budget reachable are allowed (each state knows its byte distance to
- * acceptance, and every byte is a token in byte-level and byte-fallback vocabularies), so a constrained output that
- * runs into {@code max_tokens} is still complete. Thread-safe.
+ * leave it needing, only tokens that keep the budget reachable are allowed (each state knows how many tokens surely
+ * complete it, {@link #tokenDistance}), so a constrained output that runs into {@code max_tokens} is still complete.
+ * Thread-safe.
  */
 public final class Grammar {
 
@@ -24,6 +24,8 @@ public final class Grammar {
     private final TokenTrie trie;
     private final AtomicReferenceArray<Mask> masks;
     private final Map<Long, int[]> budgetMasks = new ConcurrentHashMap<>();
+    /** Per state, an upper bound on the tokens to acceptance (see {@link #tokenDistance}); 0 until computed. */
+    private final int[] tokenDistances;
 
     /**
      * @param maxDistanceAfter the largest distance to acceptance any allowed token leaves
@@ -37,6 +39,26 @@ public final class Grammar {
         this.vocabulary = vocabulary;
         this.trie = trie;
         this.masks = new AtomicReferenceArray<>(dfa.numStates());
+        this.tokenDistances = new int[dfa.numStates()];
+    }
+
+    /**
+     * How many tokens surely take {@code state} to acceptance: a shortest byte completion, cut into the longest
+     * tokens that match it (a byte no token starts with counts as one, as a byte-fallback token would). At most
+     * the byte distance, and with a BPE vocabulary several times less, so a budget reaches further than bytes would.
+     */
+    int tokenDistance(int state) {
+        int cached = tokenDistances[state];
+        if (cached > 0 || dfa.isAccepting(state)) {
+            return cached;
+        }
+        byte[] completion = dfa.shortestCompletion(state);
+        int tokens = 0;
+        for (int pos = 0; pos < completion.length; tokens++) {
+            pos += Math.max(1, trie.longestMatch(completion, pos, vocabulary.size()));
+        }
+        tokenDistances[state] = tokens; // a benign race: every thread computes the same value
+        return tokens;
     }
 
     public int startState() {
@@ -114,7 +136,7 @@ public final class Grammar {
                 continue;
             }
             stateAt[d] = s;
-            int distance = dfa.distance(s);
+            int distance = trie.firstToken[i] >= 0 ? tokenDistance(s) : 0;
             if (distance <= budget) {
                 for (int id = trie.firstToken[i]; id >= 0; id = trie.nextToken[id]) {
                     if (id < vocabulary.size()) {

@@ -19,6 +19,37 @@ final class TokenTrie {
     final int[] nextToken;
     final int numNodes;
 
+    /**
+     * The length of the longest token, of ids below {@code vocabSize}, that {@code bytes} starts with at
+     * {@code from}; 0 when none does.
+     */
+    int longestMatch(byte[] bytes, int from, int vocabSize) {
+        int longest = 0;
+        int node = 0;
+        int end = numNodes; // the children of the current node lie in [node, end)
+        for (int d = 1; from + d - 1 < bytes.length; d++) {
+            byte b = bytes[from + d - 1];
+            int child = -1;
+            for (int j = node; j < end; j = this.end[j]) {
+                if (label[j] == b) {
+                    child = j;
+                    break;
+                }
+            }
+            if (child < 0) {
+                break;
+            }
+            for (int id = firstToken[child]; id >= 0; id = nextToken[id]) {
+                if (id < vocabSize) {
+                    longest = d;
+                }
+            }
+            node = child + 1;
+            end = this.end[child];
+        }
+        return longest;
+    }
+
     TokenTrie(byte[][] tokenBytes) {
         Integer[] order = new Integer[tokenBytes.length];
         int n = 0;

@@ -100,6 +100,23 @@ class TokenMaskTest {
     }
 
     @Test
+    void theBudgetCountsTokensNotBytes() {
+        Grammar g = GRAMMARS.compile(new StructuredOutput.JsonSchema("{\"type\":\"object\",\"properties\":{\"a\":"
+                + "{\"type\":\"integer\"}},\"required\":[\"a\"]}"));
+        // the shortest document {"a":1} is 7 bytes; cut into the longest tokens, {" a " : 1 }, 6 tokens
+        assertEquals(6, g.tokenDistance(g.startState()));
+        SplittableRandom random = new SplittableRandom(11);
+        for (int walk = 0; walk < 100; walk++) {
+            ConstraintState state = new ConstraintState(g, 6);
+            for (int step = 0; step < 6; step++) {
+                List<Integer> allowed = ids(state.allowedTokens());
+                state.accept(allowed.get(random.nextInt(allowed.size())));
+            }
+            assertTrue(state.isComplete(), "6 tokens always make a whole document");
+        }
+    }
+
+    @Test
     void choicesAndTheCompileCache() {
         StructuredOutput choice = new StructuredOutput.Choice(List.of("a", "{a}"));
         Grammar g = GRAMMARS.compile(choice);

@@ -34,7 +34,7 @@ class ExtractTest extends SparkTestBase {
                     .putStringArray("enum", PARTS_OF_SPEECH.stream().sorted().toArray(String[]::new)).build())
             .add("definition", DataTypes.StringType, false)
             .add("synonyms", DataTypes.createArrayType(DataTypes.StringType), false);
-    static final Map<String, String> OPTIONS = Map.of("maxTokens", "96", "temperature", "0");
+    static final Map<String, String> OPTIONS = Map.of("maxTokens", "48", "temperature", "0");
 
     private List<Row> extract(int partitions) {
         Dataset<Row> words = SparkTests.words(spark, 24).repartition(partitions);
