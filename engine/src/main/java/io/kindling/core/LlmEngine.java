@@ -206,7 +206,7 @@ public final class LlmEngine implements AutoCloseable {
         }
         if (grammars == null) {
             grammars = new Grammars(new TokenVocabulary(tokenizer.tokenBytes(), checkpoint.config().vocabSize(),
-                    eosTokenIds));
+                    eosTokenIds, tokenizer.stripsLeadingSpace()));
         }
         try {
             return Optional.of(grammars.compile(constraint.get()));

@@ -9,26 +9,30 @@ public final class ConstraintState {
     private final Grammar grammar;
     private int state;
     private int remainingTokens;
+    private boolean first = true;
 
     /** @param maxNewTokens the most tokens the sequence may generate: max_tokens, or less where the context ends */
     public ConstraintState(Grammar grammar, int maxNewTokens) {
-        this(grammar, grammar.startState(), maxNewTokens);
+        this(grammar, grammar.startState(), maxNewTokens, true);
     }
 
-    private ConstraintState(Grammar grammar, int state, int remainingTokens) {
+    private ConstraintState(Grammar grammar, int state, int remainingTokens, boolean first) {
         this.grammar = grammar;
         this.state = state;
         this.remainingTokens = remainingTokens;
+        this.first = first;
     }
 
     /** The next token's allowed set, as {@link TokenBitmask} words; shared, not to be modified. */
     public int[] allowedTokens() {
-        return grammar.allowedTokens(state, remainingTokens);
+        return first ? grammar.allowedFirstTokens(state, remainingTokens)
+                : grammar.allowedTokens(state, remainingTokens);
     }
 
     public void accept(int tokenId) {
         state = grammar.advance(state, tokenId);
         remainingTokens--;
+        first = false;
     }
 
     /** Whether the tokens so far are a complete output (the automaton accepts). */
@@ -37,6 +41,6 @@ public final class ConstraintState {
     }
 
     public ConstraintState copy() {
-        return new ConstraintState(grammar, state, remainingTokens);
+        return new ConstraintState(grammar, state, remainingTokens, first);
     }
 }

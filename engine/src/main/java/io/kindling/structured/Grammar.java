@@ -24,6 +24,11 @@ public final class Grammar {
     private final TokenTrie trie;
     private final AtomicReferenceArray<Mask> masks;
     private final Map<Long, int[]> budgetMasks = new ConcurrentHashMap<>();
+    /**
+     * The first token's masks where decoding strips a leading space, without the tokens that start with one; keyed
+     * by the (cached, shared) full mask's identity.
+     */
+    private final Map<int[], int[]> firstTokenMasks = new ConcurrentHashMap<>();
     /** Per state, an upper bound on the tokens to acceptance (see {@link #tokenDistance}); 0 until computed. */
     private final int[] tokenDistances;
 
@@ -91,6 +96,30 @@ public final class Grammar {
             throw new IllegalStateException("token " + tokenId + " is not allowed in constraint state " + state);
         }
         return s;
+    }
+
+    /**
+     * {@link #allowedTokens(int, int)} for a sequence's first token: where decoding strips a leading space
+     * ({@link TokenVocabulary#stripsLeadingSpace()}), tokens that start with a space are not allowed, so the text
+     * keeps every byte the automaton read.
+     */
+    public int[] allowedFirstTokens(int state, int remainingTokens) {
+        int[] mask = allowedTokens(state, remainingTokens);
+        if (!vocabulary.stripsLeadingSpace()) {
+            return mask;
+        }
+        return firstTokenMasks.computeIfAbsent(mask, m -> {
+            int[] words = m.clone();
+            byte[][] tokens = vocabulary.tokenBytes();
+            boolean any = false;
+            for (int id = 0; id < Math.min(tokens.length, vocabulary.size()); id++) {
+                if (tokens[id] != null && tokens[id].length > 0 && tokens[id][0] == ' ') {
+                    words[id >>> 5] &= ~(1 << (id & 31));
+                }
+                any |= (words[id >>> 5] & (1 << (id & 31))) != 0;
+            }
+            return any ? words : m; // only spaces can start it: the text will lack one, rather than no token fit
+        });
     }
 
     /**

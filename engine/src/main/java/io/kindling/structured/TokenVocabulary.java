@@ -8,8 +8,10 @@ import java.util.Objects;
  * @param tokenBytes per token id, its bytes; null for a token never allowed under a constraint (special tokens)
  * @param size the logits row width (the model's vocab_size, which may exceed the tokenizer's)
  * @param endTokenIds the tokens that end a sequence (EOS): allowed exactly in accepting states
+ * @param stripsLeadingSpace whether decoding drops the first space of a generated text (SentencePiece): the first
+ *     token may then not start with a space, or the text would lack a byte the automaton read
  */
-public record TokenVocabulary(byte[][] tokenBytes, int size, int[] endTokenIds) {
+public record TokenVocabulary(byte[][] tokenBytes, int size, int[] endTokenIds, boolean stripsLeadingSpace) {
 
     public TokenVocabulary {
         Objects.requireNonNull(tokenBytes, "tokenBytes");
@@ -17,6 +19,11 @@ public record TokenVocabulary(byte[][] tokenBytes, int size, int[] endTokenIds) 
         if (size < 1) {
             throw new IllegalArgumentException("vocabulary size must be positive, got " + size);
         }
+    }
+
+    /** A vocabulary whose decoding keeps every byte. */
+    public TokenVocabulary(byte[][] tokenBytes, int size, int[] endTokenIds) {
+        this(tokenBytes, size, endTokenIds, false);
     }
 
     /** Words of a bitmask over the vocabulary: bit {@code id & 31} of word {@code id >> 5} allows token {@code id}. */

@@ -73,6 +73,20 @@ final class TokenBytes {
         return out;
     }
 
+    /**
+     * Whether decoding drops the first space of a text (SentencePiece's {@code Strip} decoder, the prefix space
+     * undone): a generated text then lacks its first token's leading space.
+     */
+    static boolean stripsLeadingSpace(JsonNode root) {
+        for (JsonNode step : root.path("decoder").path("decoders")) {
+            if ("Strip".equals(step.path("type").asText()) && " ".equals(step.path("content").asText())
+                    && step.path("start").asInt() > 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private static boolean mentions(JsonNode node, String type) {
         if (node.isMissingNode() || node.isNull()) {
             return false;

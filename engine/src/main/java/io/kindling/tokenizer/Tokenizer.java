@@ -41,11 +41,13 @@ public final class Tokenizer implements AutoCloseable {
     private final ChatTemplate chatTemplate;
     private final TokenBound bound;
     private final byte[][] tokenBytes;
+    private final boolean stripsLeadingSpace;
 
     private Tokenizer(HuggingFaceTokenizer tokenizer, TokenizerConfig config, OptionalInt bosTokenId,
-            OptionalInt eosTokenId, TokenBound bound, byte[][] tokenBytes) {
+            OptionalInt eosTokenId, TokenBound bound, byte[][] tokenBytes, boolean stripsLeadingSpace) {
         this.tokenizer = tokenizer;
         this.tokenBytes = tokenBytes;
+        this.stripsLeadingSpace = stripsLeadingSpace;
         this.bound = bound;
         this.config = config;
         this.bosTokenId = bosTokenId;
@@ -69,7 +71,7 @@ public final class Tokenizer implements AutoCloseable {
             throw new TokenizerException("cannot load " + json.file() + ": " + e.getMessage(), e);
         }
         return new Tokenizer(tokenizer, config, idOf(json, config, "bos_token"), idOf(json, config, "eos_token"),
-                json.tokenBound(), json.tokenBytes());
+                json.tokenBound(), json.tokenBytes(), json.stripsLeadingSpace());
     }
 
     /**
@@ -89,7 +91,7 @@ public final class Tokenizer implements AutoCloseable {
     public static Tokenizer none() {
         TokenizerConfig config = new TokenizerConfig(Map.of(), Optional.empty(), Optional.empty(), Optional.empty(),
                 false, Optional.empty(), Optional.empty(), Optional.empty());
-        return new Tokenizer(null, config, OptionalInt.empty(), OptionalInt.empty(), null, new byte[0][]);
+        return new Tokenizer(null, config, OptionalInt.empty(), OptionalInt.empty(), null, new byte[0][], false);
     }
 
     /**
@@ -99,8 +101,9 @@ public final class Tokenizer implements AutoCloseable {
     public static Tokenizer vocabularyOnly(Path modelDir) {
         TokenizerConfig config = new TokenizerConfig(Map.of(), Optional.empty(), Optional.empty(), Optional.empty(),
                 false, Optional.empty(), Optional.empty(), Optional.empty());
-        return new Tokenizer(null, config, OptionalInt.empty(), OptionalInt.empty(), null,
-                TokenizerJson.read(modelDir).tokenBytes());
+        TokenizerJson json = TokenizerJson.read(modelDir);
+        return new Tokenizer(null, config, OptionalInt.empty(), OptionalInt.empty(), null, json.tokenBytes(),
+                json.stripsLeadingSpace());
     }
 
     private static OptionalInt idOf(TokenizerJson json, TokenizerConfig config, String name) {
@@ -221,6 +224,11 @@ public final class Tokenizer implements AutoCloseable {
      */
     public byte[][] tokenBytes() {
         return tokenBytes;
+    }
+
+    /** Whether a generated text lacks its first token's leading space (SentencePiece's prefix space undone). */
+    public boolean stripsLeadingSpace() {
+        return stripsLeadingSpace;
     }
 
     public OptionalInt bosTokenId() {

@@ -62,6 +62,11 @@ final class TokenizerJson {
         return TokenBytes.of(root);
     }
 
+    /** See {@link TokenBytes#stripsLeadingSpace}. */
+    boolean stripsLeadingSpace() {
+        return TokenBytes.stripsLeadingSpace(root);
+    }
+
     /** The id of a token: an added token first, else the model's vocabulary. */
     OptionalInt tokenId(String token) {
         for (JsonNode added : root.path("added_tokens")) {

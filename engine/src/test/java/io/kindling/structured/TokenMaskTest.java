@@ -100,6 +100,20 @@ class TokenMaskTest {
     }
 
     @Test
+    void whereDecodingStripsALeadingSpaceTheFirstTokenCannotStartWithOne() {
+        byte[][] tokens = {utf8(" a"), utf8("a"), utf8(" "), null};
+        Grammars sentencePiece = new Grammars(new TokenVocabulary(tokens, 4, new int[] {3}, true));
+        Grammar g = sentencePiece.compile(new StructuredOutput.Regex(" ?a+( a)*"));
+        assertEquals(List.of(1), ids(new ConstraintState(g, 10).allowedTokens())); // not " a", not " "
+        ConstraintState afterA = new ConstraintState(g, 10);
+        afterA.accept(1);
+        assertEquals(List.of(0, 1, 2, 3), ids(afterA.allowedTokens())); // later a space is kept in the text
+        Grammar plain = new Grammars(new TokenVocabulary(tokens, 4, new int[] {3})).compile(
+                new StructuredOutput.Regex(" ?a+( a)*"));
+        assertEquals(List.of(0, 1, 2), ids(new ConstraintState(plain, 10).allowedTokens()));
+    }
+
+    @Test
     void theBudgetCountsTokensNotBytes() {
         Grammar g = GRAMMARS.compile(new StructuredOutput.JsonSchema("{\"type\":\"object\",\"properties\":{\"a\":"
                 + "{\"type\":\"integer\"}},\"required\":[\"a\"]}"));

@@ -1,7 +1,9 @@
 package io.kindling.tokenizer;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kindling.testing.Fixtures;
 import java.io.ByteArrayOutputStream;
@@ -18,6 +20,7 @@ class TokenBytesTest {
         try (Tokenizer tokenizer = Tokenizer.load(Fixtures.tokenizer("qwen3"))) {
             assertArrayEquals(TEXT.getBytes(StandardCharsets.UTF_8), concat(tokenizer, tokenizer.encode(TEXT, false)));
             assertNull(tokenizer.tokenBytes()[tokenizer.encode("<|im_end|>", false)[0]], "special tokens have none");
+            assertFalse(tokenizer.stripsLeadingSpace());
         }
     }
 
@@ -30,6 +33,7 @@ class TokenBytesTest {
                     concat(tokenizer, tokenizer.encode(TEXT, false)));
             assertArrayEquals(new byte[] {(byte) 0xF0}, tokenizer.tokenBytes()[3 + 0xF0], "<0xF0> is id 243");
             assertNull(tokenizer.tokenBytes()[tokenizer.eosTokenId().orElseThrow()]);
+            assertTrue(tokenizer.stripsLeadingSpace(), "its decoder strips the prefix space");
         }
     }
 
