@@ -77,6 +77,9 @@ public record SamplingParams(
         for (String s : stop) {
             check(s != null && !s.isEmpty(), "stop", "stop strings must be non-empty");
         }
+        // min_tokens suppresses EOS, which a complete constrained output may be left with alone
+        check(minTokens == 0 || structuredOutput.isEmpty(), "min_tokens", "is not supported with structured output ("
+                + structuredOutput.map(StructuredOutput::kind).orElse("") + ")");
         check(beamWidth >= 0, "beam_width", "must be >= 0 (0: no beam search), got " + beamWidth);
         check(Double.isFinite(lengthPenalty), "length_penalty", "must be finite, got " + lengthPenalty);
         if (beamWidth > 0) {

@@ -1,6 +1,7 @@
 package io.kindling.structured;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kindling.core.CompletionOutput;
@@ -8,6 +9,7 @@ import io.kindling.core.EngineConfig;
 import io.kindling.core.LlmEngine;
 import io.kindling.core.Request;
 import io.kindling.core.RequestOutput;
+import io.kindling.sampling.InvalidSamplingParamException;
 import io.kindling.sampling.SamplingParams;
 import io.kindling.testing.Fixtures;
 import java.nio.file.Path;
@@ -58,6 +60,14 @@ class StructuredGenerationTest {
     @Test
     void everyChoiceOutputIsOneOfTheChoices() {
         assertAllValid(ConstraintSuite.choices(), modes(16, 16), 1000);
+    }
+
+    @Test
+    void minTokensIsRefusedWithAConstraint() {
+        InvalidSamplingParamException e = assertThrows(InvalidSamplingParamException.class, () -> SamplingParams
+                .builder().minTokens(2).structuredOutput(new StructuredOutput.Regex("a")).build());
+        assertEquals("min_tokens", e.param());
+        assertEquals("is not supported with structured output (regex)", e.problem());
     }
 
     private static void assertAllValid(List<StructuredOutput> suite, List<Mode> modes, int minRows) {
