@@ -17,13 +17,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.SplittableRandom;
+import java.util.function.ToIntFunction;
 import org.junit.jupiter.api.Test;
 
 /**
  * Every constrained output is valid, checked by an independent validator ({@link ConstraintSuite}): the suite's
- * JSON schemas, regexes and choices, sampled greedily, at temperature 1, as {@code n = 4} and as beams, on a
- * random-weight checkpoint (the worst case: the model wants garbage; its SentencePiece vocabulary needs
- * byte-fallback tokens for multi-byte characters) and on the bundled model (byte-level BPE). At least 1,000 rows
+ * JSON schemas, regexes and choices, sampled greedily, at temperature 1, as {@code n = 4} and as beams, on
+ * random-weight checkpoints (the worst case: the model wants garbage; Llama 2's SentencePiece vocabulary needs
+ * byte-fallback tokens for multi-byte characters, Qwen3's byte-level one has 151k tokens) and on the bundled model
+ * (byte-level BPE). At least 1,000 rows
  * per kind, and no row may end incomplete: the token budget closes every output in time.
  */
 class StructuredGenerationTest {
@@ -31,17 +33,21 @@ class StructuredGenerationTest {
     static final Path BUNDLED = Path.of("..", "examples", "models", "kindling-define-6m").toAbsolutePath()
             .normalize();
 
-    /** A way of sampling and how many prompts each constraint gets with it on each model. */
-    record Mode(String name, SamplingParams params, int randomPrompts, int bundledPrompts) {
+    /**
+     * A way of sampling and how many prompts each constraint gets with it on each model: the random-weight
+     * SentencePiece one (32k vocab), the random-weight byte-level one (Qwen3's 151k vocab: a few rows, as each draw
+     * walks the whole vocabulary), the bundled one.
+     */
+    record Mode(String name, SamplingParams params, int randomPrompts, int largeVocabPrompts, int bundledPrompts) {
     }
 
     static List<Mode> modes(int maxTokens, int scale) {
         SamplingParams base = SamplingParams.builder().maxTokens(maxTokens).build();
         return List.of(
-                new Mode("greedy", base, 2 * scale, scale),
-                new Mode("temperature 1", base.toBuilder().temperature(1).build(), 4 * scale, 2 * scale),
-                new Mode("n = 4", base.toBuilder().temperature(1).n(4).build(), scale, 1),
-                new Mode("beams", base.toBuilder().beamWidth(3).n(3).build(), scale, 1));
+                new Mode("greedy", base, 2 * scale, 1, scale),
+                new Mode("temperature 1", base.toBuilder().temperature(1).build(), 4 * scale, 1, 2 * scale),
+                new Mode("n = 4", base.toBuilder().temperature(1).n(4).build(), scale, 0, 1),
+                new Mode("beams", base.toBuilder().beamWidth(3).n(3).build(), scale, 0, 1));
     }
 
     @Test
@@ -71,14 +77,16 @@ class StructuredGenerationTest {
     }
 
     private static void assertAllValid(List<StructuredOutput> suite, List<Mode> modes, int minRows) {
-        int rows = run(Fixtures.checkpoint("llama2-tiny"), suite, modes, true)
-                + run(BUNDLED, suite, modes, false);
+        int rows = run(Fixtures.checkpoint("llama2-tiny"), suite, modes, Mode::randomPrompts, true)
+                + run(Fixtures.checkpoint("qwen3-tiny"), suite, modes, Mode::largeVocabPrompts, true)
+                + run(BUNDLED, suite, modes, Mode::bundledPrompts, false);
         assertTrue(rows >= minRows, "rows checked: " + rows);
     }
 
     /** Generates and checks every row; returns how many it checked. */
-    private static int run(Path model, List<StructuredOutput> suite, List<Mode> modes, boolean random) {
-        SplittableRandom prompts = new SplittableRandom(16);
+    private static int run(Path model, List<StructuredOutput> suite, List<Mode> modes, ToIntFunction<Mode> prompts,
+                           boolean random) {
+        SplittableRandom seeds = new SplittableRandom(16);
         List<Request> requests = new ArrayList<>();
         List<StructuredOutput> constraintOf = new ArrayList<>();
         int checked = 0;
@@ -86,11 +94,10 @@ class StructuredGenerationTest {
             String[] words = {"lighthouse:", "battle:", "baize:", "bishop:", "alkali:", "assent:"};
             for (StructuredOutput constraint : suite) {
                 for (Mode mode : modes) {
-                    int count = random ? mode.randomPrompts() : mode.bundledPrompts();
-                    for (int i = 0; i < count; i++) {
-                        int[] prompt = random ? prompts.ints(3 + prompts.nextInt(4), 300, 20_000).toArray()
-                                : engine.tokenizer().encode(words[prompts.nextInt(words.length)]);
-                        SamplingParams params = mode.params().toBuilder().seed(prompts.nextLong())
+                    for (int i = 0; i < prompts.applyAsInt(mode); i++) {
+                        int[] prompt = random ? seeds.ints(3 + seeds.nextInt(4), 300, 20_000).toArray()
+                                : engine.tokenizer().encode(words[seeds.nextInt(words.length)]);
+                        SamplingParams params = mode.params().toBuilder().seed(seeds.nextLong())
                                 .structuredOutput(constraint).build();
                         requests.add(new Request(mode.name() + "/" + requests.size(), prompt, params));
                         constraintOf.add(constraint);
