@@ -5,6 +5,13 @@
  * {@code SELECT llm_generate(prompt) FROM t}, {@code llm_generate(prompt, map('maxTokens', '64', 'temperature', '0'))},
  * or {@link io.kindling.spark.functions#llm_generate(org.apache.spark.sql.Column)}.
  *
+ * <p>Extraction: {@code llm_extract(prompt, 'name STRING, price DECIMAL(10,2), tags ARRAY<STRING>'[, options])} (or
+ * {@link io.kindling.spark.functions#llm_extract(org.apache.spark.sql.Column, org.apache.spark.sql.types.StructType)})
+ * returns that struct: the JSON schema derived from the type constrains the generation ({@code NOT NULL} fields
+ * required, nullable ones optional, arrays, nested structs, decimals with their scale, dates; a string field's
+ * {@code enum} metadata lists its values), and {@code from_json} parses every row. {@code responseFormat},
+ * {@code guidedRegex} and {@code guidedChoice} constrain {@code llm_generate}'s text the same way.
+ *
  * <p>Options, as session settings {@code spark.kindling.<name>} or keys of the call's map (which win; map keys may
  * also be snake_case, {@code max_tokens}). Checked at analysis: an unknown key or a bad value fails the query, naming
  * it. They are the Spark spellings of the catalogue, {@link io.kindling.options.Option}:
