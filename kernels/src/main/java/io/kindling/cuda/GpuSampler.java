@@ -147,8 +147,15 @@ final class GpuSampler implements BatchSampler, AutoCloseable {
         }
     }
 
-    /** Masks the rows of constrained draws in place, each row once. */
+    /** Masks the rows of constrained draws in place, each row once; a step without constraints does nothing. */
     private void applyMasks(DeviceLogits logits, List<Draw> draws, DrawParams[] resolved) {
+        boolean any = false;
+        for (DrawParams p : resolved) {
+            any |= p.allowedTokens().isPresent();
+        }
+        if (!any) {
+            return;
+        }
         Map<Integer, int[]> masks = new LinkedHashMap<>();
         Set<Integer> unmasked = new HashSet<>();
         for (int i = 0; i < resolved.length; i++) {
@@ -163,9 +170,6 @@ final class GpuSampler implements BatchSampler, AutoCloseable {
                 throw new IllegalArgumentException("draws sharing logits row " + row + " have different "
                         + "structured-output masks; the GPU masks a row in place, once");
             }
-        }
-        if (masks.isEmpty()) {
-            return;
         }
         for (int row : masks.keySet()) {
             if (unmasked.contains(row)) {
