@@ -4,11 +4,12 @@
 // past the mask's words (a logits row wider than the tokenizer's vocabulary).
 #include <math.h>
 
-// grid = masked rows, block = 256. uploads: [num_rows] row indices, then [num_rows][words] mask words.
+// grid = masked rows, block = 256. uploads: [num_rows] row indices, [num_rows] mask indices, then the distinct masks'
+// words, [num_masks][words] (rows in one automaton state share one mask, so a batch uploads each once).
 extern "C" __global__ void kd_apply_token_bitmask(float* __restrict__ logits, int vocab,
                                                   const int* __restrict__ uploads, int num_rows, int words) {
     const int row = uploads[blockIdx.x];
-    const int* __restrict__ mask = uploads + num_rows + static_cast<size_t>(blockIdx.x) * words;
+    const int* __restrict__ mask = uploads + 2 * num_rows + static_cast<size_t>(uploads[num_rows + blockIdx.x]) * words;
     float* __restrict__ r = logits + static_cast<size_t>(row) * vocab;
     // one warp reads a mask word per 32 consecutive ids: the word load is a broadcast
     for (int i = threadIdx.x; i < vocab; i += blockDim.x) {

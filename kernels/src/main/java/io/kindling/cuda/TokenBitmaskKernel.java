@@ -2,15 +2,17 @@ package io.kindling.cuda;
 
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
 
-import java.nio.ByteBuffer;
+import java.nio.IntBuffer;
+import java.util.IdentityHashMap;
+import java.util.Map;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUstream;
 
 /**
  * {@code kd_apply_token_bitmask} (token_bitmask.cu): structured output's allowed-token bitmasks applied to device
- * logits rows in place, from one upload of the row indices and {@code rows x ceil(vocab / 32)} mask words; the logits
- * never come to the host. The CPU twin is {@code io.kindling.structured.TokenBitmask}.
+ * logits rows in place, from one upload of the row indices and {@code ceil(vocab / 32)} words per distinct mask; the
+ * logits never come to the host. The CPU twin is {@code io.kindling.structured.TokenBitmask}.
  */
 final class TokenBitmaskKernel implements AutoCloseable {
 
@@ -28,27 +30,33 @@ final class TokenBitmaskKernel implements AutoCloseable {
 
     /**
      * Enqueues on {@code stream}: row {@code rows[i]} of {@code logits} keeps only the tokens {@code masks[i]}
-     * allows. The upload buffer is reused by the next call, so the caller waits for the stream in between.
+     * allows. Masks are uploaded once per distinct array (the grammar shares one per automaton state, so rows in
+     * the same state send it once), with a bulk copy. The upload buffer is reused by the next call, so the caller
+     * waits for the stream in between.
      */
     void apply(CUstream stream, CUdeviceptr logits, int vocabSize, int[] rows, int[][] masks) {
         int n = rows.length;
-        long bytes = (long) n * (1 + words) * Integer.BYTES;
-        if (host == null || host.buffer().capacity() < bytes) {
-            close();
-            host = PinnedBuffer.allocate((int) Math.max(bytes, 64L * (1 + words) * Integer.BYTES));
-            device = DeviceBuffer.allocate(host.buffer().capacity());
-        }
-        ByteBuffer b = host.buffer();
+        Map<int[], Integer> distinct = new IdentityHashMap<>();
+        int[] maskOf = new int[n];
         for (int i = 0; i < n; i++) {
             if (masks[i].length != words) {
                 throw new IllegalArgumentException("a token bitmask of " + masks[i].length + " words for a vocab of "
                         + vocabSize + " (" + words + " words)");
             }
-            b.putInt(i * Integer.BYTES, rows[i]);
-            int at = (n + i * words) * Integer.BYTES;
-            for (int w = 0; w < words; w++) {
-                b.putInt(at + w * Integer.BYTES, masks[i][w]);
-            }
+            Integer index = distinct.putIfAbsent(masks[i], distinct.size());
+            maskOf[i] = index == null ? distinct.size() - 1 : index;
+        }
+        long bytes = ((long) 2 * n + (long) distinct.size() * words) * Integer.BYTES;
+        if (host == null || host.buffer().capacity() < bytes) {
+            close();
+            host = PinnedBuffer.allocate((int) Math.max(bytes, 64L * (2 + words) * Integer.BYTES));
+            device = DeviceBuffer.allocate(host.buffer().capacity());
+        }
+        IntBuffer b = host.buffer().asIntBuffer(); // little-endian, as the device reads it
+        b.put(rows).put(maskOf);
+        for (Map.Entry<int[], Integer> e : distinct.entrySet()) {
+            b.position(2 * n + e.getValue() * words);
+            b.put(e.getKey());
         }
         cuMemcpyHtoDAsync(device.ptr(), host.pointer(), bytes, stream);
         Launch.kernel(kernel, stream, n, 1, 1, THREADS, 0, logits, vocabSize, device.ptr(), n, words);

@@ -48,12 +48,15 @@ class TokenBitmaskGpuTest {
             float[] values = CudaTestSupport.randomFloats(rows * vocab, vocab, 4f);
             SplittableRandom random = new SplittableRandom(vocab);
             int words = (vocab + 31) >>> 5;
-            int[] masked = {3, 0, 4}; // row 1 and 2 stay as they are
+            int[] masked = {3, 0, 4, 1}; // row 2 stays as it is
             int[][] masks = new int[masked.length][words];
             float[] want = values.clone();
             for (int i = 0; i < masked.length; i++) {
                 for (int w = 0; w < words; w++) {
                     masks[i][w] = i == 2 ? -1 : random.nextInt() & random.nextInt(); // row 4: all allowed
+                }
+                if (i == 3) {
+                    masks[3] = masks[0]; // rows in one automaton state share one mask array: uploaded once
                 }
                 float[] row = Arrays.copyOfRange(want, masked[i] * vocab, (masked[i] + 1) * vocab);
                 TokenBitmask.apply(masks[i], row);
