@@ -11,12 +11,14 @@ import java.util.Map;
 /**
  * A deterministic automaton over bytes, trimmed: every state it keeps can still reach acceptance, so a token is
  * allowed exactly when its bytes lead to a kept state. Bytes that no edge tells apart share a class, which keeps the
- * table small ({@code numStates x numClasses}). Each state knows its distance to acceptance in bytes, which bounds
- * the tokens a sequence still needs (every byte is a token in byte-level and byte-fallback vocabularies).
+ * table small ({@code numStates x numClasses}). Each state knows its distance to acceptance in bytes, and a shortest
+ * completion, from which {@link Grammar} bounds the tokens a sequence still needs.
  */
 final class Dfa {
 
     static final int DEAD = -1;
+    /** The start state: the subset construction numbers it first. */
+    static final int START = 0;
     /** More states than this is a constraint too large to compile (it would also be slow to mask). */
     static final int MAX_STATES = 200_000;
 
@@ -37,8 +39,6 @@ final class Dfa {
         this.numStates = distance.length;
         this.representative = representative;
     }
-
-    static final int START = 0;
 
     int numStates() {
         return numStates;

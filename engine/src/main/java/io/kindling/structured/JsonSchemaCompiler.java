@@ -298,7 +298,7 @@ final class JsonSchemaCompiler {
         }
     }
 
-    /** {@code keyword} cannot be combined with constraining keywords other than {@code allowed}. */
+    /** {@code allowed[0]} combines with no constraining keyword but the rest of {@code allowed}. */
     private void only(JsonNode schema, String path, String... allowed) {
         Set<String> ok = Set.of(allowed);
         for (Iterator<String> it = schema.fieldNames(); it.hasNext(); ) {

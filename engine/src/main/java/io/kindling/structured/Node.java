@@ -10,6 +10,7 @@ import java.util.List;
  */
 sealed interface Node {
 
+    /** {@link Repeat}'s max for "no upper bound". */
     int UNBOUNDED = -1;
 
     /** One byte out of a set of 256 (bit {@code b} of {@code bits[b >> 6]}). */
