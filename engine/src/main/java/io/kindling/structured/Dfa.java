@@ -19,8 +19,11 @@ final class Dfa {
     static final int DEAD = -1;
     /** The start state: the subset construction numbers it first. */
     static final int START = 0;
-    /** More states than this is a constraint too large to compile (it would also be slow to mask). */
-    static final int MAX_STATES = 200_000;
+    /**
+     * More states than this is a constraint too large to compile: the table (states x byte classes) would take tens
+     * of MB of an executor's heap, and masking would be slow.
+     */
+    static final int MAX_STATES = 50_000;
 
     private final byte[] classOf;
     private final int numClasses;

@@ -149,6 +149,9 @@ class TokenMaskTest {
         assertProblem("{\"$ref\":\"http://x/y\"}", "$ref 'http://x/y' is not supported");
         assertProblem("{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"date\"}}}",
                 "at #/properties/a: type 'date' is not a JSON schema type");
+        StructuredOutputException large = assertThrows(StructuredOutputException.class,
+                () -> GRAMMARS.compile(new StructuredOutput.Regex("[ab]*a[ab]{20}"))); // 2^21 deterministic states
+        assertTrue(large.problem().startsWith("needs more than 50000 automaton states"), large.problem());
         StructuredOutputException regex = assertThrows(StructuredOutputException.class,
                 () -> GRAMMARS.compile(new StructuredOutput.Regex("(?=a)b")));
         assertEquals("regex", regex.kind());
