@@ -13,8 +13,8 @@ import java.util.Optional;
 
 /**
  * Picks the next token of one sequence from its logits row. Stateless; per-sequence state is in {@link SamplingState}.
- * The order of operations is vLLM v1's: the structured-output mask, logprobs of the logits, min_tokens and penalties (one
- * {@link LogitAdjustments} list), then argmax when greedy, else temperature, min-p, top-k, top-p and one draw.
+ * The order of operations is vLLM v1's: the structured-output mask, logprobs of the logits, min_tokens and penalties
+ * (one {@link LogitAdjustments} list), then argmax when greedy, else temperature, min-p, top-k, top-p and one draw.
  * Arithmetic on logits is float32, as vLLM's tensors are. This is the reference the GPU sampler is tested against.
  */
 public final class Sampler {
