@@ -73,6 +73,22 @@ class ExtractTest extends SparkTestBase {
     }
 
     @Test
+    void aRowCutShortIsARowError() {
+        // 3 tokens cannot hold {"definition": ...}: the struct variant records why, llm_extract gives null on request
+        List<Row> structs = SparkTests.words(spark, 3).selectExpr("llm_generate_struct(prompt, map('maxTokens', '3', "
+                + "'responseFormat', '{\"type\": \"object\", \"properties\": {\"definition\": {\"type\": "
+                + "\"string\"}}, \"required\": [\"definition\"]}')) AS r").collectAsList();
+        for (Row r : structs) {
+            Row s = r.getStruct(0);
+            assertEquals("error", s.getString(1), r.toString());
+            assertTrue(s.getString(4).contains("before it was a complete json_schema match"), r.toString());
+        }
+        List<Row> extracted = SparkTests.words(spark, 3).select(llm_extract(col("prompt"), "definition STRING NOT NULL",
+                Map.of("maxTokens", "3", "onError", "null"))).collectAsList();
+        extracted.forEach(r -> assertTrue(r.isNullAt(0), r.toString()));
+    }
+
+    @Test
     void llmGenerateTakesAResponseFormat() throws Exception {
         String schema = "{\"type\": \"object\", \"properties\": {\"ok\": {\"type\": \"boolean\"}}, "
                 + "\"required\": [\"ok\"], \"additionalProperties\": false}";
