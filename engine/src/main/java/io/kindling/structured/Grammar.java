@@ -23,7 +23,10 @@ public final class Grammar {
     private final TokenVocabulary vocabulary;
     private final TokenTrie trie;
     private final AtomicReferenceArray<Mask> masks;
+    /** Masks where the budget binds, by (state, tokens left after this one). */
     private final Map<Long, int[]> budgetMasks = new ConcurrentHashMap<>();
+    /** For states where a budget bound: their allowed tokens by the token distance they leave. */
+    private final Map<Integer, int[][]> distanceClasses = new ConcurrentHashMap<>();
     /**
      * The first token's masks where decoding strips a leading space, without the tokens that start with one; keyed
      * by the (cached, shared) full mask's identity.
@@ -32,11 +35,8 @@ public final class Grammar {
     /** Per state, an upper bound on the tokens to acceptance (see {@link #tokenDistance}); 0 until computed. */
     private final int[] tokenDistances;
 
-    /**
-     * @param maxDistanceAfter the largest distance to acceptance any allowed token leaves
-     * @param numAllowed how many tokens it allows
-     */
-    private record Mask(int[] words, int maxDistanceAfter, int numAllowed) {
+    /** @param maxDistanceAfter the largest token distance to acceptance any allowed token leaves */
+    private record Mask(int[] words, int maxDistanceAfter) {
     }
 
     Grammar(Dfa dfa, TokenVocabulary vocabulary, TokenTrie trie) {
@@ -129,7 +129,7 @@ public final class Grammar {
     public int[] allowedTokens(int state, int remainingTokens) {
         Mask mask = masks.get(state);
         if (mask == null) {
-            mask = computeMask(state, Integer.MAX_VALUE);
+            mask = computeMask(state);
             masks.set(state, mask);
         }
         // after this token, remainingTokens - 1 are left: enough when they cover the distance any token leaves
@@ -138,19 +138,79 @@ public final class Grammar {
         }
         int budget = Math.max(0, remainingTokens - 1);
         Mask full = mask;
-        // no token fits a budget that was short from the start (max_tokens below the shortest output): the row
-        // then runs out and reports it
         return budgetMasks.computeIfAbsent(((long) state << 32) | budget, k -> {
-            Mask bounded = computeMask(state, budget);
-            return bounded.numAllowed > 0 ? bounded.words : full.words;
+            int[][] classes = distanceClasses.computeIfAbsent(state, this::byDistance);
+            int[] words = endTokens(state);
+            boolean any = hasAny(words);
+            for (int d = 0; d <= Math.min(budget, classes.length - 1); d++) {
+                if (classes[d] != null) {
+                    for (int w = 0; w < words.length; w++) {
+                        words[w] |= classes[d][w];
+                    }
+                    any = true;
+                }
+            }
+            // no token fits a budget that was short from the start (max_tokens below the shortest output): the row
+            // then runs out and reports it
+            return any ? words : full.words;
         });
     }
 
-    /** Walks the trie from {@code state}, allowing each token whose end state is at most {@code budget} from done. */
-    private Mask computeMask(int state, int budget) {
+    /** One walk: every allowed token, by the token distance its end state leaves. */
+    private Mask computeMask(int state) {
+        int[] words = endTokens(state);
+        int[] maxDistance = {0};
+        walk(state, (id, distance) -> {
+            words[id >>> 5] |= 1 << (id & 31);
+            maxDistance[0] = Math.max(maxDistance[0], distance);
+        });
+        return new Mask(words, maxDistance[0]);
+    }
+
+    /**
+     * The allowed tokens of {@code state} grouped by the token distance they leave ({@code [distance]}, null where
+     * none): one walk, from which a mask for any budget is an OR (computed for states where a budget binds).
+     */
+    private int[][] byDistance(int state) {
+        int[][] classes = new int[masks.get(state).maxDistanceAfter + 1][];
+        walk(state, (id, distance) -> {
+            if (classes[distance] == null) {
+                classes[distance] = new int[vocabulary.maskWords()];
+            }
+            classes[distance][id >>> 5] |= 1 << (id & 31);
+        });
+        return classes;
+    }
+
+    /** A fresh mask holding the end tokens where {@code state} accepts, else nothing. */
+    private int[] endTokens(int state) {
         int[] words = new int[vocabulary.maskWords()];
-        int maxDistance = 0;
-        int numAllowed = 0;
+        if (dfa.isAccepting(state)) {
+            for (int id : vocabulary.endTokenIds()) {
+                if (id >= 0 && id < vocabulary.size()) {
+                    words[id >>> 5] |= 1 << (id & 31);
+                }
+            }
+        }
+        return words;
+    }
+
+    private static boolean hasAny(int[] words) {
+        for (int w : words) {
+            if (w != 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Receives an allowed token and the token distance to acceptance its end state leaves. */
+    private interface TokenVisitor {
+        void visit(int tokenId, int distance);
+    }
+
+    /** Walks the trie from {@code state}: every token whose bytes keep the automaton alive, skipping dead subtrees. */
+    private void walk(int state, TokenVisitor visitor) {
         int[] stateAt = new int[65];
         stateAt[0] = state;
         int i = 0;
@@ -165,26 +225,15 @@ public final class Grammar {
                 continue;
             }
             stateAt[d] = s;
-            int distance = trie.firstToken[i] >= 0 ? tokenDistance(s) : 0;
-            if (distance <= budget) {
+            if (trie.firstToken[i] >= 0) {
+                int distance = tokenDistance(s);
                 for (int id = trie.firstToken[i]; id >= 0; id = trie.nextToken[id]) {
                     if (id < vocabulary.size()) {
-                        words[id >>> 5] |= 1 << (id & 31);
-                        maxDistance = Math.max(maxDistance, distance);
-                        numAllowed++;
+                        visitor.visit(id, distance);
                     }
                 }
             }
             i++;
         }
-        if (dfa.isAccepting(state)) {
-            for (int id : vocabulary.endTokenIds()) {
-                if (id >= 0 && id < vocabulary.size()) {
-                    words[id >>> 5] |= 1 << (id & 31);
-                    numAllowed++;
-                }
-            }
-        }
-        return new Mask(words, maxDistance, numAllowed);
     }
 }
