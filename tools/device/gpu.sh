@@ -46,6 +46,10 @@ bench() {
   bash "$root/benchmarks/gpu_bench.sh" "$@" 2>&1 | tee "$out/bench.log"
 }
 
+structured() {
+  bash "$root/benchmarks/structured_bench.sh" "$@" 2>&1 | tee "$out/structured.log"
+}
+
 main_class() { # LOG CLASS: a kernel benchmark's main (kernels test classes) on the bundle's classpath
   "$JAVA" -cp "$CP:$dir/test/kernels" "$2" 2>&1 | tee "$out/$1.log"
 }
@@ -61,16 +65,17 @@ while (( i < ${#actions[@]} )); do
     tests) tests || status=1 ;;
     bench)
       rows=()
-      while (( i < ${#actions[@]} )) && [[ ! "${actions[i]}" =~ ^(tests|bench|gemm|attention)$ ]]; do
+      while (( i < ${#actions[@]} )) && [[ ! "${actions[i]}" =~ ^(tests|bench|structured|gemm|attention)$ ]]; do
         rows+=("${actions[i]}")
         i=$((i + 1))
       done
       bench "${rows[@]}" || status=1
       ;;
+    structured) structured || status=1 ;;
     gemm) main_class gemm io.kindling.cuda.GemmBench || status=1 ;;
     attention) main_class attention io.kindling.cuda.AttentionBench || status=1 ;;
     *)
-      echo "gpu.sh: unknown action '$action': expected tests, bench ROWS..., gemm or attention" >&2
+      echo "gpu.sh: unknown action '$action': expected tests, bench ROWS..., structured, gemm or attention" >&2
       exit 2
       ;;
   esac

@@ -35,7 +35,8 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * logprobs (list&lt;list&lt;struct&lt;token_id: int32, logprob: float32&gt;&gt;&gt;, null where not asked), choices
  * (list&lt;struct&lt;text, token_ids, finish_reason, logprobs, cumulative_logprob: float64&gt;&gt;, as JSONL's:
  * null unless the row asked for several completions; a choice's logprobs are null where not asked, its
- * cumulative_logprob null for a sample), error (utf8). The schema is fixed, whatever the rows ask, so that every
+ * cumulative_logprob null for a sample), parsed (utf8: the document, compact, of a row under a JSON constraint that
+ * completed; else null), error (utf8). The schema is fixed, whatever the rows ask, so that every
  * output file of a job reads alike.
  */
 final class ArrowOutput implements OutputWriter {
@@ -74,6 +75,7 @@ final class ArrowOutput implements OutputWriter {
                 Field.notNullable("finish_reason", ArrowType.Utf8.INSTANCE),
                 logprobs(),
                 new Field("choices", FieldType.nullable(ArrowType.List.INSTANCE), List.of(choice)),
+                Field.nullable("parsed", ArrowType.Utf8.INSTANCE),
                 Field.nullable("error", ArrowType.Utf8.INSTANCE)));
     }
 
@@ -101,6 +103,9 @@ final class ArrowOutput implements OutputWriter {
         row.logprobs().ifPresent(l -> setLogprobs((ListVector) root.getVector("logprobs"), i, l));
         if (!row.choices().isEmpty()) {
             setChoices((ListVector) root.getVector("choices"), i, row.choices(), row.logprobs().isPresent());
+        }
+        if (row.parsesJson() && row.error().isEmpty()) { // compact JSON: Arrow has no JSON value type
+            setText(root.getVector("parsed"), i, OutputRow.parsed(row.text().orElse(""), false).toString());
         }
         row.error().ifPresent(e -> setText(root.getVector("error"), i, e));
         if (rows == BATCH_ROWS) {

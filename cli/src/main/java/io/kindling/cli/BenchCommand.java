@@ -12,7 +12,12 @@ import io.kindling.model.ModelConfig;
 import io.kindling.model.ModelLoadException;
 import io.kindling.sampling.SamplingParams;
 import io.kindling.tokenizer.Tokenizer;
+import io.kindling.structured.StructuredOutput;
+import io.kindling.structured.StructuredOutputException;
+import io.kindling.structured.StructuredOutputs;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -106,6 +111,17 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json-out", paramLabel = "FILE", description = "Write the measured figures as JSON.")
     Path jsonOut;
 
+    @Option(names = "--json-schema", paramLabel = "FILE",
+            description = "Constrain every request's output to this JSON schema (structured output), to measure what "
+                    + "the constraint costs against the same run without it; needs a tokenizer (--tokenizer with "
+                    + "--random-weights).")
+    Path jsonSchema;
+
+    @Option(names = "--tokenizer", paramLabel = "DIR",
+            description = "With --random-weights and --json-schema: a directory whose tokenizer.json gives the "
+                    + "vocabulary's bytes (its size must match the shape's vocab).")
+    Path tokenizerDir;
+
     @Option(names = "--profile",
             description = "Print where a decode step's time goes at the largest batch: host phases, launches and "
                     + "each op family's device time (every fourth step is profiled, slower, and not timed).")
@@ -171,8 +187,12 @@ final class BenchCommand implements Callable<Integer> {
         if (warmup < 0) {
             throw engineOptions.invalid("--warmup", "must be >= 0, got " + warmup);
         }
+        if (tokenizerDir != null && (!randomWeights || jsonSchema == null)) {
+            throw engineOptions.invalid("--tokenizer", "applies to --random-weights with --json-schema only");
+        }
+        StructuredOutput constraint = jsonSchema == null ? null : readSchema(jsonSchema);
         PrintWriter out = spec.commandLine().getOut();
-        try (LlmEngine engine = randomWeights ? openRandom(config, seed) : GenerateCommand.open(config)) {
+        try (LlmEngine engine = randomWeights ? openRandom(config, seed, tokenizerDir) : GenerateCommand.open(config)) {
             ModelConfig model = engine.modelConfig();
             String workload = String.format(Locale.ROOT, "%d prompts, dataset %s (%s)%s, seed %d", numPrompts,
                     dataset, dataset == Dataset.fixed ? "input " + inputLen + ", output " + outputLen + " tokens"
@@ -183,18 +203,23 @@ final class BenchCommand implements Callable<Integer> {
                     model.hiddenSize(), model.vocabSize());
             out.printf(Locale.ROOT, "Device: %s%n", engine.device());
             out.printf(Locale.ROOT, "Prompts: %s%n", workload);
+            if (constraint != null) {
+                out.printf(Locale.ROOT, "Structured output: every request under the JSON schema %s%n", jsonSchema);
+            }
             out.flush();
             if (warmup > 0) {
                 Random random = new Random(~seed);
                 List<Shape> shapes = shapes(Math.min(numPrompts, engine.maxNumSeqs()), random).stream()
                         .map(s -> new Shape(s.inputLen(), warmup)).toList();
-                measure(engine, requests("warmup-", shapes, sharedPrefixLen, model.vocabSize(), random), false);
+                measure(engine, requests("warmup-", shapes, sharedPrefixLen, model.vocabSize(), random).stream()
+                        .map(r -> new Request(r.requestId(), r.promptTokenIds(),
+                                constrained(r.params().toBuilder(), constraint).build())).toList(), false);
             }
             Random random = new Random(seed);
             List<Request> requests = requests("bench-", shapes(numPrompts, random), sharedPrefixLen,
                     model.vocabSize(), random).stream()
-                    .map(r -> new Request(r.requestId(), r.promptTokenIds(),
-                            r.params().toBuilder().n(n).beamWidth(beamWidth).build()))
+                    .map(r -> new Request(r.requestId(), r.promptTokenIds(), constrained(
+                            r.params().toBuilder().n(n).beamWidth(beamWidth), constraint).build()))
                     .toList();
             if (saveWorkload != null) {
                 BenchFiles.saveWorkload(saveWorkload, requests);
@@ -209,10 +234,32 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** An engine on random weights of the configured shape; it reads token ids only, so needs no tokenizer. */
-    private static LlmEngine openRandom(EngineConfig config, long seed) {
+    /**
+     * With ignore_eos, a constrained output that is complete early goes on with EOS tokens (the only ones its
+     * automaton then allows) up to its length, so both runs generate the same number of tokens.
+     */
+    private static SamplingParams.Builder constrained(SamplingParams.Builder b, StructuredOutput constraint) {
+        return constraint == null ? b : b.structuredOutput(constraint);
+    }
+
+    private static StructuredOutput readSchema(Path file) {
         try {
-            return LlmEngine.open(config, Checkpoint.withRandomWeights(config.model(), seed), Tokenizer.none());
+            return StructuredOutputs.validated(StructuredOutputs.responseFormat(Files.readString(file)));
+        } catch (IOException e) {
+            throw new CliException("cannot read --json-schema " + file + ": " + e.getMessage(), e);
+        } catch (StructuredOutputException e) {
+            throw new CliException("--json-schema " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * An engine on random weights of the configured shape; it reads token ids only, so needs no tokenizer, except
+     * the vocabulary's bytes for a constraint.
+     */
+    private static LlmEngine openRandom(EngineConfig config, long seed, Path tokenizerDir) {
+        try {
+            return LlmEngine.open(config, Checkpoint.withRandomWeights(config.model(), seed),
+                    tokenizerDir == null ? Tokenizer.none() : Tokenizer.vocabularyOnly(tokenizerDir));
         } catch (ModelLoadException | IllegalArgumentException e) {
             throw new CliException("cannot load model shape " + config.model() + ": " + e.getMessage(), e);
         }

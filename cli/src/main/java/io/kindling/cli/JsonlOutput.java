@@ -15,9 +15,10 @@ import java.util.List;
 
 /**
  * JSONL output: one object a line with {@code id, text, token_ids, prompt_token_ids, finish_reason}, then
- * {@code logprobs} when the row asked for them, then {@code choices} when it asked for several completions (each
- * {@code text, token_ids, finish_reason}, {@code logprobs} when asked, {@code cumulative_logprob} for a beam), then
- * {@code error}.
+ * {@code logprobs} when the row asked for them, then {@code parsed} (the JSON value) when it asked for JSON, then
+ * {@code choices} when it asked for several completions (each {@code text, token_ids, finish_reason},
+ * {@code logprobs} when asked, {@code cumulative_logprob} for a beam, {@code parsed} for JSON, {@code error} when the
+ * completion has one), then {@code error}.
  */
 final class JsonlOutput implements OutputWriter {
 
@@ -52,10 +53,14 @@ final class JsonlOutput implements OutputWriter {
             json.writeFieldName("logprobs");
             writeLogprobs(row.logprobs().get());
         }
+        if (row.parsesJson()) {
+            json.writeFieldName("parsed");
+            json.writeTree(OutputRow.parsed(row.text().orElse(""), row.error().isPresent()));
+        }
         if (!row.choices().isEmpty()) {
             json.writeArrayFieldStart("choices");
             for (CompletionOutput c : row.choices()) {
-                writeChoice(c, row.logprobs().isPresent());
+                writeChoice(c, row.logprobs().isPresent(), row.parsesJson());
             }
             json.writeEndArray();
         }
@@ -64,7 +69,7 @@ final class JsonlOutput implements OutputWriter {
         json.writeRaw('\n');
     }
 
-    private void writeChoice(CompletionOutput c, boolean withLogprobs) throws IOException {
+    private void writeChoice(CompletionOutput c, boolean withLogprobs, boolean parsesJson) throws IOException {
         json.writeStartObject();
         json.writeStringField("text", c.text());
         json.writeFieldName("token_ids");
@@ -76,6 +81,13 @@ final class JsonlOutput implements OutputWriter {
         }
         if (c.cumulativeLogprob().isPresent()) {
             json.writeNumberField("cumulative_logprob", c.cumulativeLogprob().getAsDouble());
+        }
+        if (parsesJson) {
+            json.writeFieldName("parsed");
+            json.writeTree(OutputRow.parsed(c.text(), c.error().isPresent()));
+        }
+        if (c.error().isPresent()) {
+            json.writeStringField("error", c.error().get());
         }
         json.writeEndObject();
     }

@@ -8,6 +8,9 @@ import io.kindling.options.Option;
 import io.kindling.sampling.EarlyStopping;
 import io.kindling.sampling.InvalidSamplingParamException;
 import io.kindling.sampling.SamplingParams;
+import io.kindling.structured.StructuredOutput;
+import io.kindling.structured.StructuredOutputException;
+import io.kindling.structured.StructuredOutputs;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
@@ -53,7 +56,25 @@ final class RowParser {
         integer(Option.BEAM_WIDTH, SamplingParams.Builder::beamWidth);
         number(Option.LENGTH_PENALTY, SamplingParams.Builder::lengthPenalty);
         SAMPLING_FIELDS.put(Option.EARLY_STOPPING, (b, v) -> b.earlyStopping(earlyStopping(v)));
+        SAMPLING_FIELDS.put(Option.RESPONSE_FORMAT, (b, v) -> b.structuredOutput(v.isTextual()
+                ? StructuredOutputs.responseFormat(v.textValue()) : StructuredOutputs.responseFormat(v)));
+        SAMPLING_FIELDS.put(Option.GUIDED_REGEX, (b, v) -> {
+            if (!v.isTextual()) {
+                throw typeError("guided_regex", "a string", v);
+            }
+            b.structuredOutput(new StructuredOutput.Regex(v.textValue()));
+        });
+        SAMPLING_FIELDS.put(Option.GUIDED_CHOICE, (b, v) -> {
+            List<String> choices = strings("guided_choice", v);
+            if (choices.isEmpty()) {
+                throw new FieldException("guided_choice is empty");
+            }
+            b.structuredOutput(new StructuredOutput.Choice(choices));
+        });
     }
+
+    private static final List<Option> CONSTRAINTS = List.of(Option.RESPONSE_FORMAT, Option.GUIDED_REGEX,
+            Option.GUIDED_CHOICE);
 
     private final SamplingParams defaults;
     private final int vocabSize;
@@ -86,7 +107,7 @@ final class RowParser {
             }
             checkFieldNames(row);
             return new InputRow.Spec(raw.index(), raw.where(), id, prompt(row), samplingParams(row));
-        } catch (FieldException | InvalidSamplingParamException e) {
+        } catch (FieldException | InvalidSamplingParamException | StructuredOutputException e) {
             return new InputRow.Rejected(raw.index(), raw.where(), id, raw.where() + ": " + e.getMessage());
         }
     }
@@ -162,6 +183,11 @@ final class RowParser {
     }
 
     private SamplingParams samplingParams(JsonNode row) {
+        List<String> constraints = CONSTRAINTS.stream().map(Option::snakeName).filter(f -> present(row, f)).toList();
+        if (constraints.size() > 1) {
+            throw new FieldException("both " + String.join(" and ", constraints) + ": a row takes at most one of "
+                    + "response_format, guided_regex or guided_choice");
+        }
         SamplingParams.Builder b = defaults.toBuilder();
         SAMPLING_FIELDS.forEach((option, setter) -> {
             if (present(row, option.snakeName())) {

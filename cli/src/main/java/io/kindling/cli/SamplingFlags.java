@@ -40,7 +40,7 @@ final class SamplingFlags {
      */
     SamplingParams applyTo(SamplingParams defaults) {
         return new SamplingOverrides(maxTokens, null, temperature, topP, topK, minP, seed, null, null, null, null, null,
-                null, logprobs).applyTo(defaults);
+                null, logprobs, null).applyTo(defaults);
     }
 
     /** The flag of a sampling parameter: {@code top_p} is {@code --top-p}. */

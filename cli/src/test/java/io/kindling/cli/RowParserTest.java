@@ -9,6 +9,7 @@ import io.kindling.sampling.EarlyStopping;
 import io.kindling.sampling.SamplingParams;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
@@ -50,7 +51,8 @@ class RowParserTest {
         assertEquals("\"a-1\"", row.id().toString());
         assertEquals(new Prompt.Text("Hello"), row.prompt());
         assertEquals(new SamplingParams(32, 2, 0.7, 0.9, 40, 0.05, OptionalLong.of(7), List.of("\n\n", "END"),
-                List.of(2, 3), true, OptionalInt.of(5), 1, 1.1, 0.5, -0.5, 0, 1.0, EarlyStopping.FALSE), row.params());
+                List.of(2, 3), true, OptionalInt.of(5), 1, 1.1, 0.5, -0.5, 0, 1.0, EarlyStopping.FALSE,
+                Optional.empty()), row.params());
     }
 
     @Test

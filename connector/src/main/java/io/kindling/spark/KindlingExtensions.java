@@ -8,10 +8,10 @@ import scala.Tuple3;
 import scala.runtime.BoxedUnit;
 
 /**
- * {@code spark.sql.extensions=io.kindling.spark.KindlingExtensions}: the functions {@code llm_generate} and
- * {@code llm_generate_struct}, the rule that binds their key columns, the rule that moves their calls into
- * {@link LlmEval} nodes, the strategy that plans those, the check that rejects calls that cannot move, and the
- * listener that stops a stage on a row error no retry can fix.
+ * {@code spark.sql.extensions=io.kindling.spark.KindlingExtensions}: the functions {@code llm_generate},
+ * {@code llm_generate_struct} and {@code llm_extract}, the rule that binds their key columns, the rule that moves
+ * their calls into {@link LlmEval} nodes, the strategy that plans those, the check that rejects calls that cannot
+ * move, and the listener that stops a stage on a row error no retry can fix.
  */
 public final class KindlingExtensions implements SparkSessionExtensionsProvider {
 
@@ -27,6 +27,13 @@ public final class KindlingExtensions implements SparkSessionExtensionsProvider 
                 "_FUNC_(prompt[, options]) - The completion with its details: struct<text, finish_reason, "
                         + "prompt_tokens, completion_tokens, error, choices> (choices: every sample or beam, for n "
                         + "or beamWidth > 1); " + USAGE_OPTIONS + "."));
+        extensions.injectFunction(new Tuple3<>(FunctionIdentifier.apply(LlmExtract.NAME),
+                new ExpressionInfo(LlmExtract.class.getName(), null, LlmExtract.NAME,
+                        "_FUNC_(prompt, schema[, options]) - The completion as a struct of the schema (DDL such as "
+                                + "'name STRING, price DECIMAL(10,2), tags ARRAY<STRING>', or a struct type's JSON), "
+                                + "generated under the JSON schema derived from it, so every row parses; "
+                                + USAGE_OPTIONS + ".", ""),
+                LlmExtract::create));
         extensions.injectResolutionRule(session -> new ResolveLlmKeys());
         extensions.injectPreCBORule(session -> new ExtractLlmCalls());
         extensions.injectPlannerStrategy(session -> new LlmEvalStrategy());

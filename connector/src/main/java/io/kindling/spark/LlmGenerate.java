@@ -92,7 +92,15 @@ public final class LlmGenerate extends Expression
             throw LlmErrors.analysis(name + " takes a prompt and an optional map of options, got "
                     + list.size() + " arguments");
         }
-        RowOptions split = list.size() == 2 ? RowOptions.of(name, list.get(1)) : new RowOptions(Map.of(), null);
+        return create(name, list.get(0), list.size() == 2 ? RowOptions.of(name, list.get(1))
+                : new RowOptions(Map.of(), null), struct);
+    }
+
+    /**
+     * A call of {@code name} (the function the user wrote) with its options, the literal ones resolved now, at
+     * analysis.
+     */
+    static LlmGenerate create(String name, Expression prompt, RowOptions split, boolean struct) {
         Map<String, String> call = split.literal();
         SQLConf conf = SQLConf.get();
         LlmOptions options;
@@ -110,7 +118,7 @@ public final class LlmGenerate extends Expression
         }
         Option<Expression> key = options.keyColumn() == null ? Option.empty()
                 : Option.apply(new LlmKeyColumn(options.keyColumn()));
-        return new LlmGenerate(list.get(0), key, Option.apply(split.perRow()), options, struct);
+        return new LlmGenerate(prompt, key, Option.apply(split.perRow()), options, struct);
     }
 
     static Map<String, String> optionsMap(String name, Expression arg) {

@@ -10,6 +10,9 @@ import io.kindling.sampling.EarlyStopping;
 import io.kindling.sampling.InvalidSamplingParamException;
 import io.kindling.sampling.SamplingOverrides;
 import io.kindling.sampling.SamplingParams;
+import io.kindling.structured.StructuredOutput;
+import io.kindling.structured.StructuredOutputException;
+import io.kindling.structured.StructuredOutputs;
 import java.io.Serializable;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -105,7 +108,8 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOve
                 s.decimal(Option.TEMPERATURE), s.decimal(Option.TOP_P), s.integer(Option.TOP_K),
                 s.decimal(Option.MIN_P), s.longValue(Option.SEED), s.stop(), s.stopTokenIds(),
                 s.bool(Option.IGNORE_EOS), s.decimal(Option.REPETITION_PENALTY),
-                s.decimal(Option.PRESENCE_PENALTY), s.decimal(Option.FREQUENCY_PENALTY), null);
+                s.decimal(Option.PRESENCE_PENALTY), s.decimal(Option.FREQUENCY_PENALTY), null,
+                s.structuredOutput());
     }
 
     /**
@@ -400,6 +404,31 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOve
         }
 
         /** transformers' values: {@code true}, {@code false} or {@code never}. */
+        /**
+         * The call's constraint: {@code responseFormat} (a JSON schema, or OpenAI's response_format object),
+         * {@code guidedRegex} or {@code guidedChoice} (a JSON list), at most one; checked here, on the driver.
+         */
+        StructuredOutput structuredOutput() {
+            List<Option> given = List.of(Option.RESPONSE_FORMAT, Option.GUIDED_REGEX, Option.GUIDED_CHOICE).stream()
+                    .filter(o -> raw(o) != null).toList();
+            if (given.isEmpty()) {
+                return null;
+            }
+            if (given.size() > 1) {
+                throw new InvalidLlmOptionException("options " + given.stream().map(o -> "'" + settings.get(o).key()
+                        + "'").collect(Collectors.joining(" and ")) + " are two constraints; give at most one of "
+                        + "responseFormat, guidedRegex or guidedChoice");
+            }
+            Option o = given.get(0);
+            String v = raw(o);
+            try {
+                return StructuredOutputs.validated(o == Option.RESPONSE_FORMAT ? StructuredOutputs.responseFormat(v)
+                        : o == Option.GUIDED_REGEX ? new StructuredOutput.Regex(v) : StructuredOutputs.choice(v));
+            } catch (StructuredOutputException e) {
+                throw InvalidLlmOptionException.badValue(settings.get(o).key(), e.getMessage());
+            }
+        }
+
         EarlyStopping earlyStopping() {
             String v = choice(Option.EARLY_STOPPING);
             if (v == null) {

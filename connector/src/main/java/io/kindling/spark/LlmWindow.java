@@ -209,7 +209,8 @@ final class LlmWindow extends AbstractIterator<InternalRow> {
             peakBlocks.merge(target.engine(), used, Math::max);
             metrics.generatedTokens().add(out.completions().stream().mapToLong(c -> c.tokenIds().length).sum());
         }
-        if (out == null || out.error().isPresent() || out.completion().finishReason() == FinishReason.ERROR) {
+        if (out == null || out.error().isPresent() || out.completion().finishReason() == FinishReason.ERROR
+                || out.completion().error().isPresent()) {
             String problem = out == null ? call.refused() : problem(out);
             if (spec.options().onError() == LlmOptions.OnError.FAIL) {
                 String message = "llm_generate: " + rowName(row, i) + ": " + problem + " (set spark.kindling.onError"
@@ -268,7 +269,7 @@ final class LlmWindow extends AbstractIterator<InternalRow> {
 
     /** The engine's problem with the row (it does not repeat the internal request id). */
     private static String problem(RequestOutput out) {
-        return out.error().orElse("the engine returned an error");
+        return out.error().or(out.completion()::error).orElse("the engine returned an error");
     }
 
     /** A value of {@link LlmGenerate#STRUCT_TYPE}. */

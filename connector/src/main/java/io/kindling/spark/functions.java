@@ -5,9 +5,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.spark.sql.Column;
+import org.apache.spark.sql.types.StructType;
 
 /**
- * The DataFrame side of {@code llm_generate}: calls of the SQL functions by name ({@code call_function}), so they work
+ * The DataFrame side of {@code llm_generate}, {@code llm_generate_struct} and {@code llm_extract}: calls of the SQL
+ * functions by name ({@code call_function}), so they work
  * over Spark Connect too, wherever the server has {@link KindlingExtensions}.
  *
  * <pre>{@code
@@ -43,16 +45,46 @@ public final class functions {
         return call("llm_generate_struct", prompt, options);
     }
 
+    /**
+     * The completion of {@code prompt} as a struct of {@code schema} (DDL: {@code "name STRING, price DECIMAL(10,2),
+     * tags ARRAY<STRING>"}), generated under the JSON schema derived from it, so every row parses.
+     */
+    public static Column llm_extract(Column prompt, String schema) {
+        return llm_extract(prompt, schema, Map.of());
+    }
+
+    /** {@link #llm_extract(Column, String)} with per-call options. */
+    public static Column llm_extract(Column prompt, String schema, Map<String, String> options) {
+        return call("llm_extract", List.of(prompt, org.apache.spark.sql.functions.lit(schema)), options);
+    }
+
+    /**
+     * {@link #llm_extract(Column, String)} with a struct type: nullable fields are optional, and a string field's
+     * {@code enum} metadata (a string array) lists its allowed values.
+     */
+    public static Column llm_extract(Column prompt, StructType schema) {
+        return llm_extract(prompt, schema.json(), Map.of());
+    }
+
+    /** {@link #llm_extract(Column, StructType)} with per-call options. */
+    public static Column llm_extract(Column prompt, StructType schema, Map<String, String> options) {
+        return llm_extract(prompt, schema.json(), options);
+    }
+
     private static Column call(String name, Column prompt, Map<String, String> options) {
-        if (options.isEmpty()) {
-            return org.apache.spark.sql.functions.call_function(name, prompt);
+        return call(name, List.of(prompt), options);
+    }
+
+    private static Column call(String name, List<Column> args, Map<String, String> options) {
+        List<Column> all = new ArrayList<>(args);
+        if (!options.isEmpty()) {
+            List<Column> entries = new ArrayList<>();
+            new TreeMap<>(options).forEach((k, v) -> {
+                entries.add(org.apache.spark.sql.functions.lit(k));
+                entries.add(org.apache.spark.sql.functions.lit(v));
+            });
+            all.add(org.apache.spark.sql.functions.map(entries.toArray(Column[]::new)));
         }
-        List<Column> entries = new ArrayList<>();
-        new TreeMap<>(options).forEach((k, v) -> {
-            entries.add(org.apache.spark.sql.functions.lit(k));
-            entries.add(org.apache.spark.sql.functions.lit(v));
-        });
-        return org.apache.spark.sql.functions.call_function(name, prompt,
-                org.apache.spark.sql.functions.map(entries.toArray(Column[]::new)));
+        return org.apache.spark.sql.functions.call_function(name, all.toArray(Column[]::new));
     }
 }

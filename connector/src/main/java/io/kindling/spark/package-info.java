@@ -5,6 +5,13 @@
  * {@code SELECT llm_generate(prompt) FROM t}, {@code llm_generate(prompt, map('maxTokens', '64', 'temperature', '0'))},
  * or {@link io.kindling.spark.functions#llm_generate(org.apache.spark.sql.Column)}.
  *
+ * <p>Extraction: {@code llm_extract(prompt, 'name STRING, price DECIMAL(10,2), tags ARRAY<STRING>'[, options])} (or
+ * {@link io.kindling.spark.functions#llm_extract(org.apache.spark.sql.Column, org.apache.spark.sql.types.StructType)})
+ * returns that struct: the JSON schema derived from the type constrains the generation ({@code NOT NULL} fields
+ * required, nullable ones optional, arrays, nested structs, decimals with their scale, dates; a string field's
+ * {@code enum} metadata lists its values), and {@code from_json} parses every row. {@code responseFormat},
+ * {@code guidedRegex} and {@code guidedChoice} constrain {@code llm_generate}'s text the same way.
+ *
  * <p>Options, as session settings {@code spark.kindling.<name>} or keys of the call's map (which win; map keys may
  * also be snake_case, {@code max_tokens}). Checked at analysis: an unknown key or a bad value fails the query, naming
  * it. They are the Spark spellings of the catalogue, {@link io.kindling.options.Option}:
@@ -31,6 +38,9 @@
  *   <tr><td>{@code beamWidth}</td><td>0 (no beam search)</td><td>{@code >= 0}</td><td>Beams of a beam search.</td></tr>
  *   <tr><td>{@code lengthPenalty}</td><td>1</td><td>{@code any number}</td><td>A finished beam scores cumulative_logprob / completion_tokens ^ length_penalty.</td></tr>
  *   <tr><td>{@code earlyStopping}</td><td>false</td><td>{@code true, false or never}</td><td>When beam search stops, as in transformers.</td></tr>
+ *   <tr><td>{@code responseFormat}</td><td>none</td><td>{@code text}</td><td>The output is JSON of this schema: {"type": "json_schema", "json_schema": {"schema": ...}} or {"type": "json_object"} as OpenAI spells it, or the JSON schema itself; in Spark as text.</td></tr>
+ *   <tr><td>{@code guidedRegex}</td><td>none</td><td>{@code text}</td><td>The output fully matches this regular expression (java.util.regex syntax without look-around or back-references).</td></tr>
+ *   <tr><td>{@code guidedChoice}</td><td>none</td><td>{@code strings}</td><td>The output is exactly one of these strings; in Spark a JSON list.</td></tr>
  *   <tr><td>{@code maxNumSeqs}</td><td>auto: 256, 1024 on a GPU of 70 GiB or more</td><td>{@code positive}</td><td>Most sequences in one step.</td></tr>
  *   <tr><td>{@code maxNumBatchedTokens}</td><td>auto: 2048 on the CPU, 8192 on a GPU, 16384 on one of 70 GiB or more</td><td>{@code positive}</td><td>Token budget of one step; longer prompts are prefilled in chunks.</td></tr>
  *   <tr><td>{@code blockSize}</td><td>16</td><td>{@code positive}</td><td>Tokens per KV cache block.</td></tr>

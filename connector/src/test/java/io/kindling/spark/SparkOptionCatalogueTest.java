@@ -52,6 +52,12 @@ class SparkOptionCatalogueTest {
 
     /** A valid value of the option that differs from its default. */
     private static String sample(Option o) {
+        if (o == Option.RESPONSE_FORMAT) {
+            return "{\"type\": \"string\"}";
+        }
+        if (o == Option.GUIDED_CHOICE) {
+            return "[\"a\", \"b\"]";
+        }
         Range r = o.range();
         return switch (o.type()) {
             case INT, LONG -> String.valueOf(r.min() == null ? 7 : (long) (double) r.min() + 2);

@@ -2,6 +2,8 @@ package io.kindling.core;
 
 import io.kindling.backend.Logits;
 import io.kindling.sampling.BeamSearch;
+import io.kindling.structured.ConstraintState;
+import io.kindling.structured.TokenBitmask;
 import io.kindling.tokenizer.IncrementalDetokenizer;
 import io.kindling.tokenizer.Tokenizer;
 import java.util.ArrayList;
@@ -22,12 +24,18 @@ final class BeamSearchRequest extends RequestGroup {
     private final BeamSearch search;
     private List<Sequence> beams;
     private final Map<Sequence, float[]> logits = new IdentityHashMap<>();
+    /** Each live beam's place in the request's structured-output constraint; empty when it has none. */
+    private final Map<Sequence, ConstraintState> constraints = new IdentityHashMap<>();
+    /** The constraint at the start, kept to check finished beams; absent when the request has none. */
+    private final Optional<ConstraintState> initialConstraint;
     private boolean done;
 
-    BeamSearchRequest(Request request, BeamSearch search, Sequence first) {
+    BeamSearchRequest(Request request, BeamSearch search, Optional<ConstraintState> constraint, Sequence first) {
         super(request);
         this.search = search;
         this.beams = List.of(first);
+        this.initialConstraint = constraint.map(ConstraintState::copy);
+        constraint.ifPresent(c -> constraints.put(first, c));
     }
 
     /** The beam waits for its siblings' logits: the beam step then needs them all. */
@@ -62,7 +70,12 @@ final class BeamSearchRequest extends RequestGroup {
         List<float[]> rows = new ArrayList<>(beams.size());
         List<int[]> outputs = new ArrayList<>(beams.size());
         for (Sequence beam : beams) {
-            rows.add(logits.get(beam));
+            float[] row = logits.get(beam);
+            ConstraintState constraint = constraints.get(beam);
+            if (constraint != null) {
+                TokenBitmask.apply(constraint.allowedTokens(), row);
+            }
+            rows.add(row);
             outputs.add(beam.outputTokenIds());
         }
         logits.clear();
@@ -73,6 +86,7 @@ final class BeamSearchRequest extends RequestGroup {
             return true;
         }
         Sequence[] next = new Sequence[step.parents().length];
+        Map<Sequence, ConstraintState> nextConstraints = new IdentityHashMap<>();
         for (int b = 0; b < beams.size(); b++) {
             List<Integer> ranks = new ArrayList<>();
             for (int r = 0; r < step.parents().length; r++) {
@@ -82,28 +96,50 @@ final class BeamSearchRequest extends RequestGroup {
             }
             int[] tokens = ranks.stream().mapToInt(r -> step.tokenIds()[r]).toArray();
             List<Sequence> continued = continueWith(scheduler, beams.get(b), tokens);
+            ConstraintState parent = constraints.get(beams.get(b));
             for (int i = 0; i < ranks.size(); i++) {
                 next[ranks.get(i)] = continued.get(i);
+                if (parent != null) { // a continuation starts where its parent stands
+                    ConstraintState child = parent.copy();
+                    child.accept(tokens[i]);
+                    nextConstraints.put(continued.get(i), child);
+                }
             }
         }
         beams = List.of(next);
+        constraints.clear();
+        constraints.putAll(nextConstraints);
         return false;
     }
 
-    /** The best {@code n} finished beams, best first. */
+    /**
+     * The best {@code n} finished beams, best first; fewer when a constraint admits fewer distinct outputs (a
+     * boolean has two).
+     */
     @Override
     RequestOutput finalOutput(Tokenizer tokenizer) {
         List<CompletionOutput> completions = new ArrayList<>();
-        for (BeamSearch.Hypothesis h : search.best().subList(0, request.params().n())) {
+        List<BeamSearch.Hypothesis> best = search.best();
+        for (BeamSearch.Hypothesis h : best.subList(0, Math.min(request.params().n(), best.size()))) {
             IncrementalDetokenizer detokenizer = tokenizer.newDetokenizer(request.promptTokenIds(), true);
             for (int tokenId : h.tokenIds()) {
                 detokenizer.append(tokenId);
             }
-            completions.add(new CompletionOutput(detokenizer.text(), h.tokenIds(),
-                    h.endsWithEos() ? FinishReason.STOP : FinishReason.LENGTH, Optional.empty(),
-                    OptionalDouble.of(h.cumulativeLogprob())));
+            FinishReason reason = h.endsWithEos() ? FinishReason.STOP : FinishReason.LENGTH;
+            completions.add(new CompletionOutput(detokenizer.text(), h.tokenIds(), reason, Optional.empty(),
+                    OptionalDouble.of(h.cumulativeLogprob()), initialConstraint.filter(c -> !completes(c, h))
+                            .map(c -> SampleState.incomplete(request, reason))));
         }
         return new RequestOutput(request.requestId(), request.promptTokenIds(), completions, Optional.empty());
+    }
+
+    /** Whether the hypothesis's tokens satisfy the constraint that {@code start} begins. */
+    private static boolean completes(ConstraintState start, BeamSearch.Hypothesis h) {
+        ConstraintState state = start.copy();
+        for (int tokenId : h.tokenIds()) {
+            state.accept(tokenId);
+        }
+        return state.isComplete();
     }
 
     @Override

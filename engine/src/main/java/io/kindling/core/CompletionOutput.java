@@ -13,9 +13,18 @@ import java.util.OptionalDouble;
  * @param logprobs top-K logprobs per generated token, present when the request asked for them
  * @param cumulativeLogprob for a beam, the sum of its tokens' logprobs (log_softmax of the raw logits); its beam
  *     score is this over {@code tokenIds.length ^ length_penalty}
+ * @param error why this completion is not what was asked for although it ran: a structured output that its
+ *     length limit cut before it was complete (its finish reason is then {@code length})
  */
 public record CompletionOutput(String text, int[] tokenIds, FinishReason finishReason,
-                               Optional<List<List<TokenLogprob>>> logprobs, OptionalDouble cumulativeLogprob) {
+                               Optional<List<List<TokenLogprob>>> logprobs, OptionalDouble cumulativeLogprob,
+                               Optional<String> error) {
+
+    /** A completion without error. */
+    public CompletionOutput(String text, int[] tokenIds, FinishReason finishReason,
+                            Optional<List<List<TokenLogprob>>> logprobs, OptionalDouble cumulativeLogprob) {
+        this(text, tokenIds, finishReason, logprobs, cumulativeLogprob, Optional.empty());
+    }
 
     /** A sampled completion, which carries no cumulative logprob. */
     public CompletionOutput(String text, int[] tokenIds, FinishReason finishReason,

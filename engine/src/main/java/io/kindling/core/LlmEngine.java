@@ -12,6 +12,12 @@ import io.kindling.model.ModelConfig;
 import io.kindling.sampling.BeamSearch;
 import io.kindling.sampling.SamplingParams;
 import io.kindling.sampling.SamplingState;
+import io.kindling.structured.ConstraintState;
+import io.kindling.structured.Grammar;
+import io.kindling.structured.Grammars;
+import io.kindling.structured.StructuredOutput;
+import io.kindling.structured.StructuredOutputException;
+import io.kindling.structured.TokenVocabulary;
 import io.kindling.tokenizer.Tokenizer;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -46,6 +52,8 @@ public final class LlmEngine implements AutoCloseable {
     private StepTimes lastStepTimes = StepTimes.NONE;
     private long numSteps;
     private long scheduledSeqs;
+    /** Structured output's compiled constraints, made on the first request that has one. */
+    private Grammars grammars;
 
     private LlmEngine(Checkpoint checkpoint, Tokenizer tokenizer, Backend backend, EngineConfig config) {
         this.checkpoint = checkpoint;
@@ -163,12 +171,14 @@ public final class LlmEngine implements AutoCloseable {
     public void addRequest(Request request) {
         validate(request);
         SamplingParams params = request.params();
+        int maxNewTokens = Math.min(params.maxTokens(), maxModelLen - request.promptTokenIds().length);
+        Optional<Grammar> grammar = compileConstraint(request);
         Sequence seq = new Sequence(request.requestId(), nextSeqId++, request.promptTokenIds(), params);
         promptTokens += request.promptTokenIds().length;
         if (params.isBeamSearch()) {
-            int maxNewTokens = Math.min(params.maxTokens(), maxModelLen - request.promptTokenIds().length);
             live.put(request.requestId(), new BeamSearchRequest(request,
-                    new BeamSearch(params, beamEosTokenIds(params), maxNewTokens), seq));
+                    new BeamSearch(params, beamEosTokenIds(params), maxNewTokens),
+                    grammar.map(g -> new ConstraintState(g, maxNewTokens)), seq));
             scheduler.add(seq);
             return;
         }
@@ -176,11 +186,33 @@ public final class LlmEngine implements AutoCloseable {
         List<SampleState> states = new ArrayList<>(params.n());
         for (int i = 0; i < params.n(); i++) {
             SamplingParams own = params.toBuilder().seed(seed + i).build(); // the generator's seed; all else shared
-            SamplingState sampling = new SamplingState(own, request.promptTokenIds(), eosTokenIds, seed + i);
+            SamplingState sampling = new SamplingState(own, request.promptTokenIds(), eosTokenIds, seed + i,
+                    grammar.map(g -> new ConstraintState(g, maxNewTokens)));
             states.add(new SampleState(request, sampling, tokenizer.newDetokenizer(request.promptTokenIds(), true)));
         }
         live.put(request.requestId(), new SampledRequest(request, states, seq));
         scheduler.add(seq);
+    }
+
+    /** The request's constraint compiled for this model's vocabulary (cached by its text), if it has one. */
+    private Optional<Grammar> compileConstraint(Request request) {
+        Optional<StructuredOutput> constraint = request.params().structuredOutput();
+        if (constraint.isEmpty()) {
+            return Optional.empty();
+        }
+        if (tokenizer.tokenBytes().length == 0) {
+            throw new InvalidRequestException(request.requestId(), "structured output needs the model's "
+                    + "tokenizer.json, which it does not have");
+        }
+        if (grammars == null) {
+            grammars = new Grammars(new TokenVocabulary(tokenizer.tokenBytes(), checkpoint.config().vocabSize(),
+                    eosTokenIds, tokenizer.stripsLeadingSpace()));
+        }
+        try {
+            return Optional.of(grammars.compile(constraint.get()));
+        } catch (StructuredOutputException e) {
+            throw new InvalidRequestException(request.requestId(), e.getMessage());
+        }
     }
 
     /** The ids that finish a beam: the model's EOS unless ignored, and the request's stop token ids. */

@@ -8,6 +8,7 @@ import io.kindling.tokenizer.IncrementalDetokenizer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.OptionalInt;
 
 /** One sample of a request: its sequence (once forked), its own generator and penalties, and the growing output. */
@@ -94,7 +95,16 @@ final class SampleState {
     CompletionOutput completion() {
         // The detokenizer may hold back a few chars that a later token could change; text() includes them.
         String finalText = stoppedByString ? text.toString() : detokenizer.text();
-        return new CompletionOutput(finalText, seq.outputTokenIds(), seq.finishReason().orElseThrow(),
-                Optional.ofNullable(logprobs));
+        FinishReason reason = seq.finishReason().orElseThrow();
+        return new CompletionOutput(finalText, seq.outputTokenIds(), reason, Optional.ofNullable(logprobs),
+                OptionalDouble.empty(), sampling.constraint().filter(c -> !c.isComplete())
+                        .map(c -> incomplete(request, reason)));
+    }
+
+    /** The error of a constrained output that ended before its constraint was satisfied. */
+    static String incomplete(Request request, FinishReason reason) {
+        return "the output ended (finish_reason " + reason.wireName() + ") before it was a complete "
+                + request.params().structuredOutput().orElseThrow().kind() + " match; raise max_tokens (it is "
+                + request.params().maxTokens() + ")";
     }
 }

@@ -53,6 +53,17 @@ public enum Option {
             "A finished beam scores cumulative_logprob / completion_tokens ^ length_penalty.", rowOnly()),
     EARLY_STOPPING(OptionType.CHOICE, "false", "true|false|never", "When beam search stops, as in transformers.",
             rowOnly()),
+    // Structured output: at most one of these per row.
+    RESPONSE_FORMAT(OptionType.STRING, "none", Range.ANY,
+            "The output is JSON of this schema: {\"type\": \"json_schema\", \"json_schema\": {\"schema\": ...}} or"
+                    + " {\"type\": \"json_object\"} as OpenAI spells it, or the JSON schema itself; in Spark as text.",
+            rowOnly(), notInFlinkYet()),
+    GUIDED_REGEX(OptionType.STRING, "none", Range.ANY,
+            "The output fully matches this regular expression (java.util.regex syntax without look-around or"
+                    + " back-references).", rowOnly(), notInFlinkYet()),
+    GUIDED_CHOICE(OptionType.STRING_LIST, "none", Range.ANY,
+            "The output is exactly one of these strings; in Spark a JSON list.", rowOnly(),
+            notInFlinkYet()),
 
     // The engine's limits: engine-wide too.
     MAX_NUM_SEQS(OptionType.INT, "auto: 256, 1024 on a GPU of 70 GiB or more", Range.positiveInteger(),
@@ -221,6 +232,12 @@ public enum Option {
 
     private static Absent callWide() {
         return new Absent(FrontEnd.ROW, "it applies to a whole call, not one row");
+    }
+
+    /** Structured output in Flink belongs to the model's OUTPUT schema, which the Flink connector does not read yet. */
+    private static Absent notInFlinkYet() {
+        return new Absent(FrontEnd.FLINK, "not in Flink yet: there a constraint would come from the model's OUTPUT "
+                + "schema");
     }
 
     private static Absent rowOnly() {

@@ -143,6 +143,9 @@ public final class BeamSearch {
             TokenRanking.selectBest(keys, 0, keys.length, k);
             for (int j = 0; j < k; j++) {
                 int tokenId = TokenRanking.tokenId(keys[j]);
+                if (row[tokenId] == Float.NEGATIVE_INFINITY) {
+                    continue; // masked out (structured output): never a continuation
+                }
                 float logprob = (float) (row[tokenId] - logSum);
                 all.add(new Candidate(b, tokenId, beamScores[b] + logprob));
             }

@@ -1,6 +1,8 @@
 package io.kindling.sampling;
 
+import io.kindling.structured.ConstraintState;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalInt;
 
 /**
@@ -13,14 +15,22 @@ import java.util.OptionalInt;
  * @param logMinP {@code ln(min_p)}, -infinity when min-p is off; a token is kept when its tempered logit is at
  *     least {@code max + logMinP}, in double
  * @param u the uniform in [0, 1) that the draw inverts; 0 and unused when greedy
- * @param logprobs how many top logprobs of the raw logits to return, if any
+ * @param logprobs how many top logprobs of the raw (but masked) logits to return, if any
+ * @param allowedTokens a structured-output bitmask ({@code TokenBitmask}), applied before everything else
  */
 public record DrawParams(float temperature, int topK, double topP, double logMinP, double u, OptionalInt logprobs,
-                         LogitAdjustments adjustments) {
+                         LogitAdjustments adjustments, Optional<int[]> allowedTokens) {
 
     public DrawParams {
         Objects.requireNonNull(logprobs, "logprobs");
         Objects.requireNonNull(adjustments, "adjustments");
+        Objects.requireNonNull(allowedTokens, "allowedTokens");
+    }
+
+    /** An unconstrained draw. */
+    public DrawParams(float temperature, int topK, double topP, double logMinP, double u, OptionalInt logprobs,
+                      LogitAdjustments adjustments) {
+        this(temperature, topK, topP, logMinP, u, logprobs, adjustments, Optional.empty());
     }
 
     /**
@@ -32,7 +42,7 @@ public record DrawParams(float temperature, int topK, double topP, double logMin
         boolean greedy = params.isGreedy();
         return new DrawParams(greedy ? 0f : (float) params.temperature(), Math.max(params.topK(), 0), params.topP(),
                 Math.log(params.minP()), greedy ? 0 : state.random().nextDouble(), params.logprobs(),
-                LogitAdjustments.of(state, vocabSize));
+                LogitAdjustments.of(state, vocabSize), state.constraint().map(ConstraintState::allowedTokens));
     }
 
     public boolean isGreedy() {

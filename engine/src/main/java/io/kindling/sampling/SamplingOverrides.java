@@ -1,5 +1,6 @@
 package io.kindling.sampling;
 
+import io.kindling.structured.StructuredOutput;
 import java.io.Serializable;
 import java.lang.reflect.RecordComponent;
 import java.util.ArrayList;
@@ -12,7 +13,8 @@ import java.util.List;
  */
 public record SamplingOverrides(Integer maxTokens, Integer minTokens, Double temperature, Double topP, Integer topK,
                          Double minP, Long seed, List<String> stop, List<Integer> stopTokenIds, Boolean ignoreEos, Double repetitionPenalty,
-                         Double presencePenalty, Double frequencyPenalty, Integer logprobs)
+                         Double presencePenalty, Double frequencyPenalty, Integer logprobs,
+                         StructuredOutput structuredOutput)
         implements Serializable {
 
     public SamplingOverrides {
@@ -84,6 +86,9 @@ public record SamplingOverrides(Integer maxTokens, Integer minTokens, Double tem
         }
         if (logprobs != null) {
             b.logprobs(logprobs);
+        }
+        if (structuredOutput != null) {
+            b.structuredOutput(structuredOutput);
         }
         return b.build();
     }

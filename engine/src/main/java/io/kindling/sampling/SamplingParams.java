@@ -1,7 +1,9 @@
 package io.kindling.sampling;
 
+import io.kindling.structured.StructuredOutput;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 
@@ -18,8 +20,9 @@ import java.util.OptionalLong;
  * @param lengthPenalty beam search: a finished beam scores {@code sum_logprobs / generated_len ^ lengthPenalty}
  * @param earlyStopping beam search: when to stop, see {@link EarlyStopping}
  * @param stop stop strings; the matched string is not part of the output text
- * @param logprobs how many top logprobs to return per generated token (computed before any transform), at most
- *     {@link #MAX_LOGPROBS}
+ * @param logprobs how many top logprobs to return per generated token (computed before any transform but the
+ *     structured-output mask), at most {@link #MAX_LOGPROBS}
+ * @param structuredOutput what the output must be (a JSON schema, a regex, a choice), if anything
  */
 public record SamplingParams(
         int maxTokens,
@@ -39,7 +42,8 @@ public record SamplingParams(
         double frequencyPenalty,
         int beamWidth,
         double lengthPenalty,
-        EarlyStopping earlyStopping) {
+        EarlyStopping earlyStopping,
+        Optional<StructuredOutput> structuredOutput) {
 
     public static final int DEFAULT_MAX_TOKENS = 16;
 
@@ -51,6 +55,7 @@ public record SamplingParams(
 
     public SamplingParams {
         Objects.requireNonNull(earlyStopping, "early_stopping");
+        Objects.requireNonNull(structuredOutput, "structured_output");
         stop = List.copyOf(stop);
         stopTokenIds = List.copyOf(stopTokenIds);
         check(maxTokens >= 1, "max_tokens", maxTokens, "must be at least 1");
@@ -72,6 +77,9 @@ public record SamplingParams(
         for (String s : stop) {
             check(s != null && !s.isEmpty(), "stop", null, "stop strings must be non-empty");
         }
+        // min_tokens suppresses EOS, which a complete constrained output may be left with alone
+        check(minTokens == 0 || structuredOutput.isEmpty(), "min_tokens", null, "is not supported with structured "
+                + "output (" + structuredOutput.map(StructuredOutput::kind).orElse("") + ")");
         check(beamWidth >= 0, "beam_width", beamWidth, "must be >= 0 (0: no beam search)");
         check(Double.isFinite(lengthPenalty), "length_penalty", lengthPenalty, "must be finite");
         if (beamWidth > 0) {
@@ -130,6 +138,7 @@ public record SamplingParams(
         private int beamWidth;
         private double lengthPenalty = 1.0;
         private EarlyStopping earlyStopping = EarlyStopping.FALSE;
+        private Optional<StructuredOutput> structuredOutput = Optional.empty();
 
         private Builder(SamplingParams p) {
             if (p != null) {
@@ -151,6 +160,7 @@ public record SamplingParams(
                 beamWidth = p.beamWidth;
                 lengthPenalty = p.lengthPenalty;
                 earlyStopping = p.earlyStopping;
+                structuredOutput = p.structuredOutput;
             } else {
                 temperature = 0.0;
             }
@@ -174,11 +184,12 @@ public record SamplingParams(
         public Builder beamWidth(int v) { beamWidth = v; return this; }
         public Builder lengthPenalty(double v) { lengthPenalty = v; return this; }
         public Builder earlyStopping(EarlyStopping v) { earlyStopping = v; return this; }
+        public Builder structuredOutput(StructuredOutput v) { structuredOutput = Optional.of(v); return this; }
 
         public SamplingParams build() {
             return new SamplingParams(maxTokens, minTokens, temperature, topP, topK, minP, seed, stop, stopTokenIds,
                     ignoreEos, logprobs, n, repetitionPenalty, presencePenalty, frequencyPenalty, beamWidth,
-                    lengthPenalty, earlyStopping);
+                    lengthPenalty, earlyStopping, structuredOutput);
         }
     }
 }

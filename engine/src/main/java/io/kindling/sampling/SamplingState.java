@@ -1,9 +1,11 @@
 package io.kindling.sampling;
 
+import io.kindling.structured.ConstraintState;
 import java.util.BitSet;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.random.RandomGenerator;
 
@@ -21,12 +23,20 @@ public final class SamplingState {
     /** Output token id -> count, for the frequency and presence penalties; sparse because outputs are short. */
     private final Map<Integer, Integer> outputTokenCounts = new HashMap<>();
     private int numOutputTokens;
+    private final Optional<ConstraintState> constraint;
 
     /**
      * @param fallbackSeed seeds the generator when {@code params} has no seed
      * @param eosTokenIds suppressed (with {@code params.stopTokenIds()}) until {@code params.minTokens()} are generated
      */
     public SamplingState(SamplingParams params, int[] promptTokenIds, int[] eosTokenIds, long fallbackSeed) {
+        this(params, promptTokenIds, eosTokenIds, fallbackSeed, Optional.empty());
+    }
+
+    /** @param constraint the sequence's place in its structured-output constraint, which each token advances */
+    public SamplingState(SamplingParams params, int[] promptTokenIds, int[] eosTokenIds, long fallbackSeed,
+            Optional<ConstraintState> constraint) {
+        this.constraint = Objects.requireNonNull(constraint, "constraint");
         this.params = Objects.requireNonNull(params, "params");
         this.eosTokenIds = eosTokenIds.clone();
         this.random = new SplittableRandom(params.seed().orElse(fallbackSeed));
@@ -39,8 +49,14 @@ public final class SamplingState {
         return params;
     }
 
-    /** Records a generated token (penalties and min_tokens count it). */
+    /** The constraint's state, when the request has one. */
+    public Optional<ConstraintState> constraint() {
+        return constraint;
+    }
+
+    /** Records a generated token (penalties and min_tokens count it; a constraint advances with it). */
     public void accept(int tokenId) {
+        constraint.ifPresent(c -> c.accept(tokenId));
         promptAndOutputTokens.set(tokenId);
         outputTokenCounts.merge(tokenId, 1, Integer::sum);
         numOutputTokens++;

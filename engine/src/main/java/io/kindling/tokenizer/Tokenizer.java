@@ -49,10 +49,14 @@ public final class Tokenizer implements AutoCloseable {
     private final OptionalInt eosTokenId;
     private final ChatTemplate chatTemplate;
     private final TokenBound bound;
+    private final byte[][] tokenBytes;
+    private final boolean stripsLeadingSpace;
 
     private Tokenizer(HuggingFaceTokenizer tokenizer, TokenizerConfig config, OptionalInt bosTokenId,
-            OptionalInt eosTokenId, TokenBound bound) {
+            OptionalInt eosTokenId, TokenBound bound, byte[][] tokenBytes, boolean stripsLeadingSpace) {
         this.tokenizer = tokenizer;
+        this.tokenBytes = tokenBytes;
+        this.stripsLeadingSpace = stripsLeadingSpace;
         this.bound = bound;
         this.config = config;
         this.bosTokenId = bosTokenId;
@@ -76,7 +80,7 @@ public final class Tokenizer implements AutoCloseable {
             throw new TokenizerException("cannot load " + json.file() + ": " + e.getMessage(), e);
         }
         return new Tokenizer(tokenizer, config, idOf(json, config, "bos_token"), idOf(json, config, "eos_token"),
-                json.tokenBound());
+                json.tokenBound(), json.tokenBytes(), json.stripsLeadingSpace());
     }
 
     /**
@@ -96,7 +100,19 @@ public final class Tokenizer implements AutoCloseable {
     public static Tokenizer none() {
         TokenizerConfig config = new TokenizerConfig(Map.of(), Optional.empty(), Optional.empty(), Optional.empty(),
                 false, Optional.empty(), Optional.empty(), Optional.empty());
-        return new Tokenizer(null, config, OptionalInt.empty(), OptionalInt.empty(), null);
+        return new Tokenizer(null, config, OptionalInt.empty(), OptionalInt.empty(), null, new byte[0][], false);
+    }
+
+    /**
+     * The vocabulary of a model directory's tokenizer.json as bytes, without the native tokenizer: enough for
+     * structured output's masks over token ids (a benchmark on random weights), not for text, which stays empty.
+     */
+    public static Tokenizer vocabularyOnly(Path modelDir) {
+        TokenizerConfig config = new TokenizerConfig(Map.of(), Optional.empty(), Optional.empty(), Optional.empty(),
+                false, Optional.empty(), Optional.empty(), Optional.empty());
+        TokenizerJson json = TokenizerJson.read(modelDir);
+        return new Tokenizer(null, config, OptionalInt.empty(), OptionalInt.empty(), null, json.tokenBytes(),
+                json.stripsLeadingSpace());
     }
 
     private static OptionalInt idOf(TokenizerJson json, TokenizerConfig config, String name) {
@@ -209,6 +225,19 @@ public final class Tokenizer implements AutoCloseable {
      */
     public IncrementalDetokenizer newDetokenizer(int[] promptTokenIds, boolean skipSpecialTokens) {
         return new IncrementalDetokenizer(this, skipSpecialTokens);
+    }
+
+    /**
+     * Per token id, the bytes it decodes to (null for special tokens), which structured output's automata read.
+     * Shared: not to be modified.
+     */
+    public byte[][] tokenBytes() {
+        return tokenBytes;
+    }
+
+    /** Whether a generated text lacks its first token's leading space (SentencePiece's prefix space undone). */
+    public boolean stripsLeadingSpace() {
+        return stripsLeadingSpace;
     }
 
     public OptionalInt bosTokenId() {

@@ -57,6 +57,16 @@ final class TokenizerJson {
         return TokenBound.of(root);
     }
 
+    /** What each token id decodes to, as bytes (see {@link TokenBytes}). */
+    byte[][] tokenBytes() {
+        return TokenBytes.of(root);
+    }
+
+    /** See {@link TokenBytes#stripsLeadingSpace}. */
+    boolean stripsLeadingSpace() {
+        return TokenBytes.stripsLeadingSpace(root);
+    }
+
     /** The id of a token: an added token first, else the model's vocabulary. */
     OptionalInt tokenId(String token) {
         for (JsonNode added : root.path("added_tokens")) {

@@ -49,7 +49,7 @@ record KindlingOptions(EngineKey engine, SamplingOverrides sampling, Integer n, 
                 r.decimal(Option.TEMPERATURE), r.decimal(Option.TOP_P), r.integer(Option.TOP_K),
                 r.decimal(Option.MIN_P), r.longValue(Option.SEED), r.strings(Option.STOP),
                 r.integers(Option.STOP_TOKEN_IDS), r.bool(Option.IGNORE_EOS), r.decimal(Option.REPETITION_PENALTY),
-                r.decimal(Option.PRESENCE_PENALTY), r.decimal(Option.FREQUENCY_PENALTY), null);
+                r.decimal(Option.PRESENCE_PENALTY), r.decimal(Option.FREQUENCY_PENALTY), null, null);
         String onError = r.choice(Option.ON_ERROR);
         KindlingOptions resolved = new KindlingOptions(engine, sampling, r.integer(Option.N),
                 r.integer(Option.BEAM_WIDTH), r.decimal(Option.LENGTH_PENALTY), r.earlyStopping(),

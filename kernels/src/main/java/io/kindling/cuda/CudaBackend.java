@@ -109,6 +109,7 @@ final class CudaBackend implements Backend {
             elementwise = Elementwise.load();
             kvKernels = new KvCacheKernels(KernelModule.load("kv_cache"));
             KernelModule sampling = KernelModule.load("sampling");
+            KernelModule tokenBitmask = KernelModule.load("token_bitmask");
             attention = own(new PagedAttention(KernelModule.load("paged_attention"), config, options.blockSize(),
                     options.maxNumSeqs(), options.maxNumBatchedTokens(), maxBlocksPerSeq()));
             weights = own(DeviceWeights.upload(config, checkpointWeights));
@@ -118,7 +119,7 @@ final class CudaBackend implements Backend {
             attentionInputs = own(new UploadFence());
             profiler = own(new OpProfiler(KernelModule.load("profile")));
             // one draw per running sequence; a step with more (n > 1 forks) samples in several launches
-            sampler = own(new GpuSampler(sampling, context.stream(), profiler, options.maxNumSeqs(),
+            sampler = own(new GpuSampler(sampling, tokenBitmask, context.stream(), profiler, options.maxNumSeqs(),
                     config.vocabSize()));
             graphs = own(new DecodeGraphs(Math.min(options.maxNumSeqs(), options.maxNumBatchedTokens()),
                     maxBlocksPerSeq()));

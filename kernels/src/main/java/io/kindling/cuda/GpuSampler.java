@@ -15,8 +15,13 @@ import io.kindling.sampling.SamplingParams;
 import io.kindling.sampling.TokenLogprob;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUstream;
 
@@ -26,6 +31,12 @@ import jcuda.driver.CUstream;
  * request's generator, as the CPU does), uploads them with the adjustment lists in one pinned copy, and copies back
  * only tokens and logprobs: a draw's token equals the CPU {@code Sampler}'s for the same (row, params) up to
  * rounding at a CDF boundary. Draws beyond {@code maxDraws} run in further launches.
+ *
+ * <p>Structured output: a draw's allowed-token bitmask is applied to its logits row in place by
+ * {@link TokenBitmaskKernel} before {@code kd_sample} reads the row. The masks are computed on the host while the
+ * device still runs the step's forward pass (the backend returns from {@code forward} before the device is done, and
+ * nothing here waits before the launches), so mask work overlaps the GPU. Draws sharing a row (the samples of
+ * {@code n > 1} at their first token) share its mask: their constraint states are the same.
  */
 final class GpuSampler implements BatchSampler, AutoCloseable {
 
@@ -40,6 +51,7 @@ final class GpuSampler implements BatchSampler, AutoCloseable {
     private static final int INITIAL_ADJUSTMENTS_PER_DRAW = 256;
 
     private final CUfunction kernel;
+    private final TokenBitmaskKernel bitmask;
     private final CUstream stream;
     private final OpProfiler profiler;
     private final int maxDraws;
@@ -54,7 +66,8 @@ final class GpuSampler implements BatchSampler, AutoCloseable {
      * Allocates a private fp32 copy of a row per draw ({@code maxDraws * vocabSize * 4} bytes) and the parameter and
      * result buffers.
      */
-    GpuSampler(KernelModule module, CUstream stream, OpProfiler profiler, int maxDraws, int vocabSize) {
+    GpuSampler(KernelModule module, KernelModule bitmaskModule, CUstream stream, OpProfiler profiler, int maxDraws,
+            int vocabSize) {
         if (maxDraws < 1) {
             throw new IllegalArgumentException("maxDraws must be at least 1, got " + maxDraws);
         }
@@ -62,6 +75,7 @@ final class GpuSampler implements BatchSampler, AutoCloseable {
             throw new IllegalArgumentException("vocabSize must be at least 1, got " + vocabSize);
         }
         this.kernel = module.function("kd_sample");
+        this.bitmask = new TokenBitmaskKernel(bitmaskModule, vocabSize);
         this.stream = stream;
         this.profiler = profiler;
         this.maxDraws = maxDraws;
@@ -119,6 +133,7 @@ final class GpuSampler implements BatchSampler, AutoCloseable {
             growParams(bytes);
         }
         writeParams(draws, resolved);
+        applyMasks(logits, draws, resolved);
         profiler.mark(stream, "sampling");
         cuMemcpyHtoDAsync(params.ptr(), paramsHost.pointer(), bytes, stream);
         Launch.kernel(kernel, stream, n, 1, 1, THREADS, 0, logits.pointer(), vocabSize, params.ptr(),
@@ -130,6 +145,40 @@ final class GpuSampler implements BatchSampler, AutoCloseable {
         for (int i = 0; i < n; i++) {
             out[outOffset + i] = readResult(i, draws.get(i).row(), resolved[i]);
         }
+    }
+
+    /** Masks the rows of constrained draws in place, each row once; a step without constraints does nothing. */
+    private void applyMasks(DeviceLogits logits, List<Draw> draws, DrawParams[] resolved) {
+        boolean any = false;
+        for (DrawParams p : resolved) {
+            any |= p.allowedTokens().isPresent();
+        }
+        if (!any) {
+            return;
+        }
+        Map<Integer, int[]> masks = new LinkedHashMap<>();
+        Set<Integer> unmasked = new HashSet<>();
+        for (int i = 0; i < resolved.length; i++) {
+            int row = draws.get(i).row();
+            Optional<int[]> mask = resolved[i].allowedTokens();
+            if (mask.isEmpty()) {
+                unmasked.add(row);
+                continue;
+            }
+            int[] seen = masks.putIfAbsent(row, mask.get());
+            if (seen != null && seen != mask.get() && !Arrays.equals(seen, mask.get())) {
+                throw new IllegalArgumentException("draws sharing logits row " + row + " have different "
+                        + "structured-output masks; the GPU masks a row in place, once");
+            }
+        }
+        for (int row : masks.keySet()) {
+            if (unmasked.contains(row)) {
+                throw new IllegalArgumentException("logits row " + row + " has constrained and unconstrained draws");
+            }
+        }
+        profiler.mark(stream, "structured mask");
+        bitmask.apply(stream, logits.pointer(), vocabSize, masks.keySet().stream().mapToInt(Integer::intValue)
+                .toArray(), masks.values().toArray(new int[0][]));
     }
 
     private void writeParams(List<Draw> draws, DrawParams[] resolved) {
@@ -213,6 +262,9 @@ final class GpuSampler implements BatchSampler, AutoCloseable {
 
     @Override
     public void close() { // also frees what a failed constructor allocated: unallocated buffers are null
+        if (bitmask != null) {
+            bitmask.close();
+        }
         if (params != null) {
             params.close();
         }

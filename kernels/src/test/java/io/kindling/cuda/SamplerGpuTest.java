@@ -99,8 +99,7 @@ class SamplerGpuTest {
             }
         }
         try (DeviceBuffer buffer = DeviceBuffer.allocate((long) values.length * Float.BYTES).copyFrom(values);
-             GpuSampler sampler = new GpuSampler(KernelModule.load("sampling"),
-                     CudaTestSupport.context().stream(), new OpProfiler(KernelModule.load("profile")), MAX_DRAWS, vocab)) {
+             GpuSampler sampler = newSampler(MAX_DRAWS, vocab)) {
             sampler.poisonResults();
             long start = System.nanoTime();
             SampleResult[] got = sampler.sample(new DeviceRows(buffer, ROWS, vocab), draws);
@@ -165,8 +164,7 @@ class SamplerGpuTest {
         SamplingState masked = new SamplingState(masking, new int[] {1}, new int[] {best}, 0);
         SamplingState plain = new SamplingState(SamplingParams.greedy(4), new int[] {1}, new int[] {best}, 0);
         try (DeviceBuffer buffer = DeviceBuffer.allocate((long) vocab * Float.BYTES).copyFrom(values);
-             GpuSampler sampler = new GpuSampler(KernelModule.load("sampling"),
-                     CudaTestSupport.context().stream(), new OpProfiler(KernelModule.load("profile")), 4, vocab)) {
+             GpuSampler sampler = newSampler(4, vocab)) {
             sampler.poisonResults();
             SampleResult[] got = sampler.sample(new DeviceRows(buffer, 1, vocab),
                     List.of(new Draw(0, masked), new Draw(0, plain), new Draw(0, masked)));
@@ -194,8 +192,7 @@ class SamplerGpuTest {
         values[3] = 29f;
         SamplingParams params = SamplingParams.builder().maxTokens(4).logprobs(4).build();
         try (DeviceBuffer buffer = DeviceBuffer.allocate((long) vocab * Float.BYTES).copyFrom(values);
-             GpuSampler sampler = new GpuSampler(KernelModule.load("sampling"),
-                     CudaTestSupport.context().stream(), new OpProfiler(KernelModule.load("profile")), 1, vocab)) {
+             GpuSampler sampler = newSampler(1, vocab)) {
             sampler.poisonResults();
             SampleResult got = sampler.sample(new DeviceRows(buffer, 1, vocab),
                     List.of(new Draw(0, new SamplingState(params, new int[] {1}, new int[0], 0))))[0];
@@ -204,6 +201,11 @@ class SamplerGpuTest {
             assertEquals(10, got.tokenId());
             assertEquals(List.of(10, 500, 7000, 3), ids);
         }
+    }
+
+    static GpuSampler newSampler(int maxDraws, int vocab) {
+        return new GpuSampler(KernelModule.load("sampling"), KernelModule.load("token_bitmask"),
+                CudaTestSupport.context().stream(), new OpProfiler(KernelModule.load("profile")), maxDraws, vocab);
     }
 
     /** The same state the engine would hold: a prompt with the row's best tokens, some output, an EOS at risk. */
@@ -263,7 +265,7 @@ class SamplerGpuTest {
     }
 
     /** The test's device logits: rows uploaded to one buffer. */
-    private record DeviceRows(DeviceBuffer buffer, int numRows, int vocabSize) implements DeviceLogits {
+    record DeviceRows(DeviceBuffer buffer, int numRows, int vocabSize) implements DeviceLogits {
 
         @Override
         public CUdeviceptr pointer() {

@@ -5,6 +5,7 @@ import io.kindling.sampling.DrawParams;
 import io.kindling.sampling.SamplingState;
 import io.kindling.sampling.TokenLogprob;
 import io.kindling.sampling.TokenRanking;
+import io.kindling.structured.TokenBitmask;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -12,8 +13,8 @@ import java.util.Optional;
 
 /**
  * Picks the next token of one sequence from its logits row. Stateless; per-sequence state is in {@link SamplingState}.
- * The order of operations is vLLM v1's: logprobs of the raw logits, min_tokens and penalties (one
- * {@link LogitAdjustments} list), then argmax when greedy, else temperature, min-p, top-k, top-p and one draw.
+ * The order of operations is vLLM v1's: the structured-output mask, logprobs of the logits, min_tokens and penalties
+ * (one {@link LogitAdjustments} list), then argmax when greedy, else temperature, min-p, top-k, top-p and one draw.
  * Arithmetic on logits is float32, as vLLM's tensors are. This is the reference the GPU sampler is tested against.
  */
 public final class Sampler {
@@ -28,6 +29,7 @@ public final class Sampler {
 
     /** As {@link #sample(float[], SamplingState)}, with the draw's parameters (and uniform) already resolved. */
     public SampleResult sample(float[] logits, DrawParams draw) {
+        draw.allowedTokens().ifPresent(mask -> TokenBitmask.apply(mask, logits));
         Optional<List<TokenLogprob>> topLogprobs = draw.logprobs().isPresent()
                 ? Optional.of(topLogprobs(logits, draw.logprobs().getAsInt()))
                 : Optional.empty();

@@ -3,6 +3,7 @@ package io.kindling.spark.tests;
 import static io.kindling.spark.functions.llm_generate;
 import static org.apache.spark.sql.functions.col;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -20,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -84,25 +86,43 @@ class SparkJobTest {
 
     @Test
     void runsTheSqlExampleOnAFewWords() throws IOException {
+        Path output = runSqlExample("define_words.sql", "/tmp/kindling-define-words-sql");
+        Map<String, String> definitions = SparkTests.withSession(LOCAL, spark -> SparkTests.byKey(
+                spark.read().parquet(output.toString()), "id", "definition"));
+        assertEquals(Set.copyOf(inputIds(dir.resolve("words.jsonl"))), definitions.keySet());
+        definitions.values().forEach(text -> assertTrue(text != null && !text.isBlank(), definitions.toString()));
+    }
+
+    @Test
+    void runsTheExtractionExampleOnAFewWords() throws IOException {
+        Path output = runSqlExample("extract_words.sql", "/tmp/kindling-extract-words-sql");
+        List<Row> rows = SparkTests.withSession(LOCAL, spark -> spark.read().parquet(output.toString())
+                .select("id", "part_of_speech", "definition", "synonyms").collectAsList());
+        assertEquals(3, rows.size());
+        for (Row row : rows) {
+            for (int field = 0; field < 4; field++) {
+                assertFalse(row.isNullAt(field), row.toString()); // typed, and no row in error
+            }
+        }
+    }
+
+    /** Runs {@code examples/sql/<name>} over the first 3 sample words, writing where it writes {@code output}. */
+    private Path runSqlExample(String name, String output) throws IOException {
         Path words = dir.resolve("words.jsonl");
         try (Stream<String> lines = Files.lines(SparkTests.WORDS)) {
             Files.write(words, lines.limit(3).toList());
         }
-        Path output = dir.resolve("definitions");
-        Path script = dir.resolve("define_words.sql");
-        Files.writeString(script, Files.readString(SparkTests.ROOT.resolve("examples/sql/define_words.sql"))
+        Path written = dir.resolve("out");
+        Path script = dir.resolve(name);
+        Files.writeString(script, Files.readString(SparkTests.ROOT.resolve("examples/sql/" + name))
                 .replace("examples/data/words.jsonl", words.toString())
-                .replace("/tmp/kindling-define-words-sql", output.toString()));
+                .replace(output, written.toString()));
 
         assertEquals(0, SparkJob.execute(new PrintWriter(out), new PrintWriter(err), "--model",
                 SparkTests.MODEL.toString(), "--sql", script.toString(), "--master", "local[2]"), err.toString());
-
-        Map<String, String> definitions = SparkTests.withSession(LOCAL, spark -> SparkTests.byKey(
-                spark.read().parquet(output.toString()), "id", "definition"));
-        assertEquals(Set.copyOf(inputIds(words)), definitions.keySet());
-        definitions.values().forEach(text -> assertTrue(text != null && !text.isBlank(), definitions.toString()));
         assertTrue(out.toString().startsWith("kindling spark: ran 3 statements of " + script), out.toString());
         assertTrue(out.toString().contains("\nfirst rows:\n  {\"id\":"), out.toString());
+        return written;
     }
 
     @Test
