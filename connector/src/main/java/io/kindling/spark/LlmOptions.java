@@ -5,7 +5,10 @@ import io.kindling.core.EngineConfig;
 import io.kindling.options.FrontEnd;
 import io.kindling.options.Option;
 import io.kindling.options.OptionType;
+import io.kindling.runtime.ChoiceOverrides;
 import io.kindling.runtime.EngineKey;
+import io.kindling.runtime.InvalidOptionException;
+import io.kindling.runtime.OptionValues;
 import io.kindling.sampling.EarlyStopping;
 import io.kindling.sampling.InvalidSamplingParamException;
 import io.kindling.sampling.SamplingOverrides;
@@ -55,7 +58,15 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOve
      * @throws InvalidLlmOptionException naming the first unknown key or bad value
      */
     static LlmOptions resolve(Function<String, String> conf, Map<String, String> call, OnError unsetOnError) {
-        Settings s = new Settings();
+        try {
+            return resolve(conf, call, unsetOnError, new Settings());
+        } catch (InvalidOptionException e) {
+            throw InvalidLlmOptionException.of(e);
+        }
+    }
+
+    private static LlmOptions resolve(Function<String, String> conf, Map<String, String> call, OnError unsetOnError,
+                                      Settings s) {
         for (Option o : Option.of(FrontEnd.SPARK)) {
             String v = conf.apply(LlmOption.confKey(o));
             if (v != null) {
@@ -72,7 +83,7 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOve
                         + earlier + "' and '" + e.getKey() + "')");
             }
             if (e.getValue() == null) {
-                throw InvalidLlmOptionException.badValue(e.getKey(), "is null");
+                throw InvalidOptionException.badValue(e.getKey(), "is null");
             }
             s.put(o, e.getValue(), e.getKey());
         }
@@ -106,7 +117,7 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOve
     private static SamplingOverrides samplingOverrides(Settings s) {
         return new SamplingOverrides(s.integer(Option.MAX_TOKENS), s.integer(Option.MIN_TOKENS),
                 s.decimal(Option.TEMPERATURE), s.decimal(Option.TOP_P), s.integer(Option.TOP_K),
-                s.decimal(Option.MIN_P), s.longValue(Option.SEED), s.stop(), s.stopTokenIds(),
+                s.decimal(Option.MIN_P), s.longValue(Option.SEED), s.strings(Option.STOP), s.integers(Option.STOP_TOKEN_IDS),
                 s.bool(Option.IGNORE_EOS), s.decimal(Option.REPETITION_PENALTY),
                 s.decimal(Option.PRESENCE_PENALTY), s.decimal(Option.FREQUENCY_PENALTY), null,
                 s.structuredOutput());
@@ -141,7 +152,9 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOve
         try {
             return samplingOverrides(s).applyTo(callParams);
         } catch (InvalidSamplingParamException e) {
-            throw s.invalid(e);
+            throw InvalidLlmOptionException.of(s.invalid(e));
+        } catch (InvalidOptionException e) {
+            throw InvalidLlmOptionException.of(e);
         }
     }
 
@@ -221,150 +234,16 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOve
         return Option.of(FrontEnd.SPARK).stream().map(LlmOption::camelName).collect(Collectors.joining(", "));
     }
 
-    /** The raw settings, each with the key it was given under (for messages). */
-    private static final class Settings {
-        private record Setting(String value, String key) {
+    /** The settings as given, each with the key it was given under (for messages), read as the catalogue types them. */
+    private static final class Settings extends OptionValues {
+
+        Settings() {
+            super(LlmOption::camelName, JavaUtils::byteStringAsBytes);
         }
 
-        private final Map<Option, Setting> settings = new EnumMap<>(Option.class);
-
-        void put(Option o, String value, String key) {
-            settings.put(o, new Setting(value, key));
-        }
-
-        /** The value as given: stop strings keep their spaces and newlines. */
-        String raw(Option o) {
-            Setting s = settings.get(o);
-            return s == null ? null : s.value();
-        }
-
-        String value(Option o) {
-            String v = raw(o);
-            return v == null ? null : v.trim();
-        }
-
-        InvalidLlmOptionException invalid(InvalidSamplingParamException e) {
+        InvalidOptionException invalid(InvalidSamplingParamException e) {
             Option o = LlmOption.named(e.param()).orElseThrow(() -> e);
-            Setting s = settings.get(o);
-            return InvalidLlmOptionException.badValue(s == null ? LlmOption.camelName(o) : s.key(), e.problem());
-        }
-
-        InvalidLlmOptionException bad(Option o, String problem) {
-            Setting s = settings.get(o);
-            return InvalidLlmOptionException.badValue(s.key(), problem + ", got '" + s.value() + "'");
-        }
-
-        /** Fails on a programming error: reading an option as another type than the catalogue gives it. */
-        private static void expect(Option o, OptionType type) {
-            if (o.type() != type) {
-                throw new IllegalStateException(o.snakeName() + " is " + o.type() + ", read as " + type);
-            }
-        }
-
-        /**
-         * The catalogue's range, checked here for the engine's and the call's options; a sampling option's range is
-         * {@code SamplingParams}' own rule, checked with the others in {@link #checkSampling}, as the CLI does.
-         */
-        private <T extends Number> T inRange(Option o, T v) {
-            if (!o.in(FrontEnd.ROW) && !o.range().contains(v.doubleValue())) {
-                throw bad(o, "must be " + o.requirement());
-            }
-            return v;
-        }
-
-        private Long whole(Option o, OptionType type) {
-            expect(o, type);
-            String v = value(o);
-            if (v == null) {
-                return null;
-            }
-            try {
-                return type == OptionType.INT ? Integer.parseInt(v) : Long.parseLong(v);
-            } catch (NumberFormatException e) {
-                throw bad(o, "must be an integer");
-            }
-        }
-
-        Integer integer(Option o) {
-            Long v = whole(o, OptionType.INT);
-            return v == null ? null : inRange(o, v.intValue());
-        }
-
-        int integer(Option o, int defaultValue) {
-            Integer v = integer(o);
-            return v == null ? defaultValue : v;
-        }
-
-        Long longValue(Option o) {
-            Long v = whole(o, OptionType.LONG);
-            return v == null ? null : inRange(o, v);
-        }
-
-        Double decimal(Option o) {
-            expect(o, OptionType.DOUBLE);
-            String v = value(o);
-            if (v == null) {
-                return null;
-            }
-            try {
-                double d = Double.parseDouble(v);
-                if (Double.isFinite(d)) {
-                    return inRange(o, d);
-                }
-            } catch (NumberFormatException e) {
-                // Reported below.
-            }
-            throw bad(o, "must be a number");
-        }
-
-        double decimal(Option o, double defaultValue) {
-            Double v = decimal(o);
-            return v == null ? defaultValue : v;
-        }
-
-        Boolean bool(Option o) {
-            expect(o, OptionType.BOOLEAN);
-            String v = value(o);
-            if (v == null) {
-                return null;
-            }
-            return switch (v.toLowerCase(Locale.ROOT)) {
-                case "true" -> true;
-                case "false" -> false;
-                default -> throw bad(o, "must be true or false");
-            };
-        }
-
-        boolean bool(Option o, boolean defaultValue) {
-            Boolean v = bool(o);
-            return v == null ? defaultValue : v;
-        }
-
-        long size(Option o, long defaultValue) {
-            expect(o, OptionType.SIZE);
-            String v = value(o);
-            if (v == null) {
-                return defaultValue;
-            }
-            try {
-                return inRange(o, JavaUtils.byteStringAsBytes(v));
-            } catch (NumberFormatException e) {
-                throw bad(o, "must be a size such as 512m or 2g");
-            }
-        }
-
-        /** One of the option's choices, in lower case. */
-        String choice(Option o) {
-            expect(o, OptionType.CHOICE);
-            String v = value(o);
-            if (v == null) {
-                return null;
-            }
-            String lower = v.toLowerCase(Locale.ROOT);
-            if (!o.isChoice(lower)) {
-                throw bad(o, "must be " + o.requirement());
-            }
-            return lower;
+            return InvalidOptionException.badValue(key(o), e.problem());
         }
 
         String device() {
@@ -378,32 +257,6 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOve
             return v;
         }
 
-        /** Stop strings, comma-separated (a stop string cannot contain a comma); empty entries are dropped. */
-        List<String> stop() {
-            expect(Option.STOP, OptionType.STRING_LIST);
-            String v = raw(Option.STOP);
-            if (v == null) {
-                return null;
-            }
-            return Arrays.stream(v.split(",")).filter(x -> !x.isEmpty()).toList();
-        }
-
-        /** Stop token ids, comma-separated. */
-        List<Integer> stopTokenIds() {
-            expect(Option.STOP_TOKEN_IDS, OptionType.INT_LIST);
-            String v = value(Option.STOP_TOKEN_IDS);
-            if (v == null) {
-                return null;
-            }
-            try {
-                return Arrays.stream(v.split(",")).map(String::trim).filter(x -> !x.isEmpty()).map(Integer::valueOf)
-                        .toList();
-            } catch (NumberFormatException e) {
-                throw bad(Option.STOP_TOKEN_IDS, "must be integers separated by commas");
-            }
-        }
-
-        /** transformers' values: {@code true}, {@code false} or {@code never}. */
         /**
          * The call's constraint: {@code responseFormat} (a JSON schema, or OpenAI's response_format object),
          * {@code guidedRegex} or {@code guidedChoice} (a JSON list), at most one; checked here, on the driver.
@@ -415,7 +268,7 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOve
                 return null;
             }
             if (given.size() > 1) {
-                throw new InvalidLlmOptionException("options " + given.stream().map(o -> "'" + settings.get(o).key()
+                throw new InvalidLlmOptionException("options " + given.stream().map(o -> "'" + key(o)
                         + "'").collect(Collectors.joining(" and ")) + " are two constraints; give at most one of "
                         + "responseFormat, guidedRegex or guidedChoice");
             }
@@ -425,20 +278,8 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOve
                 return StructuredOutputs.validated(o == Option.RESPONSE_FORMAT ? StructuredOutputs.responseFormat(v)
                         : o == Option.GUIDED_REGEX ? new StructuredOutput.Regex(v) : StructuredOutputs.choice(v));
             } catch (StructuredOutputException e) {
-                throw InvalidLlmOptionException.badValue(settings.get(o).key(), e.getMessage());
+                throw InvalidOptionException.badValue(key(o), e.getMessage());
             }
-        }
-
-        EarlyStopping earlyStopping() {
-            String v = choice(Option.EARLY_STOPPING);
-            if (v == null) {
-                return null;
-            }
-            return switch (v) {
-                case "true" -> EarlyStopping.TRUE;
-                case "false" -> EarlyStopping.FALSE;
-                default -> EarlyStopping.NEVER;
-            };
         }
 
         OnError onError(OnError unset) {

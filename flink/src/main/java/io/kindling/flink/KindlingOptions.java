@@ -2,8 +2,9 @@ package io.kindling.flink;
 
 import io.kindling.core.EngineConfig;
 import io.kindling.options.Option;
+import io.kindling.runtime.ChoiceOverrides;
 import io.kindling.runtime.EngineKey;
-import io.kindling.sampling.EarlyStopping;
+import io.kindling.runtime.InvalidOptionException;
 import io.kindling.sampling.InvalidSamplingParamException;
 import io.kindling.sampling.SamplingOverrides;
 import io.kindling.sampling.SamplingParams;
@@ -19,12 +20,12 @@ import java.util.Map;
  * resolved where the job is planned and carried to the TaskManagers.
  *
  * @param engine the engine's key: model, device and limits
- * @param n completions per row; {@code beamWidth} > 0 makes them the best beams
+ * @param choices completions per row ({@code n}), and beam search
  * @param failOnError whether a row the engine cannot serve fails the task ({@code on-error=fail}, the default)
  *     rather than giving null, when no {@code error} column takes its message
  */
-record KindlingOptions(EngineKey engine, SamplingOverrides sampling, Integer n, Integer beamWidth,
-                       Double lengthPenalty, EarlyStopping earlyStopping, boolean failOnError) implements Serializable {
+record KindlingOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOverrides choices, boolean failOnError)
+        implements Serializable {
 
     /** Keys of a model's options that are Flink's, not Kindling's. */
     static final List<String> FLINK_KEYS = List.of("provider");
@@ -33,7 +34,14 @@ record KindlingOptions(EngineKey engine, SamplingOverrides sampling, Integer n, 
      * @throws InvalidKindlingOptionException naming the first unknown key or bad value
      */
     static KindlingOptions resolve(Map<String, String> options) {
-        OptionReader r = new OptionReader(options, FLINK_KEYS);
+        try {
+            return resolve(new OptionReader(options, FLINK_KEYS));
+        } catch (InvalidOptionException e) {
+            throw new InvalidKindlingOptionException(e.getMessage());
+        }
+    }
+
+    private static KindlingOptions resolve(OptionReader r) {
         EngineKey engine = new EngineKey(model(r), EngineConfig.builder(null).device(device(r))
                 .maxNumSeqs(r.integer(Option.MAX_NUM_SEQS, EngineConfig.DEFAULT_MAX_NUM_SEQS))
                 .maxNumBatchedTokens(r.integer(Option.MAX_NUM_BATCHED_TOKENS,
@@ -51,15 +59,15 @@ record KindlingOptions(EngineKey engine, SamplingOverrides sampling, Integer n, 
                 r.integers(Option.STOP_TOKEN_IDS), r.bool(Option.IGNORE_EOS), r.decimal(Option.REPETITION_PENALTY),
                 r.decimal(Option.PRESENCE_PENALTY), r.decimal(Option.FREQUENCY_PENALTY), null, null);
         String onError = r.choice(Option.ON_ERROR);
-        KindlingOptions resolved = new KindlingOptions(engine, sampling, r.integer(Option.N),
-                r.integer(Option.BEAM_WIDTH), r.decimal(Option.LENGTH_PENALTY), r.earlyStopping(),
+        KindlingOptions resolved = new KindlingOptions(engine, sampling, new ChoiceOverrides(r.integer(Option.N),
+                r.integer(Option.BEAM_WIDTH), r.decimal(Option.LENGTH_PENALTY), r.earlyStopping()),
                 onError == null || onError.equals("fail"));
         resolved.check(r);
         return resolved;
     }
 
     boolean beamSearch() {
-        return beamWidth != null && beamWidth > 0;
+        return choices.beamSearch();
     }
 
     /**
@@ -69,22 +77,7 @@ record KindlingOptions(EngineKey engine, SamplingOverrides sampling, Integer n, 
      * @throws InvalidSamplingParamException naming the parameter
      */
     SamplingParams samplingParams(SamplingParams defaults) {
-        SamplingParams.Builder b = sampling.applyTo(defaults).toBuilder();
-        if (beamWidth != null) {
-            b.beamWidth(beamWidth);
-        }
-        if (n != null) {
-            b.n(n);
-        } else if (beamSearch()) {
-            b.n(beamWidth);
-        }
-        if (lengthPenalty != null) {
-            b.lengthPenalty(lengthPenalty);
-        }
-        if (earlyStopping != null) {
-            b.earlyStopping(earlyStopping);
-        }
-        return b.build();
+        return choices.applyTo(sampling.applyTo(defaults));
     }
 
     /** The seed rows are seeded from (with the prompt), as in Spark: the configured one, or 0. */
@@ -101,8 +94,7 @@ record KindlingOptions(EngineKey engine, SamplingOverrides sampling, Integer n, 
             samplingParams(SamplingParams.builder().maxTokens(Integer.MAX_VALUE).build());
         } catch (InvalidSamplingParamException e) {
             Option o = OptionReader.named(e.param()).orElse(null);
-            String problem = e.getMessage().substring(("invalid " + e.param() + ": ").length());
-            throw InvalidKindlingOptionException.badValue(o == null ? e.param() : r.key(o), problem);
+            throw InvalidKindlingOptionException.badValue(o == null ? e.param() : r.key(o), e.problem());
         }
         if (beamSearch()) {
             for (Option o : List.of(Option.TEMPERATURE, Option.TOP_P, Option.TOP_K, Option.MIN_P)) {

@@ -1,4 +1,4 @@
-package io.kindling.spark;
+package io.kindling.runtime;
 
 import io.kindling.sampling.EarlyStopping;
 import io.kindling.sampling.SamplingParams;
@@ -11,15 +11,15 @@ import java.util.List;
  * beam search with {@code beamWidth} beams. Null means not set. Beam search without {@code n} returns every beam
  * ({@code n = beamWidth}), so that the struct variant's {@code choices} lists them all.
  */
-record ChoiceOverrides(Integer n, Integer beamWidth, Double lengthPenalty, EarlyStopping earlyStopping)
+public record ChoiceOverrides(Integer n, Integer beamWidth, Double lengthPenalty, EarlyStopping earlyStopping)
         implements Serializable {
 
-    boolean beamSearch() {
+    public boolean beamSearch() {
         return beamWidth != null && beamWidth > 0;
     }
 
     /** The options set, as {@code n=2, beamWidth=3}: for plans. */
-    String describe() {
+    public String describe() {
         List<String> set = new ArrayList<>();
         if (n != null) {
             set.add("n=" + n);
@@ -41,7 +41,7 @@ record ChoiceOverrides(Integer n, Integer beamWidth, Double lengthPenalty, Early
      *
      * @throws io.kindling.sampling.InvalidSamplingParamException naming the parameter
      */
-    SamplingParams applyTo(SamplingParams params) {
+    public SamplingParams applyTo(SamplingParams params) {
         SamplingParams.Builder b = params.toBuilder();
         if (beamWidth != null) {
             b.beamWidth(beamWidth);
