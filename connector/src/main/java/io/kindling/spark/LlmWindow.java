@@ -182,7 +182,7 @@ final class LlmWindow extends AbstractIterator<InternalRow> {
         try {
             params = rowOptions.isEmpty() ? target.params() : LlmOptions.rowParams(target.params(), rowOptions);
         } catch (InvalidLlmOptionException e) {
-            return new Call(null, prompt, 0, null, e.problem());
+            return new Call(null, prompt, 0, null, e.detail());
         }
         // a row's own seed is mixed with its prompt as the configured one is
         long seed = rowOptions.isEmpty() || params.seed().isEmpty() ? target.spec().options().configuredSeed()

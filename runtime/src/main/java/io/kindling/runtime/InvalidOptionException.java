@@ -6,11 +6,31 @@ package io.kindling.runtime;
  */
 public class InvalidOptionException extends IllegalArgumentException {
 
+    private final String key;
+    private final String problem;
+
+    /** A problem of the options as a whole (an unknown key, two constraints), or of one option when {@code key} is set. */
+    protected InvalidOptionException(String key, String problem, String message) {
+        super(message);
+        this.key = key;
+        this.problem = problem;
+    }
+
     public InvalidOptionException(String problem) {
-        super(problem);
+        this(null, problem, problem);
     }
 
     public static InvalidOptionException badValue(String spelledKey, String problem) {
-        return new InvalidOptionException("option '" + spelledKey + "' " + problem);
+        return new InvalidOptionException(spelledKey, problem, "option '" + spelledKey + "' " + problem);
+    }
+
+    /** The option as the user spelled it, or null when the problem is not one option's. */
+    public String key() {
+        return key;
+    }
+
+    /** What is wrong with it (with the value given, where there is one). */
+    public String problem() {
+        return problem;
     }
 }
