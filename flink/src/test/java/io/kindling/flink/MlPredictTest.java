@@ -87,6 +87,30 @@ class MlPredictTest {
     }
 
     @Test
+    void orderedAndUnorderedOutputModesGiveTheSameRowsAndOrderedKeepsTheInputOrder() throws Exception {
+        List<String> inputOrder = new ArrayList<>(FlinkModels.WORDS);
+        inputOrder.add("(null)");
+        for (String mode : List.of("ORDERED", "ALLOW_UNORDERED")) {
+            TableEnvironment env = env(true, 1);
+            env.getConfig().set("table.exec.async-ml-predict.output-mode", mode);
+            createModel(env, "definer", "response STRING", ", 'temperature' = '0'");
+            List<String> order = new ArrayList<>();
+            Map<String, String> out = new TreeMap<>();
+            try (CloseableIterator<Row> rows = env.executeSql(PREDICT).collect()) {
+                rows.forEachRemaining(r -> {
+                    order.add((String) r.getField(0));
+                    out.put((String) r.getField(0), (String) r.getField(1));
+                });
+            }
+            assertEquals(withNullRow(greedy), out, mode);
+            assertEquals(inputOrder.size(), order.size(), mode);
+            if (mode.equals("ORDERED")) {
+                assertEquals(inputOrder, order);
+            }
+        }
+    }
+
+    @Test
     void seededSamplingIsTheSameAtParallelismOneAndThreeAndInBatchMode() throws Exception {
         Map<String, String> sampled = FlinkModels.engineOutputs(0.7, 42);
         for (boolean streaming : new boolean[] {true, false}) {
