@@ -203,10 +203,13 @@ public final class FlinkJob {
         env.executeSql("INSERT INTO output_rows SELECT " + inputs + ", " + quote(generated)
                 + " FROM ML_PREDICT(TABLE input_rows, MODEL kindling_model, DESCRIPTOR(" + quote(prompt) + "))")
                 .await();
-        // Counted by reading the output back, the one count that holds for every format.
-        long rows;
+        // Counted by reading the output back, the one count that holds for every format; the iterator is drained,
+        // so that the counting job has finished before the MiniCluster goes.
+        long rows = 0;
         try (CloseableIterator<Row> count = env.executeSql("SELECT COUNT(*) FROM output_rows").collect()) {
-            rows = ((Number) count.next().getField(0)).longValue();
+            while (count.hasNext()) {
+                rows = ((Number) count.next().getField(0)).longValue();
+            }
         }
         if (format == TableFormat.CSV) {
             CsvHeader.prefix(output, Stream.concat(columns.stream(), Stream.of(generated)).toList());
