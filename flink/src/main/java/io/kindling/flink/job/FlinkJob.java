@@ -1,9 +1,6 @@
 package io.kindling.flink.job;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.kindling.flink.KindlingModelProviderFactory;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -28,22 +25,23 @@ import org.apache.flink.util.CloseableIterator;
 
 /**
  * {@code kindling flink}: a Flink batch job on a local MiniCluster that adds the model's text as a column to every
- * row of a JSONL table, through {@code ML_PREDICT} and the kindling provider; or a Flink SQL script where the
+ * row of a JSONL, Parquet or CSV table, through {@code ML_PREDICT} and the kindling provider; or a Flink SQL script where the
  * provider and {@code llm_generate} (loaded with {@code --model}'s options) are available. Exit status: 0 when the job
  * ran, 1 when it failed, 2 for a bad command line.
  */
 public final class FlinkJob {
 
     static final String USAGE = """
-            Usage: kindling flink --model M --input IN.jsonl --output OUT [options]
+            Usage: kindling flink --model M --input IN --output OUT [options]
                    kindling flink --model M --sql FILE [options]
-            Adds the model's text for <prompt column> to every row of a JSONL table with a Flink batch job
-            (ML_PREDICT over a kindling model) and writes the rows as JSONL part files into OUT; or runs the
-            statements of FILE (each ending with ';' at the end of a line) with llm_generate loaded.
+            Adds the model's text for <prompt column> to every row of a table (JSONL, Parquet or CSV with a
+            header) with a Flink batch job (ML_PREDICT over a kindling model) and writes the rows as part files
+            of the same format into OUT; or runs the statements of FILE (each ending with ';' at the end of a
+            line) with llm_generate loaded.
               --model M            model directory: a local path or a Hadoop FileSystem URI
-              --input IN           input table: a JSONL file or a directory of them
-              --output OUT         output directory (JSONL part files)
-              --format F           jsonl (the only format this runner reads and writes so far)
+              --input IN           input table: a file or a directory of them
+              --output OUT         output directory (part files)
+              --format F           jsonl, parquet or csv (default: from the input's extension)
               --prompt-column C    column holding the prompts (default: prompt)
               --output-column C    column to add (default: generated)
               --overwrite          replace the output directory if it exists
@@ -80,6 +78,7 @@ public final class FlinkJob {
         Map<String, String> flags = new LinkedHashMap<>();
         Map<String, String> modelOptions = new LinkedHashMap<>();
         Configuration flinkConf = new Configuration();
+        TableFormat format = null;
         try {
             for (Iterator<String> it = List.of(commandLine).iterator(); it.hasNext(); ) {
                 String flag = it.next();
@@ -118,13 +117,16 @@ public final class FlinkJob {
             if (!flags.containsKey("--model")) {
                 throw new IllegalArgumentException("--model is required");
             }
-            if (!flags.getOrDefault("--format", "jsonl").equals("jsonl")) {
-                throw new IllegalArgumentException("--format " + flags.get("--format") + ": this runner reads and "
-                        + "writes jsonl only (Flink SQL scripts, --sql, can use any Flink format)");
-            }
             if (flags.containsKey("--sql") == (flags.containsKey("--input") || flags.containsKey("--output"))
                     || (!flags.containsKey("--sql") && !(flags.containsKey("--input") && flags.containsKey("--output")))) {
                 throw new IllegalArgumentException("give --input and --output, or --sql");
+            }
+            if (flags.containsKey("--sql") && flags.containsKey("--format")) {
+                throw new IllegalArgumentException("--format is for a table job; a SQL script names its formats");
+            }
+            if (flags.containsKey("--input")) {
+                format = flags.containsKey("--format") ? TableFormat.named(flags.get("--format"))
+                        : TableFormat.of(flags.get("--input"));
             }
         } catch (IllegalArgumentException e) {
             err.println("kindling flink: " + e.getMessage());
@@ -148,10 +150,10 @@ public final class FlinkJob {
                 out.printf(Locale.ROOT, "kindling flink: ran %d statements of %s in %.1f s%n", statements,
                         flags.get("--sql"), (System.nanoTime() - start) / 1e9);
             } else {
-                long rows = runTable(env, flags, modelOptions);
+                long rows = runTable(env, format, flags, modelOptions);
                 double seconds = (System.nanoTime() - start) / 1e9;
-                out.printf(Locale.ROOT, "kindling flink: %d rows in %.1f s (%.2f rows/s) -> %s (jsonl)%n", rows,
-                        seconds, rows / seconds, flags.get("--output"));
+                out.printf(Locale.ROOT, "kindling flink: %d rows in %.1f s (%.2f rows/s) -> %s (%s)%n", rows,
+                        seconds, rows / seconds, flags.get("--output"), format);
             }
             out.flush();
             return 0;
@@ -162,13 +164,18 @@ public final class FlinkJob {
         }
     }
 
-    private static long runTable(TableEnvironment env, Map<String, String> flags, Map<String, String> model)
-            throws Exception {
+    private static long runTable(TableEnvironment env, TableFormat format, Map<String, String> flags,
+            Map<String, String> model) throws Exception {
         Path input = Path.of(flags.get("--input"));
         Path output = Path.of(flags.get("--output"));
         String prompt = flags.getOrDefault("--prompt-column", "prompt");
         String generated = flags.getOrDefault("--output-column", "generated");
-        List<String> columns = columns(input);
+        List<Path> files = TablePaths.parts(input);
+        if (files.isEmpty()) {
+            throw new IllegalStateException("input " + input + " has no files");
+        }
+        List<Column> schema = format.columns(files.get(0));
+        List<String> columns = schema.stream().map(Column::name).toList();
         if (!columns.contains(prompt)) {
             throw new IllegalStateException("input " + input + " has no column '" + prompt + "' (columns: "
                     + String.join(", ", columns) + "); pass --prompt-column");
@@ -183,28 +190,36 @@ public final class FlinkJob {
             }
             deleteTree(output);
         }
-        String schema = columns.stream().map(c -> quote(c) + " STRING").collect(Collectors.joining(", "));
-        env.executeSql("CREATE TEMPORARY TABLE input_rows (" + schema + ") WITH ('connector' = 'filesystem', "
-                + "'path' = '" + literal(input.toAbsolutePath().toString()) + "', 'format' = 'json')");
-        env.executeSql("CREATE TEMPORARY TABLE output_rows (" + schema + ", " + quote(generated) + " STRING) WITH "
-                + "('connector' = 'filesystem', 'path' = '" + literal(output.toAbsolutePath().toString())
-                + "', 'format' = 'json')");
+        String declared = schema.stream().map(c -> quote(c.name()) + " " + c.sqlType())
+                .collect(Collectors.joining(", "));
+        env.executeSql("CREATE TEMPORARY TABLE input_files (" + declared + ") WITH (" + files(input, format) + ")");
+        env.executeSql("CREATE TEMPORARY VIEW input_rows AS SELECT * FROM input_files"
+                + (format == TableFormat.CSV ? " WHERE " + CsvHeader.notAHeader(columns) : ""));
+        env.executeSql("CREATE TEMPORARY TABLE output_rows (" + declared + ", " + quote(generated) + " STRING) WITH ("
+                + files(output, format) + ")");
         env.executeSql("CREATE TEMPORARY MODEL kindling_model INPUT (" + quote(prompt) + " STRING) OUTPUT ("
                 + quote(generated) + " STRING) WITH (" + withOptions(model) + ")");
         String inputs = columns.stream().map(FlinkJob::quote).collect(Collectors.joining(", "));
-        TableResult result = env.executeSql("INSERT INTO output_rows SELECT " + inputs + ", " + quote(generated)
-                + " FROM ML_PREDICT(TABLE input_rows, MODEL kindling_model, DESCRIPTOR(" + quote(prompt) + "))");
-        result.await();
-        try (Stream<Path> parts = Files.walk(output)) {
-            long rows = 0;
-            for (Path part : parts.filter(Files::isRegularFile).filter(p -> !p.getFileName().toString()
-                    .startsWith(".")).toList()) {
-                try (Stream<String> lines = Files.lines(part)) {
-                    rows += lines.count();
-                }
+        env.executeSql("INSERT INTO output_rows SELECT " + inputs + ", " + quote(generated)
+                + " FROM ML_PREDICT(TABLE input_rows, MODEL kindling_model, DESCRIPTOR(" + quote(prompt) + "))")
+                .await();
+        // Counted by reading the output back, the one count that holds for every format; the iterator is drained,
+        // so that the counting job has finished before the MiniCluster goes.
+        long rows = 0;
+        try (CloseableIterator<Row> count = env.executeSql("SELECT COUNT(*) FROM output_rows").collect()) {
+            while (count.hasNext()) {
+                rows = ((Number) count.next().getField(0)).longValue();
             }
-            return rows;
         }
+        if (format == TableFormat.CSV) {
+            CsvHeader.prefix(output, Stream.concat(columns.stream(), Stream.of(generated)).toList());
+        }
+        return rows;
+    }
+
+    private static String files(Path path, TableFormat format) {
+        return "'connector' = 'filesystem', 'path' = '" + literal(path.toAbsolutePath().toString()) + "', 'format' = '"
+                + format.flinkFormat + "'";
     }
 
     /** Loads llm_generate with the model's options, then runs each statement; returns how many ran. */
@@ -265,27 +280,6 @@ public final class FlinkJob {
         return "'provider' = '" + KindlingModelProviderFactory.IDENTIFIER + "', " + model.entrySet().stream()
                 .map(e -> "'" + literal(e.getKey()) + "' = '" + literal(e.getValue()) + "'")
                 .collect(Collectors.joining(", "));
-    }
-
-    /** The keys of the first JSON object of the input (a file, or the first file of a directory). */
-    private static List<String> columns(Path input) throws IOException {
-        Path first = input;
-        if (Files.isDirectory(input)) {
-            try (Stream<Path> files = Files.list(input)) {
-                first = files.filter(Files::isRegularFile).sorted().findFirst().orElseThrow(() ->
-                        new IllegalStateException("input " + input + " has no files"));
-            }
-        }
-        try (BufferedReader reader = Files.newBufferedReader(first)) {
-            String line = reader.readLine();
-            if (line == null) {
-                throw new IllegalStateException("input " + first + " is empty");
-            }
-            JsonNode row = JsonMapper.builder().build().readTree(line);
-            List<String> names = new ArrayList<>();
-            row.fieldNames().forEachRemaining(names::add);
-            return names;
-        }
     }
 
     private static String quote(String identifier) {
