@@ -1,5 +1,6 @@
 package io.kindling.spark.job;
 
+import io.kindling.runtime.TableFileFormat;
 import java.util.Locale;
 import org.apache.spark.sql.DataFrameReader;
 import org.apache.spark.sql.DataFrameWriter;
@@ -20,30 +21,19 @@ enum DataFormat {
 
     /** A {@code --format} value: {@code jsonl} (or {@code json}), {@code parquet}, {@code csv}. */
     static DataFormat named(String name) {
-        return switch (name.toLowerCase(Locale.ROOT)) {
-            case "jsonl", "json" -> JSONL;
-            case "parquet" -> PARQUET;
-            case "csv" -> CSV;
-            default -> throw new JobException("unknown format '" + name + "': use jsonl, parquet or csv");
-        };
+        try {
+            return valueOf(TableFileFormat.named(name).name());
+        } catch (IllegalArgumentException e) {
+            throw new JobException(e.getMessage(), e);
+        }
     }
 
-    /**
-     * The format a path's extension names ({@code .jsonl}, {@code .json}, {@code .parquet}, {@code .csv}); a
-     * directory Spark wrote has no extension, so it needs {@code --format}.
-     */
+    /** The format a path's extension names; a directory Spark wrote has none, so it needs {@code --format}. */
     static DataFormat of(String path) {
-        String name = path.replaceAll("/+$", "");
-        int dot = name.lastIndexOf('.');
-        if (dot < 0 || dot < name.lastIndexOf('/')) {
-            throw new JobException("cannot tell the format of " + path + " from its name: pass --format");
-        }
-        String extension = name.substring(dot + 1);
         try {
-            return named(extension);
-        } catch (JobException e) {
-            throw new JobException("cannot tell the format of " + path + " from its extension '." + extension
-                    + "': pass --format jsonl, parquet or csv", e);
+            return valueOf(TableFileFormat.of(path).name());
+        } catch (IllegalArgumentException e) {
+            throw new JobException(e.getMessage(), e);
         }
     }
 

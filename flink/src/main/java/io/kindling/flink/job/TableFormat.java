@@ -2,6 +2,7 @@ package io.kindling.flink.job;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.kindling.runtime.TableFileFormat;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -26,33 +27,18 @@ enum TableFormat {
         this.flinkFormat = flinkFormat;
     }
 
-    /** A {@code --format} value: {@code jsonl} (or {@code json}), {@code parquet}, {@code csv}. */
+    /**
+     * A {@code --format} value: {@code jsonl} (or {@code json}), {@code parquet}, {@code csv}.
+     *
+     * @throws IllegalArgumentException naming the value and the choices
+     */
     static TableFormat named(String name) {
-        return switch (name.toLowerCase(Locale.ROOT)) {
-            case "jsonl", "json" -> JSONL;
-            case "parquet" -> PARQUET;
-            case "csv" -> CSV;
-            default -> throw new IllegalArgumentException("unknown format '" + name + "': use jsonl, parquet or csv");
-        };
+        return valueOf(TableFileFormat.named(name).name());
     }
 
-    /**
-     * The format a path's extension names ({@code .jsonl}, {@code .json}, {@code .parquet}, {@code .csv}); a
-     * directory a job wrote has no extension, so it needs {@code --format}.
-     */
+    /** The format a path's extension names; a directory a job wrote has none, so it needs {@code --format}. */
     static TableFormat of(String path) {
-        String name = path.replaceAll("/+$", "");
-        int dot = name.lastIndexOf('.');
-        if (dot < 0 || dot < name.lastIndexOf('/')) {
-            throw new IllegalArgumentException("cannot tell the format of " + path + " from its name: pass --format");
-        }
-        String extension = name.substring(dot + 1);
-        try {
-            return named(extension);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("cannot tell the format of " + path + " from its extension '."
-                    + extension + "': pass --format jsonl, parquet or csv", e);
-        }
+        return valueOf(TableFileFormat.of(path).name());
     }
 
     /**
