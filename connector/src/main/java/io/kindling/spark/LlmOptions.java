@@ -11,9 +11,6 @@ import io.kindling.runtime.OptionValues;
 import io.kindling.sampling.InvalidSamplingParamException;
 import io.kindling.sampling.SamplingOverrides;
 import io.kindling.sampling.SamplingParams;
-import io.kindling.structured.StructuredOutput;
-import io.kindling.structured.StructuredOutputException;
-import io.kindling.structured.StructuredOutputs;
 import java.io.Serializable;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -100,7 +97,7 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOve
                 .enablePrefixCaching(s.bool(Option.ENABLE_PREFIX_CACHING,
                         EngineConfig.DEFAULT_ENABLE_PREFIX_CACHING))
                 .build());
-        SamplingOverrides sampling = samplingOverrides(s);
+        SamplingOverrides sampling = s.samplingOverrides();
         ChoiceOverrides choices = new ChoiceOverrides(s.integer(Option.N), s.integer(Option.BEAM_WIDTH),
                 s.decimal(Option.LENGTH_PENALTY), s.earlyStopping());
         checkSampling(sampling, choices, s);
@@ -108,15 +105,6 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOve
         return new LlmOptions(engine, sampling, choices, s.onError(unsetOnError),
                 s.integer(Option.MAX_IN_FLIGHT, maxNumSeqs == BatchLimits.AUTO ? BatchLimits.AUTO : 2 * maxNumSeqs),
                 keyColumn == null || keyColumn.isEmpty() ? null : keyColumn);
-    }
-
-    private static SamplingOverrides samplingOverrides(Settings s) {
-        return new SamplingOverrides(s.integer(Option.MAX_TOKENS), s.integer(Option.MIN_TOKENS),
-                s.decimal(Option.TEMPERATURE), s.decimal(Option.TOP_P), s.integer(Option.TOP_K),
-                s.decimal(Option.MIN_P), s.longValue(Option.SEED), s.strings(Option.STOP), s.integers(Option.STOP_TOKEN_IDS),
-                s.bool(Option.IGNORE_EOS), s.decimal(Option.REPETITION_PENALTY),
-                s.decimal(Option.PRESENCE_PENALTY), s.decimal(Option.FREQUENCY_PENALTY), null,
-                s.structuredOutput());
     }
 
     /**
@@ -146,7 +134,7 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOve
             }
         });
         try {
-            return samplingOverrides(s).applyTo(callParams);
+            return s.samplingOverrides().applyTo(callParams);
         } catch (InvalidSamplingParamException e) {
             throw InvalidLlmOptionException.of(s.invalid(e));
         } catch (InvalidOptionException e) {
@@ -251,31 +239,6 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOve
                 throw bad(Option.DEVICE, "must be auto, cpu, cuda (the task's GPU) or cuda:N");
             }
             return v;
-        }
-
-        /**
-         * The call's constraint: {@code responseFormat} (a JSON schema, or OpenAI's response_format object),
-         * {@code guidedRegex} or {@code guidedChoice} (a JSON list), at most one; checked here, on the driver.
-         */
-        StructuredOutput structuredOutput() {
-            List<Option> given = List.of(Option.RESPONSE_FORMAT, Option.GUIDED_REGEX, Option.GUIDED_CHOICE).stream()
-                    .filter(o -> raw(o) != null).toList();
-            if (given.isEmpty()) {
-                return null;
-            }
-            if (given.size() > 1) {
-                throw new InvalidLlmOptionException("options " + given.stream().map(o -> "'" + key(o)
-                        + "'").collect(Collectors.joining(" and ")) + " are two constraints; give at most one of "
-                        + "responseFormat, guidedRegex or guidedChoice");
-            }
-            Option o = given.get(0);
-            String v = raw(o);
-            try {
-                return StructuredOutputs.validated(o == Option.RESPONSE_FORMAT ? StructuredOutputs.responseFormat(v)
-                        : o == Option.GUIDED_REGEX ? new StructuredOutput.Regex(v) : StructuredOutputs.choice(v));
-            } catch (StructuredOutputException e) {
-                throw InvalidOptionException.badValue(key(o), e.getMessage());
-            }
         }
 
         OnError onError(OnError unset) {

@@ -53,11 +53,7 @@ record KindlingOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOverr
                         EngineConfig.DEFAULT_GPU_MEMORY_UTILIZATION))
                 .enablePrefixCaching(r.bool(Option.ENABLE_PREFIX_CACHING, EngineConfig.DEFAULT_ENABLE_PREFIX_CACHING))
                 .build());
-        SamplingOverrides sampling = new SamplingOverrides(r.integer(Option.MAX_TOKENS), r.integer(Option.MIN_TOKENS),
-                r.decimal(Option.TEMPERATURE), r.decimal(Option.TOP_P), r.integer(Option.TOP_K),
-                r.decimal(Option.MIN_P), r.longValue(Option.SEED), r.strings(Option.STOP),
-                r.integers(Option.STOP_TOKEN_IDS), r.bool(Option.IGNORE_EOS), r.decimal(Option.REPETITION_PENALTY),
-                r.decimal(Option.PRESENCE_PENALTY), r.decimal(Option.FREQUENCY_PENALTY), null, null);
+        SamplingOverrides sampling = r.samplingOverrides();
         String onError = r.choice(Option.ON_ERROR);
         KindlingOptions resolved = new KindlingOptions(engine, sampling, new ChoiceOverrides(r.integer(Option.N),
                 r.integer(Option.BEAM_WIDTH), r.decimal(Option.LENGTH_PENALTY), r.earlyStopping()),

@@ -4,6 +4,10 @@ import io.kindling.options.FrontEnd;
 import io.kindling.options.Option;
 import io.kindling.options.OptionType;
 import io.kindling.sampling.EarlyStopping;
+import io.kindling.sampling.SamplingOverrides;
+import io.kindling.structured.StructuredOutput;
+import io.kindling.structured.StructuredOutputException;
+import io.kindling.structured.StructuredOutputs;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
@@ -11,6 +15,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.function.ToLongFunction;
+import java.util.stream.Collectors;
 
 /**
  * Options given as strings (Spark's settings and map, Flink's {@code WITH} options), read as the catalogue types
@@ -196,6 +201,41 @@ public class OptionValues {
                     .toList();
         } catch (NumberFormatException e) {
             throw bad(o, "must be integers separated by commas");
+        }
+    }
+
+    /** The sampling options given, over a model's defaults or a call's parameters; null fields are not given. */
+    public SamplingOverrides samplingOverrides() {
+        return new SamplingOverrides(integer(Option.MAX_TOKENS), integer(Option.MIN_TOKENS),
+                decimal(Option.TEMPERATURE), decimal(Option.TOP_P), integer(Option.TOP_K), decimal(Option.MIN_P),
+                longValue(Option.SEED), strings(Option.STOP), integers(Option.STOP_TOKEN_IDS), bool(Option.IGNORE_EOS),
+                decimal(Option.REPETITION_PENALTY), decimal(Option.PRESENCE_PENALTY),
+                decimal(Option.FREQUENCY_PENALTY), null, structuredOutput());
+    }
+
+    /**
+     * The constraint given: a JSON schema (or OpenAI's response_format object), a regular expression or a choice (a
+     * JSON list), at most one; compiled later, on first use, but checked here.
+     */
+    public StructuredOutput structuredOutput() {
+        List<Option> kinds = List.of(Option.RESPONSE_FORMAT, Option.GUIDED_REGEX, Option.GUIDED_CHOICE);
+        List<Option> given = kinds.stream().filter(o -> raw(o) != null).toList();
+        if (given.isEmpty()) {
+            return null;
+        }
+        if (given.size() > 1) {
+            throw new InvalidOptionException("options " + given.stream().map(o -> "'" + key(o) + "'")
+                    .collect(Collectors.joining(" and ")) + " are two constraints; give at most one of "
+                    + spelling.apply(kinds.get(0)) + ", " + spelling.apply(kinds.get(1)) + " or "
+                    + spelling.apply(kinds.get(2)));
+        }
+        Option o = given.get(0);
+        String v = raw(o);
+        try {
+            return StructuredOutputs.validated(o == Option.RESPONSE_FORMAT ? StructuredOutputs.responseFormat(v)
+                    : o == Option.GUIDED_REGEX ? new StructuredOutput.Regex(v) : StructuredOutputs.choice(v));
+        } catch (StructuredOutputException e) {
+            throw InvalidOptionException.badValue(key(o), e.getMessage());
         }
     }
 

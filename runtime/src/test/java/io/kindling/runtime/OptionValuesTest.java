@@ -50,4 +50,19 @@ class OptionValuesTest {
         assertEquals("option 'blockSize' must be positive, got '0'", assertThrows(InvalidOptionException.class,
                 () -> v.integer(Option.BLOCK_SIZE)).getMessage());
     }
+
+    @Test
+    void atMostOneConstraintAndItIsCheckedWhenRead() {
+        OptionValues one = values();
+        one.put(Option.GUIDED_CHOICE, "[\"yes\", \"no\"]", "guided_choice");
+        assertEquals("choice", one.structuredOutput().kind());
+        assertEquals(one.structuredOutput(), one.samplingOverrides().structuredOutput());
+
+        OptionValues two = values();
+        two.put(Option.GUIDED_REGEX, "[a-z]+", "guidedRegex");
+        two.put(Option.GUIDED_CHOICE, "[\"yes\"]", "guided_choice");
+        assertEquals("options 'guidedRegex' and 'guided_choice' are two constraints; give at most one of "
+                + "response_format, guided_regex or guided_choice", assertThrows(InvalidOptionException.class,
+                two::structuredOutput).getMessage());
+    }
 }
