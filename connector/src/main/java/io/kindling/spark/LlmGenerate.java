@@ -109,7 +109,8 @@ public final class LlmGenerate extends Expression
             options = LlmOptions.resolve(k -> conf.getConfString(k, null), call,
                     struct ? LlmOptions.OnError.NULL : LlmOptions.OnError.FAIL);
         } catch (InvalidLlmOptionException e) {
-            throw LlmErrors.analysis(e.getMessage());
+            // named as the user called it: llm_extract builds its call here too
+            throw LlmErrors.analysis(name + ": " + e.detail());
         }
         try {
             ModelCheck.onDriver(options.engine().model());

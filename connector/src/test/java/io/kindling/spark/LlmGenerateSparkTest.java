@@ -353,8 +353,9 @@ class LlmGenerateSparkTest {
                 + "search"), temperature.getMessage());
         AnalysisException tooMany = assertThrows(AnalysisException.class, () -> spark.table("prompts")
                 .select(llm_generate_struct(col("prompt"), Map.of("beamWidth", "2", "n", "3"))));
-        assertTrue(tooMany.getMessage().contains("llm_generate: option 'n' beam search returns at most beam_width (2) "
-                + "beams, got 3"), tooMany.getMessage());
+        // named as called: the struct variant
+        assertTrue(tooMany.getMessage().contains("llm_generate_struct: option 'n' beam search returns at most "
+                + "beam_width (2) beams, got 3"), tooMany.getMessage());
     }
 
     @Test

@@ -105,5 +105,10 @@ class ExtractTest extends SparkTestBase {
                 "SELECT llm_extract('x', 'm MAP<STRING, INT>')").collectAsList());
         assertFalse(type.getMessage().isEmpty());
         assertTrue(type.getMessage().contains("map<string,int> is not supported"), type.getMessage());
+        // an option error names the function the user called
+        AnalysisException option = assertThrows(AnalysisException.class, () -> spark.sql(
+                "SELECT llm_extract('x', 'a STRING', map('max_tokens', '0'))").collectAsList());
+        assertTrue(option.getMessage().contains("llm_extract: option 'max_tokens' must be at least 1, got 0"),
+                option.getMessage());
     }
 }
