@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import io.kindling.options.FrontEnd;
 import io.kindling.options.Option;
 import io.kindling.options.OptionTables;
-import io.kindling.options.Range;
+import io.kindling.runtime.OptionSamples;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,9 +35,9 @@ class SparkOptionCatalogueTest {
                 base.put("beamWidth", "2"); // they apply to beam search only
             }
             Map<String, String> set = new HashMap<>(base);
-            set.put(camel, sample(o));
+            set.put(camel, OptionSamples.differentFromDefault(o));
             assertNotEquals(LlmOptionsTest.resolve(SESSION, base), LlmOptionsTest.resolve(SESSION, set),
-                    "the Spark options: " + camel + "=" + sample(o) + " is accepted but changes nothing");
+                    "the Spark options: " + camel + "=" + OptionSamples.differentFromDefault(o) + " is accepted but changes nothing");
         }
     }
 
@@ -48,29 +48,5 @@ class SparkOptionCatalogueTest {
         int to = source.lastIndexOf('\n', source.indexOf("<!-- end of options table -->")) + 1;
         assertEquals(OptionTables.sparkJavadoc(), source.substring(from, to),
                 "package-info.java's options table differs from the catalogue's (OptionTables.sparkJavadoc())");
-    }
-
-    /** A valid value of the option that differs from its default. */
-    private static String sample(Option o) {
-        if (o == Option.RESPONSE_FORMAT) {
-            return "{\"type\": \"string\"}";
-        }
-        if (o == Option.GUIDED_CHOICE) {
-            return "[\"a\", \"b\"]";
-        }
-        Range r = o.range();
-        return switch (o.type()) {
-            case INT, LONG -> String.valueOf(r.min() == null ? 7 : (long) (double) r.min() + 2);
-            case DOUBLE -> String.valueOf(r.min() == null ? 0.5 : r.max() == null ? r.min() + 0.5
-                    : (r.min() + r.max()) / 2);
-            case BOOLEAN -> String.valueOf(!Boolean.parseBoolean(o.defaultText()));
-            case CHOICE -> {
-                String text = o.validText();
-                yield text.substring(text.lastIndexOf(' ') + 1).replace("N", "1"); // the last choice
-            }
-            case SIZE -> "2m";
-            case STRING, STRING_LIST -> "x";
-            case INT_LIST -> "5";
-        };
     }
 }

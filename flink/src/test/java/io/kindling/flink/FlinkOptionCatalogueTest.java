@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kindling.options.FrontEnd;
 import io.kindling.options.Option;
-import io.kindling.options.Range;
+import io.kindling.runtime.OptionSamples;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -38,9 +38,9 @@ class FlinkOptionCatalogueTest {
                 base.put("beam-width", "2"); // they apply to beam search only
             }
             Map<String, String> set = new HashMap<>(base);
-            set.put(name, sample(o));
+            set.put(name, OptionSamples.differentFromDefault(o));
             assertNotEquals(KindlingOptions.resolve(base), KindlingOptions.resolve(set),
-                    "the Flink options: " + name + "=" + sample(o) + " is accepted but changes nothing");
+                    "the Flink options: " + name + "=" + OptionSamples.differentFromDefault(o) + " is accepted but changes nothing");
         }
     }
 
@@ -71,23 +71,5 @@ class FlinkOptionCatalogueTest {
         assertEquals("option 'temperature' does not apply to beam search (beam-width > 0), which keeps the likeliest "
                 + "beams, got '0.5'", assertThrows(InvalidKindlingOptionException.class,
                 () -> KindlingOptions.resolve(beams)).getMessage());
-    }
-
-    /** A valid value of the option that differs from its default. */
-    private static String sample(Option o) {
-        Range r = o.range();
-        return switch (o.type()) {
-            case INT, LONG -> String.valueOf(r.min() == null ? 7 : (long) (double) r.min() + 2);
-            case DOUBLE -> String.valueOf(r.min() == null ? 0.5 : r.max() == null ? r.min() + 0.5
-                    : (r.min() + r.max()) / 2);
-            case BOOLEAN -> String.valueOf(!Boolean.parseBoolean(o.defaultText()));
-            case CHOICE -> {
-                String text = o.validText();
-                yield text.substring(text.lastIndexOf(' ') + 1).replace("N", "1");
-            }
-            case SIZE -> "2m";
-            case STRING, STRING_LIST -> "x";
-            case INT_LIST -> "5";
-        };
     }
 }
