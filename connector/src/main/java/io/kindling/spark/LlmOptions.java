@@ -100,7 +100,7 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOve
         SamplingOverrides sampling = s.samplingOverrides();
         ChoiceOverrides choices = new ChoiceOverrides(s.integer(Option.N), s.integer(Option.BEAM_WIDTH),
                 s.decimal(Option.LENGTH_PENALTY), s.earlyStopping());
-        checkSampling(sampling, choices, s);
+        s.checkSampling(sampling, choices);
         String keyColumn = s.value(Option.KEY_COLUMN);
         return new LlmOptions(engine, sampling, choices, s.onError(unsetOnError),
                 s.integer(Option.MAX_IN_FLIGHT, maxNumSeqs == BatchLimits.AUTO ? BatchLimits.AUTO : 2 * maxNumSeqs),
@@ -163,40 +163,6 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOve
         return sampling.seed() == null ? 0 : sampling.seed();
     }
 
-    /**
-     * Checks the sampling values against {@code SamplingParams}' own rules. The model's defaults are only known on
-     * the executors, so {@code maxTokens} is taken as unbounded unless set: {@code minTokens} is then checked there.
-     * Beyond those rules, an option that one search would silently ignore fails here: beam search keeps the likeliest
-     * beams and samples nothing, and sampling has no use for the beam options.
-     */
-    private static void checkSampling(SamplingOverrides sampling, ChoiceOverrides choices, Settings s) {
-        try {
-            choices.applyTo(sampling.applyTo(SamplingParams.builder().maxTokens(Integer.MAX_VALUE).build()));
-        } catch (InvalidSamplingParamException e) {
-            throw s.invalid(e);
-        }
-        if (choices.beamSearch()) {
-            notWithBeams(s, Option.TEMPERATURE, sampling.temperature() != null && sampling.temperature() > 0, "0");
-            notWithBeams(s, Option.TOP_P, sampling.topP() != null && sampling.topP() < 1, "1");
-            notWithBeams(s, Option.TOP_K, sampling.topK() != null && sampling.topK() > 0, "0");
-            notWithBeams(s, Option.MIN_P, sampling.minP() != null && sampling.minP() > 0, "0");
-        } else {
-            for (Option o : List.of(Option.LENGTH_PENALTY, Option.EARLY_STOPPING)) {
-                if (s.value(o) != null) {
-                    throw s.bad(o, "applies to beam search only, which needs " + LlmOption.camelName(Option.BEAM_WIDTH)
-                            + " > 0");
-                }
-            }
-        }
-    }
-
-    private static void notWithBeams(Settings s, Option o, boolean samples, String neutral) {
-        if (samples) {
-            throw s.bad(o, "does not apply to beam search (" + LlmOption.camelName(Option.BEAM_WIDTH)
-                    + " > 0), which keeps the likeliest beams rather than sampling: set it to " + neutral);
-        }
-    }
-
     /** A local path is made absolute (executors may run elsewhere); a URI ({@code hdfs:}, {@code s3a:}) is kept. */
     private static String model(Settings s) {
         String model = s.value(Option.MODEL);
@@ -223,11 +189,6 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOve
 
         Settings() {
             super(LlmOption::camelName, JavaUtils::byteStringAsBytes);
-        }
-
-        InvalidOptionException invalid(InvalidSamplingParamException e) {
-            Option o = LlmOption.named(e.param()).orElseThrow(() -> e);
-            return InvalidOptionException.badValue(key(o), e.problem());
         }
 
         String device() {

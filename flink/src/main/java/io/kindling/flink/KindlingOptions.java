@@ -58,7 +58,7 @@ record KindlingOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOverr
         KindlingOptions resolved = new KindlingOptions(engine, sampling, new ChoiceOverrides(r.integer(Option.N),
                 r.integer(Option.BEAM_WIDTH), r.decimal(Option.LENGTH_PENALTY), r.earlyStopping()),
                 onError == null || onError.equals("fail"));
-        resolved.check(r);
+        r.checkSampling(sampling, resolved.choices());
         return resolved;
     }
 
@@ -79,42 +79,6 @@ record KindlingOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOverr
     /** The seed rows are seeded from (with the prompt), as in Spark: the configured one, or 0. */
     long configuredSeed() {
         return sampling.seed() == null ? 0 : sampling.seed();
-    }
-
-    /**
-     * SamplingParams' own rules, with {@code max-tokens} unbounded unless set (the model's default is known on the
-     * TaskManager only); and, as in Spark, an option that the chosen search would ignore fails here.
-     */
-    private void check(OptionReader r) {
-        try {
-            samplingParams(SamplingParams.builder().maxTokens(Integer.MAX_VALUE).build());
-        } catch (InvalidSamplingParamException e) {
-            Option o = OptionReader.named(e.param()).orElse(null);
-            throw InvalidKindlingOptionException.badValue(o == null ? e.param() : r.key(o), e.problem());
-        }
-        if (beamSearch()) {
-            for (Option o : List.of(Option.TEMPERATURE, Option.TOP_P, Option.TOP_K, Option.MIN_P)) {
-                if (r.value(o) != null && !samplesNothing(o)) {
-                    throw r.bad(o, "does not apply to beam search (beam-width > 0), which keeps the likeliest beams");
-                }
-            }
-        } else {
-            for (Option o : List.of(Option.LENGTH_PENALTY, Option.EARLY_STOPPING)) {
-                if (r.value(o) != null) {
-                    throw r.bad(o, "applies to beam search only, which needs beam-width > 0");
-                }
-            }
-        }
-    }
-
-    /** Whether a sampling option is at its neutral value, which beam search tolerates. */
-    private boolean samplesNothing(Option o) {
-        return switch (o) {
-            case TEMPERATURE -> sampling.temperature() == 0;
-            case TOP_P -> sampling.topP() == 1;
-            case TOP_K -> sampling.topK() <= 0;
-            default -> sampling.minP() == 0;
-        };
     }
 
     /** A local path is made absolute (TaskManagers may start elsewhere); a URI ({@code hdfs:}, {@code s3a:}) is kept. */

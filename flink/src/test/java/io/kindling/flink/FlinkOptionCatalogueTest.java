@@ -69,7 +69,7 @@ class FlinkOptionCatalogueTest {
         beams.put("beam-width", "2");
         beams.put("temperature", "0.5");
         assertEquals("option 'temperature' does not apply to beam search (beam-width > 0), which keeps the likeliest "
-                + "beams, got '0.5'", assertThrows(InvalidKindlingOptionException.class,
+                + "beams rather than sampling: set it to 0, got '0.5'", assertThrows(InvalidKindlingOptionException.class,
                 () -> KindlingOptions.resolve(beams)).getMessage());
     }
 }

@@ -4,7 +4,9 @@ import io.kindling.options.FrontEnd;
 import io.kindling.options.Option;
 import io.kindling.options.OptionType;
 import io.kindling.sampling.EarlyStopping;
+import io.kindling.sampling.InvalidSamplingParamException;
 import io.kindling.sampling.SamplingOverrides;
+import io.kindling.sampling.SamplingParams;
 import io.kindling.structured.StructuredOutput;
 import io.kindling.structured.StructuredOutputException;
 import io.kindling.structured.StructuredOutputs;
@@ -237,6 +239,48 @@ public class OptionValues {
         } catch (StructuredOutputException e) {
             throw InvalidOptionException.badValue(key(o), e.getMessage());
         }
+    }
+
+    /**
+     * {@code SamplingParams}' own rules for the options given ({@code max_tokens} unbounded: the model's default is
+     * known only where the engine runs), and no option the chosen search would ignore: sampling options with beam
+     * search, beam options without it.
+     *
+     * @throws InvalidOptionException naming the option as given
+     */
+    public void checkSampling(SamplingOverrides sampling, ChoiceOverrides choices) {
+        try {
+            choices.applyTo(sampling.applyTo(SamplingParams.builder().maxTokens(Integer.MAX_VALUE).build()));
+        } catch (InvalidSamplingParamException e) {
+            throw invalid(e);
+        }
+        String beams = spelling.apply(Option.BEAM_WIDTH) + " > 0";
+        if (choices.beamSearch()) {
+            notWithBeams(Option.TEMPERATURE, sampling.temperature() != null && sampling.temperature() > 0, "0", beams);
+            notWithBeams(Option.TOP_P, sampling.topP() != null && sampling.topP() < 1, "1", beams);
+            notWithBeams(Option.TOP_K, sampling.topK() != null && sampling.topK() > 0, "0", beams);
+            notWithBeams(Option.MIN_P, sampling.minP() != null && sampling.minP() > 0, "0", beams);
+        } else {
+            for (Option o : List.of(Option.LENGTH_PENALTY, Option.EARLY_STOPPING)) {
+                if (value(o) != null) {
+                    throw bad(o, "applies to beam search only, which needs " + beams);
+                }
+            }
+        }
+    }
+
+    private void notWithBeams(Option o, boolean samples, String neutral, String beams) {
+        if (samples) {
+            throw bad(o, "does not apply to beam search (" + beams + "), which keeps the likeliest beams rather than "
+                    + "sampling: set it to " + neutral);
+        }
+    }
+
+    /** A parameter {@code SamplingParams} refused, named as the option was given. */
+    public InvalidOptionException invalid(InvalidSamplingParamException e) {
+        String key = Arrays.stream(Option.values()).filter(o -> o.snakeName().equals(e.param())).findFirst()
+                .map(this::key).orElse(e.param());
+        return InvalidOptionException.badValue(key, e.problem());
     }
 
     /** transformers' values: {@code true}, {@code false} or {@code never}. */
