@@ -53,11 +53,6 @@ public final class RandomWeights implements Weights {
     }
 
     @Override
-    public boolean contains(String name) {
-        return shapes.containsKey(name);
-    }
-
-    @Override
     public TensorInfo info(String name) {
         return new TensorInfo(name, DType.BF16, shape(name).clone());
     }

@@ -108,11 +108,6 @@ final class SafetensorsWeights implements Weights {
     }
 
     @Override
-    public boolean contains(String name) {
-        return tensors.containsKey(name);
-    }
-
-    @Override
     public TensorInfo info(String name) {
         return locate(name).tensor().info();
     }

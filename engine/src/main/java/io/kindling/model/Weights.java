@@ -11,7 +11,9 @@ public interface Weights extends AutoCloseable {
 
     Set<String> names();
 
-    boolean contains(String name);
+    default boolean contains(String name) {
+        return names().contains(name);
+    }
 
     /** @throws ModelLoadException naming the tensor when it is absent */
     TensorInfo info(String name);
