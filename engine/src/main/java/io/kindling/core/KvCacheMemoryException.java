@@ -8,7 +8,6 @@ package io.kindling.core;
  */
 public final class KvCacheMemoryException extends RuntimeException {
 
-    private final long budgetBytes;
     private final long neededBytes;
 
     KvCacheMemoryException(String device, long budgetBytes, long neededBytes, int tokens) {
@@ -16,19 +15,15 @@ public final class KvCacheMemoryException extends RuntimeException {
                 + mib(neededBytes) + " that one sequence of " + tokens + " tokens needs: give the engine more memory "
                 + "(the JVM's heap, -Xmx, on the CPU, which keeps a quarter of it less the weights; "
                 + "gpu_memory_utilization on a GPU) or set the KV cache memory explicitly");
-        this.budgetBytes = budgetBytes;
         this.neededBytes = neededBytes;
     }
 
-    public long budgetBytes() {
-        return budgetBytes;
-    }
-
+    /** The smallest useful cache: what an explicit KV cache memory setting must reach. */
     public long neededBytes() {
         return neededBytes;
     }
 
-    static String mib(long bytes) {
+    private static String mib(long bytes) {
         return String.format(java.util.Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024));
     }
 }
