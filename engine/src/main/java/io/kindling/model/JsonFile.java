@@ -11,25 +11,20 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
  * A JSON object read from a checkpoint file, with typed accessors whose errors name the file and the key
  * (nested objects keep their path, e.g. {@code rope_parameters.factor}). A key holding JSON {@code null}
  * counts as absent, as it does for transformers.
+ *
+ * @param keyPrefix how error messages name this object's keys: empty at the top level, {@code rope_parameters.} in a
+ *                  nested object
  */
-final class JsonFile {
+record JsonFile(Path file, String keyPrefix, JsonNode node) {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
-
-    private final Path file;
-    private final String path;
-    private final JsonNode node;
-
-    private JsonFile(Path file, String path, JsonNode node) {
-        this.file = file;
-        this.path = path;
-        this.node = node;
-    }
 
     static JsonFile read(Path file) {
         JsonNode root;
@@ -48,23 +43,12 @@ final class JsonFile {
         return new JsonFile(file, "", root);
     }
 
-    JsonNode node() {
-        return node;
-    }
-
     boolean has(String key) {
         return value(key) != null;
     }
 
     Optional<JsonFile> object(String key) {
-        JsonNode v = value(key);
-        if (v == null) {
-            return Optional.empty();
-        }
-        if (!v.isObject()) {
-            throw wrongType(key, "an object", v);
-        }
-        return Optional.of(new JsonFile(file, name(key) + ".", v));
+        return optional(key, JsonNode::isObject, "an object", v -> new JsonFile(file, name(key) + ".", v));
     }
 
     int requiredInt(String key) {
@@ -84,36 +68,27 @@ final class JsonFile {
     }
 
     Optional<Double> optionalDouble(String key) {
-        JsonNode v = value(key);
-        if (v == null) {
-            return Optional.empty();
-        }
-        if (!v.isNumber()) {
-            throw wrongType(key, "a number", v);
-        }
-        return Optional.of(v.doubleValue());
+        return optional(key, JsonNode::isNumber, "a number", JsonNode::doubleValue);
     }
 
     Optional<String> optionalString(String key) {
-        JsonNode v = value(key);
-        if (v == null) {
-            return Optional.empty();
-        }
-        if (!v.isTextual()) {
-            throw wrongType(key, "a string", v);
-        }
-        return Optional.of(v.textValue());
+        return optional(key, JsonNode::isTextual, "a string", JsonNode::textValue);
     }
 
     Optional<Boolean> optionalBoolean(String key) {
+        return optional(key, JsonNode::isBoolean, "true or false", JsonNode::booleanValue);
+    }
+
+    /** {@code key}'s value read by {@code as}: empty when absent, an error saying {@code expected} unless it is. */
+    private <T> Optional<T> optional(String key, Predicate<JsonNode> is, String expected, Function<JsonNode, T> as) {
         JsonNode v = value(key);
         if (v == null) {
             return Optional.empty();
         }
-        if (!v.isBoolean()) {
-            throw wrongType(key, "true or false", v);
+        if (!is.test(v)) {
+            throw wrongType(key, expected, v);
         }
-        return Optional.of(v.booleanValue());
+        return Optional.of(as.apply(v));
     }
 
     /** An integer or a list of integers (as {@code eos_token_id} may be); empty when absent. */
@@ -177,7 +152,7 @@ final class JsonFile {
     }
 
     private String name(String key) {
-        return path + key;
+        return keyPrefix + key;
     }
 
     private ModelLoadException wrongType(String key, String expected, JsonNode actual) {
