@@ -135,7 +135,7 @@ public final class BeamSearch {
         for (int b = 0; b < logits.size(); b++) {
             float[] row = logits.get(b);
             int k = Math.min(beamsToKeep, row.length);
-            double logSum = logSumExp(row);
+            double logSum = LogSoftmax.of(row).logSumExp();
             long[] keys = new long[row.length];
             for (int i = 0; i < row.length; i++) {
                 keys[i] = TokenRanking.key(row[i], i);
@@ -153,18 +153,6 @@ public final class BeamSearch {
         all.sort(Comparator.comparingDouble((Candidate c) -> -c.score).thenComparingInt(Candidate::beam)
                 .thenComparingInt(Candidate::tokenId));
         return all.subList(0, Math.min(beamsToKeep, all.size()));
-    }
-
-    private static double logSumExp(float[] row) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (float x : row) {
-            max = Math.max(max, x);
-        }
-        double sum = 0;
-        for (float x : row) {
-            sum += Math.exp(x - max);
-        }
-        return max + Math.log(sum);
     }
 
     private boolean isEos(int tokenId) {
