@@ -3,19 +3,10 @@ package io.kindling.backend;
 /**
  * Checks a {@link BatchInputs} against the contract before any K/V is written, so an engine bug surfaces as a
  * message naming the sequence and token instead of a corrupted cache or an index error deep in a kernel.
+ *
+ * @param numBlocks the KV cache's blocks, of {@code blockSize} slots each
  */
-public final class BatchValidator {
-
-    private final int vocabSize;
-    private final int numBlocks;
-    private final int blockSize;
-
-    /** For a KV cache of {@code numBlocks} blocks of {@code blockSize} slots. */
-    public BatchValidator(int vocabSize, int numBlocks, int blockSize) {
-        this.vocabSize = vocabSize;
-        this.numBlocks = numBlocks;
-        this.blockSize = blockSize;
-    }
+public record BatchValidator(int vocabSize, int numBlocks, int blockSize) {
 
     /**
      * @return the sequence index of every token

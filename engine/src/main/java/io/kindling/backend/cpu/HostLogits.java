@@ -4,33 +4,19 @@ import io.kindling.backend.Logits;
 import java.util.Arrays;
 import java.util.Objects;
 
-/** Logits already on the heap, as one row-major array; rows are copied out on request. */
-public final class HostLogits implements Logits {
+/**
+ * Logits already on the heap, as one row-major array; rows are copied out on request.
+ *
+ * @param values {@code [numRows][vocabSize]} row-major; kept, not copied
+ */
+public record HostLogits(float[] values, int numRows, int vocabSize) implements Logits {
 
-    private final float[] values;
-    private final int numRows;
-    private final int vocabSize;
-
-    /** @param values {@code [numRows][vocabSize]} row-major; kept, not copied */
-    public HostLogits(float[] values, int numRows, int vocabSize) {
+    public HostLogits {
         Objects.requireNonNull(values, "values");
         if (numRows < 0 || vocabSize < 1 || (long) numRows * vocabSize != values.length) {
             throw new IllegalArgumentException("logits of " + values.length + " floats are not " + numRows
                     + " rows of vocab_size " + vocabSize);
         }
-        this.values = values;
-        this.numRows = numRows;
-        this.vocabSize = vocabSize;
-    }
-
-    @Override
-    public int numRows() {
-        return numRows;
-    }
-
-    @Override
-    public int vocabSize() {
-        return vocabSize;
     }
 
     @Override
