@@ -7,14 +7,12 @@ import io.kindling.options.Option;
 import io.kindling.runtime.ChoiceOverrides;
 import io.kindling.runtime.EngineKey;
 import io.kindling.runtime.InvalidOptionException;
+import io.kindling.runtime.ModelLocator;
 import io.kindling.runtime.OptionValues;
 import io.kindling.sampling.InvalidSamplingParamException;
 import io.kindling.sampling.SamplingOverrides;
 import io.kindling.sampling.SamplingParams;
 import java.io.Serializable;
-import java.net.URI;
-import java.net.URISyntaxException;
-import java.nio.file.Paths;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -163,21 +161,14 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOve
         return sampling.seed() == null ? 0 : sampling.seed();
     }
 
-    /** A local path is made absolute (executors may run elsewhere); a URI ({@code hdfs:}, {@code s3a:}) is kept. */
+    /** The configured model, {@linkplain ModelLocator#absolute as executors find it}. */
     private static String model(Settings s) {
         String model = s.value(Option.MODEL);
         if (model == null || model.isBlank()) {
             throw new InvalidLlmOptionException("no model: set " + LlmOption.confKey(Option.MODEL)
                     + " (a local path or a Hadoop FileSystem URI such as hdfs://nn/models/m) or map('model', ...)");
         }
-        try {
-            if (new URI(model).getScheme() != null) {
-                return model;
-            }
-        } catch (URISyntaxException e) {
-            // Not a URI: a local path.
-        }
-        return Paths.get(model).toAbsolutePath().normalize().toString();
+        return ModelLocator.absolute(model);
     }
 
     private static String knownNames() {

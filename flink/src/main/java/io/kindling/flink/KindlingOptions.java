@@ -5,13 +5,11 @@ import io.kindling.options.Option;
 import io.kindling.runtime.ChoiceOverrides;
 import io.kindling.runtime.EngineKey;
 import io.kindling.runtime.InvalidOptionException;
+import io.kindling.runtime.ModelLocator;
 import io.kindling.sampling.InvalidSamplingParamException;
 import io.kindling.sampling.SamplingOverrides;
 import io.kindling.sampling.SamplingParams;
 import java.io.Serializable;
-import java.net.URI;
-import java.net.URISyntaxException;
-import java.nio.file.Paths;
 import java.util.List;
 import java.util.Map;
 
@@ -81,21 +79,14 @@ record KindlingOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOverr
         return sampling.seed() == null ? 0 : sampling.seed();
     }
 
-    /** A local path is made absolute (TaskManagers may start elsewhere); a URI ({@code hdfs:}, {@code s3a:}) is kept. */
+    /** The configured model, {@linkplain ModelLocator#absolute as TaskManagers find it}. */
     private static String model(OptionReader r) {
         String model = r.value(Option.MODEL);
         if (model == null || model.isBlank()) {
             throw new InvalidKindlingOptionException("no model: set 'model' to a checkpoint directory (a local path, "
                     + "or a Hadoop FileSystem URI such as hdfs://nn/models/m)");
         }
-        try {
-            if (new URI(model).getScheme() != null) {
-                return model;
-            }
-        } catch (URISyntaxException e) {
-            // not a URI: a local path
-        }
-        return Paths.get(model).toAbsolutePath().normalize().toString();
+        return ModelLocator.absolute(model);
     }
 
     private static String device(OptionReader r) {

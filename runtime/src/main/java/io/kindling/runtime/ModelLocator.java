@@ -1,5 +1,7 @@
 package io.kindling.runtime;
 
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
@@ -17,6 +19,21 @@ public final class ModelLocator {
     private static final String FILE = "file:";
 
     private ModelLocator() {
+    }
+
+    /**
+     * The configured model as the job's other JVMs (executors, TaskManagers) can find it: a URI ({@code hdfs:},
+     * {@code s3a:}, {@code file:}) is kept, a local path made absolute, since they may start in another directory.
+     */
+    public static String absolute(String model) {
+        try {
+            if (new URI(model).getScheme() != null) {
+                return model;
+            }
+        } catch (URISyntaxException e) {
+            // not a URI: a local path
+        }
+        return Path.of(model).toAbsolutePath().normalize().toString();
     }
 
     /**
