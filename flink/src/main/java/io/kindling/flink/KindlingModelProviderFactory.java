@@ -1,8 +1,6 @@
 package io.kindling.flink;
 
 import java.util.List;
-import java.util.Set;
-import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.table.catalog.Column;
 import org.apache.flink.table.catalog.ResolvedCatalogModel;
 import org.apache.flink.table.factories.ModelProviderFactory;
@@ -20,24 +18,9 @@ import org.apache.flink.table.types.logical.LogicalTypeFamily;
  * </pre>
  * The options are the catalogue's Flink spellings; they are checked here, when the statement is planned.
  */
-public final class KindlingModelProviderFactory implements ModelProviderFactory {
+public final class KindlingModelProviderFactory extends KindlingFactory implements ModelProviderFactory {
 
     public static final String IDENTIFIER = "kindling";
-
-    @Override
-    public String factoryIdentifier() {
-        return IDENTIFIER;
-    }
-
-    @Override
-    public Set<ConfigOption<?>> requiredOptions() {
-        return KindlingConfigOptions.required();
-    }
-
-    @Override
-    public Set<ConfigOption<?>> optionalOptions() {
-        return KindlingConfigOptions.optional();
-    }
 
     @Override
     public ModelProvider createModelProvider(Context context) {

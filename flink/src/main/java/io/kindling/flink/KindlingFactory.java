@@ -6,18 +6,26 @@ import java.util.LinkedHashSet;
 import java.util.Set;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.table.factories.Factory;
 
-/** The catalogue's Flink options as Flink factories declare them (strings; {@link KindlingOptions} types them). */
-final class KindlingConfigOptions {
+/**
+ * What Kindling's Flink factories (the model provider, the module) have in common: the identifier {@code kindling}
+ * and the catalogue's Flink options, declared as strings ({@link KindlingOptions} types them).
+ */
+abstract class KindlingFactory implements Factory {
 
-    private KindlingConfigOptions() {
+    @Override
+    public String factoryIdentifier() {
+        return KindlingModelProviderFactory.IDENTIFIER;
     }
 
-    static Set<ConfigOption<?>> required() {
+    @Override
+    public Set<ConfigOption<?>> requiredOptions() {
         return Set.of(of(Option.MODEL));
     }
 
-    static Set<ConfigOption<?>> optional() {
+    @Override
+    public Set<ConfigOption<?>> optionalOptions() {
         Set<ConfigOption<?>> options = new LinkedHashSet<>();
         for (Option o : Option.of(FrontEnd.FLINK)) {
             if (o != Option.MODEL) {
