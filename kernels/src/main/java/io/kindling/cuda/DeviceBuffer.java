@@ -80,16 +80,18 @@ public final class DeviceBuffer implements AutoCloseable {
 
     /** Fills every byte with 0xFF: NaN in fp32 and bf16, -1 in int32, so an unwritten output cannot pass a check. */
     public DeviceBuffer poison() {
-        cuCtxSynchronize();
-        cuMemsetD8(ptr, (byte) 0xFF, bytes);
-        cuCtxSynchronize();
-        return this;
+        return idleAround(() -> cuMemsetD8(ptr, (byte) 0xFF, bytes));
     }
 
     private DeviceBuffer copyFrom(Pointer src, long count) {
         checkFits(count);
+        return idleAround(() -> cuMemcpyHtoD(ptr, src, count));
+    }
+
+    /** Runs {@code write} on the legacy stream with the whole device idle before and after (see the class comment). */
+    private DeviceBuffer idleAround(Runnable write) {
         cuCtxSynchronize();
-        cuMemcpyHtoD(ptr, src, count);
+        write.run();
         cuCtxSynchronize();
         return this;
     }

@@ -261,24 +261,7 @@ final class GpuSampler implements BatchSampler, AutoCloseable {
     }
 
     @Override
-    public void close() { // also frees what a failed constructor allocated: unallocated buffers are null
-        if (bitmask != null) {
-            bitmask.close();
-        }
-        if (params != null) {
-            params.close();
-        }
-        if (paramsHost != null) {
-            paramsHost.close();
-        }
-        if (resultsHost != null) {
-            resultsHost.close();
-        }
-        if (results != null) {
-            results.close();
-        }
-        if (work != null) {
-            work.close();
-        }
+    public void close() { // also frees what a failed constructor allocated
+        Resources.closeAll(work, results, resultsHost, paramsHost, params, bitmask);
     }
 }

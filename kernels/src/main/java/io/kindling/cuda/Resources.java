@@ -1,11 +1,23 @@
 package io.kindling.cuda;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /** Releases device resources in reverse order of acquisition; the first failure is thrown, later ones suppressed. */
 final class Resources {
 
     private Resources() {
+    }
+
+    /** Closes those not null, last first: the null ones are what a constructor that failed did not allocate. */
+    static void closeAll(AutoCloseable... resources) {
+        List<AutoCloseable> allocated = new ArrayList<>();
+        for (AutoCloseable r : resources) {
+            if (r != null) {
+                allocated.add(r);
+            }
+        }
+        closeAll(allocated);
     }
 
     /** Closes and removes every element, last first. */
