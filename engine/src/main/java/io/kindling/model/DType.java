@@ -1,21 +1,20 @@
 package io.kindling.model;
 
-/** Element types of checkpoint tensors, with their safetensors names. */
+/** Element types of checkpoint tensors, each named as a safetensors header names it ({@code "dtype": "BF16"}). */
 public enum DType {
-    BF16("BF16", 2),
-    F16("F16", 2),
-    F32("F32", 4);
+    BF16(2),
+    F16(2),
+    F32(4);
 
-    private final String safetensorsName;
     private final int bytes;
 
-    DType(String safetensorsName, int bytes) {
-        this.safetensorsName = safetensorsName;
+    DType(int bytes) {
         this.bytes = bytes;
     }
 
+    /** The name in a safetensors header: the constant's own. */
     public String safetensorsName() {
-        return safetensorsName;
+        return name();
     }
 
     public int bytes() {
