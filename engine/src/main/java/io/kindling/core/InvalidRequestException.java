@@ -1,23 +1,18 @@
 package io.kindling.core;
 
-/** A request the engine cannot serve (empty prompt, prompt longer than the context, ...); names the request. */
-public class InvalidRequestException extends IllegalArgumentException {
+import io.kindling.options.InvalidInputException;
 
-    private final String requestId;
-    private final String problem;
+/**
+ * A request the engine cannot serve (empty prompt, prompt longer than the context, ...); names the request, and its
+ * {@link #problem()} leaves it out for a message that names the row its own way.
+ */
+public class InvalidRequestException extends InvalidInputException {
 
     public InvalidRequestException(String requestId, String problem) {
-        super("request " + requestId + ": " + problem);
-        this.requestId = requestId;
-        this.problem = problem;
+        super("request " + requestId + ": " + problem, requestId, problem);
     }
 
     public String requestId() {
-        return requestId;
-    }
-
-    /** What is wrong, without the request: for a message that names the row its own way. */
-    public String problem() {
-        return problem;
+        return subject();
     }
 }

@@ -1,22 +1,15 @@
 package io.kindling.structured;
 
-/** A constraint that cannot be compiled: names its kind (json_schema, regex, ...) and what is wrong. */
-public class StructuredOutputException extends IllegalArgumentException {
+import io.kindling.options.InvalidInputException;
 
-    private final String kind;
-    private final String problem;
+/** A constraint that cannot be compiled: names its kind (json_schema, regex, ...) and what is wrong. */
+public class StructuredOutputException extends InvalidInputException {
 
     public StructuredOutputException(String kind, String problem) {
-        super("invalid " + kind + ": " + problem);
-        this.kind = kind;
-        this.problem = problem;
+        super("invalid " + kind + ": " + problem, kind, problem);
     }
 
     public String kind() {
-        return kind;
-    }
-
-    public String problem() {
-        return problem;
+        return subject();
     }
 }
