@@ -6,6 +6,7 @@ import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUdevice_attribute;
 import jcuda.driver.CUdeviceptr;
@@ -64,16 +65,17 @@ final class Gemm {
         }
 
         /**
-         * Estimated time in arbitrary units: waves of up to {@code perSm} CTAs on every multiprocessor, each wave
-         * taking its resident CTAs' tile area over the tile's rate (a grid too small to fill the slots leaves fewer
-         * CTAs per multiprocessor, which then share it with fewer). Padding rows and columns cost as much as real
-         * ones.
+         * Estimated time in arbitrary units: waves of up to {@code perSm} CTAs on every multiprocessor, each as long
+         * as a full one. A multiprocessor reaches the tile's rate only with {@code perSm} CTAs resident to hide each
+         * other's latencies; one CTA alone runs at about {@code 1 / perSm} of it, so a grid too small to fill the
+         * slots saves nothing per wave. (Counting such a wave as faster picked 64-row mma.sync tiles over the
+         * one-per-SM wgmma tile at m = 192..512, up to 1.24x slower: GemmBench --all-tiles on an H100,
+         * 2026-12-06.) Padding rows and columns cost as much as real ones.
          */
         double cost(int m, int n, int multiprocessors) {
             long ctas = ctas(m, n);
             long waves = (ctas + (long) multiprocessors * perSm - 1) / ((long) multiprocessors * perSm);
-            long resident = Math.min(perSm, (ctas + multiprocessors - 1) / multiprocessors);
-            return waves * (double) rows * cols * resident / rate;
+            return waves * (double) rows * cols * perSm / rate;
         }
     }
 
@@ -135,10 +137,15 @@ final class Gemm {
 
     /** The tile {@link #run(CUstream, CUdeviceptr, int, CUdeviceptr, CUdeviceptr, int, int, int, int)} uses. */
     Tile tileFor(int m, int n) {
+        return choose(m, n, multiprocessors, functions.keySet());
+    }
+
+    /** The tile for an m x n output on a device of that many multiprocessors running {@code available}. */
+    static Tile choose(int m, int n, int multiprocessors, Set<Tile> available) {
         if (m > 64) {
             Tile best = null;
             for (Tile tile : PREFILL) {
-                if (functions.containsKey(tile)
+                if (available.contains(tile)
                         && (best == null || tile.cost(m, n, multiprocessors) < best.cost(m, n, multiprocessors))) {
                     best = tile;
                 }

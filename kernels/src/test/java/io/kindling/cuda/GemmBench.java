@@ -18,7 +18,8 @@ import jcuda.driver.CUevent_flags;
  * Times {@link Gemm} on the Llama-3.2-1B and Llama-3.1-8B linear layers, in the table format of
  * {@code benchmarks/gemm_torch.py} so the two can be joined row by row. Each shape rotates over enough input sets
  * (at least 3, and at least 200 MB of weights) that W is read from device memory rather than L2, and reports the
- * median of 30 timed runs after warm-up. {@code --all-tiles} adds a row per tile shape, for tuning the tile choice.
+ * median of 30 timed runs after warm-up. {@code --all-tiles} adds a row per tile shape, for tuning the tile choice;
+ * {@code --m 128,256,512} times those row counts instead of the default 1, 16, 64, 256, 2048 and 8192.
  */
 public final class GemmBench {
 
@@ -46,10 +47,14 @@ public final class GemmBench {
     }
 
     public static void main(String[] args) {
-        boolean allTiles = Arrays.asList(args).contains("--all-tiles");
+        List<String> flags = Arrays.asList(args);
+        boolean allTiles = flags.contains("--all-tiles");
+        int mFlag = flags.indexOf("--m");
         List<Model> models = List.of(new Model("llama-3.2-1b", 2048, 8192, 32, 8, 64, 128256),
                 new Model("llama-3.1-8b", 4096, 14336, 32, 8, 128, 128256));
-        int[] ms = {1, 16, 64, 256, 2048, 8192};
+        int[] ms = mFlag >= 0 && mFlag + 1 < args.length
+                ? Arrays.stream(args[mFlag + 1].split(",")).mapToInt(Integer::parseInt).toArray()
+                : new int[] {1, 16, 64, 256, 2048, 8192};
         try (CudaContext context = CudaContext.create(0)) {
             Gemm gemm = new Gemm(KernelModule.load("gemm"));
             short[] pool = randomBf16(POOL, 1);
@@ -59,7 +64,8 @@ public final class GemmBench {
                     "TFLOP/s", "W_GB/s", "tile");
             for (Model model : models) {
                 for (Layer layer : model.layers()) {
-                    int maxM = layer.name().equals("lm_head") ? 2048 : ms[ms.length - 1];
+                    int maxM = Math.min(layer.name().equals("lm_head") ? 2048 : 8192,
+                            Arrays.stream(ms).max().orElseThrow());
                     try (Operands operands = Operands.allocate(pool, maxM, layer.n(), layer.k())) {
                         context.synchronizeAll(); // uploads went through the legacy default stream
                         for (int m : ms) {

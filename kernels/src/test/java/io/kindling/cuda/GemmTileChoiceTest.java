@@ -1,0 +1,55 @@
+package io.kindling.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.EnumSet;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The tile choice against the fastest tile measured on an H100 (132 multiprocessors) by {@code GemmBench
+ * --all-tiles --m 128,192,256,384,512,1024}, benchmarks/logs/gemm-alltiles-decode-h100-2026-12-06.txt: the
+ * decode and mixed batch sizes, where the grid no longer fills the GPU and the choice matters most.
+ */
+class GemmTileChoiceTest {
+
+    private static final int H100_SMS = 132;
+    private static final Set<Gemm.Tile> HOPPER = EnumSet.allOf(Gemm.Tile.class);
+
+    @ParameterizedTest(name = "m={0} n={1}: {2}")
+    @CsvSource({
+        // Llama-3.2-1B o and down (n 2048): many small mma.sync CTAs while m is small, the wgmma tile from 384
+        "128, 2048, T64X32",
+        "256, 2048, T64X32",
+        "384, 2048, T128X128_WGMMA",
+        "512, 2048, T128X128_WGMMA",
+        // Llama-3.2-1B qkv (n 3072), Llama-3.1-8B qkv, o, down: the wgmma tile even at a quarter of a wave
+        "256, 3072, T128X128_WGMMA",
+        "256, 4096, T128X128_WGMMA",
+        "192, 4096, T128X128_WGMMA",
+        "128, 6144, T128X128_WGMMA",
+        // gate_up and the LM head: 192 rows fit one 192 x 128 tile exactly
+        "192, 16384, T192X128_WGMMA",
+        "256, 28672, T128X128_WGMMA",
+        "1024, 128256, T128X128_WGMMA",
+    })
+    void picksTheFastestMeasuredTile(int m, int n, Gemm.Tile fastest) {
+        assertEquals(fastest, Gemm.choose(m, n, H100_SMS, HOPPER));
+    }
+
+    /** A wgmma tile traps on a device before compute capability 9: without them every size gets an mma.sync tile. */
+    @Test
+    void withoutWgmmaEverySizeGetsAnMmaSyncTile() {
+        Set<Gemm.Tile> ampere = EnumSet.allOf(Gemm.Tile.class);
+        ampere.removeIf(tile -> tile.hopperOnly);
+        for (int m : new int[] {1, 16, 17, 64, 65, 256, 2048, 8192}) {
+            for (int n : new int[] {32, 2048, 3072, 28672, 128256}) {
+                Gemm.Tile tile = Gemm.choose(m, n, 108, ampere);
+                assertTrue(ampere.contains(tile), "m=" + m + " n=" + n + ": " + tile);
+            }
+        }
+    }
+}
