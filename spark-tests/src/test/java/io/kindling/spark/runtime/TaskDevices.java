@@ -1,0 +1,13 @@
+package io.kindling.spark.runtime;
+
+/** The spark-tests' view of {@link DeviceBinding}, which the connector keeps package-private. */
+public final class TaskDevices {
+
+    private TaskDevices() {
+    }
+
+    /** The device an engine configured with {@code configured} starts on for the task running on this thread. */
+    public static String bind(String configured) {
+        return DeviceBinding.forCurrentTask(configured).device();
+    }
+}
