@@ -17,6 +17,9 @@
 #      cluster       kindling spark on local-cluster[1,N,MEM]: one executor JVM given the GPU by Spark's resource
 #                    scheduling (spark.executor.resource.gpu.amount=1, spark.task.resource.gpu.amount=1/N,
 #                    examples/gpu/getGpusResources.sh), spark.kindling.device=cuda binding to the assigned address
+#      cluster-G     with --gpus G > 1: kindling spark on local-cluster[G,N,MEM], one executor JVM per GPU (each
+#                    worker claims its own address), G x --partitions partitions: data parallelism, to set against
+#                    the one-GPU cluster run
 #    each Spark run's text compared with the engine alone's, row by row
 # 5. determinism: kindling spark with 1 and with 8 partitions, at temperature 0 and at 0.8 with seed 42, compared
 #
@@ -28,6 +31,7 @@
 #   --slots N            task slots: local[N], local-cluster[1,N,MEM] with a GPU share of 1/N (default 4)
 #   --partitions N       partitions of the throughput runs (default: --slots)
 #   --executor-memory MB the local-cluster worker's memory and its executor's heap (default 16384)
+#   --gpus G             GPUs for the data-parallel run (default 1: no such run)
 #   --det-prompts N      prompts of the determinism runs (default 200)
 #   --det-max-tokens N   their max_tokens (default 64)
 #   --device D           cuda (default); cpu runs the same steps without a GPU (with --checkpoint given, and a
@@ -38,7 +42,7 @@ set -uo pipefail
 usage() { sed -n '2,/^set -uo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 checkpoint=/tmp/kindling-llama-1b num_prompts=1000 output_len=512 slots=4 partitions="" executor_mb=16384
-det_prompts=200 det_max_tokens=64 device=cuda
+det_prompts=200 det_max_tokens=64 device=cuda gpus=1
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --checkpoint) checkpoint="$2"; shift 2 ;;
@@ -47,6 +51,7 @@ while [[ $# -gt 0 ]]; do
     --slots) slots="$2"; shift 2 ;;
     --partitions) partitions="$2"; shift 2 ;;
     --executor-memory) executor_mb="$2"; shift 2 ;;
+    --gpus) gpus="$2"; shift 2 ;;
     --det-prompts) det_prompts="$2"; shift 2 ;;
     --det-max-tokens) det_max_tokens="$2"; shift 2 ;;
     --device) device="$2"; shift 2 ;;
@@ -64,6 +69,23 @@ kindling=(bash "$root/bin/kindling")
 workload_py="$root/benchmarks/spark_workload.py"
 discovery="$work/getGpusResources.sh"
 install -m 755 "$root/examples/gpu/getGpusResources.sh" "$discovery"
+# local-cluster's workers share one configuration, and each would take the host's first GPU: each worker's
+# discovery instead claims the first address of the host's list that no other worker took (mkdir is atomic)
+claims="$work/gpu-claims"
+claiming="$work/claimGpu.sh"
+cat > "$claiming" <<EOF
+#!/usr/bin/env bash
+set -euo pipefail
+for address in \$(bash "$discovery" | grep -o '"[0-9]*"' | tr -d '"'); do
+  if mkdir "$claims/\$address" 2>/dev/null; then
+    echo "{\"name\": \"gpu\", \"addresses\": [\"\$address\"]}"
+    exit 0
+  fi
+done
+echo "claimGpu.sh: every GPU address is taken by another worker" >&2
+exit 1
+EOF
+chmod 755 "$claiming"
 exec > >(tee "$log") 2>&1
 
 step() { echo; echo "=== $*"; }
@@ -82,11 +104,15 @@ spark() {
 
 # local-cluster's worker starts executor JVMs only under Spark's test switches (any existing directory is its
 # home), from the driver's class path; the worker hands the GPU that the discovery script lists to the executor
+# (cluster WORKERS NAME ARGS...: each worker runs one executor with one GPU)
 cluster() {
+  local workers="$1"
+  shift
+  rm -rf "$claims" && mkdir -p "$claims"
   SPARK_TESTING=1 SPARK_SCALA_VERSION=2.13 \
     KINDLING_JAVA_OPTS="-Dspark.testing=1 -Dspark.test.home=$work ${KINDLING_JAVA_OPTS:-}" spark "$@" \
-    --master "local-cluster[1,$slots,$executor_mb]" \
-    --conf spark.worker.resource.gpu.amount=1 --conf spark.worker.resource.gpu.discoveryScript="$discovery" \
+    --master "local-cluster[$workers,$slots,$executor_mb]" \
+    --conf spark.worker.resource.gpu.amount=1 --conf spark.worker.resource.gpu.discoveryScript="$claiming" \
     --conf spark.executor.resource.gpu.amount=1 --conf spark.executor.resource.gpu.discoveryScript="$discovery" \
     --conf spark.task.resource.gpu.amount="$(awk -v n="$slots" 'BEGIN {print 1 / n}')" \
     --conf spark.executor.memory="${executor_mb}m" \
@@ -124,11 +150,19 @@ spark local --master "local[$slots]" --input "$work/prompts.jsonl" --partitions 
   --conf spark.kindling.temperature=0
 
 step "Spark local-cluster[1,$slots,$executor_mb] with GPU resources, $partitions partitions"
-cluster cluster --input "$work/prompts.jsonl" --partitions "$partitions" --conf spark.kindling.temperature=0
+cluster 1 cluster --input "$work/prompts.jsonl" --partitions "$partitions" --conf spark.kindling.temperature=0
+runs=(generate local cluster)
+
+if (( gpus > 1 )); then
+  step "Spark local-cluster[$gpus,$slots,$executor_mb], one executor per GPU, $((gpus * partitions)) partitions"
+  cluster "$gpus" "cluster-$gpus" --input "$work/prompts.jsonl" --partitions "$((gpus * partitions))" \
+    --conf spark.kindling.temperature=0
+  runs+=("cluster-$gpus")
+fi
 
 rows=()
 engine_rate=""
-for run in generate local cluster; do
+for run in "${runs[@]}"; do
   if [[ "$run" == generate ]]; then
     tokens="$("$python" "$workload_py" tokens "$work/generate.jsonl")"
     agreement="-"
