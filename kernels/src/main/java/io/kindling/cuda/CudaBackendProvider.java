@@ -19,6 +19,13 @@ public final class CudaBackendProvider implements BackendProvider {
         if (!serves(device)) {
             throw new IllegalArgumentException("not a CUDA device: " + device);
         }
+        if (options.tensorParallelSize() > 1) {
+            // before the context: the refusal does not depend on this machine's GPUs (device auto then uses the CPU,
+            // whose backend splits the model, and says so)
+            throw new BackendUnavailableException("device " + device + " with tensor_parallel_size "
+                    + options.tensorParallelSize() + ": tensor parallelism on CUDA devices is not built yet; use "
+                    + "tensor_parallel_size 1, or device cpu");
+        }
         int ordinal;
         try {
             ordinal = device.equals("cuda") ? 0 : Integer.parseInt(device.substring("cuda:".length()));

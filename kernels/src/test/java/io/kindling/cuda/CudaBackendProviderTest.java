@@ -1,5 +1,6 @@
 package io.kindling.cuda;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -35,10 +36,20 @@ class CudaBackendProviderTest {
         assumeFalse(CudaTestSupport.available(), "this machine has a usable GPU");
         try (Checkpoint checkpoint = Checkpoint.open(Fixtures.checkpoint("llama3-tiny"))) {
             BackendUnavailableException e = assertThrows(BackendUnavailableException.class, () -> Backends.create(
-                    "cuda:0", checkpoint, new BackendOptions(1, 0.9, 8, 64, 16)));
+                    "cuda:0", checkpoint, new BackendOptions(1, 0.9, 8, 64, 16, 1)));
             // the provider itself says why (no driver, no device, no kernels), not Backends that it was not found
             assertFalse(e.getMessage().contains("not on the classpath"), e.getMessage());
             assertTrue(e.getMessage().contains("CUDA") || e.getMessage().contains("JCuda"), e.getMessage());
+        }
+    }
+
+    @Test
+    void tensorParallelismIsRefusedOnAnyMachine() {
+        try (Checkpoint checkpoint = Checkpoint.open(Fixtures.checkpoint("llama3-tiny"))) {
+            BackendUnavailableException e = assertThrows(BackendUnavailableException.class, () -> Backends.create(
+                    "cuda:0", checkpoint, new BackendOptions(1, 0.9, 8, 64, 16, 2)));
+            assertEquals("device cuda:0 with tensor_parallel_size 2: tensor parallelism on CUDA devices is not built "
+                    + "yet; use tensor_parallel_size 1, or device cpu", e.getMessage());
         }
     }
 
@@ -47,7 +58,7 @@ class CudaBackendProviderTest {
         assumeTrue(CudaTestSupport.available(), "needs a GPU");
         try (Checkpoint checkpoint = Checkpoint.open(Fixtures.checkpoint("llama3-tiny"))) {
             BackendUnavailableException e = assertThrows(BackendUnavailableException.class, () -> Backends.create(
-                    "cuda:99", checkpoint, new BackendOptions(1, 0.9, 8, 64, 16)));
+                    "cuda:99", checkpoint, new BackendOptions(1, 0.9, 8, 64, 16, 1)));
             assertTrue(e.getMessage().contains("CUDA device 99"), e.getMessage());
         }
     }
