@@ -5,6 +5,7 @@ import static io.kindling.options.Option.DEVICE;
 import static io.kindling.options.Option.GPU_MEMORY_UTILIZATION;
 import static io.kindling.options.Option.MAX_NUM_BATCHED_TOKENS;
 import static io.kindling.options.Option.MAX_NUM_SEQS;
+import static io.kindling.options.Option.TENSOR_PARALLEL_SIZE;
 import static io.kindling.options.Option.THREADS;
 
 import io.kindling.backend.BatchLimits;
@@ -50,6 +51,9 @@ final class EngineOptions {
             fallbackValue = "true")
     boolean enablePrefixCaching = EngineConfig.DEFAULT_ENABLE_PREFIX_CACHING;
 
+    @Option(names = "--tensor-parallel-size", paramLabel = "N")
+    int tensorParallelSize = EngineConfig.DEFAULT_TENSOR_PARALLEL_SIZE;
+
     /** The engine configuration; a bad value is a usage error naming its flag. */
     EngineConfig config() {
         if (!DEVICE.isChoice(device)) {
@@ -64,10 +68,11 @@ final class EngineOptions {
         check(BLOCK_SIZE, blockSize);
         check(THREADS, threads);
         check(GPU_MEMORY_UTILIZATION, gpuMemoryUtilization);
+        check(TENSOR_PARALLEL_SIZE, tensorParallelSize);
         return EngineConfig.builder(model).device(device).maxNumSeqs(orAuto(maxNumSeqs))
                 .maxNumBatchedTokens(orAuto(maxNumBatchedTokens)).blockSize(blockSize)
                 .kvCacheMemoryBytes(kvCacheMemory).numThreads(threads).gpuMemoryUtilization(gpuMemoryUtilization)
-                .enablePrefixCaching(enablePrefixCaching).build();
+                .enablePrefixCaching(enablePrefixCaching).tensorParallelSize(tensorParallelSize).build();
     }
 
     /** The flag of an engine setting as {@link EngineConfig} names it: kv_cache_memory is --kv-cache-memory. */

@@ -1,8 +1,9 @@
 package io.kindling.cli;
 
+import io.kindling.backend.TensorParallelException;
 import io.kindling.core.EngineConfig;
-import io.kindling.core.EngineStats;
 import io.kindling.core.EngineConfigException;
+import io.kindling.core.EngineStats;
 import io.kindling.core.LlmEngine;
 import io.kindling.core.ModelOutputException;
 import io.kindling.model.ModelLoadException;
@@ -145,7 +146,7 @@ final class GenerateCommand implements Callable<Integer> {
     static LlmEngine open(EngineConfig config) {
         try {
             return LlmEngine.open(config);
-        } catch (EngineConfigException e) {
+        } catch (EngineConfigException | TensorParallelException e) {
             throw e; // a setting's fault, not the model's: Main reports it as a usage error naming the flag
         } catch (ModelLoadException | TokenizerException | IllegalArgumentException e) {
             throw new CliException("cannot load model " + config.model() + ": " + e.getMessage(), e);

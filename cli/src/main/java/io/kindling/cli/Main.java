@@ -1,8 +1,10 @@
 package io.kindling.cli;
 
 import io.kindling.backend.BackendUnavailableException;
+import io.kindling.backend.TensorParallelException;
 import io.kindling.core.EngineConfigException;
 import io.kindling.core.ModelOutputException;
+import io.kindling.options.InvalidInputException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.util.Arrays;
@@ -76,8 +78,12 @@ public final class Main implements Runnable {
             return cmd.getCommandSpec().exitCodeOnInvalidInput();
         });
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            if (e instanceof EngineConfigException c) { // a flag's value the model or device cannot work with
-                err.println("Invalid value for option '" + EngineOptions.flag(c.setting()) + "': " + c.problem());
+            // a flag's value the model or device cannot work with
+            String setting = e instanceof EngineConfigException c ? c.setting()
+                    : e instanceof TensorParallelException t ? t.setting() : null;
+            if (setting != null) {
+                err.println("Invalid value for option '" + EngineOptions.flag(setting) + "': "
+                        + ((InvalidInputException) e).problem());
                 err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for the options.");
                 err.flush();
                 return cmd.getCommandSpec().exitCodeOnInvalidInput();

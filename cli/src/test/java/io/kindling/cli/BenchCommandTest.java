@@ -87,6 +87,13 @@ class BenchCommandTest {
     }
 
     @Test
+    void tensorParallelSizeIsOneUnlessSet() {
+        assertEquals(1, parse("--model", "m").engineOptions.config().tensorParallelSize());
+        assertEquals(2, parse("--model", "m", "--tensor-parallel-size", "2").engineOptions.config()
+                .tensorParallelSize());
+    }
+
+    @Test
     void reportsLikeVllmBenchThroughputWithTheKvFigures() {
         KvCacheStats kv = new KvCacheStats(true, 40, 600, 9_700, 10_000, 8192, 4096, 0, 120, 300, 900);
         var result = new BenchCommand.Result(64, 8192, 8192, 16.0, 3, 61.5, 2048, 16, 4200, kv,

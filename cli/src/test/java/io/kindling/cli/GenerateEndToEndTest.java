@@ -50,6 +50,40 @@ class GenerateEndToEndTest {
     }
 
     @Test
+    void tensorParallelSizeReachesTheEngine() throws IOException {
+        Path model = Fixtures.checkpoint("llama3-tiny");
+        Path in = dir.resolve("in.jsonl");
+        Files.write(in, List.of("{\"id\": 0, \"prompt_token_ids\": [128000, 9906, 1917], \"max_tokens\": 16, "
+                + "\"logprobs\": 1}"));
+        Path out = dir.resolve("out.jsonl");
+        generate("generate", "--model", model.toString(), "--input", in.toString(), "--output", out.toString(),
+                "--device", "cpu", "--temperature", "0", "--tensor-parallel-size", "2");
+        JsonNode row = readJsonl(out).get(0);
+        try (LlmEngine engine = LlmEngine.open(EngineConfig.defaults(model).withDevice("cpu")
+                .withTensorParallelSize(2))) {
+            RequestOutput direct = engine.generate(List.of(new Request("direct", new int[] {128000, 9906, 1917},
+                    SamplingParams.builder().temperature(0).maxTokens(16).logprobs(1).build()))).get(0);
+            assertArrayEquals(direct.completion().tokenIds(), ints(row.get("token_ids")));
+            // the logprobs of the split engine, to the bit: the flag did reach the engine
+            assertEquals((float) direct.completion().logprobs().orElseThrow().get(15).get(0).logprob(),
+                    (float) row.get("logprobs").get(15).get(0).get("logprob").asDouble());
+        }
+    }
+
+    @Test
+    void aTensorParallelSizeTheModelCannotTakeIsAUsageErrorNamingTheFlag() throws IOException {
+        Path in = dir.resolve("in.jsonl");
+        Files.write(in, List.of("{\"prompt\": \"x\"}"));
+        StringWriter err = new StringWriter();
+        int status = Main.execute(new PrintWriter(new StringWriter()), new PrintWriter(err), "generate", "--model",
+                Fixtures.checkpoint("llama3-tiny").toString(), "--input", in.toString(), "--output",
+                dir.resolve("out.jsonl").toString(), "--device", "cpu", "--tensor-parallel-size", "3");
+        assertEquals(2, status, err.toString());
+        assertEquals("Invalid value for option '--tensor-parallel-size': 3 does not divide num_attention_heads 4 "
+                + "(each rank holds whole query heads)", err.toString().lines().findFirst().orElseThrow());
+    }
+
+    @Test
     void jsonlRowsComeBackInOrderWithBadLinesAsErrorRows() throws IOException {
         Path model = Fixtures.checkpoint("llama3-tiny");
         String longPrompt = IntStream.range(0, 200).mapToObj(i -> Integer.toString(1000 + i))

@@ -94,6 +94,7 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOve
                         EngineConfig.DEFAULT_GPU_MEMORY_UTILIZATION))
                 .enablePrefixCaching(s.bool(Option.ENABLE_PREFIX_CACHING,
                         EngineConfig.DEFAULT_ENABLE_PREFIX_CACHING))
+                .tensorParallelSize(s.integer(Option.TENSOR_PARALLEL_SIZE, EngineConfig.DEFAULT_TENSOR_PARALLEL_SIZE))
                 .build());
         SamplingOverrides sampling = s.samplingOverrides();
         ChoiceOverrides choices = new ChoiceOverrides(s.integer(Option.N), s.integer(Option.BEAM_WIDTH),

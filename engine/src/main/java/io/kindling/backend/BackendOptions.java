@@ -1,11 +1,12 @@
 package io.kindling.backend;
 
 /**
- * What a backend needs to know of the engine's configuration: CPU threads, and for a GPU the memory share and the
- * step limits that bound its activation buffers ({@link BatchLimits#AUTO}: the device's defaults).
+ * What a backend needs to know of the engine's configuration: CPU threads, the ranks to split the model over
+ * ({@link TensorParallelPlan}), and for a GPU the memory share and the step limits that bound its activation buffers
+ * ({@link BatchLimits#AUTO}: the device's defaults).
  */
 public record BackendOptions(int numThreads, double gpuMemoryUtilization, int maxNumSeqs, int maxNumBatchedTokens,
-                             int blockSize) {
+                             int blockSize, int tensorParallelSize) {
 
     public BatchLimits limits() {
         return new BatchLimits(maxNumSeqs, maxNumBatchedTokens);
@@ -15,6 +16,6 @@ public record BackendOptions(int numThreads, double gpuMemoryUtilization, int ma
     public BackendOptions withLimitsOrDefaults(BatchLimits defaults) {
         BatchLimits resolved = limits().orDefaults(defaults);
         return new BackendOptions(numThreads, gpuMemoryUtilization, resolved.maxNumSeqs(),
-                resolved.maxNumBatchedTokens(), blockSize);
+                resolved.maxNumBatchedTokens(), blockSize, tensorParallelSize);
     }
 }

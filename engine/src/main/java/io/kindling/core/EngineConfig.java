@@ -20,11 +20,12 @@ import java.nio.file.Path;
  * @param enablePrefixCaching keep full KV blocks after use and share them among sequences that start with the
  *     same tokens (on by default)
  * @param gpuMemoryUtilization share of the GPU's memory the engine may use in all (weights, activations, KV cache)
+ * @param tensorParallelSize ranks the backend splits the model over (vLLM's {@code tensor_parallel_size}); 1: none
  */
 // Serializable for Spark's plans, which carry it without a model (a Path is not serializable): see EngineKey.
 public record EngineConfig(Path model, String device, int maxNumSeqs, int maxNumBatchedTokens, int blockSize,
                            long kvCacheMemoryBytes, int numThreads, boolean enablePrefixCaching,
-                           double gpuMemoryUtilization) implements Serializable {
+                           double gpuMemoryUtilization, int tensorParallelSize) implements Serializable {
 
     public static final int DEFAULT_MAX_NUM_SEQS = BatchLimits.AUTO;
     public static final int DEFAULT_MAX_NUM_BATCHED_TOKENS = BatchLimits.AUTO;
@@ -34,11 +35,13 @@ public record EngineConfig(Path model, String device, int maxNumSeqs, int maxNum
     public static final long CPU_KV_CACHE_MEMORY = 1L << 30;
     public static final double DEFAULT_GPU_MEMORY_UTILIZATION = 0.9;
     public static final boolean DEFAULT_ENABLE_PREFIX_CACHING = true;
+    public static final int DEFAULT_TENSOR_PARALLEL_SIZE = 1;
 
     public EngineConfig {
         new BatchLimits(maxNumSeqs, maxNumBatchedTokens); // checks them
         requirePositive(blockSize, "block_size");
         requirePositive(numThreads, "num_threads");
+        requirePositive(tensorParallelSize, "tensor_parallel_size");
         if (kvCacheMemoryBytes < 0) {
             throw new IllegalArgumentException("kv_cache_memory must be positive (or 0 for auto), got "
                     + kvCacheMemoryBytes);
@@ -62,7 +65,8 @@ public record EngineConfig(Path model, String device, int maxNumSeqs, int maxNum
     public Builder toBuilder() {
         return new Builder(model).device(device).maxNumSeqs(maxNumSeqs).maxNumBatchedTokens(maxNumBatchedTokens)
                 .blockSize(blockSize).kvCacheMemoryBytes(kvCacheMemoryBytes).numThreads(numThreads)
-                .enablePrefixCaching(enablePrefixCaching).gpuMemoryUtilization(gpuMemoryUtilization);
+                .enablePrefixCaching(enablePrefixCaching).gpuMemoryUtilization(gpuMemoryUtilization)
+                .tensorParallelSize(tensorParallelSize);
     }
 
     public EngineConfig withDevice(String v) {
@@ -97,6 +101,10 @@ public record EngineConfig(Path model, String device, int maxNumSeqs, int maxNum
         return toBuilder().gpuMemoryUtilization(v).build();
     }
 
+    public EngineConfig withTensorParallelSize(int v) {
+        return toBuilder().tensorParallelSize(v).build();
+    }
+
     /** Builds a configuration from the defaults; {@link #build} checks it. */
     public static final class Builder {
         private Path model;
@@ -108,6 +116,7 @@ public record EngineConfig(Path model, String device, int maxNumSeqs, int maxNum
         private int numThreads = Runtime.getRuntime().availableProcessors();
         private boolean enablePrefixCaching = DEFAULT_ENABLE_PREFIX_CACHING;
         private double gpuMemoryUtilization = DEFAULT_GPU_MEMORY_UTILIZATION;
+        private int tensorParallelSize = DEFAULT_TENSOR_PARALLEL_SIZE;
 
         private Builder(Path model) {
             this.model = model;
@@ -158,6 +167,11 @@ public record EngineConfig(Path model, String device, int maxNumSeqs, int maxNum
             return this;
         }
 
+        public Builder tensorParallelSize(int v) {
+            tensorParallelSize = v;
+            return this;
+        }
+
         /**
          * The configuration.
          *
@@ -165,7 +179,7 @@ public record EngineConfig(Path model, String device, int maxNumSeqs, int maxNum
          */
         public EngineConfig build() {
             return new EngineConfig(model, device, maxNumSeqs, maxNumBatchedTokens, blockSize, kvCacheMemoryBytes,
-                    numThreads, enablePrefixCaching, gpuMemoryUtilization);
+                    numThreads, enablePrefixCaching, gpuMemoryUtilization, tensorParallelSize);
         }
     }
 

@@ -117,7 +117,7 @@ public final class LlmEngine implements AutoCloseable {
         try {
             Backend backend = Backends.create(config.device(), checkpoint, new BackendOptions(config.numThreads(),
                     config.gpuMemoryUtilization(), config.maxNumSeqs(), config.maxNumBatchedTokens(),
-                    config.blockSize()));
+                    config.blockSize(), config.tensorParallelSize()));
             return new LlmEngine(checkpoint, tokenizer, backend, config);
         } catch (RuntimeException e) {
             tokenizer.close();

@@ -80,6 +80,10 @@ public enum Option {
             engineWide()),
     ENABLE_PREFIX_CACHING(OptionType.BOOLEAN, "true", Range.ANY,
             "Share the KV blocks of common prompt prefixes.", engineWide()),
+    TENSOR_PARALLEL_SIZE(OptionType.INT, "1", Range.positiveInteger(),
+            "Ranks one engine splits the model over (Megatron-style, by heads, MLP features and vocabulary); it must"
+                    + " divide num_attention_heads, num_key_value_heads and intermediate_size. CPU only for now.",
+            engineWide()),
 
     // A Spark call's own behaviour (and a Flink model's or function's).
     ON_ERROR(OptionType.CHOICE, "fail; null for llm_generate_struct", "fail|null",

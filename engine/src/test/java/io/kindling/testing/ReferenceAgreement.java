@@ -194,6 +194,27 @@ public final class ReferenceAgreement {
         }
     }
 
+    /**
+     * An engine's greedy output as a reference case for {@link #assertMatches}: its tokens, its top logprobs and its
+     * top-2 margins. Needs at least two logprobs a step. How another configuration of the engine (tensor parallel)
+     * is held to the single-device engine by the same margin-aware rule.
+     */
+    public static JsonNode asReference(RequestOutput output) {
+        var node = JSON.createObjectNode();
+        var tokens = node.putArray("token_ids");
+        var margins = node.putArray("margins");
+        var logprobs = node.putArray("logprobs");
+        for (int id : output.completion().tokenIds()) {
+            tokens.add(id);
+        }
+        for (List<TokenLogprob> step : output.completion().logprobs().orElseThrow()) {
+            margins.add(step.get(0).logprob() - step.get(1).logprob());
+            var top = logprobs.addArray();
+            step.forEach(lp -> top.addObject().put("token_id", lp.tokenId()).put("logprob", lp.logprob()));
+        }
+        return node;
+    }
+
     @SuppressWarnings("unchecked")
     private static List<Map<String, Object>> messages(JsonNode node) {
         return JSON.convertValue(node, List.class);

@@ -50,6 +50,7 @@ record KindlingOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOverr
                 .gpuMemoryUtilization(r.decimal(Option.GPU_MEMORY_UTILIZATION,
                         EngineConfig.DEFAULT_GPU_MEMORY_UTILIZATION))
                 .enablePrefixCaching(r.bool(Option.ENABLE_PREFIX_CACHING, EngineConfig.DEFAULT_ENABLE_PREFIX_CACHING))
+                .tensorParallelSize(r.integer(Option.TENSOR_PARALLEL_SIZE, EngineConfig.DEFAULT_TENSOR_PARALLEL_SIZE))
                 .build());
         SamplingOverrides sampling = r.samplingOverrides();
         String onError = r.choice(Option.ON_ERROR);

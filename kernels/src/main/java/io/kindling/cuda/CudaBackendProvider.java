@@ -4,6 +4,7 @@ import io.kindling.backend.Backend;
 import io.kindling.backend.BackendOptions;
 import io.kindling.backend.BackendProvider;
 import io.kindling.backend.BackendUnavailableException;
+import io.kindling.core.EngineConfigException;
 import io.kindling.model.Checkpoint;
 
 /** Serves {@code cuda} (GPU 0) and {@code cuda:N}; registered for {@link java.util.ServiceLoader}. */
@@ -26,6 +27,13 @@ public final class CudaBackendProvider implements BackendProvider {
             throw new BackendUnavailableException("device " + device + ": no such CUDA ordinal");
         }
         CudaContext context = CudaContext.create(ordinal);
+        if (options.tensorParallelSize() > 1) {
+            // only once a GPU is known to be here, and not as "unavailable": device auto must not quietly run a
+            // split model on the CPU of a GPU host
+            context.close();
+            throw new EngineConfigException("tensor_parallel_size", options.tensorParallelSize() + " on device "
+                    + device + ": tensor parallelism on CUDA devices is not built yet; use 1, or device cpu");
+        }
         return new CudaBackend(context, checkpoint.config(), checkpoint.weights(), options);
     }
 }

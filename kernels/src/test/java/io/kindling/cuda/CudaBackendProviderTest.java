@@ -1,15 +1,18 @@
 package io.kindling.cuda;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.kindling.backend.Backend;
 import io.kindling.backend.BackendOptions;
 import io.kindling.backend.BackendProvider;
 import io.kindling.backend.BackendUnavailableException;
 import io.kindling.backend.Backends;
+import io.kindling.core.EngineConfigException;
 import io.kindling.model.Checkpoint;
 import io.kindling.testing.Fixtures;
 import java.util.ServiceLoader;
@@ -35,10 +38,33 @@ class CudaBackendProviderTest {
         assumeFalse(CudaTestSupport.available(), "this machine has a usable GPU");
         try (Checkpoint checkpoint = Checkpoint.open(Fixtures.checkpoint("llama3-tiny"))) {
             BackendUnavailableException e = assertThrows(BackendUnavailableException.class, () -> Backends.create(
-                    "cuda:0", checkpoint, new BackendOptions(1, 0.9, 8, 64, 16)));
+                    "cuda:0", checkpoint, new BackendOptions(1, 0.9, 8, 64, 16, 1)));
             // the provider itself says why (no driver, no device, no kernels), not Backends that it was not found
             assertFalse(e.getMessage().contains("not on the classpath"), e.getMessage());
             assertTrue(e.getMessage().contains("CUDA") || e.getMessage().contains("JCuda"), e.getMessage());
+        }
+    }
+
+    @Test
+    void tensorParallelismIsRefusedOnAGpuEvenForDeviceAuto() {
+        assumeTrue(CudaTestSupport.available(), "needs a GPU");
+        try (Checkpoint checkpoint = Checkpoint.open(Fixtures.checkpoint("llama3-tiny"))) {
+            for (String device : new String[] {"cuda:0", "auto"}) {
+                String shown = device.equals("auto") ? "cuda" : device;
+                EngineConfigException e = assertThrows(EngineConfigException.class, () -> Backends.create(
+                        device, checkpoint, new BackendOptions(1, 0.9, 8, 64, 16, 2)));
+                assertEquals("tensor_parallel_size: 2 on device " + shown + ": tensor parallelism on CUDA devices is "
+                        + "not built yet; use 1, or device cpu", e.getMessage());
+            }
+        }
+    }
+
+    @Test
+    void withoutAGpuDeviceAutoSplitsTheModelOnTheCpu() {
+        assumeFalse(CudaTestSupport.available(), "this machine has a usable GPU");
+        try (Checkpoint checkpoint = Checkpoint.open(Fixtures.checkpoint("llama3-tiny"));
+             Backend backend = Backends.create("auto", checkpoint, new BackendOptions(1, 0.9, 8, 64, 16, 2))) {
+            assertTrue(backend.device().startsWith("cpu"), backend.device());
         }
     }
 
@@ -47,7 +73,7 @@ class CudaBackendProviderTest {
         assumeTrue(CudaTestSupport.available(), "needs a GPU");
         try (Checkpoint checkpoint = Checkpoint.open(Fixtures.checkpoint("llama3-tiny"))) {
             BackendUnavailableException e = assertThrows(BackendUnavailableException.class, () -> Backends.create(
-                    "cuda:99", checkpoint, new BackendOptions(1, 0.9, 8, 64, 16)));
+                    "cuda:99", checkpoint, new BackendOptions(1, 0.9, 8, 64, 16, 1)));
             assertTrue(e.getMessage().contains("CUDA device 99"), e.getMessage());
         }
     }

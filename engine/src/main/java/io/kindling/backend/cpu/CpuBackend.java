@@ -5,13 +5,18 @@ import io.kindling.backend.BatchInputs;
 import io.kindling.backend.BatchSampler;
 import io.kindling.backend.BatchValidator;
 import io.kindling.backend.Logits;
+import io.kindling.backend.TensorParallelPlan;
 import io.kindling.model.ModelConfig;
 import io.kindling.model.Weights;
-import java.util.Arrays;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.OptionalLong;
 
 /**
- * The model in float32 on the CPU, reading K/V only through block tables.
+ * The model in float32 on the CPU, reading K/V only through block tables, split over the ranks of a
+ * {@link TensorParallelPlan} ({@link CpuRank}; one rank when {@code tensor_parallel_size} is 1). The norms run once
+ * on the whole hidden state; each rank runs its heads and MLP features; {@link AllReduce} adds the ranks' partial
+ * o_proj and down_proj outputs in rank order; the ranks' vocabulary slices are gathered into whole logit rows.
  *
  * <p>Every token's hidden states and logits are bit-identical whatever else shares its batch, however its prefill
  * is chunked and whatever the thread count: each output element is computed whole by one task in a fixed order
@@ -29,20 +34,27 @@ public final class CpuBackend implements Backend {
 
     private final ModelConfig config;
     private final ModelWeights weights;
+    private final List<CpuRank> ranks;
     private final RotaryEmbedding rope;
-    private final PagedAttention attention;
     private final float eps;
     private final PanelKernel kernel;
     private final CpuThreads threads;
     private final CpuBatchSampler sampler;
-    private PagedKvCache cache;
+    /** Set by {@link #allocateKvCache}; 0 before. */
+    private int numBlocks;
+    private int blockSize;
 
-    /** Uses the Vector API kernel when the JVM runs with {@code --add-modules jdk.incubator.vector}. */
-    public CpuBackend(ModelConfig config, Weights weights, int numThreads) {
-        this(config, weights, numThreads, PanelKernel.best());
+    /**
+     * Uses the Vector API kernel when the JVM runs with {@code --add-modules jdk.incubator.vector}.
+     *
+     * @param tensorParallelSize ranks to split the model over ({@link TensorParallelPlan}); 1: none
+     * @throws io.kindling.backend.TensorParallelException when that size does not divide the model
+     */
+    public CpuBackend(ModelConfig config, Weights weights, int numThreads, int tensorParallelSize) {
+        this(config, weights, numThreads, tensorParallelSize, PanelKernel.best());
     }
 
-    CpuBackend(ModelConfig config, Weights weights, int numThreads, PanelKernel kernel) {
+    CpuBackend(ModelConfig config, Weights weights, int numThreads, int tensorParallelSize, PanelKernel kernel) {
         if (config.headDim() % 2 != 0) {
             throw new IllegalArgumentException("head_dim must be even for rotary embeddings, got " + config.headDim());
         }
@@ -50,20 +62,25 @@ public final class CpuBackend implements Backend {
             throw new IllegalArgumentException("num_attention_heads " + config.numAttentionHeads()
                     + " is not a multiple of num_key_value_heads " + config.numKeyValueHeads());
         }
+        TensorParallelPlan plan = TensorParallelPlan.of(config, tensorParallelSize);
         this.config = config;
         this.kernel = kernel;
-        this.weights = ModelWeights.load(config, weights, kernel);
+        this.weights = ModelWeights.load(config, weights, kernel, plan);
         this.rope = new RotaryEmbedding(config);
-        this.attention = new PagedAttention(config);
         this.eps = (float) config.rmsNormEps();
         this.threads = new CpuThreads(numThreads);
         this.sampler = new CpuBatchSampler(threads);
+        List<CpuRank> ranks = new ArrayList<>();
+        for (TensorParallelPlan.Shard shard : plan.shards()) {
+            ranks.add(new CpuRank(config, shard, this.weights.ranks.get(shard.rank()), rope, threads));
+        }
+        this.ranks = List.copyOf(ranks);
     }
 
     @Override
     public String device() {
         return "cpu (" + threads.numThreads() + (threads.numThreads() == 1 ? " thread, " : " threads, ")
-                + kernel.description() + ")";
+                + (ranks.size() == 1 ? "" : "tensor_parallel_size " + ranks.size() + ", ") + kernel.description() + ")";
     }
 
     /** {@link #KV_HEAP_SHARE} of {@code Runtime.maxMemory()} less the weights, at most {@link #MAX_AUTO_KV_BYTES}. */
@@ -76,41 +93,44 @@ public final class CpuBackend implements Backend {
         return Math.max(0, Math.min(MAX_AUTO_KV_BYTES, (long) (KV_HEAP_SHARE * maxHeapBytes) - weightBytes));
     }
 
+    /** The ranks' KV heads together: as much as the unsplit model's. */
     @Override
     public long kvCacheBytesPerBlock(int blockSize) {
-        return 2L * config.numHiddenLayers() * blockSize * config.kvSize() * Float.BYTES;
+        return ranks.stream().mapToLong(r -> r.kvCacheBytesPerBlock(blockSize)).sum();
     }
 
+    /** Each rank's cache holds its KV heads of the same block ids: one block table serves them all. */
     @Override
     public void allocateKvCache(int numBlocks, int blockSize) {
-        if (cache != null) {
-            throw new IllegalStateException("KV cache already allocated (" + cache.numBlocks + " blocks of "
-                    + cache.blockSize + ")");
+        if (this.numBlocks != 0) {
+            throw new IllegalStateException("KV cache already allocated (" + this.numBlocks + " blocks of "
+                    + this.blockSize + ")");
         }
-        cache = new PagedKvCache(config.numHiddenLayers(), numBlocks, blockSize, config.kvSize());
+        for (CpuRank rank : ranks) {
+            rank.allocateKvCache(numBlocks, blockSize);
+        }
+        this.numBlocks = numBlocks;
+        this.blockSize = blockSize;
     }
 
     @Override
     public void copyBlocks(int[] src, int[] dst) {
-        if (cache == null) {
+        if (numBlocks == 0) {
             throw new IllegalStateException("allocateKvCache must run before copyBlocks");
         }
-        cache.copyBlocks(src, dst);
+        for (CpuRank rank : ranks) {
+            rank.copyBlocks(src, dst);
+        }
     }
 
     @Override
     public Logits forward(BatchInputs batch) {
-        if (cache == null) {
+        if (numBlocks == 0) {
             throw new IllegalStateException("allocateKvCache must run before forward");
         }
-        int[] tokenSeq = new BatchValidator(config.vocabSize(), cache.numBlocks, cache.blockSize)
-                .tokenSequences(batch);
+        int[] tokenSeq = new BatchValidator(config.vocabSize(), numBlocks, blockSize).tokenSequences(batch);
         int n = batch.numTokens();
         int hidden = config.hiddenSize();
-        int qSize = config.qSize();
-        int kvSize = config.kvSize();
-        int qkvStride = qSize + 2 * kvSize;
-        int inter = config.intermediateSize();
 
         float[] x = new float[n * hidden];
         for (int t = 0; t < n; t++) {
@@ -118,59 +138,28 @@ public final class CpuBackend implements Backend {
         }
         RotaryEmbedding.Table angles = rope.table(batch.positions());
         float[] normed = new float[n * hidden];
-        float[] qkv = new float[n * qkvStride];
-        float[] attnOut = new float[n * qSize];
-        float[] projected = new float[n * hidden];
-        float[] gateUp = new float[n * 2 * inter];
-        float[] act = new float[n * inter];
+        float[][] partials = new float[ranks.size()][n * hidden];
+        List<CpuRank.Activations> activations = ranks.stream().map(r -> r.activations(n)).toList();
 
         for (int l = 0; l < weights.layers.size(); l++) {
             ModelWeights.Layer layer = weights.layers.get(l);
-            // attention
+            // attention: column-parallel QKV, each rank's heads, row-parallel o_proj, all-reduce
             threads.parallelFor(n, t -> RmsNorm.apply(x, t * hidden, layer.inputNorm(), eps, normed, t * hidden));
-            layer.qkv().multiply(normed, n, qkv, threads);
-            threads.parallelFor(n, t -> positionQueryKey(layer, angles, qkv, t, t * qkvStride));
-            for (int t = 0; t < n; t++) {
-                int row = t * qkvStride;
-                cache.write(l, batch.slotMapping()[t], qkv, row + qSize, row + qSize + kvSize);
+            for (int r = 0; r < ranks.size(); r++) {
+                ranks.get(r).attention(l, layer, normed, batch, tokenSeq, angles, activations.get(r), partials[r]);
             }
-            Arrays.fill(attnOut, 0f);
-            attention.run(qkv, qkvStride, cache, l, batch, tokenSeq, attnOut, threads);
-            layer.o().multiply(attnOut, n, projected, threads);
-            addInPlace(x, projected);
-            // MLP
+            AllReduce.addToResidual(x, partials, layer.oBias(), hidden);
+            // MLP: column-parallel gate/up, row-parallel down_proj, all-reduce
             threads.parallelFor(n, t -> RmsNorm.apply(x, t * hidden, layer.postAttentionNorm(), eps, normed, t * hidden));
-            layer.gateUp().multiply(normed, n, gateUp, threads);
-            threads.parallelFor(n, t -> Activation.siluAndMultiply(gateUp, t * 2 * inter, act, t * inter, inter));
-            layer.down().multiply(act, n, projected, threads);
-            addInPlace(x, projected);
+            for (int r = 0; r < ranks.size(); r++) {
+                ranks.get(r).mlp(l, normed, n, activations.get(r), partials[r]);
+            }
+            AllReduce.addToResidual(x, partials, layer.downBias(), hidden);
         }
         return logits(x, batch.logitsIndices());
     }
 
-    /** Qwen3's per-head q/k norms, then RoPE on q and k of token {@code t}, in place. */
-    private void positionQueryKey(ModelWeights.Layer layer, RotaryEmbedding.Table angles, float[] qkv, int t, int row) {
-        int headDim = config.headDim();
-        int kRow = row + config.qSize();
-        if (layer.qNorm() != null) {
-            for (int h = 0; h < config.numAttentionHeads(); h++) {
-                RmsNorm.apply(qkv, row + h * headDim, layer.qNorm(), eps, qkv, row + h * headDim);
-            }
-            for (int h = 0; h < config.numKeyValueHeads(); h++) {
-                RmsNorm.apply(qkv, kRow + h * headDim, layer.kNorm(), eps, qkv, kRow + h * headDim);
-            }
-        }
-        rope.apply(angles, t, qkv, row, config.numAttentionHeads());
-        rope.apply(angles, t, qkv, kRow, config.numKeyValueHeads());
-    }
-
-    private static void addInPlace(float[] x, float[] delta) {
-        for (int i = 0; i < x.length; i++) {
-            x[i] += delta[i];
-        }
-    }
-
-    /** Final norm and LM head for the wanted rows only. */
+    /** Final norm and LM head for the wanted rows only, each rank's vocabulary gathered into whole rows. */
     private Logits logits(float[] x, int[] logitsIndices) {
         int hidden = config.hiddenSize();
         int vocab = config.vocabSize();
@@ -178,7 +167,9 @@ public final class CpuBackend implements Backend {
         float[] last = new float[m * hidden];
         threads.parallelFor(m, j -> RmsNorm.apply(x, logitsIndices[j] * hidden, weights.finalNorm, eps, last, j * hidden));
         float[] flat = new float[m * vocab];
-        weights.lmHead.multiply(last, m, flat, threads);
+        for (CpuRank rank : ranks) {
+            rank.logits(last, m, flat);
+        }
         return new HostLogits(flat, m, vocab);
     }
 

@@ -18,6 +18,7 @@ public final class CpuBackendProvider implements BackendProvider {
         if (!serves(device)) {
             throw new IllegalArgumentException("not the CPU: " + device);
         }
-        return new CpuBackend(checkpoint.config(), checkpoint.weights(), options.numThreads());
+        return new CpuBackend(checkpoint.config(), checkpoint.weights(), options.numThreads(),
+                options.tensorParallelSize());
     }
 }

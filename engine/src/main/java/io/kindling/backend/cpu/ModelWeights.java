@@ -1,5 +1,7 @@
 package io.kindling.backend.cpu;
 
+import io.kindling.backend.TensorParallelPlan;
+import io.kindling.backend.TensorParallelPlan.Shard;
 import io.kindling.backend.WeightShapeException;
 import io.kindling.model.ModelConfig;
 import io.kindling.model.TensorInfo;
@@ -9,104 +11,120 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * All parameters in float32, read once from the checkpoint and checked against the config. Projections that read
- * the same input are fused (q/k/v, gate/up) so one pass over the activations feeds them all. Public only for
- * {@link #embedRow}, the CPU twin of the CUDA embedding gather.
+ * All parameters in float32, read once from the checkpoint, checked against the config and split over the
+ * tensor-parallel ranks of a {@link TensorParallelPlan}: the projections go to each rank's {@link RankWeights}, and
+ * what every rank shares stays here (the embedding, the norms, which are computed once before the ranks run, and the
+ * row-parallel biases, added once after the all-reduce). Public only for {@link #embedRow}, the CPU twin of the CUDA
+ * embedding gather.
  */
 public final class ModelWeights {
 
-    /** One decoder layer. {@code qNorm}/{@code kNorm} are null unless the model has per-head q/k norms. */
-    record Layer(float[] inputNorm, PackedMatrix qkv, float[] qNorm, float[] kNorm, PackedMatrix o,
-                 float[] postAttentionNorm, PackedMatrix gateUp, PackedMatrix down) {
+    /**
+     * What the ranks of one decoder layer share. {@code qNorm}/{@code kNorm} are null unless the model has per-head
+     * q/k norms (they are per head_dim, so every rank applies the same); {@code oBias}/{@code downBias} are null
+     * unless it has o_proj/down_proj biases.
+     */
+    record Layer(float[] inputNorm, float[] qNorm, float[] kNorm, float[] oBias, float[] postAttentionNorm,
+                 float[] downBias) {
     }
 
     private final int hidden;
-    /** Row-major {@code [vocab, hidden]}; null when tied, then rows come from {@link #lmHead}. */
+    private final TensorParallelPlan plan;
+    /** Row-major {@code [vocab, hidden]}; null when tied, then rows come from the ranks' LM heads. */
     private final float[] embedding;
     final List<Layer> layers;
     final float[] finalNorm;
-    final PackedMatrix lmHead;
+    /** One per rank, in rank order. */
+    final List<RankWeights> ranks;
 
-    private ModelWeights(int hidden, float[] embedding, List<Layer> layers, float[] finalNorm, PackedMatrix lmHead) {
+    private ModelWeights(int hidden, TensorParallelPlan plan, float[] embedding, List<Layer> layers,
+                         float[] finalNorm, List<RankWeights> ranks) {
         this.hidden = hidden;
+        this.plan = plan;
         this.embedding = embedding;
         this.layers = layers;
         this.finalNorm = finalNorm;
-        this.lmHead = lmHead;
+        this.ranks = ranks;
     }
 
-    static ModelWeights load(ModelConfig config, Weights weights, PanelKernel kernel) {
+    static ModelWeights load(ModelConfig config, Weights weights, PanelKernel kernel, TensorParallelPlan plan) {
         Reader r = new Reader(weights);
         int hidden = config.hiddenSize();
         int vocab = config.vocabSize();
         float[] embed = r.read("model.embed_tokens.weight", "vocab_size, hidden_size", vocab, hidden);
         List<Layer> layers = new ArrayList<>(config.numHiddenLayers());
+        List<List<RankWeights.Layer>> rankLayers = new ArrayList<>();
+        plan.shards().forEach(s -> rankLayers.add(new ArrayList<>(config.numHiddenLayers())));
         for (int i = 0; i < config.numHiddenLayers(); i++) {
-            layers.add(loadLayer(config, r, kernel, "model.layers." + i + "."));
+            LayerTensors tensors = readLayer(config, r, "model.layers." + i + ".");
+            layers.add(tensors.shared());
+            for (Shard shard : plan.shards()) {
+                rankLayers.get(shard.rank()).add(RankWeights.Layer.shard(tensors, shard, config, kernel));
+            }
         }
         float[] finalNorm = r.read("model.norm.weight", "hidden_size", hidden);
         float[] head = config.tieWordEmbeddings()
                 ? embed
                 : r.read("lm_head.weight", "vocab_size, hidden_size", vocab, hidden);
-        PackedMatrix lmHead = PackedMatrix.pack(kernel, hidden, List.of(head), Arrays.asList((float[]) null));
-        return new ModelWeights(hidden, config.tieWordEmbeddings() ? null : embed, layers, finalNorm, lmHead);
+        List<RankWeights> ranks = new ArrayList<>();
+        for (Shard shard : plan.shards()) {
+            ranks.add(new RankWeights(rankLayers.get(shard.rank()), RankWeights.lmHead(head, hidden, shard, kernel)));
+        }
+        return new ModelWeights(hidden, plan, config.tieWordEmbeddings() ? null : embed, layers, finalNorm, ranks);
     }
 
-    private static Layer loadLayer(ModelConfig config, Reader r, PanelKernel kernel, String prefix) {
+    private static LayerTensors readLayer(ModelConfig config, Reader r, String prefix) {
         int hidden = config.hiddenSize();
         int q = config.qSize();
         int kv = config.kvSize();
         int inter = config.intermediateSize();
         String attn = prefix + "self_attn.";
         String mlp = prefix + "mlp.";
-        PackedMatrix qkv = PackedMatrix.pack(kernel, hidden,
-                List.of(r.read(attn + "q_proj.weight", "num_attention_heads * head_dim, hidden_size", q, hidden),
-                        r.read(attn + "k_proj.weight", "num_key_value_heads * head_dim, hidden_size", kv, hidden),
-                        r.read(attn + "v_proj.weight", "num_key_value_heads * head_dim, hidden_size", kv, hidden)),
-                config.qkvBias()
-                        ? List.of(r.read(attn + "q_proj.bias", "num_attention_heads * head_dim", q),
-                                  r.read(attn + "k_proj.bias", "num_key_value_heads * head_dim", kv),
-                                  r.read(attn + "v_proj.bias", "num_key_value_heads * head_dim", kv))
-                        : Arrays.asList(null, null, null));
+        boolean bias = config.qkvBias();
         // Llama's attention_bias and mlp_bias also put biases on o_proj and the MLP; Qwen2 has q/k/v biases only.
-        PackedMatrix o = PackedMatrix.pack(kernel, q,
-                List.of(r.read(attn + "o_proj.weight", "hidden_size, num_attention_heads * head_dim", hidden, q)),
-                Arrays.asList(r.readIfPresent(attn + "o_proj.bias", "hidden_size", hidden)));
-        PackedMatrix gateUp = PackedMatrix.pack(kernel, hidden,
-                List.of(r.read(mlp + "gate_proj.weight", "intermediate_size, hidden_size", inter, hidden),
-                        r.read(mlp + "up_proj.weight", "intermediate_size, hidden_size", inter, hidden)),
-                Arrays.asList(r.readIfPresent(mlp + "gate_proj.bias", "intermediate_size", inter),
-                              r.readIfPresent(mlp + "up_proj.bias", "intermediate_size", inter)));
-        PackedMatrix down = PackedMatrix.pack(kernel, inter,
-                List.of(r.read(mlp + "down_proj.weight", "hidden_size, intermediate_size", hidden, inter)),
-                Arrays.asList(r.readIfPresent(mlp + "down_proj.bias", "hidden_size", hidden)));
-        float[] qNorm = config.qkNorm() ? r.read(attn + "q_norm.weight", "head_dim", config.headDim()) : null;
-        float[] kNorm = config.qkNorm() ? r.read(attn + "k_norm.weight", "head_dim", config.headDim()) : null;
-        return new Layer(
+        return new LayerTensors(
                 r.read(prefix + "input_layernorm.weight", "hidden_size", hidden),
-                qkv, qNorm, kNorm, o,
+                r.read(attn + "q_proj.weight", "num_attention_heads * head_dim, hidden_size", q, hidden),
+                r.read(attn + "k_proj.weight", "num_key_value_heads * head_dim, hidden_size", kv, hidden),
+                r.read(attn + "v_proj.weight", "num_key_value_heads * head_dim, hidden_size", kv, hidden),
+                bias ? r.read(attn + "q_proj.bias", "num_attention_heads * head_dim", q) : null,
+                bias ? r.read(attn + "k_proj.bias", "num_key_value_heads * head_dim", kv) : null,
+                bias ? r.read(attn + "v_proj.bias", "num_key_value_heads * head_dim", kv) : null,
+                config.qkNorm() ? r.read(attn + "q_norm.weight", "head_dim", config.headDim()) : null,
+                config.qkNorm() ? r.read(attn + "k_norm.weight", "head_dim", config.headDim()) : null,
+                r.read(attn + "o_proj.weight", "hidden_size, num_attention_heads * head_dim", hidden, q),
+                r.readIfPresent(attn + "o_proj.bias", "hidden_size", hidden),
                 r.read(prefix + "post_attention_layernorm.weight", "hidden_size", hidden),
-                gateUp, down);
+                r.read(mlp + "gate_proj.weight", "intermediate_size, hidden_size", inter, hidden),
+                r.read(mlp + "up_proj.weight", "intermediate_size, hidden_size", inter, hidden),
+                r.readIfPresent(mlp + "gate_proj.bias", "intermediate_size", inter),
+                r.readIfPresent(mlp + "up_proj.bias", "intermediate_size", inter),
+                r.read(mlp + "down_proj.weight", "hidden_size, intermediate_size", hidden, inter),
+                r.readIfPresent(mlp + "down_proj.bias", "hidden_size", hidden));
     }
 
-    /** Bytes of the heap all parameters take. */
+    /** Bytes of the heap all parameters take, every rank's included. */
     long heapBytes() {
-        long bytes = floats(embedding) + floats(finalNorm) + lmHead.heapBytes();
+        long bytes = floats(embedding) + floats(finalNorm);
         for (Layer l : layers) {
-            bytes += floats(l.inputNorm()) + l.qkv().heapBytes() + floats(l.qNorm()) + floats(l.kNorm())
-                    + l.o().heapBytes() + floats(l.postAttentionNorm()) + l.gateUp().heapBytes() + l.down().heapBytes();
+            bytes += floats(l.inputNorm()) + floats(l.qNorm()) + floats(l.kNorm()) + floats(l.oBias())
+                    + floats(l.postAttentionNorm()) + floats(l.downBias());
+        }
+        for (RankWeights rank : ranks) {
+            bytes += rank.heapBytes();
         }
         return bytes;
     }
 
-    private static long floats(float[] values) {
+    static long floats(float[] values) {
         return values == null ? 0 : (long) Float.BYTES * values.length;
     }
 
     /** Copies token {@code id}'s embedding into {@code dst[offset ..]}. */
     void embed(int id, float[] dst, int offset) {
         if (embedding == null) {
-            lmHead.copyRow(id, dst, offset);
+            Shard owner = plan.vocabOwner(id);
+            ranks.get(owner.rank()).lmHead().copyRow(id - owner.vocab().start(), dst, offset);
         } else {
             embedRow(embedding, hidden, id, dst, offset);
         }

@@ -104,11 +104,20 @@ public final class PackedMatrix {
 
     /** {@code y[r] = x[r] W^T + b} for {@code rows} rows of {@code x [rows, in]}, into {@code y [rows, out]}. */
     void multiply(float[] x, int rows, float[] y, CpuThreads threads) {
-        int rowTiles = (rows + ROW_TILE - 1) / ROW_TILE;
-        threads.parallelFor(panels * rowTiles, task -> multiplyTile(x, y, task % panels, task / panels, rows));
+        multiply(x, rows, y, out, 0, threads);
     }
 
-    private void multiplyTile(float[] x, float[] y, int p, int rowTile, int rows) {
+    /**
+     * As {@link #multiply(float[], int, float[], CpuThreads)}, row r's outputs going to {@code y[r * yStride +
+     * yColumn ..]}: one tensor-parallel rank's columns of wider rows (its vocabulary's logits), gathered in place.
+     */
+    void multiply(float[] x, int rows, float[] y, int yStride, int yColumn, CpuThreads threads) {
+        int rowTiles = (rows + ROW_TILE - 1) / ROW_TILE;
+        threads.parallelFor(panels * rowTiles,
+                task -> multiplyTile(x, y, yStride, yColumn, task % panels, task / panels, rows));
+    }
+
+    private void multiplyTile(float[] x, float[] y, int yStride, int yColumn, int p, int rowTile, int rows) {
         int r0 = rowTile * ROW_TILE;
         int r1 = Math.min(rows, r0 + ROW_TILE);
         float[][] acc = new float[r1 - r0][panel];
@@ -117,7 +126,7 @@ public final class PackedMatrix {
         int width = Math.min(panel, out - col0);
         for (int r = r0; r < r1; r++) {
             float[] a = acc[r - r0];
-            int dst = r * out + col0;
+            int dst = r * yStride + yColumn + col0;
             if (bias == null) {
                 System.arraycopy(a, 0, y, dst, width);
             } else {

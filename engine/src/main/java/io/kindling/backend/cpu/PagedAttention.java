@@ -17,10 +17,11 @@ public final class PagedAttention {
     private final int slidingWindow;
     private final float scale;
 
-    PagedAttention(ModelConfig config) {
-        this.numHeads = config.numAttentionHeads();
+    /** Over {@code numHeads} query heads reading {@code numKvHeads} KV heads: the whole model's, or one rank's. */
+    PagedAttention(ModelConfig config, int numHeads, int numKvHeads) {
+        this.numHeads = numHeads;
         this.headDim = config.headDim();
-        this.groupSize = config.numAttentionHeads() / config.numKeyValueHeads();
+        this.groupSize = numHeads / numKvHeads;
         this.slidingWindow = config.slidingWindow().orElse(Integer.MAX_VALUE);
         this.scale = (float) (1.0 / Math.sqrt(headDim));
     }
@@ -40,7 +41,7 @@ public final class PagedAttention {
                 .tokenSequences(batch);
         float[] out = new float[batch.numTokens() * config.qSize()];
         try (CpuThreads threads = new CpuThreads(Runtime.getRuntime().availableProcessors())) {
-            new PagedAttention(config).run(qkv, qkvStride, cache, 0, batch, tokenSeq, out, threads);
+            new PagedAttention(config, config.numAttentionHeads(), config.numKeyValueHeads()).run(qkv, qkvStride, cache, 0, batch, tokenSeq, out, threads);
         }
         return out;
     }

@@ -42,7 +42,7 @@ class CpuBackendTest {
         MapWeights weights = TinyModels.weights(config, 7);
         double[][] expected = new ReferenceForward(config, weights).logits(PROMPT);
         float[][] actual;
-        try (CpuBackend backend = new CpuBackend(config, weights, 2, kernel)) {
+        try (CpuBackend backend = new CpuBackend(config, weights, 2, 1, kernel)) {
             actual = PagedDriver.runAlone(backend, 4, 11L, PROMPT, 6, 4, 3);
         }
         for (int pos = 0; pos < PROMPT.length; pos++) {
@@ -93,10 +93,10 @@ class CpuBackendTest {
         ModelConfig config = TinyModels.llamaGqa();
         MapWeights weights = TinyModels.weights(config, 17);
         float[][] reference;
-        try (CpuBackend backend = new CpuBackend(config, weights, 1, new ScalarPanelKernel())) {
+        try (CpuBackend backend = new CpuBackend(config, weights, 1, 1, new ScalarPanelKernel())) {
             reference = PagedDriver.runAlone(backend, 4, null, PROMPT, PROMPT.length);
         }
-        try (CpuBackend backend = new CpuBackend(config, weights, 2, new ScalarPanelKernel())) {
+        try (CpuBackend backend = new CpuBackend(config, weights, 2, 1, new ScalarPanelKernel())) {
             PagedDriver driver = new PagedDriver(backend, 64, 4, 5L);
             PagedDriver.Seq a = new PagedDriver.Seq(PROMPT);
             PagedDriver.Seq b = new PagedDriver.Seq(PROMPT.clone());
@@ -131,7 +131,7 @@ class CpuBackendTest {
         float[][] alone = runAlone(config, weights, 2, 4, null, 8, 1, 1, 1, 1, 1);
 
         int[] other = {9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20};
-        try (CpuBackend backend = new CpuBackend(config, weights, 2)) {
+        try (CpuBackend backend = new CpuBackend(config, weights, 2, 1)) {
             PagedDriver driver = new PagedDriver(backend, 64, 4, 21L);
             PagedDriver.Seq a = new PagedDriver.Seq(PROMPT);
             PagedDriver.Seq b = new PagedDriver.Seq(other);
@@ -151,7 +151,7 @@ class CpuBackendTest {
         ModelConfig config = TinyModels.llamaGqa();
         MapWeights weights = TinyModels.weights(config, 1);
         float[][] all = runAlone(config, weights, 1, 4, null, 5);
-        try (CpuBackend backend = new CpuBackend(config, weights, 1)) {
+        try (CpuBackend backend = new CpuBackend(config, weights, 1, 1)) {
             backend.allocateKvCache(4, 4);
             float[][] picked = PagedDriver.rows(backend.forward(new BatchInputs(new int[] {5, 17, 99, 3, 42},
                     new int[] {0, 1, 2, 3, 4}, new int[] {8, 9, 10, 11, 4}, new int[] {0, 5}, new int[] {5},
@@ -164,7 +164,7 @@ class CpuBackendTest {
 
     @Test
     void kvCacheBlockSizeCountsKAndVOfAllLayers() {
-        try (CpuBackend backend = new CpuBackend(TinyModels.qwen3QkNorm(), TinyModels.weights(TinyModels.qwen3QkNorm(), 1), 1)) {
+        try (CpuBackend backend = new CpuBackend(TinyModels.qwen3QkNorm(), TinyModels.weights(TinyModels.qwen3QkNorm(), 1), 1, 1)) {
             // 2 (K, V) x 2 layers x 16 slots x 2 kv heads x 24 head_dim x 4 bytes
             assertEquals(12288, backend.kvCacheBytesPerBlock(16));
             assertTrue(backend.device().startsWith("cpu (1 thread, "), backend.device());
@@ -176,7 +176,7 @@ class CpuBackendTest {
         ModelConfig config = TinyModels.llamaGqa();
         MapWeights weights = TinyModels.weights(config, 1);
         weights.put("model.layers.1.self_attn.k_proj.weight", new float[64 * 64], 64, 64);
-        WeightShapeException e = assertThrows(WeightShapeException.class, () -> new CpuBackend(config, weights, 1));
+        WeightShapeException e = assertThrows(WeightShapeException.class, () -> new CpuBackend(config, weights, 1, 1));
         assertEquals("model.layers.1.self_attn.k_proj.weight", e.tensor());
         assertTrue(e.getMessage().contains("[32, 64]"), e.getMessage());
     }
@@ -186,14 +186,14 @@ class CpuBackendTest {
         ModelConfig config = TinyModels.llamaGqa();
         MapWeights weights = TinyModels.weights(config, 1);
         weights.remove("lm_head.weight");
-        ModelLoadException e = assertThrows(ModelLoadException.class, () -> new CpuBackend(config, weights, 1));
+        ModelLoadException e = assertThrows(ModelLoadException.class, () -> new CpuBackend(config, weights, 1, 1));
         assertTrue(e.getMessage().contains("lm_head.weight"), e.getMessage());
     }
 
     @Test
     void rejectsABatchWhoseSlotContradictsItsBlockTable() {
         ModelConfig config = TinyModels.llamaGqa();
-        try (CpuBackend backend = new CpuBackend(config, TinyModels.weights(config, 1), 1)) {
+        try (CpuBackend backend = new CpuBackend(config, TinyModels.weights(config, 1), 1, 1)) {
             assertThrows(IllegalStateException.class, () -> backend.forward(single(5, 0, 0, 0)));
             backend.allocateKvCache(4, 4);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
@@ -211,7 +211,7 @@ class CpuBackendTest {
 
     private static float[][] runAlone(ModelConfig config, MapWeights weights, int threads, int blockSize,
                                       Long shuffleSeed, int... chunks) {
-        try (CpuBackend backend = new CpuBackend(config, weights, threads)) {
+        try (CpuBackend backend = new CpuBackend(config, weights, threads, 1)) {
             return PagedDriver.runAlone(backend, blockSize, shuffleSeed, PROMPT, chunks);
         }
     }

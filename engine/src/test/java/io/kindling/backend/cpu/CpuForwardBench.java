@@ -31,7 +31,7 @@ public final class CpuForwardBench {
                 Rope.standard(500000), 2048, true, false, false, OptionalInt.empty(), DType.F32, OptionalInt.of(1),
                 List.of(2));
         MapWeights weights = TinyModels.weights(config, 1);
-        try (CpuBackend backend = new CpuBackend(config, weights, threads)) {
+        try (CpuBackend backend = new CpuBackend(config, weights, threads, 1)) {
             System.out.printf("model: hidden %d, %d layers, %d heads / %d kv heads, MLP %d, vocab %d on %s%n",
                     config.hiddenSize(), config.numHiddenLayers(), config.numAttentionHeads(),
                     config.numKeyValueHeads(), config.intermediateSize(), config.vocabSize(), backend.device());
