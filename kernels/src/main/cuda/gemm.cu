@@ -15,12 +15,20 @@
 // at k = 8192 unchunked). Chunks of s steps keep that part near s * 2^-24 relative (4 steps: ~3e-7), and the
 // round-to-nearest FADDs between chunks add an unbiased error that grows only with sqrt(k / 64). Chunks of 64
 // rather than 32 halve the FADDs per mma, which compete with the mma stream for issue slots and registers.
+//
+// Segments. Above that, K is cut into segments of SEGMENT_K: the chunk sums of a segment are added from zero as
+// above, and the segment totals are then added in ascending order (C = s0, C = C + s1, ...). For k <= SEGMENT_K
+// that is the order above, bit for bit. It lets a launch split K over CTAs (split-K) without a different order:
+// a CTA that owns all of K adds each segment total into C as it finishes it; split CTAs each store their
+// segments' totals in a workspace slab per segment, and kd_gemm_reduce adds the slabs in the same order. Decode
+// and mixed batches (m ~ 64..512) leave most multiprocessors idle on a long-K projection without the split.
 #include "common.cuh"
 
 namespace {
 
 constexpr int CHUNK_K = 64;
 constexpr int CHUNK_STEPS = CHUNK_K / 16;  // chained mma steps per chunk
+constexpr int SEGMENT_K = 2048;           // Gemm.java's SEGMENT_K
 
 __device__ __forceinline__ uint32_t smem_addr(const void* p) {
     return static_cast<uint32_t>(__cvta_generic_to_shared(p));
@@ -166,6 +174,49 @@ __device__ __forceinline__ bool pairs_aligned(const float* c, int ldc) {
     return ((reinterpret_cast<uintptr_t>(c) | (static_cast<uintptr_t>(ldc) * 4)) & 7) == 0;
 }
 
+// Puts a pair of one segment's totals where they go (see Segments above). Without a workspace the CTA owns all of
+// K: segment 0's total is stored into C and each later one added to what C holds. With one, segment seg's total
+// is stored in slab seg ([m][n], row stride n). Takes the kernel's parameters as they are, so that nothing of it
+// stays in registers through the main loop.
+__device__ __forceinline__ void put_segment(float* c, int ldc, float* ws, int m, int n, int seg, int row, int col,
+                                            float v0, float v1) {
+    if (ws != nullptr) {
+        float* slab = ws + static_cast<size_t>(seg) * m * n;
+        store_pair(slab, n, m, n, pairs_aligned(slab, n), row, col, v0, v1);
+    } else if (seg == 0) {
+        store_pair(c, ldc, m, n, pairs_aligned(c, ldc), row, col, v0, v1);
+    } else if (row < m) {
+        const float* out = c + static_cast<size_t>(row) * ldc;
+        const float t0 = col < n ? out[col] : 0.f;
+        const float t1 = col + 1 < n ? out[col + 1] : 0.f;
+        store_pair(c, ldc, m, n, pairs_aligned(c, ldc), row, col, t0 + v0, t1 + v1);
+    }
+}
+
+// The K range of this CTA in BK-wide tiles: blockIdx.y's share of the segments, segs_per_cta of them.
+template <int BK>
+struct KRange {
+    static_assert(SEGMENT_K % BK == 0, "a stage never straddles two segments");
+    static constexpr int TILES_PER_SEGMENT = SEGMENT_K / BK;
+    int begin;
+    int end;
+
+    __device__ __forceinline__ KRange(int k, int segs_per_cta) {
+        const int segments = (k + SEGMENT_K - 1) / SEGMENT_K;
+        const int first = blockIdx.y * segs_per_cta;
+        begin = first * TILES_PER_SEGMENT;
+        end = min(min(segments, first + segs_per_cta) * TILES_PER_SEGMENT, (k + BK - 1) / BK);
+    }
+
+    // the segment tile t belongs to, the tile after its last one in this CTA, and whether another segment of
+    // this CTA follows it
+    __device__ __forceinline__ static int segment(int t) { return t / TILES_PER_SEGMENT; }
+    __device__ __forceinline__ int segment_end(int seg) const { return min(end, (seg + 1) * TILES_PER_SEGMENT); }
+    __device__ __forceinline__ bool ends_segment_early(int t) const {
+        return (t + 1) % TILES_PER_SEGMENT == 0 && t + 1 < end;
+    }
+};
+
 // BM x BN output tile per CTA, WM x WN warps each owning a (BM/WM) x (BN/WN) sub-tile, BK of K per stage.
 template <int BM, int BN, int BK, int WM, int WN, int STAGES>
 struct Tile {
@@ -181,7 +232,7 @@ struct Tile {
 template <int BM, int BN, int BK, int WM, int WN, int STAGES>
 __device__ __forceinline__ void gemm_tile(const __nv_bfloat16* __restrict__ a, int lda,
                                           const __nv_bfloat16* __restrict__ w, float* __restrict__ c, int ldc,
-                                          int m, int n, int k) {
+                                          int m, int n, int k, float* __restrict__ ws, int segs_per_cta) {
     using T = Tile<BM, BN, BK, WM, WN, STAGES>;
     extern __shared__ __align__(128) unsigned char smem_raw[];
     const uint32_t smem = smem_addr(smem_raw);
@@ -202,10 +253,26 @@ __device__ __forceinline__ void gemm_tile(const __nv_bfloat16* __restrict__ a, i
 #pragma unroll
             for (int e = 0; e < 4; e++) acc[i][j][e] = 0.f;
 
-    const int ktiles = (k + BK - 1) / BK;
+    const KRange<BK> range(k, segs_per_cta);
+    // stores (or adds) the accumulators as segment seg's total, then starts the next segment from zero
+    auto flush = [&](int seg) {
+#pragma unroll
+        for (int i = 0; i < T::MI; i++) {
+#pragma unroll
+            for (int j = 0; j < T::NI; j++) {
+                const int row = m0 + warp_m * (BM / WM) + i * 16 + (lane >> 2);
+                const int col = n0 + warp_n * (BN / WN) + j * 8 + (lane & 3) * 2;
+                put_segment(c, ldc, ws, m, n, seg, row, col, acc[i][j][0], acc[i][j][1]);
+                put_segment(c, ldc, ws, m, n, seg, row + 8, col, acc[i][j][2], acc[i][j][3]);
+#pragma unroll
+                for (int e = 0; e < 4; e++) acc[i][j][e] = 0.f;
+            }
+        }
+    };
+
 #pragma unroll
     for (int s = 0; s < STAGES - 1; s++) {
-        if (s < ktiles) loader.load(s, s);
+        if (range.begin + s < range.end) loader.load(s, range.begin + s);
         cp_async_commit();
     }
 
@@ -219,17 +286,19 @@ __device__ __forceinline__ void gemm_tile(const __nv_bfloat16* __restrict__ a, i
     const int w_chunk = (lane >> 3) & 1;
     const float zero[4] = {0.f, 0.f, 0.f, 0.f};
 
+    // t counts this CTA's tiles from 0; its K tile is range.begin + t
+    const int ktiles = range.end - range.begin;
     for (int t = 0; t < ktiles; t++) {
         cp_async_wait<STAGES - 2>();
         __syncthreads();  // stage t is visible to all, and every warp is done reading stage t - 1
-        if (t + STAGES - 1 < ktiles) loader.load((t + STAGES - 1) % STAGES, t + STAGES - 1);
+        if (t + STAGES - 1 < ktiles) loader.load((t + STAGES - 1) % STAGES, range.begin + t + STAGES - 1);
         cp_async_commit();
 
         const uint32_t sa = smem + (t % STAGES) * T::Loader::STAGE_BYTES;
         const uint32_t sw = sa + BM * BK * 2;
 #pragma unroll
         for (int q = 0; q < BK / CHUNK_K; q++) {
-            if (t * BK + q * CHUNK_K >= k) break;  // all zeros past k: skipping them changes no bits
+            if ((range.begin + t) * BK + q * CHUNK_K >= k) break;  // all zeros past k: skipping them changes no bits
             // One chunk: W fragments of all its steps stay in registers while each m16 row of fragments runs
             // its four-step chains, so a chain's partial sum lives only as long as its four mma.
             uint32_t b[CHUNK_STEPS][T::NI][2];
@@ -265,20 +334,9 @@ __device__ __forceinline__ void gemm_tile(const __nv_bfloat16* __restrict__ a, i
                 }
             }
         }
+        if (t + 1 == ktiles || range.ends_segment_early(range.begin + t)) flush(range.segment(range.begin + t));
     }
     cp_async_wait<0>();
-
-    const bool pairs = pairs_aligned(c, ldc);
-#pragma unroll
-    for (int i = 0; i < T::MI; i++) {
-#pragma unroll
-        for (int j = 0; j < T::NI; j++) {
-            const int row = m0 + warp_m * (BM / WM) + i * 16 + (lane >> 2);
-            const int col = n0 + warp_n * (BN / WN) + j * 8 + (lane & 3) * 2;
-            store_pair(c, ldc, m, n, pairs, row, col, acc[i][j][0], acc[i][j][1]);
-            store_pair(c, ldc, m, n, pairs, row + 8, col, acc[i][j][2], acc[i][j][3]);
-        }
-    }
 }
 
 }  // namespace
@@ -292,8 +350,8 @@ __device__ __forceinline__ void gemm_tile(const __nv_bfloat16* __restrict__ a, i
     static_assert(Tile<BM, BN, BK, WM, WN, STAGES>::SMEM_BYTES == SMEM, "Gemm.java's shared-memory size"); \
     extern "C" __global__ void __launch_bounds__(WM * WN * 32, MIN_BLOCKS)                                 \
         NAME(const __nv_bfloat16* __restrict__ a, int lda, const __nv_bfloat16* __restrict__ w,             \
-             float* __restrict__ c, int ldc, int m, int n, int k) {                                         \
-        gemm_tile<BM, BN, BK, WM, WN, STAGES>(a, lda, w, c, ldc, m, n, k);                                  \
+             float* __restrict__ c, int ldc, int m, int n, int k, float* __restrict__ ws, int segs_per_cta) {  \
+        gemm_tile<BM, BN, BK, WM, WN, STAGES>(a, lda, w, c, ldc, m, n, k, ws, segs_per_cta);                \
     }
 
 // Ctas per multiprocessor (MIN_BLOCKS) and shared memory are sized together: at most 227 KiB per SM.
@@ -320,11 +378,24 @@ KD_GEMM(kd_gemm_16x32, 16, 32, 128, 1, 2, 8, 2, 98304)
     static_assert(WgmmaTile<WGS, STAGES, PINGPONG>::SMEM_BYTES == SMEM, "Gemm.java's shared-memory size");     \
     extern "C" __global__ void __launch_bounds__(WGS * 128, 1)                                                  \
         NAME(const __nv_bfloat16* __restrict__ a, int lda, const __nv_bfloat16* __restrict__ w,                  \
-             float* __restrict__ c, int ldc, int m, int n, int k) {                                              \
-        gemm_tile_wgmma<WGS, STAGES, PINGPONG>(a, lda, w, c, ldc, m, n, k);                                      \
+             float* __restrict__ c, int ldc, int m, int n, int k, float* __restrict__ ws, int segs_per_cta) {       \
+        gemm_tile_wgmma<WGS, STAGES, PINGPONG>(a, lda, w, c, ldc, m, n, k, ws, segs_per_cta);                    \
     }
 
 // 2 warpgroups, each overlapping its own adds with its next chunk
 KD_GEMM_WGMMA(kd_gemm_128x128_wgmma, 2, 6, true, 197632)
 // 3 warpgroups (a sixth fewer L2 bytes per flop than 128 x 128), overlapping one's adds with the others' chunks
 KD_GEMM_WGMMA(kd_gemm_192x128_wgmma, 3, 5, false, 205824)
+
+// C = slab 0 + slab 1 + ... in ascending order: the totals of a split launch's segments, added as a CTA owning all
+// of K adds them (SegmentSink), so a split changes no bits.
+extern "C" __global__ void kd_gemm_reduce(const float* __restrict__ ws, int segments, float* __restrict__ c,
+                                          int ldc, int m, int n) {
+    const size_t slab = static_cast<size_t>(m) * n;
+    for (size_t i = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < slab;
+         i += static_cast<size_t>(gridDim.x) * blockDim.x) {
+        float total = ws[i];
+        for (int s = 1; s < segments; s++) total = total + ws[s * slab + i];
+        c[(i / n) * ldc + i % n] = total;
+    }
+}

@@ -2,10 +2,10 @@
 // wgmma.m64n128k16, both operands read by the tensor cores straight from shared memory. gemm.cu's helpers load
 // the stages (cp.async; its swizzle on 128-byte rows is wgmma's 128-byte swizzle), and the reduction order is
 // gemm.cu's: per 64-wide K chunk (one stage) a four-step wgmma chain starting from zero, then one FADD into the
-// fp32 total, chunks ascending. With PINGPONG, each warpgroup keeps two partial sums: while the tensor cores run
-// chunk t into one, its warps add chunk t - 1's into the total. Without, a warpgroup waits for its chunk before
-// adding it, and the other warpgroups' chunks keep the tensor cores busy meanwhile; that needs 64 registers fewer,
-// enough for a third warpgroup.
+// fp32 total, chunks ascending, the total flushed at every K segment's end (put_segment). With PINGPONG, each
+// warpgroup keeps two partial sums: while the tensor cores run chunk t into one, its warps add chunk t - 1's into
+// the total. Without, a warpgroup waits for its chunk before adding it, and the other warpgroups' chunks keep the
+// tensor cores busy meanwhile; that needs 64 registers fewer, enough for a third warpgroup.
 #pragma once
 
 namespace {
@@ -89,7 +89,8 @@ struct WgmmaTile {
 template <int WGS, int STAGES, bool PINGPONG>
 __device__ __forceinline__ void gemm_tile_wgmma(const __nv_bfloat16* __restrict__ a, int lda,
                                                 const __nv_bfloat16* __restrict__ w, float* __restrict__ c,
-                                                int ldc, int m, int n, int k) {
+                                                int ldc, int m, int n, int k, float* __restrict__ ws,
+                                                int segs_per_cta) {
 #if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
     using T = WgmmaTile<WGS, STAGES, PINGPONG>;
     constexpr int BK = T::BK;
@@ -106,10 +107,26 @@ __device__ __forceinline__ void gemm_tile_wgmma(const __nv_bfloat16* __restrict_
 #pragma unroll
     for (int e = 0; e < 64; e++) acc[e] = 0.f;
 
-    const int ktiles = (k + BK - 1) / BK;
+    const KRange<BK> range(k, segs_per_cta);
+    const int lane = threadIdx.x & 31;
+    const int row = m0 + wg * 64 + ((threadIdx.x >> 5) & 3) * 16 + (lane >> 2);
+    // stores (or adds) acc as segment seg's total, then starts the next segment from zero
+    auto flush = [&](int seg) {
+#pragma unroll
+        for (int j = 0; j < T::BN / 8; j++) {
+            const int col = n0 + j * 8 + (lane & 3) * 2;
+            put_segment(c, ldc, ws, m, n, seg, row, col, acc[4 * j], acc[4 * j + 1]);
+            put_segment(c, ldc, ws, m, n, seg, row + 8, col, acc[4 * j + 2], acc[4 * j + 3]);
+        }
+#pragma unroll
+        for (int e = 0; e < 64; e++) acc[e] = 0.f;
+    };
+
+    // t below counts this CTA's tiles from 0; its K tile is range.begin + t
+    const int ktiles = range.end - range.begin;
 #pragma unroll
     for (int s = 0; s < AHEAD; s++) {
-        if (s < ktiles) loader.load(s, s);
+        if (s < ktiles) loader.load(s, range.begin + s);
         cp_async_commit();
     }
 
@@ -117,7 +134,7 @@ __device__ __forceinline__ void gemm_tile_wgmma(const __nv_bfloat16* __restrict_
         cp_async_wait<AHEAD - 1>();
         asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");  // cp.async data, read by wgmma
         __syncthreads();  // stage t is complete, and every warpgroup is done with the stage loaded next
-        if (t + AHEAD < ktiles) loader.load((t + AHEAD) % STAGES, t + AHEAD);
+        if (t + AHEAD < ktiles) loader.load((t + AHEAD) % STAGES, range.begin + t + AHEAD);
         cp_async_commit();
         const uint32_t stage = smem + (t % STAGES) * T::Loader::STAGE_BYTES;
         const uint32_t sa = stage + wg * 64 * BK * 2;
@@ -130,10 +147,12 @@ __device__ __forceinline__ void gemm_tile_wgmma(const __nv_bfloat16* __restrict_
         }
         wgmma_commit();
     };
-    auto drain = [&](float (&part)[64]) {
+    // adds chunk t's partial sum; where a segment of this CTA ends before its last, flushes it
+    auto drain = [&](float (&part)[64], int t) {
         fence_operands(part);
 #pragma unroll
         for (int e = 0; e < 64; e++) acc[e] += part[e];
+        if (range.ends_segment_early(range.begin + t)) flush(range.segment(range.begin + t));
     };
 
     if constexpr (PINGPONG) {
@@ -143,39 +162,30 @@ __device__ __forceinline__ void gemm_tile_wgmma(const __nv_bfloat16* __restrict_
         for (; t + 1 < ktiles; t += 2) {
             issue(t, part1);
             wgmma_wait<1>();
-            drain(part0);  // chunk t - 1
+            drain(part0, t - 1);
             issue(t + 1, part0);
             wgmma_wait<1>();
-            drain(part1);  // chunk t
+            drain(part1, t);
         }
         if (t < ktiles) {
             issue(t, part1);
             wgmma_wait<1>();
-            drain(part0);
+            drain(part0, t - 1);
             wgmma_wait<0>();
-            drain(part1);
+            drain(part1, t);
         } else {
             wgmma_wait<0>();
-            drain(part0);
+            drain(part0, t - 1);
         }
     } else {
         for (int t = 0; t < ktiles; t++) {
             issue(t, part0);
             wgmma_wait<0>();
-            drain(part0);
+            drain(part0, t);
         }
     }
     cp_async_wait<0>();
-
-    const int lane = threadIdx.x & 31;
-    const int row = m0 + wg * 64 + ((threadIdx.x >> 5) & 3) * 16 + (lane >> 2);
-    const bool pairs = pairs_aligned(c, ldc);
-#pragma unroll
-    for (int j = 0; j < T::BN / 8; j++) {
-        const int col = n0 + j * 8 + (lane & 3) * 2;
-        store_pair(c, ldc, m, n, pairs, row, col, acc[4 * j], acc[4 * j + 1]);
-        store_pair(c, ldc, m, n, pairs, row + 8, col, acc[4 * j + 2], acc[4 * j + 3]);
-    }
+    flush(range.segment(range.end - 1));
 #else
     __trap();  // Gemm.java launches this tile only on sm_90
 #endif

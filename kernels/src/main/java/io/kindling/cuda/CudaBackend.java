@@ -105,7 +105,7 @@ final class CudaBackend implements Backend {
         try {
             checkShapes(config);
             // every kernel first: a build without nvcc fails here, before gigabytes of weights move
-            gemm = new Gemm(KernelModule.load("gemm"));
+            gemm = own(new Gemm(KernelModule.load("gemm"), Gemm.WORKSPACE_BYTES));
             elementwise = Elementwise.load();
             kvKernels = new KvCacheKernels(KernelModule.load("kv_cache"));
             KernelModule sampling = KernelModule.load("sampling");

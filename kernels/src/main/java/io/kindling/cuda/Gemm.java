@@ -16,10 +16,67 @@ import jcuda.driver.CUstream;
 /**
  * {@code C[m][n] (fp32) = A[m][k] (bf16) x W[n][k]^T (bf16)} on tensor cores ({@code gemm.cu}).
  *
- * <p>Every tile shape sums each output element over K in the same order (64-element chunks, ascending), so the
- * tile picked for an m changes speed, never bits: a row's result does not depend on which rows share its batch.
+ * <p>Every tile shape sums each output element over K in the same order (64-element chunks ascending within
+ * segments of {@link #SEGMENT_K}, the segment totals ascending), whether one CTA owns all of K or a split launch
+ * spreads the segments over several and adds their totals after; so the plan picked for an m changes speed, never
+ * bits: a row's result does not depend on which rows share its batch.
  */
-final class Gemm {
+final class Gemm implements AutoCloseable {
+
+    /** gemm.cu's SEGMENT_K: the unit of K a split launch hands to one CTA. */
+    static final int SEGMENT_K = 2048;
+    /**
+     * The split launches' segment totals: enough for Llama-3.1-8B's down projection (7 segments) up to about 580
+     * rows; a split that would need more is not planned.
+     */
+    static final long WORKSPACE_BYTES = 64L << 20;
+    /** Device rates the plan's time estimate assumes: an H100's copy bandwidth and a launch in a stream. */
+    private static final double MEMORY_BYTES_PER_S = 3.0e12;
+    private static final double LAUNCH_S = 2e-6;
+    /** {@link Tile#rate}'s unit per multiprocessor: about 380 TFLOP/s over the 132 multiprocessors it came from. */
+    private static final double RATE_UNIT_PER_SM = 380e12 / 132;
+    /** Pipeline fill and epilogue of a wave of CTAs, which a split pays once more per extra wave. */
+    private static final double WAVE_OVERHEAD_S = 1.5e-6;
+    private static final double SPLIT_MARGIN = 0.9;
+
+    /**
+     * A launch: the tile, and over how many CTAs each output tile's K segments are spread (1: one CTA owns all of
+     * K and no workspace is used).
+     */
+    record Plan(Tile tile, int splits) {
+
+        int segmentsPerCta(int k) {
+            return (segments(k) + splits - 1) / splits;
+        }
+
+        /** The workspace a launch of m x n takes: one [m][n] slab per segment when split, none otherwise. */
+        long workspaceBytes(int m, int n, int k) {
+            return splits == 1 ? 0 : 4L * segments(k) * m * n;
+        }
+
+        /**
+         * Estimated seconds: the slowest CTA's K share in waves (see {@link Tile#cost}), no less than reading the
+         * operands once, plus what a split adds: writing and reading the segment slabs, writing C, a second launch.
+         */
+        double seconds(int m, int n, int k, int multiprocessors) {
+            int kShare = Math.min(k, segmentsPerCta(k) * SEGMENT_K);
+            long ctas = tile.ctas(m, n) * splits;
+            long slots = (long) multiprocessors * tile.perSm;
+            long waves = (ctas + slots - 1) / slots;
+            double wave = 2.0 * tile.rows * tile.cols * tile.perSm * kShare / (tile.rate * RATE_UNIT_PER_SM)
+                    + WAVE_OVERHEAD_S;
+            double operands = 2.0 * ((long) n + m) * k / MEMORY_BYTES_PER_S;
+            double time = Math.max(waves * wave, operands);
+            if (splits > 1) {
+                time += 4.0 * m * n * (2 * segments(k) + 1) / MEMORY_BYTES_PER_S + LAUNCH_S;
+            }
+            return time;
+        }
+    }
+
+    static int segments(int k) {
+        return (k + SEGMENT_K - 1) / SEGMENT_K;
+    }
 
     /**
      * The kernel's tile shapes, mirroring {@code gemm.cu}'s {@code KD_GEMM} lines. {@code perSm} is how many CTAs
@@ -88,9 +145,13 @@ final class Gemm {
             Tile.T128X128, Tile.T64X128, Tile.T64X64, Tile.T64X32);
 
     private final Map<Tile, CUfunction> functions = new EnumMap<>(Tile.class);
+    private final CUfunction reduce;
     private final int multiprocessors;
+    /** Null when constructed without one: then every launch keeps all of K in one CTA. */
+    private final DeviceBuffer workspace;
 
-    Gemm(KernelModule module) {
+    /** @param workspaceBytes device memory for split launches' segment totals; 0 plans no split */
+    Gemm(KernelModule module, long workspaceBytes) {
         CUdevice device = new CUdevice();
         cuCtxGetDevice(device);
         boolean hopper = attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR) == 9;
@@ -100,6 +161,8 @@ final class Gemm {
             }
         }
         multiprocessors = attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
+        reduce = module.function("kd_gemm_reduce");
+        workspace = workspaceBytes > 0 ? DeviceBuffer.allocate(workspaceBytes) : null;
     }
 
     /** The tiles this device runs, for tests and benchmarks that try each. */
@@ -115,29 +178,73 @@ final class Gemm {
      * @param k   a multiple of 8; W's row stride
      */
     void run(CUstream stream, CUdeviceptr a, int lda, CUdeviceptr w, CUdeviceptr c, int ldc, int m, int n, int k) {
-        run(stream, a, lda, w, c, ldc, m, n, k, tileFor(m, n));
+        run(stream, a, lda, w, c, ldc, m, n, k, planFor(m, n, k));
     }
 
-    /** As {@link #run(CUstream, CUdeviceptr, int, CUdeviceptr, CUdeviceptr, int, int, int, int)} with a given tile. */
+    /** As {@link #run(CUstream, CUdeviceptr, int, CUdeviceptr, CUdeviceptr, int, int, int, int)} with a given plan. */
     void run(CUstream stream, CUdeviceptr a, int lda, CUdeviceptr w, CUdeviceptr c, int ldc, int m, int n, int k,
-             Tile tile) {
+             Plan plan) {
         check(m >= 1, "m", m, "at least 1");
         check(n >= 1, "n", n, "at least 1");
         check(k >= 8 && k % 8 == 0, "k", k, "a positive multiple of 8");
         check(lda >= k && lda % 8 == 0, "lda", lda, "a multiple of 8 and at least k = " + k);
         check(ldc >= n, "ldc", ldc, "at least n = " + n);
+        Tile tile = plan.tile();
         if (!functions.containsKey(tile)) {
             throw new IllegalArgumentException("gemm: tile " + tile + " needs a compute capability 9.x device");
         }
+        int perCta = plan.segmentsPerCta(k);
+        check(plan.splits() >= 1 && (segments(k) + perCta - 1) / perCta == plan.splits(), "splits", plan.splits(),
+                "one of the ways to share k = " + k + "'s " + segments(k) + " segments of " + SEGMENT_K);
+        check(plan.workspaceBytes(m, n, k) <= workspaceBytes(), "splits", plan.splits(),
+                "within the " + workspaceBytes() + "-byte workspace for m = " + m + ", n = " + n);
         long ctas = tile.ctas(m, n);
         check(ctas <= Integer.MAX_VALUE, "n", n, "small enough for one grid with m = " + m);
-        Launch.kernel(functions.get(tile), stream, (int) ctas, 1, 1, tile.threads, tile.sharedBytes,
-                a, lda, w, c, ldc, m, n, k);
+        CUdeviceptr slabs = plan.splits() == 1 ? new CUdeviceptr() : workspace.ptr();
+        Launch.kernel(functions.get(tile), stream, (int) ctas, plan.splits(), 1, tile.threads, tile.sharedBytes,
+                a, lda, w, c, ldc, m, n, k, slabs, perCta);
+        if (plan.splits() > 1) {
+            int threads = 256;
+            long blocks = Math.min(((long) m * n + threads - 1) / threads, 4L * multiprocessors * 8);
+            Launch.kernel(reduce, stream, (int) blocks, 1, 1, threads, 0, slabs, segments(k), c, ldc, m, n);
+        }
     }
 
-    /** The tile {@link #run(CUstream, CUdeviceptr, int, CUdeviceptr, CUdeviceptr, int, int, int, int)} uses. */
-    Tile tileFor(int m, int n) {
-        return choose(m, n, multiprocessors, functions.keySet());
+    private long workspaceBytes() {
+        return workspace == null ? 0 : workspace.bytes();
+    }
+
+    /** The plan {@link #run(CUstream, CUdeviceptr, int, CUdeviceptr, CUdeviceptr, int, int, int, int)} uses. */
+    Plan planFor(int m, int n, int k) {
+        return choose(m, n, k, multiprocessors, functions.keySet(), workspaceBytes());
+    }
+
+    /**
+     * The plan for an m x n x k product on a device of that many multiprocessors running {@code available}, with
+     * {@code workspaceBytes} for split launches. Decode sizes (m <= 64) stream W with many CTAs already and keep
+     * all of K in one; above, {@link #choose(int, int, int, Set)}'s tile unless a split of some tile is estimated
+     * at least {@code 1 / SPLIT_MARGIN} faster, since the estimate is rougher than the tile choice's measured one.
+     */
+    static Plan choose(int m, int n, int k, int multiprocessors, Set<Tile> available, long workspaceBytes) {
+        Plan best = new Plan(choose(m, n, multiprocessors, available), 1);
+        if (m <= 64) {
+            return best;
+        }
+        double bestSeconds = best.seconds(m, n, k, multiprocessors) * SPLIT_MARGIN;
+        for (Tile tile : PREFILL) {
+            if (!available.contains(tile)) {
+                continue;
+            }
+            for (int perCta = segments(k) - 1; perCta >= 1; perCta--) {
+                Plan plan = new Plan(tile, (segments(k) + perCta - 1) / perCta);
+                double seconds = plan.seconds(m, n, k, multiprocessors);
+                if (plan.workspaceBytes(m, n, k) <= workspaceBytes && seconds < bestSeconds) {
+                    best = plan;
+                    bestSeconds = seconds;
+                }
+            }
+        }
+        return best;
     }
 
     /** The tile for an m x n output on a device of that many multiprocessors running {@code available}. */
@@ -170,6 +277,13 @@ final class Gemm {
     private static void check(boolean ok, String name, long value, String requirement) {
         if (!ok) {
             throw new IllegalArgumentException("gemm: " + name + " = " + value + " must be " + requirement);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (workspace != null) {
+            workspace.close();
         }
     }
 }

@@ -7,6 +7,7 @@ import static jcuda.driver.JCudaDriver.cuEventRecord;
 import static jcuda.driver.JCudaDriver.cuEventSynchronize;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -18,8 +19,9 @@ import jcuda.driver.CUevent_flags;
  * Times {@link Gemm} on the Llama-3.2-1B and Llama-3.1-8B linear layers, in the table format of
  * {@code benchmarks/gemm_torch.py} so the two can be joined row by row. Each shape rotates over enough input sets
  * (at least 3, and at least 200 MB of weights) that W is read from device memory rather than L2, and reports the
- * median of 30 timed runs after warm-up. {@code --all-tiles} adds a row per tile shape, for tuning the tile choice;
- * {@code --m 128,256,512} times those row counts instead of the default 1, 16, 64, 256, 2048 and 8192.
+ * median of 30 timed runs after warm-up. {@code --all-tiles} adds a row per tile shape and split of K that the
+ * workspace allows, the chosen plan marked {@code *}, for tuning the choice; {@code --m 128,256,512} times those
+ * row counts instead of the default 1, 16, 64, 256, 2048 and 8192.
  */
 public final class GemmBench {
 
@@ -55,8 +57,8 @@ public final class GemmBench {
         int[] ms = mFlag >= 0 && mFlag + 1 < args.length
                 ? Arrays.stream(args[mFlag + 1].split(",")).mapToInt(Integer::parseInt).toArray()
                 : new int[] {1, 16, 64, 256, 2048, 8192};
-        try (CudaContext context = CudaContext.create(0)) {
-            Gemm gemm = new Gemm(KernelModule.load("gemm"));
+        try (CudaContext context = CudaContext.create(0);
+             Gemm gemm = new Gemm(KernelModule.load("gemm"), Gemm.WORKSPACE_BYTES)) {
             short[] pool = randomBf16(POOL, 1);
             System.out.println("# gemm bench on " + context.deviceName()
                     + ": kindling kernels (mma.sync, wgmma on sm_90), median of " + RUNS + " runs");
@@ -72,21 +74,40 @@ public final class GemmBench {
                             if (m > maxM) {
                                 continue;
                             }
-                            List<Gemm.Tile> tiles = allTiles ? gemm.tiles()
-                                    : List.of(gemm.tileFor(m, layer.n()));
-                            for (Gemm.Tile tile : tiles) {
-                                double us = operands.time(context, gemm, tile, m);
+                            Gemm.Plan chosen = gemm.planFor(m, layer.n(), layer.k());
+                            List<Gemm.Plan> plans = allTiles ? plans(gemm, m, layer) : List.of(chosen);
+                            for (Gemm.Plan plan : plans) {
+                                double us = operands.time(context, gemm, plan, m);
                                 double flops = 2.0 * m * layer.n() * layer.k();
                                 double weightBytes = 2.0 * layer.n() * layer.k();
-                                System.out.printf("%-14s %-8s %6d %7d %6d %10.1f %9.1f %9.1f  %s%n", model.name(),
-                                        layer.name(), m, layer.n(), layer.k(), us, flops / us / 1e6,
-                                        weightBytes / us / 1e3, tile);
+                                System.out.printf("%-14s %-8s %6d %7d %6d %10.1f %9.1f %9.1f  %s x%d%s%n",
+                                        model.name(), layer.name(), m, layer.n(), layer.k(), us, flops / us / 1e6,
+                                        weightBytes / us / 1e3, plan.tile(), plan.splits(),
+                                        plan.equals(chosen) ? " *" : "");
                             }
                         }
                     }
                 }
             }
         }
+    }
+
+    /** Every tile, unsplit and at each split of K that fits the workspace. */
+    private static List<Gemm.Plan> plans(Gemm gemm, int m, Layer layer) {
+        List<Gemm.Plan> plans = new ArrayList<>();
+        int segments = Gemm.segments(layer.k());
+        for (Gemm.Tile tile : gemm.tiles()) {
+            int last = 0;
+            for (int perCta = segments; perCta >= 1; perCta--) {
+                Gemm.Plan plan = new Gemm.Plan(tile, (segments + perCta - 1) / perCta);
+                if (plan.splits() != last
+                        && plan.workspaceBytes(m, layer.n(), layer.k()) <= Gemm.WORKSPACE_BYTES) {
+                    plans.add(plan);
+                }
+                last = plan.splits();
+            }
+        }
+        return plans;
     }
 
     /** Input sets of one layer: W rotates over enough copies to spill L2, A and C over 3, sized for maxM rows. */
@@ -114,20 +135,20 @@ public final class GemmBench {
         }
 
         /** Median microseconds of one GEMM of m rows. */
-        double time(CudaContext context, Gemm gemm, Gemm.Tile tile, int m) {
+        double time(CudaContext context, Gemm gemm, Gemm.Plan plan, int m) {
             CUevent start = new CUevent();
             CUevent stop = new CUevent();
             cuEventCreate(start, CUevent_flags.CU_EVENT_DEFAULT);
             cuEventCreate(stop, CUevent_flags.CU_EVENT_DEFAULT);
             try {
                 for (int i = 0; i < WARMUP; i++) {
-                    launch(context, gemm, tile, m, i);
+                    launch(context, gemm, plan, m, i);
                 }
                 float[] ms = new float[RUNS];
                 float[] elapsed = new float[1];
                 for (int i = 0; i < RUNS; i++) {
                     cuEventRecord(start, context.stream());
-                    launch(context, gemm, tile, m, i);
+                    launch(context, gemm, plan, m, i);
                     cuEventRecord(stop, context.stream());
                     cuEventSynchronize(stop);
                     cuEventElapsedTime(elapsed, start, stop);
@@ -141,9 +162,9 @@ public final class GemmBench {
             }
         }
 
-        private void launch(CudaContext context, Gemm gemm, Gemm.Tile tile, int m, int i) {
+        private void launch(CudaContext context, Gemm gemm, Gemm.Plan plan, int m, int i) {
             int s = i % ACTIVATION_SETS;
-            gemm.run(context.stream(), a[s].ptr(), k, w[i % w.length].ptr(), c[s].ptr(), n, m, n, k, tile);
+            gemm.run(context.stream(), a[s].ptr(), k, w[i % w.length].ptr(), c[s].ptr(), n, m, n, k, plan);
         }
 
         @Override

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import jcuda.Sizeof;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -29,7 +30,29 @@ class GemmGpuTest {
     @BeforeAll
     static void load() {
         Assumptions.assumeTrue(CudaTestSupport.available(), () -> "no GPU: " + CudaTestSupport.whyUnavailable());
-        gemm = new Gemm(KernelModule.load("gemm"));
+        gemm = new Gemm(KernelModule.load("gemm"), Gemm.WORKSPACE_BYTES);
+    }
+
+    @AfterAll
+    static void free() {
+        if (gemm != null) {
+            gemm.close();
+        }
+    }
+
+    /** Every tile, unsplit and at every split of k's segments. */
+    private static List<Gemm.Plan> everyPlan(int k) {
+        List<Gemm.Plan> plans = new ArrayList<>();
+        int segments = Gemm.segments(k);
+        for (Gemm.Tile tile : gemm.tiles()) {
+            for (int perCta = segments; perCta >= 1; perCta--) {
+                Gemm.Plan plan = new Gemm.Plan(tile, (segments + perCta - 1) / perCta);
+                if (!plans.contains(plan)) {
+                    plans.add(plan);
+                }
+            }
+        }
+        return plans;
     }
 
     static Stream<Arguments> shapes() {
@@ -49,6 +72,10 @@ class GemmGpuTest {
             cases.add(Arguments.of(m, 128256, 2048));
         }
         cases.add(Arguments.of(300, 16384, 2048));
+        // decode-sized batches on long K, where the plan splits K: Llama-3.2-1B down, Llama-3.1-8B o and down
+        cases.add(Arguments.of(256, 2048, 8192));
+        cases.add(Arguments.of(256, 4096, 4096));
+        cases.add(Arguments.of(200, 4096, 14336));
         return cases.stream();
     }
 
@@ -56,43 +83,44 @@ class GemmGpuTest {
     @MethodSource("shapes")
     void matchesCpuTwin(int m, int n, int k) {
         Problem p = Problem.random(m, n, k, k, n, seed(m, n, k));
-        float[] got = p.runOnGpu(gemm.tileFor(m, n));
+        float[] got = p.runOnGpu(gemm.planFor(m, n, k));
         float[] want = PackedMatrix.multiplyTransposed(p.a, m, p.w, n, k, CPU_THREADS);
         double err = CudaTestSupport.relError(got, want);
-        System.out.printf("gemm m=%d n=%d k=%d tile=%s rel_err=%.3e%n", m, n, k, gemm.tileFor(m, n), err);
+        System.out.printf("gemm m=%d n=%d k=%d plan=%s rel_err=%.3e%n", m, n, k, gemm.planFor(m, n, k), err);
         assertTrue(err < TOLERANCE, () -> "rel error " + err + " for m=" + m + " n=" + n + " k=" + k);
     }
 
-    /** Every tile, on padded A rows and an odd C stride. */
+    /** Every tile, unsplit and split, on padded A rows and an odd C stride; k leaves a short segment and K tile. */
     @Test
     void stridedOperandsWriteOnlyTheirColumns() {
         int m = 70;
         int n = 50;
-        int k = 40;
+        int k = 2 * Gemm.SEGMENT_K + 40;
         int lda = k + 24;
         int ldc = n + 3; // odd: the kernel must fall back from paired stores
         Problem p = Problem.random(m, n, k, lda, ldc, 11);
         float[] want = PackedMatrix.multiplyTransposed(p.a, m, p.w, n, k, CPU_THREADS);
-        for (Gemm.Tile tile : gemm.tiles()) {
-            float[] out = p.runOnGpuStrided(tile);
+        for (Gemm.Plan plan : everyPlan(k)) {
+            float[] out = p.runOnGpuStrided(plan);
             float[] got = new float[m * n];
             for (int r = 0; r < m; r++) {
                 System.arraycopy(out, r * ldc, got, r * n, n);
                 for (int col = n; col < ldc; col++) {
                     int at = r * ldc + col;
-                    assertTrue(Float.isNaN(out[at]), () -> tile + ": padding element " + at + " of C was written");
+                    assertTrue(Float.isNaN(out[at]), () -> plan + ": padding element " + at + " of C was written");
                 }
             }
             double err = CudaTestSupport.relError(got, want);
-            System.out.printf("gemm strided tile=%s m=%d n=%d k=%d lda=%d ldc=%d rel_err=%.3e%n", tile, m, n, k,
+            System.out.printf("gemm strided plan=%s m=%d n=%d k=%d lda=%d ldc=%d rel_err=%.3e%n", plan, m, n, k,
                     lda, ldc, err);
-            assertTrue(err < TOLERANCE, () -> tile + ": rel error " + err);
+            assertTrue(err < TOLERANCE, () -> plan + ": rel error " + err);
         }
     }
 
     /**
-     * Every tile shape, and every batch a row appears in, gives that row the same bits; each stays accurate at
-     * Llama-3.1-8B's longest k. m, n and k (a multiple of 8, not of 16) all leave partial tiles.
+     * Every tile shape, split of K or not, and every batch a row appears in, gives that row the same bits; each
+     * stays accurate at Llama-3.1-8B's longest k. m, n and k (a multiple of 8, not of 16) all leave partial tiles,
+     * and k a short last segment.
      */
     @Test
     void rowBitsDependOnNeitherTileNorBatch() {
@@ -102,25 +130,25 @@ class GemmGpuTest {
         Problem p = Problem.random(m, n, k, k, n, 23);
         float[] want = PackedMatrix.multiplyTransposed(p.a, m, p.w, n, k, CPU_THREADS);
         float[] reference = null;
-        for (Gemm.Tile tile : gemm.tiles()) {
-            float[] got = p.runOnGpu(tile);
+        for (Gemm.Plan plan : everyPlan(k)) {
+            float[] got = p.runOnGpu(plan);
             double err = CudaTestSupport.relError(got, want);
-            System.out.printf("gemm tile=%s m=%d n=%d k=%d rel_err=%.3e%n", tile, m, n, k, err);
-            assertTrue(err < TOLERANCE, () -> "tile " + tile + ": rel error " + err);
+            System.out.printf("gemm plan=%s m=%d n=%d k=%d rel_err=%.3e%n", plan, m, n, k, err);
+            assertTrue(err < TOLERANCE, () -> plan + ": rel error " + err);
             if (reference == null) {
                 reference = got;
             } else {
-                assertArrayEquals(reference, got, 0f, "tile " + tile + " changed some bits");
+                assertArrayEquals(reference, got, 0f, plan + " changed some bits");
             }
         }
         // the first 5 rows alone, through the decode path
         Problem firstRows = p.firstRows(5);
-        float[] alone = firstRows.runOnGpu(gemm.tileFor(5, n));
+        float[] alone = firstRows.runOnGpu(gemm.planFor(5, n, k));
         float[] head = new float[5 * n];
         System.arraycopy(reference, 0, head, 0, head.length);
         assertArrayEquals(head, alone, 0f, "rows computed in a batch of 5 differ from the same rows in a batch of 77");
-        System.out.printf("gemm batch invariance m=%d vs 5 with tiles %s, %s: bit-identical%n", m,
-                gemm.tiles().get(0), gemm.tileFor(5, n));
+        System.out.printf("gemm batch invariance m=%d vs 5 with %d plans and %s: bit-identical%n", m,
+                everyPlan(k).size(), gemm.planFor(5, n, k));
     }
 
     @Test
@@ -135,6 +163,15 @@ class GemmGpuTest {
                     4, 16, 16));
             assertThrows(IllegalArgumentException.class, () -> gemm.run(s, buf.ptr(), 16, buf.ptr(), buf.ptr(), 16,
                     0, 16, 16));
+            // k = 14336 has 7 segments: 2 CTAs take 4 each, 3 take 3, 4 take 2; 5 is no way to share them
+            Gemm.Tile tile = gemm.tiles().get(0);
+            IllegalArgumentException uneven = assertThrows(IllegalArgumentException.class, () -> gemm.run(s,
+                    buf.ptr(), 14336, buf.ptr(), buf.ptr(), 16, 1, 16, 14336, new Gemm.Plan(tile, 5)));
+            assertTrue(uneven.getMessage().contains("splits = 5"), uneven.getMessage());
+            // 7 slabs of 4096 x 4096 floats exceed the workspace
+            IllegalArgumentException tooBig = assertThrows(IllegalArgumentException.class, () -> gemm.run(s,
+                    buf.ptr(), 14336, buf.ptr(), buf.ptr(), 4096, 4096, 4096, 14336, new Gemm.Plan(tile, 7)));
+            assertTrue(tooBig.getMessage().contains("workspace"), tooBig.getMessage());
         }
     }
 
@@ -167,13 +204,13 @@ class GemmGpuTest {
         }
 
         /** C as {@code [m][n]}; requires ldc == n. */
-        float[] runOnGpu(Gemm.Tile tile) {
+        float[] runOnGpu(Gemm.Plan plan) {
             assertEquals(n, ldc);
-            return runOnGpuStrided(tile);
+            return runOnGpuStrided(plan);
         }
 
         /** All of C's {@code m * ldc} elements, unwritten ones still NaN from the poison. */
-        float[] runOnGpuStrided(Gemm.Tile tile) {
+        float[] runOnGpuStrided(Gemm.Plan plan) {
             CudaContext context = CudaTestSupport.context();
             try (DeviceBuffer da = DeviceBuffer.allocate((long) aBits.length * Sizeof.SHORT).copyFrom(aBits);
                  DeviceBuffer dw = DeviceBuffer.allocate((long) wBits.length * Sizeof.SHORT).copyFrom(wBits);
@@ -181,7 +218,7 @@ class GemmGpuTest {
                 // the copies and the poison ran on the legacy default stream, which the engine's non-blocking
                 // stream does not wait for
                 context.synchronizeAll();
-                gemm.run(context.stream(), da.ptr(), lda, dw.ptr(), dc.ptr(), ldc, m, n, k, tile);
+                gemm.run(context.stream(), da.ptr(), lda, dw.ptr(), dc.ptr(), ldc, m, n, k, plan);
                 context.synchronize();
                 return dc.copyTo(new float[m * ldc]);
             }

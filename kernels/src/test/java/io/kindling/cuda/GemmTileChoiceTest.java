@@ -40,6 +40,26 @@ class GemmTileChoiceTest {
         assertEquals(fastest, Gemm.choose(m, n, H100_SMS, HOPPER));
     }
 
+    /** Decode sizes stream W over many CTAs already, and prefill fills the GPU: neither splits K. */
+    @Test
+    void splitsOnlyBetweenDecodeAndPrefill() {
+        for (int[] nk : new int[][] {{2048, 8192}, {4096, 14336}, {4096, 4096}, {6144, 4096}}) {
+            for (int m : new int[] {1, 16, 64, 2048, 8192}) {
+                Gemm.Plan plan = Gemm.choose(m, nk[0], nk[1], H100_SMS, HOPPER, Gemm.WORKSPACE_BYTES);
+                assertEquals(1, plan.splits(), () -> "m=" + m + " n=" + nk[0] + " k=" + nk[1] + ": " + plan);
+            }
+        }
+    }
+
+    /** One segment has nothing to split, and no workspace leaves nowhere to put the segments' totals. */
+    @Test
+    void neverSplitsOneSegmentOrWithoutWorkspace() {
+        for (int m : new int[] {65, 128, 256, 512}) {
+            assertEquals(1, Gemm.choose(m, 2048, Gemm.SEGMENT_K, H100_SMS, HOPPER, Gemm.WORKSPACE_BYTES).splits());
+            assertEquals(1, Gemm.choose(m, 2048, 8192, H100_SMS, HOPPER, 0).splits());
+        }
+    }
+
     /** A wgmma tile traps on a device before compute capability 9: without them every size gets an mma.sync tile. */
     @Test
     void withoutWgmmaEverySizeGetsAnMmaSyncTile() {
