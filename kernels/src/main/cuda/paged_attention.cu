@@ -5,10 +5,11 @@
 //
 // - decode (q_len 1): one block per (work item, kv head), a work item being one partition of one sequence's keys
 //   (AttentionPlan splits each context by its own length alone). The block computes every q head of the GQA group,
-//   so each K/V row is read once. Its 4 warps stream their own tiles of the partition into shared memory with
-//   cp.async, several tiles ahead, each warp keeping its own online softmax; the warps are combined in a fixed
-//   order at the end. A sequence split into several partitions is finished by whichever of its blocks arrives last
-//   (a counter per sequence and kv head), combining the partitions in partition order (flash-decoding).
+//   so each K/V row is read once. Its W warps (2, 4 or 8: a template argument) stream their own tiles of the
+//   partition into shared memory with cp.async, several tiles ahead, each warp keeping its own online softmax; the
+//   warps are combined in a fixed order at the end. A sequence split into several partitions is finished by
+//   whichever of its blocks arrives last (a counter per sequence and kv head), combining the partitions in
+//   partition order (flash-decoding).
 // - prefill (q_len > 1): one block per (64 query tokens of one sequence, q head); flash-attention over key tiles of
 //   64 with online softmax in fp32 on tensor cores (mma.sync m16n8k16 bf16, P rounded to bf16 for P.V).
 // No atomics take part in any sum: every output element is reduced in an order fixed by its own sequence's shape.
@@ -16,9 +17,7 @@
 
 namespace {
 
-constexpr int kMaxPartitions = 32;  // AttentionPlan.MAX_PARTITIONS
-constexpr int kDecodeWarps = 4;
-constexpr int kDecodeThreads = 32 * kDecodeWarps;
+constexpr int kMaxPartitions = 64;  // AttentionPlan.MAX_PARTITIONS
 
 constexpr int kPrefillThreads = 128;
 constexpr int kPrefillRows = 64;    // query tokens per block, 16 per warp
@@ -87,30 +86,34 @@ __device__ __forceinline__ void unpack8(const uint4& raw, float (&v)[8]) {
     }
 }
 
-// Decode. Grid (work item, kvHead * headChunks): GC q heads of the group sit in registers at once; a group larger
-// than GC (MQA) is split over blockIdx.y, its K/V then read once per chunk (mostly from L2).
+// Decode. A 1-D grid of work slots x head blocks, a head block being (kv head, chunk of GC q heads of its group):
+// GC q heads of the group sit in registers at once; a group larger than GC (MQA) is split over head blocks, its K/V
+// then read once per chunk (mostly from L2). headsFastest numbers the head blocks of one work item consecutively,
+// so the blocks that run together read every kv head of the same cache blocks (adjacent in memory) and share
+// their block-table reads; otherwise one head block's work items are consecutive.
 //
 // A lane holds 8 elements of R rows of a tile of TR rows; the T lanes of a row group share a row. Warp w takes the
-// partition's tiles w, w + 4, ...; each lane copies its own slots of a tile into the warp's ring of STAGES tiles
+// partition's tiles w, w + W, ...; each lane copies its own slots of a tile into the warp's ring of STAGES tiles
 // and later reads back exactly those slots, so the ring needs no barrier, only cp.async.wait_group.
-// Dynamic shared memory: max(ring 4 * STAGES * 2 * R * 32 * 16 bytes, per-warp outputs 4 * GC * headDim floats).
+// Dynamic shared memory: max(ring W * STAGES * 2 * R * 32 * 16 bytes, per-warp outputs W * GC * headDim floats).
 //
-// Metadata (AttentionPlan): work = {numWork, -, -, -, then per item {seq, partition, first key, end key}},
-// splits[seq] = {partitions, first partial slot}. Partial outputs [slot][numHeads][headDim rounded up to 4] and
-// their (max, sum) [slot][numHeads][2]; arrivals [seq][gridDim.y] are zero between launches.
-template <int HD, int GC, int STAGES>
+// Metadata (AttentionPlan): work = {numWork, -, -, -, then per item {seq, partition, first key, end key, query
+// token, partitions, first partial slot, -}}: all a block needs in one load. Partial outputs
+// [slot][numHeads][headDim rounded up to 4] and their (max, sum) [slot][numHeads][2]; arrivals
+// [seq][head blocks] are zero between launches.
+template <int HD, int GC, int W, int STAGES>
 __device__ __forceinline__ void decode_body(
         const float* __restrict__ qkv, int qkvStride, const __nv_bfloat16* __restrict__ kCache,
         const __nv_bfloat16* __restrict__ vCache, const int* __restrict__ blockTables, int blockTableStride,
-        const int* __restrict__ queryStartLoc, const int* __restrict__ work, const int* __restrict__ splits, int numHeads, int numKvHeads, int headDim, int blockSize, float scaleLog2,
-        __nv_bfloat16* __restrict__ out, float* __restrict__ partOut, float* __restrict__ partStats,
-        int* __restrict__ arrivals) {
+        const int* __restrict__ work, int numHeads, int numKvHeads, int headDim, int blockSize, float scaleLog2,
+        int headsFastest, __nv_bfloat16* __restrict__ out, float* __restrict__ partOut,
+        float* __restrict__ partStats, int* __restrict__ arrivals) {
     using S = Slice<HD>;
     constexpr int T = S::kLanes;
     constexpr int G = 32 / T;              // row groups per warp
     constexpr int R = 16 / GC;             // rows per lane per tile: R * GC scores in registers
     constexpr int TR = R * G;              // rows per tile
-    constexpr int W = kDecodeWarps;
+    constexpr int THREADS = 32 * W;
     constexpr int RING = STAGES * 2 * R * 32;  // uint4 slots per warp
 
     extern __shared__ uint4 ring[];
@@ -122,22 +125,29 @@ __device__ __forceinline__ void decode_body(
     __shared__ float headSum[GC];
     __shared__ int lastToArrive;
 
-    if (static_cast<int>(blockIdx.x) >= work[0]) {
+    const int groupSize = numHeads / numKvHeads;
+    const int headChunks = (groupSize + GC - 1) / GC;
+    const int headBlocks = numKvHeads * headChunks;
+    const int workSlots = gridDim.x / headBlocks;
+    const int itemAt = headsFastest ? blockIdx.x / headBlocks : blockIdx.x % workSlots;
+    const int headBlock = headsFastest ? blockIdx.x % headBlocks : blockIdx.x / workSlots;
+    // both loads at once (every slot exists, those past numWork unused): one round trip before the table lookups
+    const int numWork = work[0];
+    const int4 item = reinterpret_cast<const int4*>(work + 4)[2 * itemAt];
+    const int4 more = reinterpret_cast<const int4*>(work + 4)[2 * itemAt + 1];
+    if (itemAt >= numWork) {
         return;  // the grid is sized for the step's shape, the work list for its contexts
     }
-    const int4 item = reinterpret_cast<const int4*>(work + 4)[blockIdx.x];
     const int seq = item.x;
     const int part = item.y;
     const int begin = item.z;
     const int end = item.w;
-    const int count = splits[2 * seq];
-    const int slot0 = splits[2 * seq + 1];
-    const int groupSize = numHeads / numKvHeads;
-    const int headChunks = (groupSize + GC - 1) / GC;
-    const int kvHead = blockIdx.y / headChunks;
-    const int head0 = kvHead * groupSize + (blockIdx.y % headChunks) * GC;
+    const int token = more.x;
+    const int count = more.y;
+    const int slot0 = more.z;
+    const int kvHead = headBlock / headChunks;
+    const int head0 = kvHead * groupSize + (headBlock % headChunks) * GC;
     const int heads = min(GC, (kvHead + 1) * groupSize - head0);
-    const int token = queryStartLoc[seq];
     const int* table = blockTables + (long long) seq * blockTableStride;
 
     const int tid = threadIdx.x;
@@ -171,12 +181,10 @@ __device__ __forceinline__ void decode_body(
     const int mine = warp < numTiles ? (numTiles - 1 - warp) / W + 1 : 0;  // warp-uniform
     uint4* slots = ring + warp * RING + lane;  // this lane's slot of [stage][K, V][R] (32 lanes apart)
 
-    // cache row of this lane's rows of the tile queued next, -1 past the partition (a layer's plane holds fewer
-    // than 2^31 rows: that would be 256 GiB at head_dim 64); looked up one tile ahead so that the block table's
-    // latency hides behind a tile's arithmetic
-    int rowAt[R];
+    // cache rows of this lane's rows of tile i, -1 past the partition (a layer's plane holds fewer than 2^31 rows:
+    // that would be 256 GiB at head_dim 64)
     const int blockShift = (blockSize & (blockSize - 1)) == 0 ? __ffs(blockSize) - 1 : -1;  // no division
-    auto locate = [&](int i) {
+    auto locate = [&](int i, int (&rowAt)[R]) {
         const int key0 = begin + (warp + i * W) * TR + grp;
 #pragma unroll
         for (int c = 0; c < R; ++c) {
@@ -188,7 +196,7 @@ __device__ __forceinline__ void decode_body(
             }
         }
     };
-    auto queue = [&](int i) {  // one commit group per call, empty past this warp's tiles
+    auto queue = [&](int i, const int (&rowAt)[R]) {  // one commit group per call, empty past this warp's tiles
         if (i < mine) {
             uint4* dst = slots + (i % STAGES) * 2 * R * 32;
 #pragma unroll
@@ -201,15 +209,19 @@ __device__ __forceinline__ void decode_body(
         cp_async_commit();
     };
 
-    locate(0);
+    // the first tiles' block-table lookups all in flight together, then their copies; later tiles are looked up one
+    // tile ahead, so that the table's latency hides behind a tile's arithmetic
+    int first[STAGES][R];
 #pragma unroll
-    for (int i = 0; i < STAGES - 1; ++i) {
-        queue(i);
-        locate(i + 1);
-    }
+    for (int i = 0; i < STAGES; ++i) locate(i, first[i]);
+#pragma unroll
+    for (int i = 0; i < STAGES - 1; ++i) queue(i, first[i]);
+    int rowAt[R];
+#pragma unroll
+    for (int c = 0; c < R; ++c) rowAt[c] = first[STAGES - 1][c];
     for (int i = 0; i < mine; ++i) {
-        queue(i + STAGES - 1);  // into the stage tile i - 1 left
-        locate(i + STAGES);
+        queue(i + STAGES - 1, rowAt);  // into the stage tile i - 1 left
+        locate(i + STAGES, rowAt);
         cp_async_wait<STAGES - 1>();
         const uint4* kt = slots + (i % STAGES) * 2 * R * 32;
         const uint4* vt = kt + R * 32;
@@ -309,7 +321,7 @@ __device__ __forceinline__ void decode_body(
     }
     __syncthreads();
     const int partStride = (headDim + 3) & ~3;  // float4 rows for the combination below
-    for (int idx = tid; idx < heads * headDim; idx += kDecodeThreads) {
+    for (int idx = tid; idx < heads * headDim; idx += THREADS) {
         const int g = idx / headDim;
         const int d = idx - g * headDim;
         float o = 0.f;
@@ -334,7 +346,7 @@ __device__ __forceinline__ void decode_body(
     __threadfence();
     __syncthreads();
     if (tid == 0) {
-        int* arrived = arrivals + (long long) seq * gridDim.y + blockIdx.y;
+        int* arrived = arrivals + (long long) seq * headBlocks + headBlock;
         const bool last = atomicAdd(arrived, 1) == count - 1;
         if (last) atomicExch(arrived, 0);  // ready for the next launch
         lastToArrive = last;
@@ -360,7 +372,7 @@ __device__ __forceinline__ void decode_body(
     __syncthreads();
     const int quads = partStride / 4;
     const long long quadsPerSlot = (long long) numHeads * quads;
-    for (int idx = tid; idx < heads * quads; idx += kDecodeThreads) {
+    for (int idx = tid; idx < heads * quads; idx += THREADS) {
         const int g = idx / quads;
         const int d = (idx - g * quads) * 4;
         const float4* src = reinterpret_cast<const float4*>(partOut + ((long long) slot0 * numHeads + head0 + g)
@@ -655,30 +667,33 @@ __device__ __forceinline__ void prefill_body(
 }  // namespace
 
 
-#define KD_DECODE(HD, GC, STAGES)                                                                                  \
-    extern "C" __global__ void __launch_bounds__(kDecodeThreads, 16 / GC) kd_paged_attention_decode_hd##HD##_g##GC##_s##STAGES( \
+// 64 * 4 / W blocks of W warps per multiprocessor with GC = 4 (32 / W with GC = 8): at most 128 registers a thread
+#define KD_DECODE(HD, GC, W, STAGES)                                                                               \
+    extern "C" __global__ void __launch_bounds__(32 * W, 64 / GC / W)                                              \
+            kd_paged_attention_decode_hd##HD##_g##GC##_w##W##_s##STAGES(                                           \
             const float* __restrict__ qkv, int qkvStride, const __nv_bfloat16* __restrict__ kCache,                 \
             const __nv_bfloat16* __restrict__ vCache, const int* __restrict__ blockTables, int blockTableStride,    \
-            const int* __restrict__ queryStartLoc, const int* __restrict__ work, const int* __restrict__ splits,   \
-            int numHeads, int numKvHeads, int headDim, int blockSize,              \
-            float scaleLog2, __nv_bfloat16* __restrict__ out, float* __restrict__ partOut,                          \
+            const int* __restrict__ work, int numHeads, int numKvHeads, int headDim, int blockSize,                 \
+            float scaleLog2, int headsFastest, __nv_bfloat16* __restrict__ out, float* __restrict__ partOut,        \
             float* __restrict__ partStats, int* __restrict__ arrivals) {                                           \
-        decode_body<HD, GC, STAGES>(qkv, qkvStride, kCache, vCache, blockTables, blockTableStride,               \
-                                    queryStartLoc, work, splits, numHeads, numKvHeads, headDim, blockSize,         \
-                                    scaleLog2, out, partOut, partStats, arrivals);                                 \
+        decode_body<HD, GC, W, STAGES>(qkv, qkvStride, kCache, vCache, blockTables, blockTableStride, work,       \
+                                       numHeads, numKvHeads, headDim, blockSize, scaleLog2, headsFastest, out,     \
+                                       partOut, partStats, arrivals);                                              \
     }
 
-// hd0 = any even head_dim <= 256; s = cp.async stages per warp
-KD_DECODE(64, 4, 2)
-KD_DECODE(64, 4, 3)
-KD_DECODE(64, 4, 4)
-KD_DECODE(128, 4, 2)
-KD_DECODE(128, 4, 3)
-KD_DECODE(128, 4, 4)
-KD_DECODE(64, 8, 3)
-KD_DECODE(128, 8, 3)
-KD_DECODE(0, 4, 3)
-KD_DECODE(0, 8, 3)
+// hd0 = any even head_dim <= 256; w = warps a block, s = cp.async stages per warp. Head dims 64 and 128 with GQA
+// groups of at most 4 (the Llama shapes) have every (w, s) for PagedAttention's tuning; the rest 4 warps, 3 stages.
+#define KD_DECODE_STAGES(HD, W) KD_DECODE(HD, 4, W, 2) KD_DECODE(HD, 4, W, 3) KD_DECODE(HD, 4, W, 4)
+KD_DECODE_STAGES(64, 2)
+KD_DECODE_STAGES(64, 4)
+KD_DECODE_STAGES(64, 8)
+KD_DECODE_STAGES(128, 2)
+KD_DECODE_STAGES(128, 4)
+KD_DECODE_STAGES(128, 8)
+KD_DECODE(64, 8, 4, 3)
+KD_DECODE(128, 8, 4, 3)
+KD_DECODE(0, 4, 4, 3)
+KD_DECODE(0, 8, 4, 3)
 
 #define KD_PREFILL(KS)                                                                                             \
     extern "C" __global__ void __launch_bounds__(kPrefillThreads) kd_paged_attention_prefill_ks##KS(               \

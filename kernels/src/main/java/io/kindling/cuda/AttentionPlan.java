@@ -11,17 +11,16 @@ import java.util.List;
  * and how their contexts are split, which 64-token query tiles prefill, and where each int32 array sits in the one
  * metadata upload (offsets in ints):
  * <ul>
- *   <li>{@code work [4 + 4 * workSlots]}: the number of decode work items, three unused ints, then per item
- *       {@code {seq, partition, first key, end key}} (sequence-major);
+ *   <li>{@code work [4 + 8 * workSlots]}: the number of decode work items, three unused ints, then per item
+ *       {@code {seq, partition, first key, end key, query token, partitions, first partial slot, 0}}
+ *       (sequence-major), the slots being a prefix sum over the sequences split in more than one partition;
  *   <li>{@code seqLens [numSeqs]}, {@code queryStartLoc [numSeqs + 1]};
- *   <li>{@code splits [numSeqs][2]}: a decode sequence's {@code {partitions, first partial slot}}, the slots being
- *       a prefix sum over the sequences split in more than one partition;
  *   <li>{@code tiles [numTiles][2]}: (sequence, first query row) of each prefill tile;
  *   <li>{@code blockTables [numSeqs][blockTableStride]}.
  * </ul>
- * A decode sequence's split depends on its own context alone ({@link #partitions}), never on the batch, so its
- * output has the same bits in any batch. In a decode-only step the work list is laid out for the most items the
- * stride allows, so every offset and grid size is a function of (numSeqs, blockTableStride): see
+ * A decode sequence's split depends on its own context alone ({@link DecodeTuning#partitions}), never on the
+ * batch, so its output has the same bits in any batch. In a decode-only step the work list is laid out for the most
+ * items the stride allows, so every offset and grid size is a function of (numSeqs, blockTableStride): see
  * {@link #launchShape()}.
  *
  * @param numWork    decode work items: partitions of every decode sequence
@@ -40,13 +39,11 @@ record AttentionPlan(
         int blockTableStride) {
 
     /** As {@code kMaxPartitions} in paged_attention.cu. */
-    static final int MAX_PARTITIONS = 32;
-    /** Keys per partition until a context needs more than {@link #MAX_PARTITIONS}. */
-    static final int PARTITION_TOKENS = 512;
+    static final int MAX_PARTITIONS = 64;
     /** As {@code kPrefillRows} in paged_attention.cu. */
     static final int TILE_ROWS = 64;
     private static final int WORK_HEADER = 4;
-    private static final int ITEM_INTS = 4;
+    private static final int ITEM_INTS = 8;
 
     /** What the launches of this plan depend on: equal shapes launch with equal arguments and grids. */
     record LaunchShape(int numSeqs, int numDecode, int workSlots, int numTiles, int blockTableStride) {
@@ -68,12 +65,8 @@ record AttentionPlan(
         return seqLensAt() + numSeqs;
     }
 
-    int splitsAt() {
-        return queryStartLocAt() + numSeqs + 1;
-    }
-
     int tilesAt() {
-        return splitsAt() + 2 * numSeqs;
+        return queryStartLocAt() + numSeqs + 1;
     }
 
     int blockTablesAt() {
@@ -85,20 +78,15 @@ record AttentionPlan(
         return blockTablesAt() + numSeqs * blockTableStride;
     }
 
-    /** Partitions of a decode sequence whose visible keys number {@code span} (at least 1). */
-    static int partitions(int span) {
-        return Math.min(MAX_PARTITIONS, (span + PARTITION_TOKENS - 1) / PARTITION_TOKENS);
-    }
-
     /** Most partitions any decode sequence of at most {@code maxBlocks} blocks can have. */
-    static int maxPartitions(int maxBlocks, int blockSize, int window) {
-        return partitions((int) Math.min((long) maxBlocks * blockSize, window));
+    static int maxPartitions(int maxBlocks, int blockSize, int window, DecodeTuning tuning) {
+        return tuning.partitions((int) Math.min((long) maxBlocks * blockSize, window));
     }
 
     /** Ints the metadata of a step can take at most. */
     static long capacityInts(int maxNumSeqs, int maxNumBatchedTokens, int maxBlocksPerSeq, int maxPartitions) {
         long maxTiles = maxNumBatchedTokens / TILE_ROWS + (long) maxNumSeqs;
-        return WORK_HEADER + (long) ITEM_INTS * maxNumSeqs * maxPartitions + 4L * maxNumSeqs + 1 + 2 * maxTiles
+        return WORK_HEADER + (long) ITEM_INTS * maxNumSeqs * maxPartitions + 2L * maxNumSeqs + 1 + 2 * maxTiles
                 + (long) maxNumSeqs * maxBlocksPerSeq;
     }
 
@@ -109,10 +97,10 @@ record AttentionPlan(
 
     /**
      * Plans {@code batch} with block tables of at least {@code minBlockTableStride} entries and writes its metadata
-     * to {@code dst} from position 0.
+     * to {@code dst} from position 0, decode contexts split as {@code tuning} says.
      */
-    static AttentionPlan write(BatchInputs batch, int blockSize, int window, int minBlockTableStride,
-                               IntBuffer dst) {
+    static AttentionPlan write(BatchInputs batch, int blockSize, int window, DecodeTuning tuning,
+                               int minBlockTableStride, IntBuffer dst) {
         int numSeqs = batch.numSeqs();
         int[] qsl = batch.queryStartLoc();
         int[] seqLens = batch.seqLens();
@@ -127,7 +115,7 @@ record AttentionPlan(
             int ctx = seqLens[s];
             stride = Math.max(stride, (ctx + blockSize - 1) / blockSize);
             if (qLen == 1) {
-                int count = partitions(span(ctx, window));
+                int count = tuning.partitions(span(ctx, window));
                 numDecode++;
                 numWork += count;
                 splitSlots += count > 1 ? count : 0;
@@ -142,33 +130,30 @@ record AttentionPlan(
         }
         // longest tiles first, so the short ones fill in behind them
         tiles.sort(Comparator.comparingInt((int[] t) -> -t[2]).thenComparingInt(t -> t[0]).thenComparingInt(t -> t[1]));
-        int workSlots = numDecode == numSeqs ? numSeqs * maxPartitions(stride, blockSize, window) : numWork;
+        int workSlots = numDecode == numSeqs ? numSeqs * maxPartitions(stride, blockSize, window, tuning) : numWork;
         AttentionPlan plan = new AttentionPlan(numSeqs, numDecode, numWork, workSlots, splitSlots, maxSplit,
                 tiles.size(), stride);
 
         dst.clear();
         dst.put(numWork).put(0).put(0).put(0);
+        int slot = 0;
         for (int s = 0; s < numSeqs; s++) {
             if (qsl[s + 1] - qsl[s] == 1) {
                 int ctx = seqLens[s];
                 int first = windowStart(ctx - 1, window);
-                int count = partitions(ctx - first);
+                int count = tuning.partitions(ctx - first);
                 int length = (ctx - first + count - 1) / count;
                 for (int p = 0; p < count; p++) {
                     int begin = first + p * length;
-                    dst.put(s).put(p).put(begin).put(Math.min(ctx, begin + length));
+                    dst.put(s).put(p).put(begin).put(Math.min(ctx, begin + length)).put(qsl[s]).put(count).put(slot)
+                            .put(0);
                 }
+                slot += count > 1 ? count : 0;
             }
         }
         dst.position(plan.seqLensAt());
         dst.put(seqLens, 0, numSeqs);
         dst.put(qsl, 0, numSeqs + 1);
-        int slot = 0;
-        for (int s = 0; s < numSeqs; s++) {
-            int count = qsl[s + 1] - qsl[s] == 1 ? partitions(span(seqLens[s], window)) : 0;
-            dst.put(count).put(slot);
-            slot += count > 1 ? count : 0;
-        }
         for (int[] t : tiles) {
             dst.put(t[0]).put(t[1]);
         }

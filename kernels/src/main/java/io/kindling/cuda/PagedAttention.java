@@ -27,10 +27,9 @@ import jcuda.driver.CUshared_carveout;
  */
 final class PagedAttention implements AutoCloseable {
 
-    private static final int DECODE_THREADS = 128;
-    private static final int DECODE_WARPS = DECODE_THREADS / 32;
-    /** cp.async stages per decode warp where a head dim of 64 or 128 has the choice (paged_attention.cu). */
-    static final int DEFAULT_STAGES = 3;
+    /** Blocks and stages of the shapes without tuned kernels (paged_attention.cu's last KD_DECODE lines). */
+    private static final int UNTUNED_WARPS = 4;
+    private static final int UNTUNED_STAGES = 3;
     private static final int PREFILL_THREADS = 128;
     private static final int PREFILL_TILE = 64;        // kPrefillRows = kPrefillKeys
     private static final int MAX_HEAD_DIM = 256;
@@ -45,6 +44,8 @@ final class PagedAttention implements AutoCloseable {
     private final int maxNumBatchedTokens;
     private final int maxBlocksPerSeq;
     private final int decodeHeadBlocks;
+    private final DecodeTuning tuning;
+    private final int decodeThreads;
     private final CUfunction decode;
     private final CUfunction prefill;
     private final int decodeSharedBytes;
@@ -58,12 +59,15 @@ final class PagedAttention implements AutoCloseable {
 
     PagedAttention(KernelModule module, ModelConfig config, int blockSize, int maxNumSeqs, int maxNumBatchedTokens,
                    int maxBlocksPerSeq) {
-        this(module, config, blockSize, maxNumSeqs, maxNumBatchedTokens, maxBlocksPerSeq, DEFAULT_STAGES);
+        this(module, config, blockSize, maxNumSeqs, maxNumBatchedTokens, maxBlocksPerSeq, DecodeTuning.DEFAULT);
     }
 
-    /** @param stages cp.async stages per decode warp (2, 3 or 4) for head dims 64 and 128; others use 3 */
+    /**
+     * @param tuning the decode split and kernel; its warps and stages apply to head dims 64 and 128 with GQA groups
+     *               of at most 4, other shapes running 4 warps and 3 stages
+     */
     PagedAttention(KernelModule module, ModelConfig config, int blockSize, int maxNumSeqs, int maxNumBatchedTokens,
-                   int maxBlocksPerSeq, int stages) {
+                   int maxBlocksPerSeq, DecodeTuning tuning) {
         this.numHeads = config.numAttentionHeads();
         this.numKvHeads = config.numKeyValueHeads();
         this.headDim = config.headDim();
@@ -79,7 +83,6 @@ final class PagedAttention implements AutoCloseable {
         requireRange("maxNumSeqs", maxNumSeqs, 1, Integer.MAX_VALUE);
         requireRange("maxNumBatchedTokens", maxNumBatchedTokens, 1, Integer.MAX_VALUE);
         requireRange("maxBlocksPerSeq", maxBlocksPerSeq, 1, Integer.MAX_VALUE);
-        requireRange("stages", stages, 2, 4);
         this.blockSize = blockSize;
         this.window = config.slidingWindow().orElse(Integer.MAX_VALUE);
         this.scaleLog2 = (float) (1.0 / Math.sqrt(headDim) / Math.log(2.0));
@@ -92,11 +95,15 @@ final class PagedAttention implements AutoCloseable {
         int headsInRegisters = groupSize <= 4 ? 4 : 8;
         this.decodeHeadBlocks = numKvHeads * ((groupSize + headsInRegisters - 1) / headsInRegisters);
         int sliceDim = headDim == 64 || headDim == 128 ? headDim : 0;
-        int decodeStages = sliceDim != 0 && headsInRegisters == 4 ? stages : DEFAULT_STAGES;
-        this.decode = module.function("kd_paged_attention_decode_hd" + sliceDim + "_g" + headsInRegisters + "_s"
-                + decodeStages);
-        int ringBytes = DECODE_WARPS * decodeStages * 2 * (16 / headsInRegisters) * 32 * 16;
-        this.decodeSharedBytes = Math.max(ringBytes, DECODE_WARPS * headsInRegisters * headDim * Float.BYTES);
+        boolean tuned = sliceDim != 0 && headsInRegisters == 4;
+        int warps = tuned ? tuning.warps() : UNTUNED_WARPS;
+        int stages = tuned ? tuning.stages() : UNTUNED_STAGES;
+        this.tuning = tuning;
+        this.decodeThreads = 32 * warps;
+        this.decode = module.function("kd_paged_attention_decode_hd" + sliceDim + "_g" + headsInRegisters + "_w"
+                + warps + "_s" + stages);
+        int ringBytes = warps * stages * 2 * (16 / headsInRegisters) * 32 * 16;
+        this.decodeSharedBytes = Math.max(ringBytes, warps * headsInRegisters * headDim * Float.BYTES);
         // the ring is most of a decode block's footprint: ask for shared memory over L1, and for more than 48 KiB
         cuFuncSetAttribute(decode, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
                 decodeSharedBytes);
@@ -110,7 +117,7 @@ final class PagedAttention implements AutoCloseable {
         int prefillStages = kSteps <= 8 ? 2 : 1;
         this.prefillSharedBytes = (PREFILL_TILE + 2 * prefillStages * PREFILL_TILE) * (16 * kSteps + 8) * 2;
 
-        int maxSplit = AttentionPlan.maxPartitions(maxBlocksPerSeq, blockSize, window);
+        int maxSplit = AttentionPlan.maxPartitions(maxBlocksPerSeq, blockSize, window, tuning);
         long capacity = AttentionPlan.capacityInts(maxNumSeqs, maxNumBatchedTokens, maxBlocksPerSeq, maxSplit)
                 * Integer.BYTES;
         if (capacity > Integer.MAX_VALUE) {
@@ -167,7 +174,8 @@ final class PagedAttention implements AutoCloseable {
     void prepare(CUstream s, BatchInputs batch, int minBlockTableStride) {
         requireRange("minBlockTableStride", minBlockTableStride, 1, maxBlocksPerSeq);
         check(batch);
-        plan = AttentionPlan.write(batch, blockSize, window, minBlockTableStride, staging.buffer().asIntBuffer());
+        plan = AttentionPlan.write(batch, blockSize, window, tuning, minBlockTableStride,
+                staging.buffer().asIntBuffer());
         cuMemcpyHtoDAsync(metadata.ptr(), staging.pointer(), (long) plan.numInts() * Integer.BYTES, s);
     }
 
@@ -188,10 +196,10 @@ final class PagedAttention implements AutoCloseable {
         CUdeviceptr queryStartLoc = ints(plan.queryStartLocAt());
         CUdeviceptr blockTables = ints(plan.blockTablesAt());
         if (plan.numDecode() > 0) {
-            Launch.kernel(decode, s, plan.workSlots(), decodeHeadBlocks, 1, DECODE_THREADS, decodeSharedBytes, qkv,
-                    qkvStride, kCache, vCache, blockTables, plan.blockTableStride(), queryStartLoc,
-                    ints(plan.workAt()), ints(plan.splitsAt()), numHeads, numKvHeads, headDim, blockSize, scaleLog2,
-                    out, partOut.ptr(), partStats.ptr(), arrivals.ptr());
+            Launch.kernel(decode, s, Math.multiplyExact(plan.workSlots(), decodeHeadBlocks), 1, 1, decodeThreads,
+                    decodeSharedBytes, qkv, qkvStride, kCache, vCache, blockTables, plan.blockTableStride(),
+                    ints(plan.workAt()), numHeads, numKvHeads, headDim, blockSize, scaleLog2,
+                    tuning.headsFastest() ? 1 : 0, out, partOut.ptr(), partStats.ptr(), arrivals.ptr());
         }
         if (plan.numTiles() > 0) {
             Launch.kernel(prefill, s, plan.numTiles(), numHeads, 1, PREFILL_THREADS, prefillSharedBytes, qkv,
@@ -212,7 +220,7 @@ final class PagedAttention implements AutoCloseable {
     /** Decode blocks one multiprocessor holds at once (for benchmarks). */
     int decodeBlocksPerSm() {
         int[] blocks = new int[1];
-        cuOccupancyMaxActiveBlocksPerMultiprocessor(blocks, decode, DECODE_THREADS, decodeSharedBytes);
+        cuOccupancyMaxActiveBlocksPerMultiprocessor(blocks, decode, decodeThreads, decodeSharedBytes);
         return blocks[0];
     }
 

@@ -21,6 +21,7 @@ import io.kindling.model.ModelConfig;
 import io.kindling.model.Rope;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.OptionalInt;
 import java.util.SplittableRandom;
@@ -41,7 +42,9 @@ import jcuda.driver.CUstreamCaptureMode;
  * tables, the cache repeated until a timed batch cycles through at least 1 GiB, so K/V come from HBM and not from
  * L2. A timed batch is one CUDA graph of 20 decode launches (as the engine replays a step); median of 7.
  *
- * <p>Arguments: the cp.async stages to compare (2, 3 or 4); none: the production choice.
+ * <p>Arguments: the cp.async stages to compare (2, 3 or 4) with the rest of {@link DecodeTuning#DEFAULT}; none:
+ * the default. {@code --sweep}: every tuning of {@link #sweep()} on every case, the copy measured in the same run,
+ * then one table of % of copy per tuning, best first, to choose the default from.
  */
 public final class AttentionBench {
 
@@ -56,16 +59,44 @@ public final class AttentionBench {
     private record Shape(String name, int numHeads, int numKvHeads, int headDim) {
     }
 
-    private record Row(Shape shape, int ctx, int batch, int stages, int split, int blocks, int blocksPerSm,
+    private record Row(Shape shape, int ctx, int batch, DecodeTuning tuning, int split, int blocks, int blocksPerSm,
                        double seconds, double rate) {
+    }
+
+    /** Cases where the target was missed: small batches, long contexts (about 64k keys, 32k alone). */
+    private static boolean smallBatch(int[] c) {
+        return c[1] < 256;
+    }
+
+    /**
+     * The tunings {@code --sweep} compares: every kernel (warps 2, 4, 8 x stages 2, 3, 4) with partitions of
+     * (keys, at most) 256/64, 512/32, 512/64, 1,024/32 and 1,024/64, blocks launched kv heads first or work items
+     * first. {@code w4 s3 p512 m32 items} is the split and block order of the kernel before the sweep.
+     */
+    static List<DecodeTuning> sweep() {
+        List<DecodeTuning> tunings = new ArrayList<>();
+        int[][] splits = {{256, 64}, {512, 32}, {512, 64}, {1024, 32}, {1024, 64}};
+        for (int warps : new int[] {2, 4, 8}) {
+            for (int stages = 2; stages <= 4; stages++) {
+                for (int[] split : splits) {
+                    for (boolean headsFastest : new boolean[] {true, false}) {
+                        tunings.add(new DecodeTuning(warps, stages, split[0], split[1], headsFastest));
+                    }
+                }
+            }
+        }
+        return tunings;
     }
 
     private AttentionBench() {
     }
 
     public static void main(String[] args) {
-        int[] stages = args.length == 0 ? new int[] {PagedAttention.DEFAULT_STAGES}
-                : Arrays.stream(args).mapToInt(Integer::parseInt).toArray();
+        boolean sweep = args.length == 1 && args[0].equals("--sweep");
+        DecodeTuning d = DecodeTuning.DEFAULT;
+        List<DecodeTuning> tunings = sweep ? sweep() : args.length == 0 ? List.of(d)
+                : Arrays.stream(args).map(a -> new DecodeTuning(d.warps(), Integer.parseInt(a), d.partitionTokens(),
+                        d.maxPartitions(), d.headsFastest())).toList();
         try (CudaContext context = CudaContext.create(0)) {
             KernelModule module = KernelModule.load("paged_attention");
             double[] copies = copyBandwidth(context);
@@ -76,20 +107,25 @@ public final class AttentionBench {
             List<Row> rows = new ArrayList<>();
             for (Shape shape : List.of(new Shape("Llama-3.2-1B", 32, 8, 64), new Shape("Llama-3.1-8B", 32, 8, 128))) {
                 for (int[] c : CASES) {
-                    rows.addAll(bench(context, module, shape, c[0], c[1], stages, copy));
+                    rows.addAll(bench(context, module, shape, c[0], c[1], tunings, copy, sweep));
                 }
+            }
+            if (sweep) {
+                printSweep(rows, tunings, copy);
+                return;
             }
             System.out.printf("%n%-13s %6s %5s %6s %5s %6s %6s %9s %9s %7s%n", "shape", "ctx", "batch", "stages",
                     "split", "blocks", "per SM", "time us", "K/V GB/s", "% copy");
             for (Row r : rows) {
                 System.out.printf("%-13s %6d %5d %6d %5d %6d %6d %9.1f %9.0f %6.0f%%%n", r.shape.name, r.ctx, r.batch,
-                        r.stages, r.split, r.blocks, r.blocksPerSm, r.seconds * 1e6, r.rate / 1e9, 100 * r.rate / copy);
+                        r.tuning.stages(), r.split, r.blocks, r.blocksPerSm, r.seconds * 1e6, r.rate / 1e9,
+                        100 * r.rate / copy);
             }
         }
     }
 
     private static List<Row> bench(CudaContext context, KernelModule module, Shape shape, int ctx, int batchSize,
-                                   int[] stages, double copy) {
+                                   List<DecodeTuning> tunings, double copy, boolean sweep) {
         ModelConfig config = new ModelConfig(Architecture.LLAMA, 128256, shape.numHeads * shape.headDim, 8192, 1,
                 shape.numHeads, shape.numKvHeads, shape.headDim, 1e-5, Rope.standard(500000.0), 131072, false, false,
                 false, OptionalInt.empty(), DType.BF16, OptionalInt.empty(), List.of(1));
@@ -108,26 +144,66 @@ public final class AttentionBench {
                      .copyFrom(randomFloats(batchSize * qkvStride, random));
              DeviceBuffer out = DeviceBuffer.allocate((long) batchSize * config.qSize() * Short.BYTES)) {
             fillRandom(cache, random);
-            for (int stage : stages) {
+            for (DecodeTuning tuning : tunings) {
                 try (PagedAttention attention = new PagedAttention(module, config, BLOCK_SIZE, batchSize, batchSize,
-                        blocksPerSeq, stage)) {
+                        blocksPerSeq, tuning)) {
                     attention.prepare(s, batch);
                     AttentionPlan plan = attention.plan();
                     double seconds = graphSeconds(context, i -> {
                         long at = (long) (i % copies) * 2 * planeBytes;
                         attention.run(s, qkv.ptr(), qkvStride, cache.at(at), cache.at(at + planeBytes), out.ptr());
                     });
-                    Row row = new Row(shape, ctx, batchSize, stage, plan.maxSplit(),
+                    Row row = new Row(shape, ctx, batchSize, tuning, plan.maxSplit(),
                             plan.workSlots() * shape.numKvHeads, attention.decodeBlocksPerSm(), seconds,
                             kvBytes / seconds);
-                    System.out.printf("%s context %d batch %d stages %d: %.1f us, %.0f GB/s, %.0f%% of copy "
-                            + "(%d cache copies)%n", shape.name, ctx, batchSize, stage, seconds * 1e6,
+                    String what = sweep ? tuning.toString() : "stages " + tuning.stages();
+                    System.out.printf("%s context %d batch %d %s: %.1f us, %.0f GB/s, %.0f%% of copy "
+                            + "(%d cache copies)%n", shape.name, ctx, batchSize, what, seconds * 1e6,
                             row.rate / 1e9, 100 * row.rate / copy, copies);
                     rows.add(row);
                 }
             }
         }
         return rows;
+    }
+
+    /**
+     * One line per tuning: its blocks a multiprocessor holds, % of copy on every case (1B then 8B, in
+     * {@link #CASES} order), then the least over the small-batch cases and over all; best least-over-all first.
+     */
+    private static void printSweep(List<Row> rows, List<DecodeTuning> tunings, double copy) {
+        record Line(DecodeTuning tuning, int blocksPerSm, double[] percent, double small, double all) {
+        }
+        List<Line> lines = new ArrayList<>();
+        for (DecodeTuning tuning : tunings) {
+            List<Row> mine = rows.stream().filter(r -> r.tuning.equals(tuning)).toList();
+            double[] percent = mine.stream().mapToDouble(r -> 100 * r.rate / copy).toArray();
+            double small = Double.MAX_VALUE;
+            for (int i = 0; i < percent.length; i++) {
+                if (smallBatch(CASES[i % CASES.length])) {
+                    small = Math.min(small, percent[i]);
+                }
+            }
+            lines.add(new Line(tuning, mine.get(0).blocksPerSm, percent, small,
+                    Arrays.stream(percent).min().orElseThrow()));
+        }
+        lines.sort(Comparator.comparingDouble((Line l) -> -l.all).thenComparingDouble(l -> -l.small));
+        StringBuilder header = new StringBuilder(String.format("%n%% of the %.0f GB/s copy (1B, then 8B: ",
+                copy / 1e9));
+        for (int[] c : CASES) {
+            header.append(c[0]).append('x').append(c[1]).append(' ');
+        }
+        System.out.println(header.append("each)"));
+        System.out.printf("%-24s %3s %-" + 4 * CASES.length + "s | %-" + 4 * CASES.length + "s %5s %5s%n",
+                "tuning (w s p m order)", "/SM", " 1B", " 8B", "small", "all");
+        for (Line l : lines) {
+            StringBuilder cells = new StringBuilder();
+            for (int i = 0; i < l.percent.length; i++) {
+                cells.append(i == CASES.length ? " | " : "").append(String.format("%4.0f", l.percent[i]));
+            }
+            String mark = l.tuning.equals(DecodeTuning.DEFAULT) ? "  <- default" : "";
+            System.out.printf("%-24s %3d %s %5.0f %5.0f%s%n", l.tuning, l.blocksPerSm, cells, l.small, l.all, mark);
+        }
     }
 
     /** Every sequence decodes its token ctx - 1 over blocks drawn from a shuffled pool. */

@@ -13,6 +13,8 @@ import org.junit.jupiter.api.Test;
 class AttentionPlanTest {
 
     private static final int NONE = Integer.MAX_VALUE;
+    /** Partitions of 512 keys, at most 32 (the split these expectations were written for). */
+    private static final DecodeTuning SPLIT = new DecodeTuning(4, 3, 512, 32, true);
 
     @Test
     void splitsDecodeFromPrefillAndLaysOutTheMetadata() {
@@ -20,7 +22,7 @@ class AttentionPlanTest {
         BatchInputs batch = batch(new int[] {40, 100, 5}, new int[] {0, 1, 71, 72},
                 new int[][] {{7, 3, 9}, {1, 2, 4, 5, 6, 8, 10}, {11}});
         IntBuffer dst = IntBuffer.allocate(128);
-        AttentionPlan plan = AttentionPlan.write(batch, 16, NONE, 1, dst);
+        AttentionPlan plan = AttentionPlan.write(batch, 16, NONE, SPLIT, 1, dst);
 
         assertEquals(2, plan.numDecode());
         assertEquals(2, plan.numWork());
@@ -28,11 +30,11 @@ class AttentionPlanTest {
         assertEquals(2, plan.numTiles(), "70 query rows: tiles of 64 and 6");
         assertEquals(7, plan.blockTableStride());
         int[] ints = Arrays.copyOf(dst.array(), plan.numInts());
-        assertArrayEquals(new int[] {2, 0, 0, 0, 0, 0, 0, 40, 2, 0, 0, 5}, range(ints, plan.workAt(), 12),
-                "{numWork, -, -, -}, then {seq, partition, first key, end key}");
+        assertArrayEquals(new int[] {2, 0, 0, 0, 0, 0, 0, 40, 0, 1, 0, 0, 2, 0, 0, 5, 71, 1, 0, 0},
+                range(ints, plan.workAt(), 20), "{numWork, -, -, -}, then {seq, partition, first key, end key, "
+                        + "query token, partitions, first partial slot, -}");
         assertArrayEquals(new int[] {40, 100, 5}, range(ints, plan.seqLensAt(), 3));
         assertArrayEquals(new int[] {0, 1, 71, 72}, range(ints, plan.queryStartLocAt(), 4));
-        assertArrayEquals(new int[] {1, 0, 0, 0, 1, 0}, range(ints, plan.splitsAt(), 6));
         // the tile with more keys (rows 64..69, keys up to 99) first
         assertArrayEquals(new int[] {1, 64, 1, 0}, range(ints, plan.tilesAt(), 4));
         assertArrayEquals(new int[] {7, 3, 9, 0, 0, 0, 0, 1, 2, 4, 5, 6, 8, 10, 11, 0, 0, 0, 0, 0, 0},
@@ -45,37 +47,54 @@ class AttentionPlanTest {
         // 32 partitions, of 625
         int[] ctx = {3000, 100, 1025, 20000};
         IntBuffer dst = IntBuffer.allocate(1 << 14);
-        AttentionPlan plan = AttentionPlan.write(decodeBatch(ctx), 16, NONE, 1, dst);
+        AttentionPlan plan = AttentionPlan.write(decodeBatch(ctx), 16, NONE, SPLIT, 1, dst);
         int[] ints = dst.array();
 
         assertEquals(6 + 1 + 3 + 32, plan.numWork());
         assertEquals(32, plan.maxSplit());
         assertEquals(6 + 3 + 32, plan.splitSlots(), "a sequence in one partition needs no partial slot");
-        assertArrayEquals(new int[] {6, 0, 1, 6, 3, 6, 32, 9}, range(ints, plan.splitsAt(), 8));
-        assertArrayEquals(new int[] {0, 0, 0, 500, 0, 1, 500, 1000}, range(ints, 4, 8));
-        assertArrayEquals(new int[] {0, 5, 2500, 3000, 1, 0, 0, 100, 2, 0, 0, 342}, range(ints, 4 + 4 * 5, 12));
-        assertArrayEquals(new int[] {2, 2, 684, 1025, 3, 0, 0, 625}, range(ints, 4 + 4 * 9, 8));
-        assertArrayEquals(new int[] {3, 31, 19375, 20000}, range(ints, 4 + 4 * 41, 4));
+        assertArrayEquals(new int[] {0, 0, 0, 500, 0, 6, 0, 0, 0, 1, 500, 1000, 0, 6, 0, 0}, item(ints, 0, 2));
+        assertArrayEquals(new int[] {0, 5, 2500, 3000, 0, 6, 0, 0, 1, 0, 0, 100, 1, 1, 6, 0, 2, 0, 0, 342, 2, 3, 6, 0},
+                item(ints, 5, 3));
+        assertArrayEquals(new int[] {2, 2, 684, 1025, 2, 3, 6, 0, 3, 0, 0, 625, 3, 32, 9, 0}, item(ints, 9, 2));
+        assertArrayEquals(new int[] {3, 31, 19375, 20000, 3, 32, 9, 0}, item(ints, 41, 1));
 
-        AttentionPlan windowed = AttentionPlan.write(decodeBatch(new int[] {2048}), 16, 300, 1, dst);
+        AttentionPlan windowed = AttentionPlan.write(decodeBatch(new int[] {2048}), 16, 300, SPLIT, 1, dst);
         assertEquals(1, windowed.numWork(), "a 300-token window is one partition");
-        assertArrayEquals(new int[] {0, 0, 1748, 2048}, range(dst.array(), 4, 4));
+        assertArrayEquals(new int[] {0, 0, 1748, 2048, 0, 1, 0, 0}, item(dst.array(), 0, 1));
+    }
+
+    @Test
+    void theDefaultSplitFillsTheCardWithALongContextAlone() {
+        DecodeTuning tuning = DecodeTuning.DEFAULT;
+        IntBuffer dst = IntBuffer.allocate(1 << 14);
+        AttentionPlan alone = AttentionPlan.write(decodeBatch(new int[] {32768}), 16, NONE, tuning, 1, dst);
+        assertEquals(tuning.maxPartitions(), alone.numWork(), "32k keys: the most partitions");
+        assertArrayEquals(new int[] {0, 63, 32256, 32768, 0, 64, 0, 0}, item(dst.array(), 63, 1));
+        AttentionPlan longer = AttentionPlan.write(decodeBatch(new int[] {100000}), 16, NONE, tuning, 1, dst);
+        assertEquals(tuning.maxPartitions(), longer.numWork(), "longer contexts get longer partitions");
+        assertEquals(2, tuning.partitions(1024));
+        assertEquals(1, tuning.partitions(1));
     }
 
     @Test
     void aSequencesSplitDoesNotDependOnItsBatch() {
         IntBuffer alone = IntBuffer.allocate(1 << 12);
-        AttentionPlan.write(decodeBatch(new int[] {5000}), 16, NONE, 1, alone);
+        AttentionPlan.write(decodeBatch(new int[] {5000}), 16, NONE, DecodeTuning.DEFAULT, 1, alone);
         IntBuffer batched = IntBuffer.allocate(1 << 14);
-        AttentionPlan.write(decodeBatch(new int[] {30, 5000, 700, 1, 1}), 16, NONE, 64, batched);
+        AttentionPlan.write(decodeBatch(new int[] {30, 5000, 700, 1, 1}), 16, NONE, DecodeTuning.DEFAULT, 64,
+                batched);
 
-        int[] items = range(alone.array(), 4, 4 * 10);
-        int[] inBatch = range(batched.array(), 4 + 4, 4 * 10);  // after seq 0's one item
-        for (int i = 0; i < items.length; i += 4) {
+        int[] items = item(alone.array(), 0, 10);
+        int[] inBatch = item(batched.array(), 1, 10);  // after seq 0's one item
+        for (int i = 0; i < items.length; i += 8) {
             assertEquals(1, inBatch[i], "sequence index in the batch");
+            assertEquals(1, inBatch[i + 4], "query token in the batch");
+            assertEquals(0, inBatch[i + 6], "the batch's first split sequence: partial slots from 0");
             inBatch[i] = 0;
+            inBatch[i + 4] = 0;
         }
-        assertArrayEquals(items, inBatch);
+        assertArrayEquals(items, inBatch, "partition, keys, partitions");
     }
 
     @Test
@@ -86,8 +105,8 @@ class AttentionPlanTest {
         BatchInputs b = batch(new int[] {3, 1024, 513, 1}, new int[] {0, 1, 2, 3, 4},
                 new int[][] {blocks(1, 9), blocks(64, 200), blocks(33, 300), {0}});
         IntBuffer dst = IntBuffer.allocate(1 << 14);
-        AttentionPlan planA = AttentionPlan.write(a, 16, NONE, 128, dst);
-        AttentionPlan planB = AttentionPlan.write(b, 16, NONE, 128, dst);
+        AttentionPlan planA = AttentionPlan.write(a, 16, NONE, SPLIT, 128, dst);
+        AttentionPlan planB = AttentionPlan.write(b, 16, NONE, SPLIT, 128, dst);
 
         assertNotEquals(planA.numWork(), planB.numWork(), "the steps differ in their work");
         assertEquals(planA.launchShape(), planB.launchShape());
@@ -96,9 +115,9 @@ class AttentionPlanTest {
         assertEquals(planA.blockTablesAt(), planB.blockTablesAt());
         assertEquals(new AttentionPlan.LaunchShape(4, 4, 16, 0, 128), planA.launchShape());
 
-        AttentionPlan wider = AttentionPlan.write(a, 16, NONE, 256, dst);
+        AttentionPlan wider = AttentionPlan.write(a, 16, NONE, SPLIT, 256, dst);
         assertNotEquals(planA.launchShape(), wider.launchShape());
-        AttentionPlan eager = AttentionPlan.write(a, 16, NONE, 1, dst);
+        AttentionPlan eager = AttentionPlan.write(a, 16, NONE, SPLIT, 1, dst);
         assertEquals(44, eager.blockTableStride(), "without a minimum the stride is the longest table in use");
     }
 
@@ -106,6 +125,11 @@ class AttentionPlanTest {
         int[] table = new int[count];
         Arrays.setAll(table, i -> first + i);
         return table;
+    }
+
+    /** {@code count} work items from item {@code first} on (8 ints each, after the 4-int header). */
+    private static int[] item(int[] ints, int first, int count) {
+        return range(ints, 4 + 8 * first, 8 * count);
     }
 
     private static int[] range(int[] ints, int from, int length) {

@@ -29,7 +29,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Paged decode attention's batch invariance and graph replay on the GPU: a sequence's output has the same bits
+ * Paged decode attention's batch invariance and graph replay on the GPU: under every decode tuning (each kernel
+ * variant, split policies and block orders), a sequence's output matches the CPU twin and has the same bits
  * alone, among sequences of other lengths, beside prefills and in a padded graph-shaped step; and a decode launch
  * captured in a CUDA graph for one step computes a later step of the same launch shape (against the CPU twin),
  * bit-identical to running that step eagerly, replay after replay.
@@ -49,29 +50,57 @@ class DecodeAttentionGpuTest {
         System.out.println("DecodeAttentionGpuTest seed " + SEED);
     }
 
+    /**
+     * Every (warps, stages) kernel of the tuned shapes, with split policies (partition keys, most partitions) and
+     * block orders spread over them, then the default.
+     */
+    static List<DecodeTuning> tunings() {
+        List<DecodeTuning> tunings = new ArrayList<>();
+        int[] partitionTokens = {256, 512, 1024};
+        int i = 0;
+        for (int warps : new int[] {2, 4, 8}) {
+            for (int stages = 2; stages <= 4; stages++, i++) {
+                tunings.add(new DecodeTuning(warps, stages, partitionTokens[i % 3], i % 2 == 0 ? 64 : 32,
+                        (i / 2) % 2 == 0));
+            }
+        }
+        tunings.add(DecodeTuning.DEFAULT);
+        return tunings;
+    }
+
     @Test
     void aSequenceGetsTheSameBitsAloneAndInAnyBatch() {
         for (ModelConfig config : List.of(shape(32, 8, 64), shape(32, 8, 128), shape(28, 4, 128))) {
             SplittableRandom random = new SplittableRandom(SEED ^ config.headDim() ^ config.numAttentionHeads());
             try (Cache cache = new Cache(config, 1400, random)) {
-                Seq x = cache.decode(3001);  // 6 partitions
+                Seq x = cache.decode(3001);  // split in 3 to 12 partitions by the tunings
+                List<Seq> mixed = List.of(cache.decode(100), x, cache.decode(9000), cache.decode(1));
                 List<List<Seq>> steps = List.of(
                         List.of(x),
-                        List.of(cache.decode(100), x, cache.decode(9000), cache.decode(1)),
+                        mixed,
                         List.of(cache.decode(9000), cache.prefill(300, 40), x),
                         List.of(x, cache.padding(), cache.padding()));
                 int[] minStrides = {1, 1, 1, 1024};
-                short[] alone = null;
-                for (int i = 0; i < steps.size(); i++) {
-                    Step step = Step.of(steps.get(i), config);
-                    short[] got = cache.runEagerly(step, minStrides[i]);
-                    short[] row = step.rowsOf(got, steps.get(i).indexOf(x), config.qSize());
-                    if (alone == null) {
-                        alone = row;
-                        assertTrue(cache.relError(got, steps.get(i)) < TOLERANCE, "alone against the CPU twin");
-                    } else {
-                        assertArrayEquals(alone, row, config.headDim() + "/" + config.numAttentionHeads()
-                                + ": the sequence's output changed in step " + i);
+                float[] wantAlone = cache.reference(steps.get(0));
+                float[] wantMixed = cache.reference(mixed);
+                for (DecodeTuning tuning : tunings()) {
+                    String what = config.headDim() + "/" + config.numAttentionHeads() + " " + tuning;
+                    short[] alone = null;
+                    for (int i = 0; i < steps.size(); i++) {
+                        Step step = Step.of(steps.get(i), config);
+                        short[] got = cache.runEagerly(step, minStrides[i], tuning);
+                        short[] row = step.rowsOf(got, steps.get(i).indexOf(x), config.qSize());
+                        if (i == 0) {
+                            alone = row;
+                            double err = relError(got, wantAlone);
+                            assertTrue(err < TOLERANCE, what + ": alone against the CPU twin, rel err " + err);
+                        } else {
+                            assertArrayEquals(alone, row, what + ": the sequence's output changed in step " + i);
+                        }
+                        if (steps.get(i) == mixed) {
+                            double err = relError(got, wantMixed);
+                            assertTrue(err < TOLERANCE, what + ": mixed lengths against the CPU twin, rel err " + err);
+                        }
                     }
                 }
             }
@@ -80,6 +109,12 @@ class DecodeAttentionGpuTest {
 
     @Test
     void aCapturedDecodeGraphReplaysLaterStepsOfItsShape() {
+        for (DecodeTuning tuning : List.of(DecodeTuning.DEFAULT, new DecodeTuning(4, 2, 1024, 32, false))) {
+            replaysLaterSteps(tuning);
+        }
+    }
+
+    private static void replaysLaterSteps(DecodeTuning tuning) {
         ModelConfig config = shape(32, 8, 64);
         SplittableRandom random = new SplittableRandom(SEED);
         int stride = 1024;
@@ -91,7 +126,7 @@ class DecodeAttentionGpuTest {
             Step a = Step.of(first, config);
             Step b = Step.of(later, config);
             CUstream s = CudaTestSupport.context().stream();
-            try (PagedAttention attention = cache.attention(5, stride);
+            try (PagedAttention attention = cache.attention(5, stride, tuning);
                  DeviceBuffer qkv = DeviceBuffer.allocate((long) a.qkv.length * Float.BYTES).copyFrom(a.qkv);
                  DeviceBuffer out = DeviceBuffer.allocate((long) 5 * config.qSize() * Short.BYTES).poison()) {
                 attention.prepare(s, a.inputs, stride);
@@ -117,8 +152,9 @@ class DecodeAttentionGpuTest {
                         CudaTestSupport.context().synchronize();
                         short[] got = out.copyTo(new short[replayed.length]);
                         if (replay == 0) {
-                            double err = cache.relError(got, later.subList(0, 4));
-                            System.out.printf("decode graph replay: rel err %.2e against the CPU twin%n", err);
+                            double err = relError(got, cache.reference(later.subList(0, 4)));
+                            System.out.printf("decode graph replay (%s): rel err %.2e against the CPU twin%n", tuning,
+                                    err);
                             assertTrue(err < TOLERANCE, "replayed graph: relative error " + err);
                             replayed = got;
                         } else {
@@ -184,6 +220,15 @@ class DecodeAttentionGpuTest {
         }
     }
 
+    /** Relative error of the bf16 outputs {@code got} against {@code want}, over {@code want}'s rows only. */
+    private static double relError(short[] got, float[] want) {
+        float[] out = new float[want.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = Bf16.toFloat(got[i]);
+        }
+        return CudaTestSupport.relError(out, want);
+    }
+
     private static int qkvStride(ModelConfig config) {
         return config.qSize() + 2 * config.kvSize();
     }
@@ -238,8 +283,8 @@ class DecodeAttentionGpuTest {
             return CudaTestSupport.randomFloats(qLen * qkvStride(config), random.nextLong(), 2f);
         }
 
-        PagedAttention attention(int maxNumSeqs, int maxBlocksPerSeq) {
-            return new PagedAttention(module, config, BLOCK_SIZE, maxNumSeqs, 256, maxBlocksPerSeq);
+        PagedAttention attention(int maxNumSeqs, int maxBlocksPerSeq, DecodeTuning tuning) {
+            return new PagedAttention(module, config, BLOCK_SIZE, maxNumSeqs, 256, maxBlocksPerSeq, tuning);
         }
 
         void run(PagedAttention attention, DeviceBuffer qkv, DeviceBuffer out) {
@@ -249,10 +294,10 @@ class DecodeAttentionGpuTest {
         }
 
         /** Output rows of {@code step} planned with {@code minStride} and run once, outside any graph. */
-        short[] runEagerly(Step step, int minStride) {
+        short[] runEagerly(Step step, int minStride, DecodeTuning tuning) {
             int n = step.inputs.numTokens();
             CudaContext context = CudaTestSupport.context();
-            try (PagedAttention attention = attention(step.inputs.numSeqs(), 1024);
+            try (PagedAttention attention = attention(step.inputs.numSeqs(), 1024, tuning);
                  DeviceBuffer qkv = DeviceBuffer.allocate((long) step.qkv.length * Float.BYTES).copyFrom(step.qkv);
                  DeviceBuffer out = DeviceBuffer.allocate((long) n * config.qSize() * Short.BYTES).poison()) {
                 attention.prepare(context.stream(), step.inputs, minStride);
@@ -262,17 +307,11 @@ class DecodeAttentionGpuTest {
             }
         }
 
-        /** Relative error of a step's output rows for its first sequences, {@code real}, against the CPU twin. */
-        double relError(short[] got, List<Seq> real) {
+        /** The CPU twin's output rows for {@code real}, the first sequences of a step. */
+        float[] reference(List<Seq> real) {
             Step reference = Step.of(real, config);
-            int n = reference.inputs.numTokens();
-            float[] want = io.kindling.backend.cpu.PagedAttention.reference(config, reference.inputs,
+            return io.kindling.backend.cpu.PagedAttention.reference(config, reference.inputs,
                     Bf16.round(reference.qkv), qkvStride(config), keys, values, BLOCK_SIZE);
-            float[] out = new float[n * config.qSize()];
-            for (int i = 0; i < out.length; i++) {
-                out[i] = Bf16.toFloat(got[i]);
-            }
-            return CudaTestSupport.relError(out, want);
         }
 
         @Override
