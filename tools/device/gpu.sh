@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Runs on a GPU host (with the repository and .device/bundle.tar.xz from tools/device/pack.sh), from the repository root:
-#   bash tools/device/gpu.sh [tests] [bench ROWS...] [gemm] [attention]
+#   bash tools/device/gpu.sh [tests] [bench ROWS...] [gemm] [attention] [rope]
 # Unpacks the bundle of tools/device/pack.sh to /tmp, prints the card, then runs each action in order (none given:
 # tests):
 #   tests           the GPU tests: the JUnit console launcher over the kernels module's test classes
 #   bench ROWS...   benchmarks/gpu_bench.sh with those rows, JAVA and CP exported
 #   gemm            the GEMM benchmark (io.kindling.cuda.GemmBench)
 #   attention       the paged-attention benchmark (io.kindling.cuda.AttentionBench)
+#   rope            RoPE + K/V cache write, the two kernels against the fused one (io.kindling.cuda.RotaryCacheBench)
 # KINDLING_TEST_OPTS adds JVM options to the tests, e.g. -Dkindling.gpuRefDir=DIR or -Dkindling.gpuRef1b=DIR;
 # KINDLING_TEST_CLASS runs that one test class (e.g. io.kindling.cuda.CudaEngineGpuTest) instead of all of them.
 # Every log is also written to $OUT (/tmp/kindling-out when unset). Exits non-zero when any action failed.
@@ -65,7 +66,7 @@ while (( i < ${#actions[@]} )); do
     tests) tests || status=1 ;;
     bench)
       rows=()
-      while (( i < ${#actions[@]} )) && [[ ! "${actions[i]}" =~ ^(tests|bench|structured|gemm|attention)$ ]]; do
+      while (( i < ${#actions[@]} )) && [[ ! "${actions[i]}" =~ ^(tests|bench|structured|gemm|attention|rope)$ ]]; do
         rows+=("${actions[i]}")
         i=$((i + 1))
       done
@@ -74,8 +75,9 @@ while (( i < ${#actions[@]} )); do
     structured) structured || status=1 ;;
     gemm) main_class gemm io.kindling.cuda.GemmBench || status=1 ;;
     attention) main_class attention io.kindling.cuda.AttentionBench || status=1 ;;
+    rope) main_class rope io.kindling.cuda.RotaryCacheBench || status=1 ;;
     *)
-      echo "gpu.sh: unknown action '$action': expected tests, bench ROWS..., structured, gemm or attention" >&2
+      echo "gpu.sh: unknown action '$action': expected tests, bench ROWS..., structured, gemm, attention or rope" >&2
       exit 2
       ;;
   esac
