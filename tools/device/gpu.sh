@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs on a GPU host (with the repository and .device/bundle.tar.xz from tools/device/pack.sh), from the repository root:
-#   bash tools/device/gpu.sh [tests] [bench ROWS...] [gemm] [attention] [attention-sweep]
+#   bash tools/device/gpu.sh [tests] [bench ROWS...] [gemm] [attention] [attention-sweep] [rope]
 # Unpacks the bundle of tools/device/pack.sh to /tmp, prints the card, then runs each action in order (none given:
 # tests):
 #   tests           the GPU tests: the JUnit console launcher over the kernels module's test classes
@@ -8,6 +8,7 @@
 #   gemm            the GEMM benchmark (io.kindling.cuda.GemmBench)
 #   attention       the paged-attention benchmark (io.kindling.cuda.AttentionBench)
 #   attention-sweep the same over every decode tuning (AttentionBench --sweep): one table, best first
+#   rope            RoPE + K/V cache write, the two kernels against the fused one (io.kindling.cuda.RotaryCacheBench)
 # KINDLING_TEST_OPTS adds JVM options to the tests, e.g. -Dkindling.gpuRefDir=DIR or -Dkindling.gpuRef1b=DIR;
 # KINDLING_TEST_CLASS runs that one test class (e.g. io.kindling.cuda.CudaEngineGpuTest) instead of all of them.
 # Every log is also written to $OUT (/tmp/kindling-out when unset). Exits non-zero when any action failed.
@@ -68,7 +69,7 @@ while (( i < ${#actions[@]} )); do
     tests) tests || status=1 ;;
     bench)
       rows=()
-      while (( i < ${#actions[@]} )) && [[ ! "${actions[i]}" =~ ^(tests|bench|structured|gemm|attention|attention-sweep)$ ]]; do
+      while (( i < ${#actions[@]} )) && [[ ! "${actions[i]}" =~ ^(tests|bench|structured|gemm|attention|attention-sweep|rope)$ ]]; do
         rows+=("${actions[i]}")
         i=$((i + 1))
       done
@@ -78,9 +79,10 @@ while (( i < ${#actions[@]} )); do
     gemm) main_class gemm io.kindling.cuda.GemmBench || status=1 ;;
     attention) main_class attention io.kindling.cuda.AttentionBench || status=1 ;;
     attention-sweep) main_class attention-sweep io.kindling.cuda.AttentionBench --sweep || status=1 ;;
+    rope) main_class rope io.kindling.cuda.RotaryCacheBench || status=1 ;;
     *)
-      echo "gpu.sh: unknown action '$action': expected tests, bench ROWS..., structured, gemm, attention or" \
-        "attention-sweep" >&2
+      echo "gpu.sh: unknown action '$action': expected tests, bench ROWS..., structured, gemm, attention," \
+        "attention-sweep or rope" >&2
       exit 2
       ;;
   esac

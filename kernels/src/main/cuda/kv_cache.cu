@@ -1,5 +1,6 @@
-// The paged KV cache's writers: reshape_and_cache stores this step's K/V (fp32 in qkv) at their slots as bf16;
-// copy_blocks copies whole blocks (copy-on-write) in every layer. Cache layout per layer, K and V separately:
+// The paged KV cache's writers: reshape_and_cache stores this step's K/V (fp32 in qkv) at their slots as bf16 (the
+// engine does this in rotary.cu's kd_rotary_cache, fused with RoPE); copy_blocks copies whole blocks (copy-on-write)
+// in every layer. Cache layout per layer, K and V separately:
 // bf16 [numBlocks][numKvHeads][blockSize][headDim]; one allocation holds all layers as 2 * numLayers planes
 // (layer l's K is plane 2l, its V plane 2l + 1), each numBlocks * blockElems elements.
 #include "common.cuh"

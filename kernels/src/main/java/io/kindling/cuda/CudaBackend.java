@@ -46,8 +46,9 @@ final class CudaBackend implements Backend {
     private enum Op {
         UPLOAD("uploading the step's inputs", "upload"), PREPARE("planning attention", "upload"),
         EMBEDDING("embedding", "embedding"), INPUT_NORM("input RMSNorm", "rms norm"),
-        QKV("qkv projection", "gemm qkv"), QKV_BIAS("qkv bias", "bias"), ROTARY("rotary embedding", "rotary"),
-        CACHE_WRITE("writing K/V into the cache", "kv write"), ATTENTION("paged attention", "attention"),
+        QKV("qkv projection", "gemm qkv"), QKV_BIAS("qkv bias", "bias"),
+        ROTARY_CACHE("rotary embedding and writing K/V into the cache", "rotary+kv write"),
+        ATTENTION("paged attention", "attention"),
         O_PROJ("o_proj", "gemm o"), O_BIAS("o_proj bias", "bias"), POST_NORM("post-attention RMSNorm", "rms norm"),
         GATE_UP("gate_up projection", "gemm gate_up"), GATE_UP_BIAS("gate_up bias", "bias"),
         ACTIVATION("SiLU and multiply", "silu and mul"), DOWN("down_proj", "gemm down"),
@@ -390,12 +391,10 @@ final class CudaBackend implements Backend {
                 at(Op.QKV_BIAS, l);
                 elementwise.addBias(s, qkv, w.qkvBias(), n, qkvWidth);
             }
-            at(Op.ROTARY, l);
-            elementwise.rotary(s, qkv, qkvWidth, b.positions(), n, weights.invFreq, w.qNorm(), w.kNorm(), eps,
-                    config.numAttentionHeads(), config.numKeyValueHeads(), config.headDim());
-            at(Op.CACHE_WRITE, l);
-            kvKernels.reshapeAndCache(s, qkv, qkvWidth, q, q + config.kvSize(), b.slotMapping(), n, kv.key(l),
-                    kv.value(l), config.numKeyValueHeads(), kv.blockSize, config.headDim());
+            at(Op.ROTARY_CACHE, l);
+            elementwise.rotaryCache(s, qkv, qkvWidth, b.positions(), b.slotMapping(), n, weights.invFreq, w.qNorm(),
+                    w.kNorm(), eps, config.numAttentionHeads(), config.numKeyValueHeads(), config.headDim(),
+                    kv.key(l), kv.value(l), kv.blockSize);
             at(Op.ATTENTION, l);
             attention.run(s, qkv, qkvWidth, kv.key(l), kv.value(l), attnOut);
             at(Op.O_PROJ, l);

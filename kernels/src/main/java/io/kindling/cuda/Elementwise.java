@@ -6,8 +6,9 @@ import jcuda.driver.CUstream;
 
 /**
  * Launchers of the row-wise and elementwise kernels around the GEMMs and attention: embedding gather, residual add
- * fused with RMSNorm, QKV bias, RoPE (with Qwen3's q/k norm), SiLU-and-multiply and fp32 to bf16 conversion. Each
- * kernel has its own {@code .cu} file; each launch goes on the given stream without synchronizing.
+ * fused with RMSNorm, QKV bias, RoPE (with Qwen3's q/k norm; fused with the K/V cache write in the engine),
+ * SiLU-and-multiply and fp32 to bf16 conversion. Each kernel has its own {@code .cu} file; each launch goes on the
+ * given stream without synchronizing.
  *
  * <p>Block sizes depend only on the row width, never on the number of rows, so a row's reductions run in the same
  * order whatever else shares the batch.
@@ -18,12 +19,15 @@ final class Elementwise {
     /** Grid-stride kernels stop adding blocks here: enough to fill any current GPU several times over. */
     private static final int MAX_FLAT_BLOCKS = 4096;
     private static final int FLAT_THREADS = 256;
+    /** Warps per token of the rotary kernels (fewer where the token has fewer heads); any count gives the same bits. */
+    static final int ROTARY_WARPS = 8;
 
     private final CUfunction embedding;
     private final CUfunction addRmsNorm;
     private final CUfunction rmsNormRows;
     private final CUfunction addBias;
     private final CUfunction rotary;
+    private final CUfunction rotaryCache;
     private final CUfunction siluAndMul;
     private final CUfunction toBf16;
 
@@ -34,6 +38,7 @@ final class Elementwise {
         this.rmsNormRows = rmsNorm.function("kd_rms_norm_rows");
         this.addBias = bias.function("kd_add_bias");
         this.rotary = rotary.function("kd_rotary");
+        this.rotaryCache = rotary.function("kd_rotary_cache");
         this.siluAndMul = activation.function("kd_silu_and_mul");
         this.toBf16 = convert.function("kd_to_bf16");
     }
@@ -112,6 +117,46 @@ final class Elementwise {
      */
     void rotary(CUstream s, CUdeviceptr qkv, int qkvStride, CUdeviceptr positions, int n, CUdeviceptr invFreq,
                 CUdeviceptr qNorm, CUdeviceptr kNorm, float eps, int numHeads, int numKvHeads, int headDim) {
+        checkRotary(n, qkvStride, numHeads, numKvHeads, headDim);
+        int warps = Math.min(ROTARY_WARPS, numHeads + numKvHeads);
+        Launch.kernel(rotary, s, n, 1, 1, 32 * warps, 0, qkv, qkvStride, positions, invFreq, orNull(qNorm),
+                orNull(kNorm), eps, numHeads, numKvHeads, headDim);
+    }
+
+    /**
+     * {@link #rotary} and then {@link KvCacheKernels#reshapeAndCache} in one kernel, bit for bit: q is rotated in
+     * place, the rotated k and the v of each token go to the paged cache as bf16 at its slot (-1: skipped), and the
+     * row's k is left as it was (attention reads this step's keys from the cache, never from the row).
+     *
+     * @param qkv fp32 {@code [n][qkvStride]}: q heads, then k heads, then v heads
+     * @param slotMapping int32 {@code [n]}: slot {@code block * blockSize + offset}, or -1
+     * @param kCache bf16 {@code [numBlocks][numKvHeads][blockSize][headDim]}, this layer's K plane
+     * @param vCache the same for V
+     * @see #rotary for the other parameters
+     */
+    void rotaryCache(CUstream s, CUdeviceptr qkv, int qkvStride, CUdeviceptr positions, CUdeviceptr slotMapping,
+                     int n, CUdeviceptr invFreq, CUdeviceptr qNorm, CUdeviceptr kNorm, float eps, int numHeads,
+                     int numKvHeads, int headDim, CUdeviceptr kCache, CUdeviceptr vCache, int blockSize) {
+        rotaryCache(s, qkv, qkvStride, positions, slotMapping, n, invFreq, qNorm, kNorm, eps, numHeads, numKvHeads,
+                headDim, kCache, vCache, blockSize, ROTARY_WARPS);
+    }
+
+    /** {@link #rotaryCache} with at most {@code maxWarps} warps per token: for the benchmark's comparison. */
+    void rotaryCache(CUstream s, CUdeviceptr qkv, int qkvStride, CUdeviceptr positions, CUdeviceptr slotMapping,
+                     int n, CUdeviceptr invFreq, CUdeviceptr qNorm, CUdeviceptr kNorm, float eps, int numHeads,
+                     int numKvHeads, int headDim, CUdeviceptr kCache, CUdeviceptr vCache, int blockSize,
+                     int maxWarps) {
+        checkRotary(n, qkvStride, numHeads, numKvHeads, headDim);
+        positive("blockSize", blockSize);
+        if (maxWarps <= 0 || maxWarps > 32) {
+            throw new IllegalArgumentException("maxWarps must be in [1, 32], got " + maxWarps);
+        }
+        int warps = Math.min(maxWarps, numHeads + 2 * numKvHeads);
+        Launch.kernel(rotaryCache, s, n, 1, 1, 32 * warps, 0, qkv, qkvStride, positions, slotMapping, invFreq,
+                orNull(qNorm), orNull(kNorm), eps, numHeads, numKvHeads, headDim, kCache, vCache, blockSize);
+    }
+
+    private static void checkRotary(int n, int qkvStride, int numHeads, int numKvHeads, int headDim) {
         positive("n", n);
         positive("numHeads", numHeads);
         positive("numKvHeads", numKvHeads);
@@ -124,9 +169,6 @@ final class Elementwise {
             throw new IllegalArgumentException("qkvStride " + qkvStride + " is narrower than the " + width
                     + " values of " + numHeads + " q heads and 2 x " + numKvHeads + " kv heads of " + headDim);
         }
-        int warps = Math.min(8, numHeads + numKvHeads);
-        Launch.kernel(rotary, s, n, 1, 1, 32 * warps, 0, qkv, qkvStride, positions, invFreq, orNull(qNorm),
-                orNull(kNorm), eps, numHeads, numKvHeads, headDim);
     }
 
     /**

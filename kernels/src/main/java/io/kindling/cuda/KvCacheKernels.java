@@ -22,7 +22,8 @@ final class KvCacheKernels {
 
     /**
      * Stores K and V of {@code n} tokens (fp32, at {@code kOffset}/{@code vOffset} of each {@code qkv} row) as bf16
-     * at their slots; a slot of -1 is skipped.
+     * at their slots; a slot of -1 is skipped. The engine writes the cache in {@link Elementwise#rotaryCache}
+     * instead, fused with RoPE; this is its reference in the tests and the benchmark.
      */
     void reshapeAndCache(CUstream s, CUdeviceptr qkv, int qkvStride, int kOffset, int vOffset,
                          CUdeviceptr slotMapping, int n, CUdeviceptr kCache, CUdeviceptr vCache, int numKvHeads,

@@ -271,7 +271,7 @@ public final class AttentionBench {
     }
 
     /** Seconds per call of {@code work}: median over replays of a graph of {@link #ITERATIONS} calls. */
-    private static double graphSeconds(CudaContext context, IntConsumer work) {
+    static double graphSeconds(CudaContext context, IntConsumer work) {
         CUstream s = context.stream();
         context.synchronize();
         CUgraph graph = new CUgraph();
