@@ -55,7 +55,8 @@ public final class LlmEngine implements AutoCloseable {
     /** Structured output's compiled constraints, made on the first request that has one. */
     private Grammars grammars;
 
-    private LlmEngine(Checkpoint checkpoint, Tokenizer tokenizer, Backend backend, EngineConfig config) {
+    /** An engine over a backend made elsewhere (a benchmark's stub); it owns all three. */
+    LlmEngine(Checkpoint checkpoint, Tokenizer tokenizer, Backend backend, EngineConfig config) {
         this.checkpoint = checkpoint;
         this.tokenizer = tokenizer;
         this.backend = backend;

@@ -44,7 +44,7 @@ final class ModelRunner {
         for (int i = 0; i < numSeqs; i++) {
             ScheduledSequence s = scheduled.get(i);
             Sequence seq = s.seq();
-            int[] blockTable = seq.blockTable();
+            int[] blockTable = seq.sharedBlockTable();
             int start = seq.numComputedTokens();
             int end = start + s.numScheduledTokens();
             queryStartLoc[i] = t;

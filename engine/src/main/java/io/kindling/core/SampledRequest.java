@@ -76,7 +76,12 @@ final class SampledRequest extends RequestGroup {
 
     @Override
     boolean isFinished() {
-        return samples.stream().allMatch(SampleState::isFinished);
+        for (SampleState sample : samples) { // every step, for every request: no stream
+            if (!sample.isFinished()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override

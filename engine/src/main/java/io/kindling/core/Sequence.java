@@ -26,6 +26,8 @@ final class Sequence {
     private final IntList tokenIds;
     private final Optional<String> cacheSalt;
     private final IntList blockTable = new IntList(8);
+    /** The table as an array for the steps' inputs, made again only after the table changed; null then. */
+    private int[] blockTableArray;
     private final List<BlockHash> blockHashes = new ArrayList<>();
     private int numCachedBlocks;
     private long cachedPrefixId = KvCacheBlock.NO_PARENT;
@@ -158,6 +160,17 @@ final class Sequence {
         return blockTable.toArray();
     }
 
+    /**
+     * The block table as an array that the next steps share until the table changes (every {@code B} tokens): the
+     * model runner's, read-only. Saves a copy per sequence and step.
+     */
+    int[] sharedBlockTable() {
+        if (blockTableArray == null) {
+            blockTableArray = blockTable.toArray();
+        }
+        return blockTableArray;
+    }
+
     Optional<String> cacheSalt() {
         return cacheSalt;
     }
@@ -227,14 +240,17 @@ final class Sequence {
     /** Points logical block {@code i} at another physical block (copy-on-write). */
     void setBlockId(int i, int blockId) {
         blockTable.set(i, blockId);
+        blockTableArray = null;
     }
 
     void appendBlockId(int blockId) {
         blockTable.add(blockId);
+        blockTableArray = null;
     }
 
     void clearBlockTable() {
         blockTable.clear();
+        blockTableArray = null;
         numCachedBlocks = 0;
         cachedPrefixId = KvCacheBlock.NO_PARENT;
     }
