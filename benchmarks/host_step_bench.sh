@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The engine's host cost per decode step without a model (io.kindling.core.HostStepBench, an engine test class):
 #   bash benchmarks/host_step_bench.sh [SEQS [PROMPT_TOKENS [STEPS]]]      (default 1024 600 400)
-# Extra JVM options go in KINDLING_BENCH_OPTS. Runs from the repository root.
+# Extra JVM options (e.g. -Dkindling.asyncScheduling=false) go in KINDLING_BENCH_OPTS. Runs from the repository root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mvn -B -o -q -pl engine -am test-compile

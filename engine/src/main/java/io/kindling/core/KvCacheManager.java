@@ -207,7 +207,8 @@ final class KvCacheManager {
 
     /** Puts {@code seq}'s blocks that the first {@code numTokens} tokens fill, not yet cached, into the cache. */
     private void cacheFullBlocks(Sequence seq, int numTokens) {
-        int numFull = numTokens / blockSize;
+        // a block filled by a pending token is cached by a later allocation, once the token is known
+        int numFull = Math.min(numTokens, seq.numKnownTokens()) / blockSize;
         if (!enablePrefixCaching || numFull <= seq.numCachedBlocks()) {
             return;
         }
@@ -222,7 +223,7 @@ final class KvCacheManager {
 
     /** Extends {@code seq}'s chain of block hashes over its full blocks. */
     private void updateBlockHashes(Sequence seq) {
-        for (int i = seq.numBlockHashes(); i < seq.numTokens() / blockSize; i++) {
+        for (int i = seq.numBlockHashes(); i < seq.numKnownTokens() / blockSize; i++) {
             BlockHash parent = i == 0 ? BlockHash.ROOT : seq.blockHash(i - 1);
             seq.appendBlockHash(hashFunction.hash(parent, blockTokens(seq, i), extraKey(seq, i)));
         }

@@ -74,6 +74,12 @@ final class SampledRequest extends RequestGroup {
         return 1;
     }
 
+    /** Except at the first token of {@code n > 1}, whose draws fork the sequence. */
+    @Override
+    boolean continuesWithDraws() {
+        return !forksNext();
+    }
+
     @Override
     boolean isFinished() {
         for (SampleState sample : samples) { // every step, for every request: no stream

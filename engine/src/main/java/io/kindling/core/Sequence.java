@@ -35,6 +35,12 @@ final class Sequence {
     private SequenceStatus status = SequenceStatus.WAITING;
     private FinishReason finishReason;
     private int numPreemptions;
+    /**
+     * Asynchronous scheduling: the last token was drawn by draw {@code pendingDraw} of a step still on the device,
+     * and its id is not known here yet ({@link #PENDING} stands in for it); -1 when none is.
+     */
+    private int pendingDraw = -1;
+    static final int PENDING = -1;
 
     /**
      * @param seqId arrival order; the scheduler serves and preempts by it
@@ -67,6 +73,9 @@ final class Sequence {
      * waiting one (preempted) forks into another waiting one.
      */
     Sequence fork() {
+        if (hasPendingToken()) {
+            throw new IllegalStateException("request " + requestId + ": cannot fork before its last token is known");
+        }
         if (status == SequenceStatus.RUNNING && numComputedTokens != tokenIds.size()) {
             throw new IllegalStateException("request " + requestId + ": cannot fork with " + numComputedTokens
                     + " of " + tokenIds.size() + " tokens computed");
@@ -227,6 +236,38 @@ final class Sequence {
 
     void appendTokenId(int tokenId) {
         tokenIds.add(tokenId);
+    }
+
+    /** Appends the token that draw {@code drawIndex} of the step on the device is drawing, not yet known here. */
+    void appendPendingToken(int drawIndex) {
+        if (hasPendingToken()) {
+            throw new IllegalStateException("request " + requestId + " already waits for a token");
+        }
+        tokenIds.add(PENDING);
+        pendingDraw = drawIndex;
+    }
+
+    boolean hasPendingToken() {
+        return pendingDraw >= 0;
+    }
+
+    /** The draw of the step on the device whose token is this sequence's last. */
+    int pendingDraw() {
+        return pendingDraw;
+    }
+
+    /** The pending last token has arrived. */
+    void resolvePendingToken(int tokenId) {
+        if (!hasPendingToken()) {
+            throw new IllegalStateException("request " + requestId + " waits for no token");
+        }
+        tokenIds.set(tokenIds.size() - 1, tokenId);
+        pendingDraw = -1;
+    }
+
+    /** Tokens whose ids are known here: all but a pending last one. Only these are hashed for the prefix cache. */
+    int numKnownTokens() {
+        return tokenIds.size() - (hasPendingToken() ? 1 : 0);
     }
 
     void addComputedTokens(int n) {
