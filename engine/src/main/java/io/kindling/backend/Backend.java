@@ -52,6 +52,27 @@ public interface Backend extends AutoCloseable {
     Logits forward(BatchInputs batch);
 
     /**
+     * Whether {@link #forward(BatchInputs, DeferredTokens)} takes input ids from the last sampling launch: then the
+     * engine schedules step N + 1 before it has step N's tokens (asynchronous scheduling).
+     */
+    default boolean takesDeferredTokens() {
+        return false;
+    }
+
+    /**
+     * {@link #forward(BatchInputs)} with the ids of {@code deferred}'s tokens taken from the sampler's last
+     * {@link BatchSampler#launch}, as they are there when the device gets to this step.
+     *
+     * @throws UnsupportedOperationException with deferred tokens, where {@link #takesDeferredTokens} is false
+     */
+    default Logits forward(BatchInputs batch, DeferredTokens deferred) {
+        if (deferred.size() > 0) {
+            throw new UnsupportedOperationException(device() + " does not take deferred input tokens");
+        }
+        return forward(batch);
+    }
+
+    /**
      * Asks the next forward pass to time each op family on the device ({@link StepProfile#gpuMillis}); that pass
      * runs its ops one by one, queued behind a wait long enough for all of them, so that host launch gaps do not
      * count. Returns false when this backend cannot.

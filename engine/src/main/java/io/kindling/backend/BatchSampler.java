@@ -13,4 +13,14 @@ public interface BatchSampler {
 
     /** @return one result per draw, in the order given */
     SampleResult[] sample(Logits logits, List<Draw> draws);
+
+    /**
+     * Queues the draws and returns before they are made where the device allows it; the drawn token ids stay where
+     * the next {@link Backend#forward(BatchInputs, DeferredTokens)} reads them, until the next launch. Default: samples
+     * now.
+     */
+    default PendingSamples launch(Logits logits, List<Draw> draws) {
+        SampleResult[] results = sample(logits, draws);
+        return () -> results;
+    }
 }

@@ -51,6 +51,12 @@ final class BeamSearchRequest extends RequestGroup {
         return done ? 0 : beams.size();
     }
 
+    /** Never: the beam step picks which beams continue, fork or drop, from all their rows, on the host. */
+    @Override
+    boolean continuesWithDraws() {
+        return false;
+    }
+
     @Override
     boolean isFinished() {
         return done;

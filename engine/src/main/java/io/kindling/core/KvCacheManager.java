@@ -119,7 +119,10 @@ final class KvCacheManager {
         }
         int numComputed = seq.numComputedTokens() + newComputed.numTokens();
         int numRequired = ceilDiv(numComputed + numNewTokens, blockSize) - seq.numBlocks() - hits.size();
-        int numRevived = (int) hits.stream().filter(b -> b.refCnt == 0).count();
+        int numRevived = 0;
+        for (KvCacheBlock b : hits) {
+            numRevived += b.refCnt == 0 ? 1 : 0;
+        }
         boolean copyOnWrite = numNewTokens > 0 && writesSharedBlock(seq);
         if (numRequired + numRevived + (copyOnWrite ? 1 : 0) > blockPool.numFreeBlocks()) {
             return false;
@@ -204,7 +207,8 @@ final class KvCacheManager {
 
     /** Puts {@code seq}'s blocks that the first {@code numTokens} tokens fill, not yet cached, into the cache. */
     private void cacheFullBlocks(Sequence seq, int numTokens) {
-        int numFull = numTokens / blockSize;
+        // a block filled by a pending token is cached by a later allocation, once the token is known
+        int numFull = Math.min(numTokens, seq.numKnownTokens()) / blockSize;
         if (!enablePrefixCaching || numFull <= seq.numCachedBlocks()) {
             return;
         }
@@ -219,7 +223,7 @@ final class KvCacheManager {
 
     /** Extends {@code seq}'s chain of block hashes over its full blocks. */
     private void updateBlockHashes(Sequence seq) {
-        for (int i = seq.numBlockHashes(); i < seq.numTokens() / blockSize; i++) {
+        for (int i = seq.numBlockHashes(); i < seq.numKnownTokens() / blockSize; i++) {
             BlockHash parent = i == 0 ? BlockHash.ROOT : seq.blockHash(i - 1);
             seq.appendBlockHash(hashFunction.hash(parent, blockTokens(seq, i), extraKey(seq, i)));
         }
@@ -255,16 +259,23 @@ final class KvCacheManager {
     void recordStep(Collection<Sequence> running) {
         sampleNo++;
         long used = 0;
-        for (Sequence seq : running) {
-            for (int i = 0; i < seq.numBlocks(); i++) {
-                int id = seq.blockId(i);
-                if (blockPool.block(id).refCnt > 1) {
-                    if (sampleOfBlock[id] == sampleNo) {
-                        continue;
+        if (blockPool.numSharedRefs() == 0) {
+            // no block is shared: each sequence's blocks hold exactly its computed tokens, no walk over the tables
+            for (Sequence seq : running) {
+                used += seq.numComputedTokens();
+            }
+        } else {
+            for (Sequence seq : running) {
+                for (int i = 0; i < seq.numBlocks(); i++) {
+                    int id = seq.blockId(i);
+                    if (blockPool.block(id).refCnt > 1) {
+                        if (sampleOfBlock[id] == sampleNo) {
+                            continue;
+                        }
+                        sampleOfBlock[id] = sampleNo;
                     }
-                    sampleOfBlock[id] = sampleNo;
+                    used += Math.max(0, Math.min(blockSize, seq.numComputedTokens() - i * blockSize));
                 }
-                used += Math.max(0, Math.min(blockSize, seq.numComputedTokens() - i * blockSize));
             }
         }
         sampledUsedSlots += used;

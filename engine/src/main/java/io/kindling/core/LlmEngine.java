@@ -52,10 +52,24 @@ public final class LlmEngine implements AutoCloseable {
     private StepTimes lastStepTimes = StepTimes.NONE;
     private long numSteps;
     private long scheduledSeqs;
+    /**
+     * Asynchronous scheduling (vLLM's {@code async_scheduling}): step N + 1 is scheduled and queued, its decode rows'
+     * input ids taken on the device from step N's draws, before the host takes step N's tokens; then the host
+     * appends them, checks stops and detokenizes while the device runs step N + 1, and a sequence that finished in
+     * step N wastes its row of step N + 1. A step whose draws fork (the first token of {@code n > 1}) or feed a beam
+     * step is finished before the next is scheduled, as without it. On where the backend takes deferred input ids
+     * ({@link Backend#takesDeferredTokens}) unless {@code -Dkindling.asyncScheduling=false}.
+     */
+    private boolean asyncScheduling;
+    /** With asynchronous scheduling: the last step, its draws queued and its tokens not yet taken. */
+    private LaunchedStep inFlight;
+    /** Host time waiting for (and launching) draws in the current step. */
+    private long sampleNanos;
     /** Structured output's compiled constraints, made on the first request that has one. */
     private Grammars grammars;
 
-    private LlmEngine(Checkpoint checkpoint, Tokenizer tokenizer, Backend backend, EngineConfig config) {
+    /** An engine over a backend made elsewhere (a benchmark's stub); it owns all three. */
+    LlmEngine(Checkpoint checkpoint, Tokenizer tokenizer, Backend backend, EngineConfig config) {
         this.checkpoint = checkpoint;
         this.tokenizer = tokenizer;
         this.backend = backend;
@@ -91,6 +105,28 @@ public final class LlmEngine implements AutoCloseable {
         this.scheduler = new Scheduler(SchedulerConfig.of(limits.maxNumSeqs(), limits.maxNumBatchedTokens(),
                 maxModelLen), kvCacheManager, eosTokenIds);
         this.runner = new ModelRunner(backend, config.blockSize());
+        this.asyncScheduling = backend.takesDeferredTokens()
+                && Boolean.parseBoolean(System.getProperty("kindling.asyncScheduling", "true"));
+    }
+
+    /** Whether steps are scheduled asynchronously ({@link #asyncScheduling}). */
+    public boolean asyncScheduling() {
+        return asyncScheduling;
+    }
+
+    /**
+     * Turns asynchronous scheduling off or (where the backend allows it) on, between steps: for comparing the two.
+     *
+     * @throws IllegalStateException while a step is in flight, or asked to turn it on where the backend cannot
+     */
+    public void setAsyncScheduling(boolean on) {
+        if (hasUnfinishedRequests()) {
+            throw new IllegalStateException("requests are running; change async scheduling when the engine is idle");
+        }
+        if (on && !backend.takesDeferredTokens()) {
+            throw new IllegalStateException(backend.device() + " does not take deferred input tokens");
+        }
+        asyncScheduling = on;
     }
 
     /**
@@ -267,38 +303,87 @@ public final class LlmEngine implements AutoCloseable {
         }
     }
 
-    /** Runs one step; returns the requests that finished in it. */
+    /**
+     * Runs one step; returns the requests that finished in it. With asynchronous scheduling, the step's forward pass
+     * and draws are queued first, and the previous step's tokens, which its inputs may take on the device, are
+     * taken (and its finished requests returned) while the device runs it: see {@link #asyncScheduling}.
+     */
     public List<RequestOutput> step() {
         long t0 = System.nanoTime();
+        LaunchedStep previous = inFlight;
+        inFlight = null;
+        if (previous != null) { // every drawing sequence of it continues: schedule its tokens before they are known
+            previous.draws().appendPendingTokens(scheduler);
+        }
         SchedulerOutput batch = scheduler.schedule();
-        if (batch.scheduled().isEmpty()) {
+        if (batch.scheduled().isEmpty() && previous == null) {
             lastStepTimes = StepTimes.NONE;
             return List.of();
         }
         long t1 = System.nanoTime();
-        numSteps++;
-        scheduledSeqs += batch.scheduled().size();
-        Logits logits = runner.run(batch);
+        Logits logits = null;
+        if (!batch.scheduled().isEmpty()) {
+            numSteps++;
+            scheduledSeqs += batch.scheduled().size();
+            logits = runner.run(batch);
+        }
         long t2 = System.nanoTime();
+        sampleNanos = 0;
+        List<RequestOutput> finished = previous == null ? new ArrayList<>() : finish(previous);
+        if (logits != null) {
+            LaunchedStep launched = launch(batch, logits);
+            if (asyncScheduling && launched.continuesWithDraws()) {
+                inFlight = launched;
+            } else { // the host needs these tokens before it can schedule on (forks, beams), or async is off
+                finished.addAll(finish(launched));
+            }
+        }
+        long postprocess = System.nanoTime() - t2 - sampleNanos;
+        lastStepTimes = new StepTimes(t1 - t0, t2 - t1, sampleNanos, postprocess);
+        return finished;
+    }
+
+    /**
+     * A step whose forward pass and draws are queued, its tokens not yet taken.
+     *
+     * @param continuesWithDraws whether every drawing sequence continues with its own token (no fork, no beam step),
+     *     so that the next step may be scheduled before the tokens are known
+     */
+    private record LaunchedStep(StepDraws draws, Set<RequestGroup> touched, boolean continuesWithDraws) {
+    }
+
+    /** The scheduled tokens become computed; each live request queues its draws, which are launched. */
+    private LaunchedStep launch(SchedulerOutput batch, Logits logits) {
         List<Sequence> rows = scheduler.postprocess(batch);
         StepDraws draws = new StepDraws();
         Set<RequestGroup> touched = new LinkedHashSet<>();
+        boolean continuesWithDraws = true;
         for (int row = 0; row < rows.size(); row++) {
             Sequence seq = rows.get(row);
-            if (!seq.isFinished()) {
+            if (!seq.isFinished()) { // else: finished (or aborted) since it was scheduled; its row is wasted
                 RequestGroup group = live.get(seq.requestId());
                 group.onLogits(seq, row, logits, draws);
-                touched.add(group);
+                if (touched.add(group)) {
+                    continuesWithDraws &= group.continuesWithDraws();
+                }
             }
         }
-        try {
-            draws.sample(backend.sampler(), logits);
-        } catch (IllegalArgumentException e) { // the samplers' one refusal: a row without a finite largest logit
-            throw new ModelOutputException(e);
-        }
-        long t3 = System.nanoTime();
+        long t = System.nanoTime();
+        draws.launch(backend.sampler(), logits);
+        sampleNanos += System.nanoTime() - t;
+        return new LaunchedStep(draws, touched, continuesWithDraws);
+    }
+
+    /** Waits for a launched step's draws, then appends, forks or finishes its requests' sequences. */
+    private List<RequestOutput> finish(LaunchedStep step) {
+        long t = System.nanoTime();
+        step.draws().await();
+        sampleNanos += System.nanoTime() - t;
         List<RequestOutput> finished = new ArrayList<>();
-        for (RequestGroup group : touched) {
+        for (RequestGroup group : step.touched()) {
+            if (live.get(group.request.requestId()) != group) { // aborted while its draws ran
+                continue;
+            }
             generationTokens += group.advance(scheduler);
             if (group.isFinished()) {
                 live.remove(group.request.requestId());
@@ -306,7 +391,6 @@ public final class LlmEngine implements AutoCloseable {
             }
         }
         scheduler.endStep();
-        lastStepTimes = new StepTimes(t1 - t0, t2 - t1, t3 - t2, System.nanoTime() - t3);
         return finished;
     }
 
@@ -337,6 +421,7 @@ public final class LlmEngine implements AutoCloseable {
     }
 
     public boolean hasUnfinishedRequests() {
+        // a step in flight holds running sequences until its tokens are appended, unless all were aborted
         return scheduler.hasUnfinished();
     }
 

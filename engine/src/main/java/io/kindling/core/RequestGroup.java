@@ -32,6 +32,12 @@ abstract sealed class RequestGroup permits SampledRequest, BeamSearchRequest {
 
     abstract boolean isFinished();
 
+    /**
+     * Whether, after this step's draws, each of its drawing sequences simply continues with its own token (no fork, no
+     * beam choice), so the next step may be scheduled before the tokens are known (asynchronous scheduling).
+     */
+    abstract boolean continuesWithDraws();
+
     abstract RequestOutput finalOutput(Tokenizer tokenizer);
 
     /** Ends every sequence of the request (its task went away); their blocks are freed at once. */

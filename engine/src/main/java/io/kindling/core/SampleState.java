@@ -20,7 +20,7 @@ final class SampleState {
     private final IncrementalDetokenizer detokenizer;
     private final StopStrings stopStrings;
     private final List<List<TokenLogprob>> logprobs;
-    /** The text seen so far, for stop strings; cut at the stop string once one is found. */
+    /** The text seen so far when the request has stop strings; cut at the stop string once one is found. */
     private final StringBuilder text = new StringBuilder();
     private boolean stoppedByString;
     private static final int NONE = -1;
@@ -80,10 +80,10 @@ final class SampleState {
      */
     boolean appendNewestToken() {
         String added = detokenizer.append(seq.lastTokenId());
-        text.append(added);
-        if (request.params().stop().isEmpty()) {
+        if (request.params().stop().isEmpty()) { // then completion() takes the detokenizer's text
             return false;
         }
+        text.append(added);
         OptionalInt stopAt = stopStrings.findStop(text.toString(), added.length());
         if (stopAt.isPresent()) {
             text.setLength(stopAt.getAsInt());

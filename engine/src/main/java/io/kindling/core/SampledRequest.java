@@ -74,9 +74,20 @@ final class SampledRequest extends RequestGroup {
         return 1;
     }
 
+    /** Except at the first token of {@code n > 1}, whose draws fork the sequence. */
+    @Override
+    boolean continuesWithDraws() {
+        return !forksNext();
+    }
+
     @Override
     boolean isFinished() {
-        return samples.stream().allMatch(SampleState::isFinished);
+        for (SampleState sample : samples) { // every step, for every request: no stream
+            if (!sample.isFinished()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override

@@ -132,12 +132,34 @@ final class Scheduler {
      * waiting for its siblings).
      */
     void append(Sequence seq, int tokenId) {
+        if (seq.hasPendingToken() && !seq.isFinished()) { // the token a later step may already compute
+            seq.resolvePendingToken(tokenId);
+            stopReason(seq).ifPresent(reason -> finish(seq, reason));
+            return;
+        }
         if (seq.numComputedTokens() != seq.numTokens() || seq.isFinished()) {
             throw new IllegalStateException("request " + seq.requestId() + ": a token can only follow a live "
                     + "sequence whose tokens are all computed: " + seq);
         }
         seq.appendTokenId(tokenId);
         stopReason(seq).ifPresent(reason -> finish(seq, reason));
+    }
+
+    /**
+     * Asynchronous scheduling: {@code seq}, whose tokens are all computed, continues with the token that draw
+     * {@code drawIndex} of the step on the device is drawing, so that the next {@link #schedule} schedules it
+     * before its id is known; {@link #append} then gives the id (and may finish the sequence, wasting its row).
+     * Unless that token surely ends it (max_tokens, the model's context): then it waits for {@link #append} as
+     * without asynchronous scheduling, and wastes no row.
+     */
+    void appendPending(Sequence seq, int drawIndex) {
+        if (seq.numComputedTokens() != seq.numTokens() || seq.status() != SequenceStatus.RUNNING) {
+            throw new IllegalStateException("request " + seq.requestId() + ": only a running sequence whose tokens "
+                    + "are all computed continues with a pending token: " + seq);
+        }
+        if (seq.numTokens() + 1 < config.maxModelLen() && seq.numOutputTokens() + 1 < seq.params().maxTokens()) {
+            seq.appendPendingToken(drawIndex);
+        }
     }
 
     /**

@@ -26,6 +26,8 @@ final class Sequence {
     private final IntList tokenIds;
     private final Optional<String> cacheSalt;
     private final IntList blockTable = new IntList(8);
+    /** The table as an array for the steps' inputs, made again only after the table changed; null then. */
+    private int[] blockTableArray;
     private final List<BlockHash> blockHashes = new ArrayList<>();
     private int numCachedBlocks;
     private long cachedPrefixId = KvCacheBlock.NO_PARENT;
@@ -33,6 +35,12 @@ final class Sequence {
     private SequenceStatus status = SequenceStatus.WAITING;
     private FinishReason finishReason;
     private int numPreemptions;
+    /**
+     * Asynchronous scheduling: the last token was drawn by draw {@code pendingDraw} of a step still on the device,
+     * and its id is not known here yet ({@link #PENDING} stands in for it); -1 when none is.
+     */
+    private int pendingDraw = -1;
+    static final int PENDING = -1;
 
     /**
      * @param seqId arrival order; the scheduler serves and preempts by it
@@ -65,6 +73,9 @@ final class Sequence {
      * waiting one (preempted) forks into another waiting one.
      */
     Sequence fork() {
+        if (hasPendingToken()) {
+            throw new IllegalStateException("request " + requestId + ": cannot fork before its last token is known");
+        }
         if (status == SequenceStatus.RUNNING && numComputedTokens != tokenIds.size()) {
             throw new IllegalStateException("request " + requestId + ": cannot fork with " + numComputedTokens
                     + " of " + tokenIds.size() + " tokens computed");
@@ -158,6 +169,17 @@ final class Sequence {
         return blockTable.toArray();
     }
 
+    /**
+     * The block table as an array that the next steps share until the table changes (every {@code B} tokens): the
+     * model runner's, read-only. Saves a copy per sequence and step.
+     */
+    int[] sharedBlockTable() {
+        if (blockTableArray == null) {
+            blockTableArray = blockTable.toArray();
+        }
+        return blockTableArray;
+    }
+
     Optional<String> cacheSalt() {
         return cacheSalt;
     }
@@ -216,6 +238,38 @@ final class Sequence {
         tokenIds.add(tokenId);
     }
 
+    /** Appends the token that draw {@code drawIndex} of the step on the device is drawing, not yet known here. */
+    void appendPendingToken(int drawIndex) {
+        if (hasPendingToken()) {
+            throw new IllegalStateException("request " + requestId + " already waits for a token");
+        }
+        tokenIds.add(PENDING);
+        pendingDraw = drawIndex;
+    }
+
+    boolean hasPendingToken() {
+        return pendingDraw >= 0;
+    }
+
+    /** The draw of the step on the device whose token is this sequence's last. */
+    int pendingDraw() {
+        return pendingDraw;
+    }
+
+    /** The pending last token has arrived. */
+    void resolvePendingToken(int tokenId) {
+        if (!hasPendingToken()) {
+            throw new IllegalStateException("request " + requestId + " waits for no token");
+        }
+        tokenIds.set(tokenIds.size() - 1, tokenId);
+        pendingDraw = -1;
+    }
+
+    /** Tokens whose ids are known here: all but a pending last one. Only these are hashed for the prefix cache. */
+    int numKnownTokens() {
+        return tokenIds.size() - (hasPendingToken() ? 1 : 0);
+    }
+
     void addComputedTokens(int n) {
         if (n < 0 || numComputedTokens + n > tokenIds.size()) {
             throw new IllegalStateException("request " + requestId + ": cannot compute " + n + " more tokens, "
@@ -227,14 +281,17 @@ final class Sequence {
     /** Points logical block {@code i} at another physical block (copy-on-write). */
     void setBlockId(int i, int blockId) {
         blockTable.set(i, blockId);
+        blockTableArray = null;
     }
 
     void appendBlockId(int blockId) {
         blockTable.add(blockId);
+        blockTableArray = null;
     }
 
     void clearBlockTable() {
         blockTable.clear();
+        blockTableArray = null;
         numCachedBlocks = 0;
         cachedPrefixId = KvCacheBlock.NO_PARENT;
     }

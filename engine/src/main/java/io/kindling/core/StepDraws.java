@@ -1,31 +1,70 @@
 package io.kindling.core;
 
-import io.kindling.backend.Logits;
 import io.kindling.backend.BatchSampler;
 import io.kindling.backend.Draw;
+import io.kindling.backend.Logits;
+import io.kindling.backend.PendingSamples;
 import io.kindling.backend.SampleResult;
 import java.util.ArrayList;
 import java.util.List;
 
-/** A step's draws, each from one logits row for one sample, made in one call of the backend's sampler. */
+/**
+ * A step's draws, each from one logits row for one sample, made in one launch of the backend's sampler; the results
+ * go to their samples when awaited.
+ */
 final class StepDraws {
 
     private final List<Draw> draws = new ArrayList<>();
     private final List<SampleState> targets = new ArrayList<>();
+    private PendingSamples pending;
 
     void add(int row, SampleState target) {
         draws.add(new Draw(row, target.sampling));
         targets.add(target);
     }
 
-    /** Samples every draw and hands each result to its sample. */
-    void sample(BatchSampler sampler, Logits logits) {
+    boolean isEmpty() {
+        return draws.isEmpty();
+    }
+
+    /** Queues every draw on the backend's sampler. */
+    void launch(BatchSampler sampler, Logits logits) {
         if (draws.isEmpty()) {
             return;
         }
-        SampleResult[] results = sampler.sample(logits, draws);
+        try {
+            pending = sampler.launch(logits, draws);
+        } catch (IllegalArgumentException e) { // the samplers' one refusal: a row without a finite largest logit
+            throw new ModelOutputException(e);
+        }
+    }
+
+    /** Waits for the launched draws and hands each result to its sample. */
+    void await() {
+        if (pending == null) {
+            return;
+        }
+        SampleResult[] results;
+        try {
+            results = pending.await();
+        } catch (IllegalArgumentException e) {
+            throw new ModelOutputException(e);
+        }
         for (int i = 0; i < results.length; i++) {
             targets.get(i).accept(results[i]);
+        }
+    }
+
+    /**
+     * Continues each live drawing sequence with its draw's token, still pending, so the next step can be scheduled
+     * before it arrives. Each sequence has one draw here (the caller checked).
+     */
+    void appendPendingTokens(Scheduler scheduler) {
+        for (int i = 0; i < targets.size(); i++) {
+            Sequence seq = targets.get(i).seq();
+            if (!seq.isFinished()) { // aborted since the launch
+                scheduler.appendPending(seq, i);
+            }
         }
     }
 }

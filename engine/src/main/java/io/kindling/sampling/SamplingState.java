@@ -20,7 +20,10 @@ public final class SamplingState {
     private final SplittableRandom random;
     /** Prompt and output tokens, for the repetition penalty. A bit per vocab entry: ~19 KB at 152k. */
     private final BitSet promptAndOutputTokens = new BitSet();
-    /** Output token id -> count, for the frequency and presence penalties; sparse because outputs are short. */
+    /**
+     * Output token id -> count, for the frequency and presence penalties (kept only when one is set); sparse because
+     * outputs are short.
+     */
     private final Map<Integer, Integer> outputTokenCounts = new HashMap<>();
     private int numOutputTokens;
     private final Optional<ConstraintState> constraint;
@@ -58,7 +61,9 @@ public final class SamplingState {
     public void accept(int tokenId) {
         constraint.ifPresent(c -> c.accept(tokenId));
         promptAndOutputTokens.set(tokenId);
-        outputTokenCounts.merge(tokenId, 1, Integer::sum);
+        if (params.frequencyPenalty() != 0 || params.presencePenalty() != 0) { // the only readers of the counts
+            outputTokenCounts.merge(tokenId, 1, Integer::sum);
+        }
         numOutputTokens++;
     }
 

@@ -4,6 +4,7 @@ import io.kindling.backend.Backend;
 import io.kindling.backend.BatchInputs;
 import io.kindling.backend.BatchSampler;
 import io.kindling.backend.BatchValidator;
+import io.kindling.backend.DeferredTokens;
 import io.kindling.backend.Logits;
 import io.kindling.backend.TensorParallelPlan;
 import io.kindling.model.ModelConfig;
@@ -121,6 +122,18 @@ public final class CpuBackend implements Backend {
         for (CpuRank rank : ranks) {
             rank.copyBlocks(src, dst);
         }
+    }
+
+    @Override
+    public boolean takesDeferredTokens() {
+        return true;
+    }
+
+    /** The deferred ids come from the sampler's last launch, written into {@code batch}'s placeholders. */
+    @Override
+    public Logits forward(BatchInputs batch, DeferredTokens deferred) {
+        sampler.resolve(deferred, batch.inputIds());
+        return forward(batch);
     }
 
     @Override

@@ -1,8 +1,10 @@
 package io.kindling.backend.cpu;
 
 import io.kindling.backend.BatchSampler;
+import io.kindling.backend.DeferredTokens;
 import io.kindling.backend.Draw;
 import io.kindling.backend.Logits;
+import io.kindling.backend.PendingSamples;
 import io.kindling.backend.SampleResult;
 import io.kindling.backend.cpu.Sampler;
 import java.util.List;
@@ -16,6 +18,8 @@ final class CpuBatchSampler implements BatchSampler {
 
     private final Sampler sampler = new Sampler();
     private final CpuThreads threads;
+    /** The tokens of the last {@link #launch}, by draw: the CPU's stand-in for a GPU's device results. */
+    private int[] lastTokenIds = new int[0];
 
     CpuBatchSampler(CpuThreads threads) {
         this.threads = threads;
@@ -30,5 +34,25 @@ final class CpuBatchSampler implements BatchSampler {
         SampleResult[] results = new SampleResult[rows.length];
         threads.parallelFor(rows.length, i -> results[i] = sampler.sample(rows[i], draws.get(i).state()));
         return results;
+    }
+
+    /** Samples now, and keeps the tokens for the next step's deferred inputs. */
+    @Override
+    public PendingSamples launch(Logits logits, List<Draw> draws) {
+        SampleResult[] results = sample(logits, draws);
+        if (lastTokenIds.length < results.length) {
+            lastTokenIds = new int[Math.max(results.length, 2 * lastTokenIds.length)];
+        }
+        for (int i = 0; i < results.length; i++) {
+            lastTokenIds[i] = results[i].tokenId();
+        }
+        return () -> results;
+    }
+
+    /** Writes the last launch's tokens into the batch's deferred input ids. */
+    void resolve(DeferredTokens deferred, int[] inputIds) {
+        for (int i = 0; i < deferred.size(); i++) {
+            inputIds[deferred.tokenIndices()[i]] = lastTokenIds[deferred.drawIndices()[i]];
+        }
     }
 }

@@ -1,0 +1,169 @@
+package io.kindling.core;
+
+import io.kindling.backend.Backend;
+import io.kindling.backend.BatchInputs;
+import io.kindling.backend.BatchSampler;
+import io.kindling.backend.BatchValidator;
+import io.kindling.backend.Draw;
+import io.kindling.backend.Logits;
+import io.kindling.backend.SampleResult;
+import io.kindling.model.Checkpoint;
+import io.kindling.sampling.SamplingParams;
+import io.kindling.tokenizer.Tokenizer;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.SplittableRandom;
+
+/**
+ * The engine's host cost per decode step, without a model: 1024 running sequences of ~600 tokens (block size 16) on
+ * the Llama-3.2-1B shape, stepped by {@link LlmEngine#step} over a stub backend whose forward pass only validates
+ * the batch and whose sampler hands back fixed tokens, with the bundled model's tokenizer detokenizing them. Prints
+ * microseconds per phase ({@link StepTimes}) and the bytes the engine's thread allocated, per step.
+ *
+ * <p>Run: {@code bash benchmarks/host_step_bench.sh} (args: sequences, prompt tokens, measured steps).
+ */
+public final class HostStepBench {
+
+    private static final Path SHAPE = Path.of("benchmarks/shapes/llama-3.2-1b");
+    private static final Path TOKENIZER = Path.of("examples/models/kindling-define-6m");
+
+    public static void main(String[] args) {
+        int numSeqs = args.length > 0 ? Integer.parseInt(args[0]) : 1024;
+        int promptLen = args.length > 1 ? Integer.parseInt(args[1]) : 600;
+        int steps = args.length > 2 ? Integer.parseInt(args[2]) : 400;
+        int warmup = Math.max(200, steps / 2);
+        int blockSize = 16;
+        // the first sequences decode while the last ones prefill, 8192 tokens a step
+        int maxTokens = warmup + steps + (int) ((long) numSeqs * (promptLen + 16) / 8192) + 16;
+        long numBlocks = (long) numSeqs * ((promptLen + maxTokens) / blockSize + 2);
+        EngineConfig config = EngineConfig.builder(SHAPE).maxNumSeqs(numSeqs).maxNumBatchedTokens(8192)
+                .blockSize(blockSize).kvCacheMemoryBytes(numBlocks * StubBackend.BYTES_PER_BLOCK).build();
+        Checkpoint checkpoint = Checkpoint.withRandomWeights(SHAPE, 0);
+        Tokenizer tokenizer = Tokenizer.forModel(TOKENIZER);
+        int vocab = 4096; // the tokenizer's; the shape's is larger
+        try (LlmEngine engine = new LlmEngine(checkpoint, tokenizer, new StubBackend(checkpoint.config().vocabSize(),
+                vocab), config)) {
+            SplittableRandom random = new SplittableRandom(7);
+            for (int i = 0; i < numSeqs; i++) {
+                int[] prompt = random.ints(promptLen + random.nextInt(-16, 17), 3, vocab).toArray();
+                engine.addRequest(new Request("r" + i, prompt, SamplingParams.builder().maxTokens(maxTokens)
+                        .ignoreEos(true).temperature(0).build()));
+            }
+            while (engine.stats().numWaiting() > 0 || engine.lastStepTimes() == StepTimes.NONE) { // prefill
+                engine.step();
+            }
+            run(engine, warmup);
+            Totals t = run(engine, steps);
+            System.out.printf("host step, %d running sequences of ~%d tokens, block size %d, %d steps (after %d "
+                    + "warm-up):%n", numSeqs, promptLen, blockSize, steps, warmup);
+            System.out.printf("  schedule     %8.1f us%n", t.schedule / 1e3 / steps);
+            System.out.printf("  forward      %8.1f us  (prepare inputs + validate; the stub queues nothing)%n",
+                    t.forward / 1e3 / steps);
+            System.out.printf("  sample       %8.1f us  (stub sampler)%n", t.sample / 1e3 / steps);
+            System.out.printf("  postprocess  %8.1f us%n", t.postprocess / 1e3 / steps);
+            System.out.printf("  total        %8.1f us, %d bytes allocated per step%n",
+                    (t.schedule + t.forward + t.sample + t.postprocess) / 1e3 / steps, t.bytes / steps);
+        }
+    }
+
+    private record Totals(long schedule, long forward, long sample, long postprocess, long bytes) {
+    }
+
+    private static Totals run(LlmEngine engine, int steps) {
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long thread = Thread.currentThread().getId();
+        long schedule = 0;
+        long forward = 0;
+        long sample = 0;
+        long postprocess = 0;
+        long bytes0 = threads.getThreadAllocatedBytes(thread);
+        for (int i = 0; i < steps; i++) {
+            if (!engine.step().isEmpty()) {
+                throw new IllegalStateException("a sequence finished during the measured steps");
+            }
+            StepTimes s = engine.lastStepTimes();
+            schedule += s.scheduleNanos();
+            forward += s.forwardNanos();
+            sample += s.sampleNanos();
+            postprocess += s.postprocessNanos();
+        }
+        return new Totals(schedule, forward, sample, postprocess, threads.getThreadAllocatedBytes(thread) - bytes0);
+    }
+
+    /** Validates each batch as a real backend does, and samples token {@code 3 + (row * 31 + step) % (vocab - 3)}. */
+    private static final class StubBackend implements Backend, BatchSampler {
+
+        static final long BYTES_PER_BLOCK = 1024;
+        private final int vocabSize;
+        private final int tokenVocab;
+        private BatchValidator validator;
+        private int step;
+
+        StubBackend(int vocabSize, int tokenVocab) {
+            this.vocabSize = vocabSize;
+            this.tokenVocab = tokenVocab;
+        }
+
+        @Override
+        public String device() {
+            return "stub";
+        }
+
+        @Override
+        public long kvCacheBytesPerBlock(int blockSize) {
+            return BYTES_PER_BLOCK;
+        }
+
+        @Override
+        public void allocateKvCache(int numBlocks, int blockSize) {
+            validator = new BatchValidator(vocabSize, numBlocks, blockSize);
+        }
+
+        @Override
+        public void copyBlocks(int[] src, int[] dst) {
+        }
+
+        @Override
+        public Logits forward(BatchInputs batch) {
+            validator.tokenSequences(batch);
+            int rows = batch.logitsIndices().length;
+            step++;
+            return new Logits() {
+                @Override
+                public int numRows() {
+                    return rows;
+                }
+
+                @Override
+                public int vocabSize() {
+                    return vocabSize;
+                }
+
+                @Override
+                public float[] row(int i) {
+                    throw new UnsupportedOperationException("the stub has no logits");
+                }
+            };
+        }
+
+        @Override
+        public SampleResult[] sample(Logits logits, List<Draw> draws) {
+            SampleResult[] out = new SampleResult[draws.size()];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = new SampleResult(3 + (draws.get(i).row() * 31 + step) % (tokenVocab - 3), Optional.empty());
+            }
+            return out;
+        }
+
+        @Override
+        public BatchSampler sampler() {
+            return this;
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+}
