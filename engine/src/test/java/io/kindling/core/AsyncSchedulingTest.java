@@ -1,12 +1,11 @@
 package io.kindling.core;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kindling.sampling.SamplingParams;
 import io.kindling.structured.StructuredOutput;
+import io.kindling.testing.AsyncSchedulingRun;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,9 +25,9 @@ class AsyncSchedulingTest {
     @Test
     void mixedRequestsGiveTheSameOutputsInTheSameOrder() {
         List<Request> requests = requests();
-        Run sync = run(config(), requests, false, Set.of(), 0);
-        Run async = run(config(), requests, true, Set.of(), 0);
-        assertSame(sync, async, true);
+        AsyncSchedulingRun sync = run(config(), requests, false, Set.of(), 0);
+        AsyncSchedulingRun async = run(config(), requests, true, Set.of(), 0);
+        AsyncSchedulingRun.assertSame(sync, async, true);
         assertTrue(sync.finishedAt().stream().distinct().count() > 5, "requests must finish at different steps: "
                 + sync.finishedAt());
     }
@@ -37,9 +36,9 @@ class AsyncSchedulingTest {
     void abortsMidRunLeaveTheOthersAlone() {
         List<Request> requests = requests();
         Set<String> aborted = Set.of("greedy3", "n3", "seeded2");
-        Run sync = run(config(), requests, false, aborted, 4);
-        Run async = run(config(), requests, true, aborted, 4);
-        assertSame(sync, async, true);
+        AsyncSchedulingRun sync = run(config(), requests, false, aborted, 4);
+        AsyncSchedulingRun async = run(config(), requests, true, aborted, 4);
+        AsyncSchedulingRun.assertSame(sync, async, true);
         assertFalse(async.outputs().stream().anyMatch(o -> aborted.contains(o.requestId())));
     }
 
@@ -51,13 +50,18 @@ class AsyncSchedulingTest {
         }
         EngineConfig small = config().withKvCacheMemoryBytes(12 * bytesPerBlock).withMaxNumBatchedTokens(64);
         List<Request> requests = requests().stream().filter(r -> !r.params().isBeamSearch()).toList();
-        Run sync = run(small, requests, false, Set.of(), 0);
-        Run async = run(small, requests, true, Set.of(), 0);
+        AsyncSchedulingRun sync = run(small, requests, false, Set.of(), 0);
+        AsyncSchedulingRun async = run(small, requests, true, Set.of(), 0);
         assertTrue(sync.preemptions() > 0 && async.preemptions() > 0, "the small cache must preempt: "
                 + sync.preemptions() + " and " + async.preemptions());
         // the preemptions themselves may differ (a finished sequence holds its blocks a step longer), so the
         // finishing order may too; each output may not
-        assertSame(sync, async, false);
+        AsyncSchedulingRun.assertSame(sync, async, false);
+    }
+
+    private static AsyncSchedulingRun run(EngineConfig config, List<Request> requests, boolean async,
+                                          Set<String> abort, int abortAfterSteps) {
+        return AsyncSchedulingRun.run(LlmEngine::open, config, requests, async, abort, abortAfterSteps);
     }
 
     private static EngineConfig config() {
@@ -108,59 +112,5 @@ class AsyncSchedulingTest {
 
     private static Request request(LlmEngine engine, String id, String prompt, SamplingParams.Builder params) {
         return new Request(id, engine.tokenizer().encode(prompt), params.build());
-    }
-
-    /** Outputs in the order the engine returned them; the step count at which each came. */
-    private record Run(List<RequestOutput> outputs, List<Integer> finishedAt, long preemptions) {
-    }
-
-    private static Run run(EngineConfig config, List<Request> requests, boolean async, Set<String> abort,
-                           int abortAfterSteps) {
-        try (LlmEngine engine = LlmEngine.open(config)) {
-            engine.setAsyncScheduling(async);
-            requests.forEach(engine::addRequest);
-            List<RequestOutput> outputs = new ArrayList<>();
-            List<Integer> finishedAt = new ArrayList<>();
-            for (int step = 0; engine.hasUnfinishedRequests(); step++) {
-                if (step == abortAfterSteps) {
-                    abort.forEach(engine::abort);
-                }
-                for (RequestOutput o : engine.step()) {
-                    outputs.add(o);
-                    finishedAt.add(step);
-                }
-            }
-            assertEquals(0, engine.stats().numRunning());
-            return new Run(outputs, finishedAt, engine.stats().numPreemptions());
-        }
-    }
-
-    private static void assertSame(Run sync, Run async, boolean sameOrder) {
-        List<String> syncIds = sync.outputs().stream().map(RequestOutput::requestId).toList();
-        List<String> asyncIds = async.outputs().stream().map(RequestOutput::requestId).toList();
-        if (sameOrder) {
-            assertEquals(syncIds, asyncIds, "finishing order");
-        } else {
-            assertEquals(syncIds.stream().sorted().toList(), asyncIds.stream().sorted().toList(), "finished requests");
-        }
-        for (int i = 0; i < sync.outputs().size(); i++) {
-            RequestOutput s = sync.outputs().get(i);
-            RequestOutput a = async.outputs().get(asyncIds.indexOf(s.requestId()));
-            String id = s.requestId();
-            assertArrayEquals(s.promptTokenIds(), a.promptTokenIds(), id);
-            assertEquals(s.error(), a.error(), id);
-            assertEquals(s.completions().size(), a.completions().size(), id);
-            for (int c = 0; c < s.completions().size(); c++) {
-                CompletionOutput sc = s.completions().get(c);
-                CompletionOutput ac = a.completions().get(c);
-                String what = id + " completion " + c;
-                assertArrayEquals(sc.tokenIds(), ac.tokenIds(), what);
-                assertEquals(sc.text(), ac.text(), what);
-                assertEquals(sc.finishReason(), ac.finishReason(), what);
-                assertEquals(sc.logprobs(), ac.logprobs(), what);
-                assertEquals(sc.cumulativeLogprob(), ac.cumulativeLogprob(), what);
-                assertEquals(sc.error(), ac.error(), what);
-            }
-        }
     }
 }

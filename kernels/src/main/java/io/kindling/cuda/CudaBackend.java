@@ -11,6 +11,7 @@ import io.kindling.backend.StepProfile;
 import io.kindling.model.ModelConfig;
 import io.kindling.model.Weights;
 import io.kindling.backend.BatchSampler;
+import io.kindling.backend.DeferredTokens;
 import java.nio.IntBuffer;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -79,7 +80,7 @@ final class CudaBackend implements Backend {
     private final StepBuffers buffers;
     private final StagedInts blockPairs;
     /** PagedAttention rewrites its pinned metadata in every prepare: the previous step's copy must have run. */
-    private final UploadFence attentionInputs;
+    private final CopyFence attentionInputs;
     private final GpuSampler sampler;
     private final OpProfiler profiler;
     private final DecodeGraphs graphs;
@@ -117,7 +118,7 @@ final class CudaBackend implements Backend {
             buffers = own(new StepBuffers(config, options.maxNumBatchedTokens(), options.maxNumSeqs()));
             // a step copies at most one partly filled block per sequence (copy-on-write); more go in chunks
             blockPairs = own(new StagedInts(2 * options.maxNumSeqs()));
-            attentionInputs = own(new UploadFence());
+            attentionInputs = own(new CopyFence());
             profiler = own(new OpProfiler(KernelModule.load("profile")));
             // one draw per running sequence; a step with more (n > 1 forks) samples in several launches
             sampler = own(new GpuSampler(sampling, tokenBitmask, context.stream(), profiler, options.maxNumSeqs(),
@@ -179,7 +180,7 @@ final class CudaBackend implements Backend {
             try (DecodeGraphs probe = new DecodeGraphs(graphs.maxBucket(), maxBlocksPerSeq())) {
                 BatchInputs one = new BatchInputs(new int[1], new int[1], new int[] {-1}, new int[] {0, 1},
                         new int[] {1}, new int[][] {{0}}, new int[1]);
-                queueDecodeGraph(probe, one, scratch);
+                queueDecodeGraph(probe, one, DeferredTokens.NONE, scratch);
                 synchronize("capturing the decode graph");
                 perGraph = Math.max(0, context.totalMemory() - context.freeMemory() - scratch.bytes() - inUse);
             }
@@ -297,7 +298,21 @@ final class CudaBackend implements Backend {
     }
 
     @Override
+    public boolean takesDeferredTokens() {
+        return true;
+    }
+
+    @Override
     public Logits forward(BatchInputs batch) {
+        return forward(batch, DeferredTokens.NONE);
+    }
+
+    /**
+     * Queues the step; a deferred token's id is written on the device from the sampler's last launch (or on the
+     * host, where that launch waited for its tokens) between the input upload and the forward pass.
+     */
+    @Override
+    public Logits forward(BatchInputs batch, DeferredTokens deferred) {
         DeviceKvCache kv = requireCache("forward");
         validator.tokenSequences(batch);
         if (batch.numTokens() == 0) {
@@ -311,13 +326,14 @@ final class CudaBackend implements Backend {
         int graphReplays = 0;
         int launches;
         try {
+            DeferredTokens onDevice = sampler.resolveOnHost(deferred, batch.inputIds());
             boolean profiled = profiler.begin(context.stream());
             launches = Launch.launchesOnThisThread();
             if (!profiled && !ENFORCE_EAGER && DecodeGraphs.isDecodeOnly(batch)) {
-                queueDecodeGraph(graphs, batch, kv);
+                queueDecodeGraph(graphs, batch, onDevice, kv);
                 graphReplays = 1;
             } else {
-                upload(batch, 1);
+                upload(batch, onDevice, 1);
                 queueModel(batch.numTokens(), batch.logitsIndices().length, kv);
                 profiler.mark(context.stream(), "idle before sampling");
             }
@@ -331,11 +347,12 @@ final class CudaBackend implements Backend {
     }
 
     /** Pads a decode-only step to its graph's bucket, uploads its inputs and replays (or first captures) the graph. */
-    private void queueDecodeGraph(DecodeGraphs decodeGraphs, BatchInputs batch, DeviceKvCache kv) {
+    private void queueDecodeGraph(DecodeGraphs decodeGraphs, BatchInputs batch, DeferredTokens deferred,
+            DeviceKvCache kv) {
         int bucket = decodeGraphs.bucket(batch.numSeqs());
         BatchInputs padded = DecodeGraphs.pad(batch, bucket);
         int stride = decodeGraphs.strideBucket(maxBlocks(batch));
-        upload(padded, stride);
+        upload(padded, deferred, stride);
         at(Op.GRAPH, -1);
         decodeGraphs.replay(context.stream(), bucket, stride, attention.plan().launchShape(),
                 () -> queueModel(bucket, bucket, kv));
@@ -349,11 +366,16 @@ final class CudaBackend implements Backend {
         return blocks;
     }
 
-    /** Queues the copies of the step's inputs and attention metadata into their fixed device buffers. */
-    private void upload(BatchInputs batch, int minBlockTableStride) {
+    /**
+     * Queues the copies of the step's inputs and attention metadata into their fixed device buffers, and the
+     * deferred tokens' ids from the sampler's results into the input ids.
+     */
+    private void upload(BatchInputs batch, DeferredTokens deferred, int minBlockTableStride) {
         CUstream s = context.stream();
         at(Op.UPLOAD, -1);
-        buffers.upload(s, batch);
+        buffers.upload(s, batch, deferred);
+        sampler.takeSampled(s, deferred.size(), buffers.deferredDrawIndices(), buffers.deferredTokenIndices(),
+                buffers.inputIds());
         at(Op.PREPARE, -1);
         attentionInputs.await();
         attention.prepare(s, batch, minBlockTableStride);
@@ -446,7 +468,7 @@ final class CudaBackend implements Backend {
     /** The last step's figures; a profiled step's device times once its sampling has run (waits for it). */
     @Override
     public Optional<StepProfile> lastStepProfile() {
-        if (lastProfile != null && profiler.recording()) {
+        if (lastProfile != null && profiler.hasRecording()) {
             context.makeCurrent();
             try {
                 lastProfile = new StepProfile(lastProfile.hostQueueNanos(), lastProfile.kernelLaunches(),

@@ -3,11 +3,12 @@ package io.kindling.cuda;
 import static jcuda.driver.JCudaDriver.cuCtxSynchronize;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
-import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
 
 import io.kindling.backend.Logits;
 import io.kindling.backend.BatchSampler;
+import io.kindling.backend.DeferredTokens;
 import io.kindling.backend.Draw;
+import io.kindling.backend.PendingSamples;
 import io.kindling.sampling.DrawParams;
 import io.kindling.sampling.LogitAdjustments;
 import io.kindling.backend.SampleResult;
@@ -22,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUstream;
 
@@ -37,6 +39,10 @@ import jcuda.driver.CUstream;
  * device still runs the step's forward pass (the backend returns from {@code forward} before the device is done, and
  * nothing here waits before the launches), so mask work overlaps the GPU. Draws sharing a row (the samples of
  * {@code n > 1} at their first token) share its mask: their constraint states are the same.
+ *
+ * <p>Asynchronous scheduling: {@link #launch} queues the draws and their copy back and returns; the tokens stay in
+ * the device results, where {@link #takeSampled} (kd_take_sampled) writes them into the next step's deferred input
+ * ids, and {@link PendingSamples#await} waits only for the copy back, not for the step queued after it.
  */
 final class GpuSampler implements BatchSampler, AutoCloseable {
 
@@ -51,6 +57,7 @@ final class GpuSampler implements BatchSampler, AutoCloseable {
     private static final int INITIAL_ADJUSTMENTS_PER_DRAW = 256;
 
     private final CUfunction kernel;
+    private final CUfunction takeSampled;
     private final TokenBitmaskKernel bitmask;
     private final CUstream stream;
     private final OpProfiler profiler;
@@ -59,6 +66,12 @@ final class GpuSampler implements BatchSampler, AutoCloseable {
     private final DeviceBuffer work;
     private final DeviceBuffer results;
     private final PinnedBuffer resultsHost;
+    /** The last launch's copy back; its parameter upload ran before it, so it also guards the parameter buffers. */
+    private final CopyFence copiedBack = new CopyFence();
+    /** Launches so far: a pending launch's results are in {@code resultsHost} until the next one. */
+    private long launches;
+    /** The tokens of the last {@link #launch} when it waited for them (it took several launches); else null. */
+    private int[] lastTokensOnHost;
     private DeviceBuffer params;
     private PinnedBuffer paramsHost;
 
@@ -75,6 +88,7 @@ final class GpuSampler implements BatchSampler, AutoCloseable {
             throw new IllegalArgumentException("vocabSize must be at least 1, got " + vocabSize);
         }
         this.kernel = module.function("kd_sample");
+        this.takeSampled = module.function("kd_take_sampled");
         this.bitmask = new TokenBitmaskKernel(bitmaskModule, vocabSize);
         this.stream = stream;
         this.profiler = profiler;
@@ -93,6 +107,74 @@ final class GpuSampler implements BatchSampler, AutoCloseable {
 
     @Override
     public SampleResult[] sample(Logits logits, List<Draw> draws) {
+        DeviceLogits device = deviceLogits(logits);
+        SampleResult[] out = new SampleResult[draws.size()];
+        for (int from = 0; from < draws.size(); from += maxDraws) {
+            List<Draw> chunk = draws.subList(from, Math.min(draws.size(), from + maxDraws));
+            DrawParams[] resolved = queue(device, chunk, from);
+            copiedBack.await();
+            read(chunk, resolved, out, from);
+        }
+        lastTokensOnHost = null;
+        return out;
+    }
+
+    /**
+     * Queues the draws and returns; their tokens stay in the device results for {@link #takeSampled}. More draws
+     * than one launch holds are sampled now instead, their tokens kept on the host for {@link #resolveOnHost}.
+     */
+    @Override
+    public PendingSamples launch(Logits logits, List<Draw> draws) {
+        if (draws.size() > maxDraws) {
+            SampleResult[] results = sample(logits, draws);
+            lastTokensOnHost = new int[results.length];
+            for (int i = 0; i < results.length; i++) {
+                lastTokensOnHost[i] = results[i].tokenId();
+            }
+            return () -> results;
+        }
+        DrawParams[] resolved = queue(deviceLogits(logits), draws, 0);
+        lastTokensOnHost = null;
+        long launch = launches;
+        return () -> {
+            if (launch != launches) {
+                throw new IllegalStateException("draws awaited after a later launch of the sampler overwrote them");
+            }
+            copiedBack.await();
+            SampleResult[] out = new SampleResult[draws.size()];
+            read(draws, resolved, out, 0);
+            return out;
+        };
+    }
+
+    /**
+     * Writes the deferred tokens that the last {@link #launch} waited for into {@code inputIds}, and returns what is
+     * left for {@link #takeSampled}: nothing then, else all of {@code deferred}.
+     */
+    DeferredTokens resolveOnHost(DeferredTokens deferred, int[] inputIds) {
+        if (deferred.size() == 0 || lastTokensOnHost == null) {
+            return deferred;
+        }
+        for (int i = 0; i < deferred.size(); i++) {
+            inputIds[deferred.tokenIndices()[i]] = lastTokensOnHost[deferred.drawIndices()[i]];
+        }
+        return DeferredTokens.NONE;
+    }
+
+    /**
+     * Queues kd_take_sampled: {@code inputIds[tokenIndices[i]] = } the token of the last launch's draw
+     * {@code drawIndices[i]}, for {@code n} uploaded index pairs, ordered after that launch on the stream.
+     */
+    void takeSampled(CUstream s, int n, CUdeviceptr drawIndices, CUdeviceptr tokenIndices, CUdeviceptr inputIds) {
+        if (n == 0) {
+            return;
+        }
+        int threads = 128;
+        Launch.kernel(takeSampled, s, (n + threads - 1) / threads, 1, 1, threads, 0, results.ptr(), drawIndices,
+                tokenIndices, n, inputIds);
+    }
+
+    private DeviceLogits deviceLogits(Logits logits) {
         if (!(logits instanceof DeviceLogits device)) {
             throw new IllegalArgumentException("GpuSampler samples the CUDA backend's device logits, got "
                     + logits.getClass().getName());
@@ -101,15 +183,14 @@ final class GpuSampler implements BatchSampler, AutoCloseable {
             throw new IllegalArgumentException("logits have vocab_size " + logits.vocabSize() + ", the sampler "
                     + vocabSize);
         }
-        SampleResult[] out = new SampleResult[draws.size()];
-        for (int from = 0; from < draws.size(); from += maxDraws) {
-            sampleLaunch(device, draws.subList(from, Math.min(draws.size(), from + maxDraws)), out, from);
-        }
-        return out;
+        return device;
     }
 
-    /** One launch over at most {@code maxDraws} draws; waits for its results. */
-    private void sampleLaunch(DeviceLogits logits, List<Draw> draws, SampleResult[] out, int outOffset) {
+    /**
+     * Queues one launch over at most {@code maxDraws} draws and the copy back of its results; returns the draws'
+     * resolved parameters. Waits first for the previous launch's copy back, whose buffers this one rewrites.
+     */
+    private DrawParams[] queue(DeviceLogits logits, List<Draw> draws, int outOffset) {
         int n = draws.size();
         DrawParams[] resolved = new DrawParams[n];
         long numAdjustments = 0;
@@ -127,6 +208,7 @@ final class GpuSampler implements BatchSampler, AutoCloseable {
             }
             numAdjustments += resolved[i].adjustments().size();
         }
+        copiedBack.await();
         long adjustmentsOffset = (long) n * PARAMS_BYTES;
         long bytes = adjustmentsOffset + numAdjustments * ADJUSTMENT_BYTES;
         if (bytes > params.bytes()) {
@@ -141,8 +223,14 @@ final class GpuSampler implements BatchSampler, AutoCloseable {
         profiler.mark(stream, "copy back");
         cuMemcpyDtoHAsync(resultsHost.pointer(), results.ptr(), (long) n * RESULT_BYTES, stream);
         profiler.mark(stream, null);
-        cuStreamSynchronize(stream);
-        for (int i = 0; i < n; i++) {
+        copiedBack.mark(stream);
+        launches++;
+        return resolved;
+    }
+
+    /** Reads a launch's copied-back results into {@code out} from {@code outOffset}. */
+    private void read(List<Draw> draws, DrawParams[] resolved, SampleResult[] out, int outOffset) {
+        for (int i = 0; i < resolved.length; i++) {
             out[outOffset + i] = readResult(i, draws.get(i).row(), resolved[i]);
         }
     }
@@ -262,6 +350,6 @@ final class GpuSampler implements BatchSampler, AutoCloseable {
 
     @Override
     public void close() { // also frees what a failed constructor allocated
-        Resources.closeAll(work, results, resultsHost, paramsHost, params, bitmask);
+        Resources.closeAll(work, results, resultsHost, paramsHost, params, bitmask, copiedBack);
     }
 }

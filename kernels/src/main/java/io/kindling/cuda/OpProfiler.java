@@ -31,7 +31,10 @@ final class OpProfiler implements AutoCloseable {
     /** The family of the interval each recorded event opens; null for an end. */
     private final List<String> families = new ArrayList<>();
     private boolean armed;
+    /** Whether marks are recorded: from a profiled step's {@link #begin} to the next step's. */
     private boolean recording;
+    /** Whether a recording waits for {@link #finish}. */
+    private boolean unread;
 
     OpProfiler(KernelModule module) {
         this.spin = module.function("kd_spin");
@@ -42,18 +45,24 @@ final class OpProfiler implements AutoCloseable {
         armed = true;
     }
 
-    /** Whether the current step records. */
-    boolean recording() {
-        return recording;
+    /** Whether a profiled step's recording waits for {@link #finish}. */
+    boolean hasRecording() {
+        return unread;
     }
 
-    /** At the start of a forward pass: when armed, holds the stream and starts recording; returns whether it did. */
+    /**
+     * At the start of a forward pass: ends the marks of an earlier profiled step (asynchronous scheduling queues the
+     * next step before that profile is read); when armed, holds the stream and starts recording. Returns whether it
+     * did.
+     */
     boolean begin(CUstream stream) {
+        recording = false;
         if (!armed) {
             return false;
         }
         armed = false;
         recording = true;
+        unread = true;
         families.clear();
         Launch.kernel(spin, stream, 1, 1, 1, 1, 0, HOLD_NANOS);
         return true;
@@ -76,10 +85,11 @@ final class OpProfiler implements AutoCloseable {
 
     /** Ends the recording: waits for the last mark and sums the intervals by family, in order of first appearance. */
     Map<String, Double> finish() {
-        if (!recording) {
+        if (!unread) {
             return Map.of();
         }
         recording = false;
+        unread = false;
         Map<String, Double> millis = new LinkedHashMap<>();
         int n = families.size();
         if (n == 0) {

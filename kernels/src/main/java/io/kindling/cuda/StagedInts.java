@@ -15,7 +15,7 @@ final class StagedInts implements AutoCloseable {
     private final int capacity;
     private final PinnedBuffer host;
     private final DeviceBuffer device;
-    private final UploadFence sent = new UploadFence();
+    private final CopyFence sent = new CopyFence();
 
     StagedInts(int capacity) {
         this.capacity = capacity;

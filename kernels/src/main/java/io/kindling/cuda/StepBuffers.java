@@ -1,6 +1,7 @@
 package io.kindling.cuda;
 
 import io.kindling.backend.BatchInputs;
+import io.kindling.backend.DeferredTokens;
 import io.kindling.model.ModelConfig;
 import java.nio.IntBuffer;
 import java.util.ArrayList;
@@ -11,7 +12,8 @@ import jcuda.driver.CUstream;
 /**
  * A step's device buffers, allocated once for the largest step ({@code maxTokens} tokens, {@code maxRows} logits
  * rows) and reused: the fp32 residual stream, the bf16 GEMM inputs, the fp32 GEMM outputs, the logits, and the
- * step's int32 inputs at fixed addresses (token ids, positions, slots, logits rows).
+ * step's int32 inputs at fixed addresses (token ids, positions, slots, logits rows, and the deferred tokens' draw and
+ * token indices).
  *
  * <p>Buffers whose lives never overlap within a layer share memory: {@code qkv} and {@code gateUp} (fp32), and
  * the attention output and {@code act} (bf16).
@@ -52,27 +54,37 @@ final class StepBuffers implements AutoCloseable {
             narrow = own(DeviceBuffer.allocate(n * narrowWidth * 2));
             lastNormed = own(DeviceBuffer.allocate(maxRows * h * 2));
             logits = own(DeviceBuffer.allocate((long) maxRows * config.vocabSize() * Float.BYTES));
-            inputs = own(new StagedInts(3 * maxTokens + maxRows));
+            inputs = own(new StagedInts(3 * maxTokens + 3 * maxRows));
         } catch (RuntimeException e) {
             close();
             throw e;
         }
     }
 
-    /** Writes the step's int32 inputs to pinned memory and queues their one copy to the device. */
-    void upload(CUstream stream, BatchInputs batch) {
+    /**
+     * Writes the step's int32 inputs to pinned memory and queues their one copy to the device; the deferred tokens'
+     * indices go with them, for the sampler to fill their input ids on the device.
+     */
+    void upload(CUstream stream, BatchInputs batch, DeferredTokens deferred) {
         int n = batch.numTokens();
         int m = batch.logitsIndices().length;
-        if (n > maxTokens || m > maxRows) {
-            throw new IllegalArgumentException("step of " + n + " tokens and " + m + " logits rows exceeds the "
-                    + "buffers for max_num_batched_tokens " + maxTokens + " and max_num_seqs " + maxRows);
+        if (n > maxTokens || m > maxRows || deferred.size() > maxRows) {
+            throw new IllegalArgumentException("step of " + n + " tokens, " + m + " logits rows and "
+                    + deferred.size() + " deferred tokens exceeds the buffers for max_num_batched_tokens " + maxTokens
+                    + " and max_num_seqs " + maxRows);
         }
         IntBuffer host = inputs.begin();
         host.put(0, batch.inputIds());
         host.put(maxTokens, batch.positions());
         host.put(2 * maxTokens, batch.slotMapping());
         host.put(3 * maxTokens, batch.logitsIndices());
-        inputs.send(stream, 3 * maxTokens + m);
+        int count = 3 * maxTokens + m;
+        if (deferred.size() > 0) {
+            host.put(3 * maxTokens + maxRows, deferred.drawIndices());
+            host.put(3 * maxTokens + 2 * maxRows, deferred.tokenIndices());
+            count = 3 * maxTokens + 2 * maxRows + deferred.size();
+        }
+        inputs.send(stream, count);
     }
 
     CUdeviceptr inputIds() {
@@ -89,6 +101,14 @@ final class StepBuffers implements AutoCloseable {
 
     CUdeviceptr logitsIndices() {
         return inputs.at(3 * maxTokens);
+    }
+
+    CUdeviceptr deferredDrawIndices() {
+        return inputs.at(3 * maxTokens + maxRows);
+    }
+
+    CUdeviceptr deferredTokenIndices() {
+        return inputs.at(3 * maxTokens + 2 * maxRows);
     }
 
     long bytes() {

@@ -10,16 +10,17 @@ import jcuda.driver.CUevent_flags;
 import jcuda.driver.CUstream;
 
 /**
- * Guards pinned memory that an asynchronous copy reads: {@link #mark} after queuing the copy, {@link #await} before
- * writing the memory again. A step whose logits nobody reads is never synchronized, so only this keeps the next
- * step from overwriting inputs still queued for the device.
+ * Guards pinned memory that an asynchronous copy reads or writes: {@link #mark} after queuing the copy, {@link #await}
+ * before writing the memory again (an upload) or reading it (a copy back). A step whose logits nobody reads is never
+ * synchronized, so only this keeps the next step from overwriting inputs still queued for the device; and it waits
+ * for one copy without waiting for what the stream queued after it (the next step, under asynchronous scheduling).
  */
-final class UploadFence implements AutoCloseable {
+final class CopyFence implements AutoCloseable {
 
     private final CUevent event = new CUevent();
     private boolean marked;
 
-    UploadFence() {
+    CopyFence() {
         cuEventCreate(event, CUevent_flags.CU_EVENT_DISABLE_TIMING);
     }
 
