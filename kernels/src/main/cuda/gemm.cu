@@ -28,7 +28,7 @@ namespace {
 
 constexpr int CHUNK_K = 64;
 constexpr int CHUNK_STEPS = CHUNK_K / 16;  // chained mma steps per chunk
-constexpr int SEGMENT_K = 2048;           // Gemm.java's SEGMENT_K
+constexpr int SEGMENT_K = 4096;           // Gemm.java's SEGMENT_K
 
 __device__ __forceinline__ uint32_t smem_addr(const void* p) {
     return static_cast<uint32_t>(__cvta_generic_to_shared(p));
@@ -208,13 +208,9 @@ struct KRange {
         end = min(min(segments, first + segs_per_cta) * TILES_PER_SEGMENT, (k + BK - 1) / BK);
     }
 
-    // the segment tile t belongs to, the tile after its last one in this CTA, and whether another segment of
-    // this CTA follows it
+    // the segment tile t belongs to, and the tile after its last one in this CTA
     __device__ __forceinline__ static int segment(int t) { return t / TILES_PER_SEGMENT; }
     __device__ __forceinline__ int segment_end(int seg) const { return min(end, (seg + 1) * TILES_PER_SEGMENT); }
-    __device__ __forceinline__ bool ends_segment_early(int t) const {
-        return (t + 1) % TILES_PER_SEGMENT == 0 && t + 1 < end;
-    }
 };
 
 // BM x BN output tile per CTA, WM x WN warps each owning a (BM/WM) x (BN/WN) sub-tile, BK of K per stage.
@@ -286,55 +282,61 @@ __device__ __forceinline__ void gemm_tile(const __nv_bfloat16* __restrict__ a, i
     const int w_chunk = (lane >> 3) & 1;
     const float zero[4] = {0.f, 0.f, 0.f, 0.f};
 
-    // t counts this CTA's tiles from 0; its K tile is range.begin + t
+    // t counts this CTA's tiles from 0; its K tile is range.begin + t. One segment at a time, its total flushed
+    // after it, out of the chunk loop; loads run ahead across segment ends.
     const int ktiles = range.end - range.begin;
-    for (int t = 0; t < ktiles; t++) {
-        cp_async_wait<STAGES - 2>();
-        __syncthreads();  // stage t is visible to all, and every warp is done reading stage t - 1
-        if (t + STAGES - 1 < ktiles) loader.load((t + STAGES - 1) % STAGES, range.begin + t + STAGES - 1);
-        cp_async_commit();
+    for (int t0 = 0; t0 < ktiles;) {
+        const int seg = range.segment(range.begin + t0);
+        const int t1 = range.segment_end(seg) - range.begin;
+        for (int t = t0; t < t1; t++) {
+            cp_async_wait<STAGES - 2>();
+            __syncthreads();  // stage t is visible to all, and every warp is done reading stage t - 1
+            if (t + STAGES - 1 < ktiles) loader.load((t + STAGES - 1) % STAGES, range.begin + t + STAGES - 1);
+            cp_async_commit();
 
-        const uint32_t sa = smem + (t % STAGES) * T::Loader::STAGE_BYTES;
-        const uint32_t sw = sa + BM * BK * 2;
+            const uint32_t sa = smem + (t % STAGES) * T::Loader::STAGE_BYTES;
+            const uint32_t sw = sa + BM * BK * 2;
 #pragma unroll
-        for (int q = 0; q < BK / CHUNK_K; q++) {
-            if ((range.begin + t) * BK + q * CHUNK_K >= k) break;  // all zeros past k: skipping them changes no bits
-            // One chunk: W fragments of all its steps stay in registers while each m16 row of fragments runs
-            // its four-step chains, so a chain's partial sum lives only as long as its four mma.
-            uint32_t b[CHUNK_STEPS][T::NI][2];
-#pragma unroll
-            for (int s = 0; s < CHUNK_STEPS; s++) {
-                const int ch = (q * CHUNK_K + s * 16) / 8;
-#pragma unroll
-                for (int j = 0; j < T::NI; j += 2) {
-                    uint32_t r[4];
-                    ldmatrix_x4(r, sw + swizzled<BK>(w_row + j * 8, ch + w_chunk) * 2);
-                    b[s][j][0] = r[0];
-                    b[s][j][1] = r[1];
-                    b[s][j + 1][0] = r[2];
-                    b[s][j + 1][1] = r[3];
-                }
-            }
-#pragma unroll
-            for (int i = 0; i < T::MI; i++) {
-                uint32_t af[CHUNK_STEPS][4];
+            for (int q = 0; q < BK / CHUNK_K; q++) {
+                if ((range.begin + t) * BK + q * CHUNK_K >= k) break;  // all zeros past k: skipping them changes no bits
+                // One chunk: W fragments of all its steps stay in registers while each m16 row of fragments runs
+                // its four-step chains, so a chain's partial sum lives only as long as its four mma.
+                uint32_t b[CHUNK_STEPS][T::NI][2];
 #pragma unroll
                 for (int s = 0; s < CHUNK_STEPS; s++) {
                     const int ch = (q * CHUNK_K + s * 16) / 8;
-                    ldmatrix_x4(af[s], sa + swizzled<BK>(a_row + i * 16, ch + a_chunk) * 2);
+#pragma unroll
+                    for (int j = 0; j < T::NI; j += 2) {
+                        uint32_t r[4];
+                        ldmatrix_x4(r, sw + swizzled<BK>(w_row + j * 8, ch + w_chunk) * 2);
+                        b[s][j][0] = r[0];
+                        b[s][j][1] = r[1];
+                        b[s][j + 1][0] = r[2];
+                        b[s][j + 1][1] = r[3];
+                    }
                 }
 #pragma unroll
-                for (int j = 0; j < T::NI; j++) {
-                    float part[4];
-                    mma_bf16(part, af[0], b[0][j][0], b[0][j][1], zero);
+                for (int i = 0; i < T::MI; i++) {
+                    uint32_t af[CHUNK_STEPS][4];
 #pragma unroll
-                    for (int s = 1; s < CHUNK_STEPS; s++) mma_bf16(part, af[s], b[s][j][0], b[s][j][1], part);
+                    for (int s = 0; s < CHUNK_STEPS; s++) {
+                        const int ch = (q * CHUNK_K + s * 16) / 8;
+                        ldmatrix_x4(af[s], sa + swizzled<BK>(a_row + i * 16, ch + a_chunk) * 2);
+                    }
 #pragma unroll
-                    for (int e = 0; e < 4; e++) acc[i][j][e] += part[e];
+                    for (int j = 0; j < T::NI; j++) {
+                        float part[4];
+                        mma_bf16(part, af[0], b[0][j][0], b[0][j][1], zero);
+#pragma unroll
+                        for (int s = 1; s < CHUNK_STEPS; s++) mma_bf16(part, af[s], b[s][j][0], b[s][j][1], part);
+#pragma unroll
+                        for (int e = 0; e < 4; e++) acc[i][j][e] += part[e];
+                    }
                 }
             }
         }
-        if (t + 1 == ktiles || range.ends_segment_early(range.begin + t)) flush(range.segment(range.begin + t));
+        flush(seg);
+        t0 = t1;
     }
     cp_async_wait<0>();
 }

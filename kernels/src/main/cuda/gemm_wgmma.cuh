@@ -147,42 +147,48 @@ __device__ __forceinline__ void gemm_tile_wgmma(const __nv_bfloat16* __restrict_
         }
         wgmma_commit();
     };
-    // adds chunk t's partial sum; where a segment of this CTA ends before its last, flushes it
-    auto drain = [&](float (&part)[64], int t) {
+    auto drain = [&](float (&part)[64]) {
         fence_operands(part);
 #pragma unroll
         for (int e = 0; e < 64; e++) acc[e] += part[e];
-        if (range.ends_segment_early(range.begin + t)) flush(range.segment(range.begin + t));
     };
 
-    if constexpr (PINGPONG) {
-        float part1[64];
-        issue(0, part0);
-        int t = 1;
-        for (; t + 1 < ktiles; t += 2) {
-            issue(t, part1);
-            wgmma_wait<1>();
-            drain(part0, t - 1);
-            issue(t + 1, part0);
-            wgmma_wait<1>();
-            drain(part1, t);
-        }
-        if (t < ktiles) {
-            issue(t, part1);
-            wgmma_wait<1>();
-            drain(part0, t - 1);
-            wgmma_wait<0>();
-            drain(part1, t);
+    // One segment at a time, its total flushed between them: the flush stays out of the chunk loop, whose
+    // registers and schedule are then those of a single-segment launch. Loads run ahead across segment ends.
+    for (int t0 = 0; t0 < ktiles;) {
+        const int seg = range.segment(range.begin + t0);
+        const int t1 = range.segment_end(seg) - range.begin;
+        if constexpr (PINGPONG) {
+            float part1[64];
+            issue(t0, part0);
+            int t = t0 + 1;
+            for (; t + 1 < t1; t += 2) {
+                issue(t, part1);
+                wgmma_wait<1>();
+                drain(part0);  // chunk t - 1
+                issue(t + 1, part0);
+                wgmma_wait<1>();
+                drain(part1);  // chunk t
+            }
+            if (t < t1) {
+                issue(t, part1);
+                wgmma_wait<1>();
+                drain(part0);
+                wgmma_wait<0>();
+                drain(part1);
+            } else {
+                wgmma_wait<0>();
+                drain(part0);
+            }
         } else {
-            wgmma_wait<0>();
-            drain(part0, t - 1);
+            for (int t = t0; t < t1; t++) {
+                issue(t, part0);
+                wgmma_wait<0>();
+                drain(part0);
+            }
         }
-    } else {
-        for (int t = 0; t < ktiles; t++) {
-            issue(t, part0);
-            wgmma_wait<0>();
-            drain(part0, t);
-        }
+        if (t1 < ktiles) flush(seg);
+        t0 = t1;
     }
     cp_async_wait<0>();
     flush(range.segment(range.end - 1));

@@ -23,11 +23,17 @@ import jcuda.driver.CUstream;
  */
 final class Gemm implements AutoCloseable {
 
-    /** gemm.cu's SEGMENT_K: the unit of K a split launch hands to one CTA. */
-    static final int SEGMENT_K = 2048;
     /**
-     * The split launches' segment totals: enough for Llama-3.1-8B's down projection (7 segments) up to about 580
-     * rows; a split that would need more is not planned.
+     * gemm.cu's SEGMENT_K: the unit of K a split launch hands to one CTA. A CTA that owns several segments adds each
+     * total into C, a read-modify-write between segments, so the segment is as long as the projections whose k is
+     * the hidden size (4096 on Llama-3.1-8B): they stay one segment, and only the long-K down projections can split.
+     * (With segments of 2048, and the flush then inside the chunk loop, the unsplit 8B GEMMs of k = 4096 ran 21-49%
+     * slower at m = 256: GemmBench --all-tiles on an H100, 2026-12-06.)
+     */
+    static final int SEGMENT_K = 4096;
+    /**
+     * The split launches' segment totals: enough for Llama-3.1-8B's down projection (4 segments) up to 1,024 rows;
+     * a split that would need more is not planned.
      */
     static final long WORKSPACE_BYTES = 64L << 20;
     /** Device rates the plan's time estimate assumes: an H100's copy bandwidth and a launch in a stream. */

@@ -66,8 +66,10 @@ class CudaAsyncSchedulingGpuTest {
         assertTrue(sync.preemptions() > 0 && async.preemptions() > 0, "the small cache must preempt: "
                 + sync.preemptions() + " and " + async.preemptions());
         // a finished sequence holds its blocks a step longer with it on, so the preemptions and the finishing
-        // order may differ; each output may not
-        AsyncSchedulingRun.assertSame(sync, async, false);
+        // order may differ, and with them which tokens' K/V a prefill recomputes: prefill attention rounds its
+        // reduction differently from decode (bf16 K/V), which moved logprobs by up to 0.02 (H100, 2026-12-06).
+        // Tokens, text and finish reasons may not differ
+        AsyncSchedulingRun.assertSame(sync, async, false, 0.05);
     }
 
     private static AsyncSchedulingRun run(EngineConfig config, List<Request> requests, boolean async,

@@ -163,14 +163,14 @@ class GemmGpuTest {
                     4, 16, 16));
             assertThrows(IllegalArgumentException.class, () -> gemm.run(s, buf.ptr(), 16, buf.ptr(), buf.ptr(), 16,
                     0, 16, 16));
-            // k = 14336 has 7 segments: 2 CTAs take 4 each, 3 take 3, 4 take 2; 5 is no way to share them
+            // k = 14336 has 4 segments: 2 CTAs take 2 each, 4 take 1; 3 is no way to share them
             Gemm.Tile tile = gemm.tiles().get(0);
             IllegalArgumentException uneven = assertThrows(IllegalArgumentException.class, () -> gemm.run(s,
-                    buf.ptr(), 14336, buf.ptr(), buf.ptr(), 16, 1, 16, 14336, new Gemm.Plan(tile, 5)));
-            assertTrue(uneven.getMessage().contains("splits = 5"), uneven.getMessage());
-            // 7 slabs of 4096 x 4096 floats exceed the workspace
+                    buf.ptr(), 14336, buf.ptr(), buf.ptr(), 16, 1, 16, 14336, new Gemm.Plan(tile, 3)));
+            assertTrue(uneven.getMessage().contains("splits = 3"), uneven.getMessage());
+            // 4 slabs of 4096 x 4096 floats exceed the workspace
             IllegalArgumentException tooBig = assertThrows(IllegalArgumentException.class, () -> gemm.run(s,
-                    buf.ptr(), 14336, buf.ptr(), buf.ptr(), 4096, 4096, 4096, 14336, new Gemm.Plan(tile, 7)));
+                    buf.ptr(), 14336, buf.ptr(), buf.ptr(), 4096, 4096, 4096, 14336, new Gemm.Plan(tile, 4)));
             assertTrue(tooBig.getMessage().contains("workspace"), tooBig.getMessage());
         }
     }

@@ -16,7 +16,7 @@ import jcuda.driver.CUstream;
  * qkv rows stay in L2 as they do behind the GEMM that writes them. Median of 7, microseconds per layer.
  *
  * <p>Arguments: the fused kernel's warps per token to compare (1 to 32); none: 8, 16 and 32. The engine's choice,
- * {@link Elementwise#ROTARY_WARPS}, is marked with a star.
+ * {@link Elementwise#rotaryCacheWarps}, is marked with a star in each row.
  */
 public final class RotaryCacheBench {
 
@@ -45,7 +45,7 @@ public final class RotaryCacheBench {
             StringBuilder header = new StringBuilder(String.format("%-13s %6s %8s %8s %8s", "shape", "tokens",
                     "rotary", "kv write", "pair"));
             for (int w : warps) {
-                header.append(String.format(" %10s", "fused W=" + w + (w == Elementwise.ROTARY_WARPS ? "*" : "")));
+                header.append(String.format(" %10s", "fused W=" + w));
             }
             header.append(String.format(" %8s", "pair/best"));
             System.out.println(header);
@@ -98,7 +98,8 @@ public final class RotaryCacheBench {
                         dPos.ptr(), dSlots.ptr(), n, dInv.ptr(), ptr(qNorm), ptr(kNorm), EPS, shape.numHeads,
                         shape.numKvHeads, shape.headDim, kCache.ptr(), vCache.ptr(), BLOCK_SIZE, w));
                 best = Math.min(best, fused);
-                line.append(String.format(" %10.2f", fused * 1e6));
+                line.append(String.format(" %10s", String.format("%.2f", fused * 1e6)
+                        + (w == Elementwise.rotaryCacheWarps(n) ? "*" : "")));
             }
             return line.append(String.format(" %7.2fx", pairSeconds / best)).toString();
         }
