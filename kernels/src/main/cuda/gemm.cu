@@ -174,23 +174,33 @@ __device__ __forceinline__ bool pairs_aligned(const float* c, int ldc) {
     return ((reinterpret_cast<uintptr_t>(c) | (static_cast<uintptr_t>(ldc) * 4)) & 7) == 0;
 }
 
-// Puts a pair of one segment's totals where they go (see Segments above). Without a workspace the CTA owns all of
-// K: segment 0's total is stored into C and each later one added to what C holds. With one, segment seg's total
-// is stored in slab seg ([m][n], row stride n). Takes the kernel's parameters as they are, so that nothing of it
-// stays in registers through the main loop.
+// Puts a pair of one segment's totals where they go (see Segments above): with a workspace, segment seg's slab
+// ([m][n], row stride n); without, the CTA owns all of K and C. There, after segment 0, the caller has already added
+// C's running totals (load_pair) to the pair. Takes the kernel's parameters as they are, so that nothing of it stays
+// in registers through the main loop.
 __device__ __forceinline__ void put_segment(float* c, int ldc, float* ws, int m, int n, int seg, int row, int col,
                                             float v0, float v1) {
     if (ws != nullptr) {
         float* slab = ws + static_cast<size_t>(seg) * m * n;
         store_pair(slab, n, m, n, pairs_aligned(slab, n), row, col, v0, v1);
-    } else if (seg == 0) {
+    } else {
         store_pair(c, ldc, m, n, pairs_aligned(c, ldc), row, col, v0, v1);
-    } else if (row < m) {
-        const float* out = c + static_cast<size_t>(row) * ldc;
-        const float t0 = col < n ? out[col] : 0.f;
-        const float t1 = col + 1 < n ? out[col + 1] : 0.f;
-        store_pair(c, ldc, m, n, pairs_aligned(c, ldc), row, col, t0 + v0, t1 + v1);
     }
+}
+
+// Whether segment seg's totals are added to what C holds (a CTA owning all of K, past its first segment).
+__device__ __forceinline__ bool adds_to_c(const float* ws, int seg) { return ws == nullptr && seg > 0; }
+
+// C's running totals at the pair (row, col), (row, col + 1); 0 outside C. A flush loads all of its pairs before it
+// stores any, so that the loads' latencies overlap instead of each waiting behind the previous store.
+__device__ __forceinline__ void load_pair(const float* c, int ldc, int m, int n, int row, int col, float& t0,
+                                          float& t1) {
+    t0 = 0.f;
+    t1 = 0.f;
+    if (row >= m) return;
+    const float* out = c + static_cast<size_t>(row) * ldc;
+    if (col < n) t0 = out[col];
+    if (col + 1 < n) t1 = out[col + 1];
 }
 
 // The K range of this CTA in BK-wide tiles: blockIdx.y's share of the segments, segs_per_cta of them.
@@ -250,13 +260,27 @@ __device__ __forceinline__ void gemm_tile(const __nv_bfloat16* __restrict__ a, i
             for (int e = 0; e < 4; e++) acc[i][j][e] = 0.f;
 
     const KRange<BK> range(k, segs_per_cta);
-    // stores (or adds) the accumulators as segment seg's total, then starts the next segment from zero
+    // stores (or adds) the accumulators as segment seg's total, then starts the next segment from zero; one m16
+    // row of fragments at a time, its running totals loaded before any of its stores
     auto flush = [&](int seg) {
 #pragma unroll
         for (int i = 0; i < T::MI; i++) {
+            const int row = m0 + warp_m * (BM / WM) + i * 16 + (lane >> 2);
+            if (adds_to_c(ws, seg)) {
+                float total[T::NI][4];
+#pragma unroll
+                for (int j = 0; j < T::NI; j++) {
+                    const int col = n0 + warp_n * (BN / WN) + j * 8 + (lane & 3) * 2;
+                    load_pair(c, ldc, m, n, row, col, total[j][0], total[j][1]);
+                    load_pair(c, ldc, m, n, row + 8, col, total[j][2], total[j][3]);
+                }
+#pragma unroll
+                for (int j = 0; j < T::NI; j++)
+#pragma unroll
+                    for (int e = 0; e < 4; e++) acc[i][j][e] = total[j][e] + acc[i][j][e];
+            }
 #pragma unroll
             for (int j = 0; j < T::NI; j++) {
-                const int row = m0 + warp_m * (BM / WM) + i * 16 + (lane >> 2);
                 const int col = n0 + warp_n * (BN / WN) + j * 8 + (lane & 3) * 2;
                 put_segment(c, ldc, ws, m, n, seg, row, col, acc[i][j][0], acc[i][j][1]);
                 put_segment(c, ldc, ws, m, n, seg, row + 8, col, acc[i][j][2], acc[i][j][3]);

@@ -110,8 +110,19 @@ __device__ __forceinline__ void gemm_tile_wgmma(const __nv_bfloat16* __restrict_
     const KRange<BK> range(k, segs_per_cta);
     const int lane = threadIdx.x & 31;
     const int row = m0 + wg * 64 + ((threadIdx.x >> 5) & 3) * 16 + (lane >> 2);
-    // stores (or adds) acc as segment seg's total, then starts the next segment from zero
+    // stores (or adds) acc as segment seg's total, then starts the next segment from zero. C's running totals go
+    // through part0, free between segments, all loaded before the first store.
     auto flush = [&](int seg) {
+        if (adds_to_c(ws, seg)) {
+#pragma unroll
+            for (int j = 0; j < T::BN / 8; j++) {
+                const int col = n0 + j * 8 + (lane & 3) * 2;
+                load_pair(c, ldc, m, n, row, col, part0[4 * j], part0[4 * j + 1]);
+                load_pair(c, ldc, m, n, row + 8, col, part0[4 * j + 2], part0[4 * j + 3]);
+            }
+#pragma unroll
+            for (int e = 0; e < 64; e++) acc[e] = part0[e] + acc[e];
+        }
 #pragma unroll
         for (int j = 0; j < T::BN / 8; j++) {
             const int col = n0 + j * 8 + (lane & 3) * 2;

@@ -15,11 +15,14 @@ package io.kindling.cuda;
 record DecodeTuning(int warps, int stages, int partitionTokens, int maxPartitions, boolean headsFastest) {
 
     /**
-     * Chosen by reasoning, to be confirmed by {@code AttentionBench --sweep} on an H100: 2-warp blocks give 8 blocks
-     * a multiprocessor (1,056 on 132), so a step of about 64k keys in partitions of 512 (1,024 blocks at 8 kv heads)
-     * runs in one wave, its blocks' start and tail paid once; 64 partitions let one 32k context fill 512 blocks.
+     * 2-warp blocks give 8 blocks a multiprocessor (1,056 on 132), so a step of about 64k keys in partitions of 512
+     * (1,024 blocks at 8 kv heads) runs in one wave, its blocks' start and tail paid once; 64 partitions let one 32k
+     * context fill 512 blocks. Two cp.async stages: {@code AttentionBench --sweep} on an H200 (2026-12-06,
+     * benchmarks/logs/attention-sweep-h200-2026-12-06-s3.txt) put this tuning among the best at batch 256 (72-78%
+     * of copy on both shapes) while keeping the 32k single sequence at 42-54%, where 1,024-key partitions fall to
+     * 35-42%; three stages measured 1-3 points lower on most cases.
      */
-    static final DecodeTuning DEFAULT = new DecodeTuning(2, 3, 512, 64, true);
+    static final DecodeTuning DEFAULT = new DecodeTuning(2, 2, 512, 64, true);
 
     DecodeTuning {
         if (warps != 2 && warps != 4 && warps != 8) {
