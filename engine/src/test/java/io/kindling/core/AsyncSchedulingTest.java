@@ -1,78 +1,50 @@
 package io.kindling.core;
 
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import io.kindling.sampling.SamplingParams;
 import io.kindling.structured.StructuredOutput;
-import io.kindling.testing.AsyncSchedulingRun;
+import io.kindling.testing.AsyncSchedulingContract;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-import org.junit.jupiter.api.Test;
 
 /**
- * Asynchronous scheduling must not change any output: the same requests give the same RequestOutputs (text, tokens,
- * finish reasons, logprobs, beam scores, errors), finishing in the same order, with it on and off; over sequences
- * that stop at different steps (max_tokens, stop token ids, stop strings), penalties, n > 1, beam search and
- * structured output (which fall back to synchronous steps where they must), aborts mid-run and preemption.
+ * {@link AsyncSchedulingContract} on the CPU backend and the bundled model, with its tokenizer: sequences that stop
+ * at different steps (max_tokens, stop token ids, stop strings), penalties, n > 1, beam search and structured
+ * output. Preemption recomputes the same bits here, so logprobs must be equal under it too.
  */
-class AsyncSchedulingTest {
+class AsyncSchedulingTest extends AsyncSchedulingContract {
 
     static final Path MODEL = BundledModelTest.MODEL;
 
-    @Test
-    void mixedRequestsGiveTheSameOutputsInTheSameOrder() {
-        List<Request> requests = requests();
-        AsyncSchedulingRun sync = run(config(), requests, false, Set.of(), 0);
-        AsyncSchedulingRun async = run(config(), requests, true, Set.of(), 0);
-        AsyncSchedulingRun.assertSame(sync, async, true);
-        assertTrue(sync.finishedAt().stream().distinct().count() > 5, "requests must finish at different steps: "
-                + sync.finishedAt());
+    @Override
+    protected EngineConfig config() {
+        return staticConfig();
     }
 
-    @Test
-    void abortsMidRunLeaveTheOthersAlone() {
-        List<Request> requests = requests();
-        Set<String> aborted = Set.of("greedy3", "n3", "seeded2");
-        AsyncSchedulingRun sync = run(config(), requests, false, aborted, 4);
-        AsyncSchedulingRun async = run(config(), requests, true, aborted, 4);
-        AsyncSchedulingRun.assertSame(sync, async, true);
-        assertFalse(async.outputs().stream().anyMatch(o -> aborted.contains(o.requestId())));
+    @Override
+    protected LlmEngine open(EngineConfig config) {
+        return LlmEngine.open(config);
     }
 
-    @Test
-    void preemptionUnderASmallCacheGivesTheSameOutputs() {
-        long bytesPerBlock;
-        try (LlmEngine engine = LlmEngine.open(config())) {
-            bytesPerBlock = engine.stats().kvCacheBytesPerBlock();
-        }
-        EngineConfig small = config().withKvCacheMemoryBytes(12 * bytesPerBlock).withMaxNumBatchedTokens(64);
-        List<Request> requests = requests().stream().filter(r -> !r.params().isBeamSearch()).toList();
-        AsyncSchedulingRun sync = run(small, requests, false, Set.of(), 0);
-        AsyncSchedulingRun async = run(small, requests, true, Set.of(), 0);
-        assertTrue(sync.preemptions() > 0 && async.preemptions() > 0, "the small cache must preempt: "
-                + sync.preemptions() + " and " + async.preemptions());
-        // the preemptions themselves may differ (a finished sequence holds its blocks a step longer), so the
-        // finishing order may too; each output may not
-        AsyncSchedulingRun.assertSame(sync, async, false);
+    @Override
+    protected EngineConfig preempting(long kvCacheBytesPerBlock) {
+        return config().withKvCacheMemoryBytes(12 * kvCacheBytesPerBlock).withMaxNumBatchedTokens(64);
     }
 
-    private static AsyncSchedulingRun run(EngineConfig config, List<Request> requests, boolean async,
-                                          Set<String> abort, int abortAfterSteps) {
-        return AsyncSchedulingRun.run(LlmEngine::open, config, requests, async, abort, abortAfterSteps);
+    @Override
+    protected List<Request> requests() {
+        return requestList();
     }
 
-    private static EngineConfig config() {
+    private static EngineConfig staticConfig() {
         return EngineConfig.defaults(MODEL).withDevice("cpu").withNumThreads(2).withKvCacheMemoryBytes(16L << 20);
     }
 
-    private static List<Request> requests() {
+    private static List<Request> requestList() {
         List<Request> requests = new ArrayList<>();
         String[] prompts = {"The cat sat on the", "A word means", "Define: river", "Once upon a time", "Numbers:"};
         int[] stopToken = stopTokenOf(prompts[1]);
-        try (LlmEngine engine = LlmEngine.open(config())) {
+        try (LlmEngine engine = LlmEngine.open(staticConfig())) {
             for (int i = 0; i < 4; i++) {
                 requests.add(request(engine, "greedy" + i, prompts[i % prompts.length], SamplingParams.builder()
                         .temperature(0).maxTokens(6 + 9 * i).ignoreEos(i % 2 == 0).logprobs(2)));
@@ -102,7 +74,7 @@ class AsyncSchedulingTest {
 
     /** The greedy continuation's fourth token, to stop at. */
     private static int[] stopTokenOf(String prompt) {
-        try (LlmEngine engine = LlmEngine.open(config())) {
+        try (LlmEngine engine = LlmEngine.open(staticConfig())) {
             int[] ids = engine.tokenizer().encode(prompt);
             RequestOutput out = engine.generate(List.of(new Request("probe", ids, SamplingParams.builder()
                     .temperature(0).maxTokens(8).ignoreEos(true).build()))).get(0);
