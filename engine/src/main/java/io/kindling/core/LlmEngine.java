@@ -224,7 +224,7 @@ public final class LlmEngine implements AutoCloseable {
             SamplingParams own = params.toBuilder().seed(seed + i).build(); // the generator's seed; all else shared
             SamplingState sampling = new SamplingState(own, request.promptTokenIds(), eosTokenIds, seed + i,
                     grammar.map(g -> new ConstraintState(g, maxNewTokens)));
-            states.add(new SampleState(request, sampling, tokenizer.newDetokenizer(request.promptTokenIds(), true)));
+            states.add(new SampleState(request, sampling, tokenizer));
         }
         live.put(request.requestId(), new SampledRequest(request, states, seq));
         scheduler.add(seq);

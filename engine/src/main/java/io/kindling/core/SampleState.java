@@ -5,6 +5,7 @@ import io.kindling.sampling.SamplingState;
 import io.kindling.sampling.StopStrings;
 import io.kindling.sampling.TokenLogprob;
 import io.kindling.tokenizer.IncrementalDetokenizer;
+import io.kindling.tokenizer.Tokenizer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -17,6 +18,12 @@ final class SampleState {
     private Sequence seq;
     final SamplingState sampling;
     private final Request request;
+    private final Tokenizer tokenizer;
+    /**
+     * Only with stop strings, which are matched against the text as it grows; without them the output is decoded
+     * once, when it is complete (two decodes a token per step were most of the host's postprocess time:
+     * HostStepBench, 1,024 sequences).
+     */
     private final IncrementalDetokenizer detokenizer;
     private final StopStrings stopStrings;
     private final List<List<TokenLogprob>> logprobs;
@@ -27,10 +34,12 @@ final class SampleState {
     /** The token drawn this step and not yet appended, or NONE. */
     private int drawn = NONE;
 
-    SampleState(Request request, SamplingState sampling, IncrementalDetokenizer detokenizer) {
+    SampleState(Request request, SamplingState sampling, Tokenizer tokenizer) {
         this.request = request;
         this.sampling = sampling;
-        this.detokenizer = detokenizer;
+        this.tokenizer = tokenizer;
+        this.detokenizer = request.params().stop().isEmpty() ? null
+                : tokenizer.newDetokenizer(request.promptTokenIds(), true);
         this.stopStrings = new StopStrings(request.params().stop());
         this.logprobs = request.params().logprobs().isPresent() ? new ArrayList<>() : null;
     }
@@ -75,14 +84,14 @@ final class SampleState {
     }
 
     /**
-     * Detokenizes the newest token. Returns true when the text now contains a stop string; the text is then cut
-     * before it.
+     * With stop strings, detokenizes the newest token. Returns true when the text now contains a stop string; the
+     * text is then cut before it.
      */
     boolean appendNewestToken() {
-        String added = detokenizer.append(seq.lastTokenId());
-        if (request.params().stop().isEmpty()) { // then completion() takes the detokenizer's text
+        if (detokenizer == null) {
             return false;
         }
+        String added = detokenizer.append(seq.lastTokenId());
         text.append(added);
         OptionalInt stopAt = stopStrings.findStop(text.toString(), added.length());
         if (stopAt.isPresent()) {
@@ -93,8 +102,10 @@ final class SampleState {
     }
 
     CompletionOutput completion() {
-        // The detokenizer may hold back a few chars that a later token could change; text() includes them.
-        String finalText = stoppedByString ? text.toString() : detokenizer.text();
+        // The detokenizer may hold back a few chars that a later token could change; text() includes them, and
+        // equals the decode of every output token.
+        String finalText = stoppedByString ? text.toString()
+                : detokenizer != null ? detokenizer.text() : tokenizer.decode(seq.outputTokenIds(), true);
         FinishReason reason = seq.finishReason().orElseThrow();
         return new CompletionOutput(finalText, seq.outputTokenIds(), reason, Optional.ofNullable(logprobs),
                 OptionalDouble.empty(), sampling.constraint().filter(c -> !c.isComplete())
