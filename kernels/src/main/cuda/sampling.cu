@@ -341,8 +341,8 @@ kd_sample(const float* __restrict__ logits, int vocab, const DrawParams* __restr
 
 // Asynchronous scheduling: the next step's deferred input ids are the tokens this sampler's last launch drew, taken
 // where kd_sample left them, so the host queues that step before it has read them. input_ids[token_indices[i]] =
-// results[draw_indices[i]].token. A failed draw (-1) gives 0: the engine fails its request when it reads the
-// result, and meanwhile the id must still index the embedding table.
+// results[draw_indices[i]].token. A failed draw (-1) gives 0: the host's read of that result throws (the engine's
+// ModelOutputException), and meanwhile the id must still index the embedding table.
 extern "C" __global__ void kd_take_sampled(const DrawResult* __restrict__ results,
                                            const int* __restrict__ draw_indices,
                                            const int* __restrict__ token_indices, int n, int* __restrict__ input_ids) {

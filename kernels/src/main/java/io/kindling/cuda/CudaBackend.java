@@ -465,9 +465,14 @@ final class CudaBackend implements Backend {
         return true;
     }
 
-    /** The last step's figures; a profiled step's device times once its sampling has run (waits for it). */
+    /**
+     * The last step's figures; a profiled step's device times once its sampling has run (waits for it). Reading them
+     * ends the request for a profile: one that no forward pass took (with asynchronous scheduling, a step may only
+     * finish the previous one's tokens) must not land on a later step that nobody reads as profiled.
+     */
     @Override
     public Optional<StepProfile> lastStepProfile() {
+        profiler.disarm();
         if (lastProfile != null && profiler.hasRecording()) {
             context.makeCurrent();
             try {

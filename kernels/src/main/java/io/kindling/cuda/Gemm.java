@@ -51,6 +51,12 @@ final class Gemm implements AutoCloseable {
      */
     record Plan(Tile tile, int splits) {
 
+        Plan {
+            if (splits < 1) {
+                throw new IllegalArgumentException("splits must be at least 1, got " + splits);
+            }
+        }
+
         int segmentsPerCta(int k) {
             return (segments(k) + splits - 1) / splits;
         }

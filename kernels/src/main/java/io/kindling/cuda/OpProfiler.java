@@ -45,6 +45,11 @@ final class OpProfiler implements AutoCloseable {
         armed = true;
     }
 
+    /** Drops an arming that no forward pass took (a step that only finished the previous one's tokens). */
+    void disarm() {
+        armed = false;
+    }
+
     /** Whether a profiled step's recording waits for {@link #finish}. */
     boolean hasRecording() {
         return unread;
