@@ -2,6 +2,7 @@ package io.kindling.core;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.security.DigestException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 
@@ -28,15 +29,40 @@ interface BlockHashFunction {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every Java platform must provide SHA-256", e);
         }
-        return (parent, tokenIds, extraKey) -> {
-            byte[] extra = extraKey == null ? new byte[0] : extraKey.getBytes(StandardCharsets.UTF_8);
-            ByteBuffer buf = ByteBuffer.allocate(8 + 4 + 4 * tokenIds.length + 1 + extra.length);
-            buf.putLong(parent.value()).putInt(tokenIds.length);
-            for (int t : tokenIds) {
-                buf.putInt(t);
+        // one buffer and one digest output, grown as needed and reused: a cache hashes a block for every
+        // sequence that fills one, many in each step
+        return new BlockHashFunction() {
+            private ByteBuffer buf = ByteBuffer.allocate(256);
+            private final byte[] out = new byte[32];
+
+            @Override
+            public BlockHash hash(BlockHash parent, int[] tokenIds, String extraKey) {
+                byte[] extra = extraKey == null ? null : extraKey.getBytes(StandardCharsets.UTF_8);
+                int length = 8 + 4 + 4 * tokenIds.length + 1 + (extra == null ? 0 : extra.length);
+                if (buf.capacity() < length) {
+                    buf = ByteBuffer.allocate(Math.max(length, 2 * buf.capacity()));
+                }
+                buf.clear();
+                buf.putLong(parent.value()).putInt(tokenIds.length);
+                for (int t : tokenIds) {
+                    buf.putInt(t);
+                }
+                buf.put((byte) (extra == null ? 0 : 1));
+                if (extra != null) {
+                    buf.put(extra);
+                }
+                digest.update(buf.array(), 0, length);
+                try {
+                    digest.digest(out, 0, out.length);
+                } catch (DigestException e) {
+                    throw new IllegalStateException("SHA-256 writes 32 bytes", e);
+                }
+                long first64 = 0; // big-endian, as ByteBuffer.getLong reads it
+                for (int i = 0; i < Long.BYTES; i++) {
+                    first64 = first64 << 8 | (out[i] & 0xFF);
+                }
+                return new BlockHash(first64);
             }
-            buf.put((byte) (extraKey == null ? 0 : 1)).put(extra);
-            return new BlockHash(ByteBuffer.wrap(digest.digest(buf.array())).getLong());
         };
     }
 }
