@@ -20,4 +20,11 @@ public record DeferredTokens(int[] tokenIndices, int[] drawIndices) {
     public int size() {
         return tokenIndices.length;
     }
+
+    /** Writes each deferred token's id into {@code inputIds}, from the last launch's tokens by draw. */
+    public void resolve(int[] tokensByDraw, int[] inputIds) {
+        for (int i = 0; i < tokenIndices.length; i++) {
+            inputIds[tokenIndices[i]] = tokensByDraw[drawIndices[i]];
+        }
+    }
 }

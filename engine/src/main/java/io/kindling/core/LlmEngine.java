@@ -109,11 +109,6 @@ public final class LlmEngine implements AutoCloseable {
                 && Boolean.parseBoolean(System.getProperty("kindling.asyncScheduling", "true"));
     }
 
-    /** Whether steps are scheduled asynchronously ({@link #asyncScheduling}). */
-    public boolean asyncScheduling() {
-        return asyncScheduling;
-    }
-
     /**
      * Turns asynchronous scheduling off or (where the backend allows it) on, between steps: for comparing the two.
      *

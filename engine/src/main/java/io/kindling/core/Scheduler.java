@@ -157,7 +157,7 @@ final class Scheduler {
             throw new IllegalStateException("request " + seq.requestId() + ": only a running sequence whose tokens "
                     + "are all computed continues with a pending token: " + seq);
         }
-        if (seq.numTokens() + 1 < config.maxModelLen() && seq.numOutputTokens() + 1 < seq.params().maxTokens()) {
+        if (!reachesLength(seq, 1)) {
             seq.appendPendingToken(drawIndex);
         }
     }
@@ -254,7 +254,7 @@ final class Scheduler {
     /** vLLM's order: length limits first; EOS and stop tokens count only after {@code minTokens} outputs. */
     private Optional<FinishReason> stopReason(Sequence seq) {
         SamplingParams p = seq.params();
-        if (seq.numTokens() >= config.maxModelLen() || seq.numOutputTokens() >= p.maxTokens()) {
+        if (reachesLength(seq, 0)) {
             return Optional.of(FinishReason.LENGTH);
         }
         if (seq.numOutputTokens() < p.minTokens()) {
@@ -265,6 +265,12 @@ final class Scheduler {
             return Optional.of(FinishReason.STOP);
         }
         return Optional.empty();
+    }
+
+    /** Whether {@code more} further tokens would bring {@code seq} to the model's context or to max_tokens. */
+    private boolean reachesLength(Sequence seq, int more) {
+        return seq.numTokens() + more >= config.maxModelLen()
+                || seq.numOutputTokens() + more >= seq.params().maxTokens();
     }
 
     private boolean isEos(int tokenId) {

@@ -23,10 +23,6 @@ final class StepDraws {
         targets.add(target);
     }
 
-    boolean isEmpty() {
-        return draws.isEmpty();
-    }
-
     /** Queues every draw on the backend's sampler. */
     void launch(BatchSampler sampler, Logits logits) {
         if (draws.isEmpty()) {

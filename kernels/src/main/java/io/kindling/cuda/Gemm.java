@@ -206,7 +206,7 @@ final class Gemm implements AutoCloseable {
             throw new IllegalArgumentException("gemm: tile " + tile + " needs a compute capability 9.x device");
         }
         int perCta = plan.segmentsPerCta(k);
-        check(plan.splits() >= 1 && (segments(k) + perCta - 1) / perCta == plan.splits(), "splits", plan.splits(),
+        check((segments(k) + perCta - 1) / perCta == plan.splits(), "splits", plan.splits(),
                 "one of the ways to share k = " + k + "'s " + segments(k) + " segments of " + SEGMENT_K);
         check(plan.workspaceBytes(m, n, k) <= workspaceBytes(), "splits", plan.splits(),
                 "within the " + workspaceBytes() + "-byte workspace for m = " + m + ", n = " + n);

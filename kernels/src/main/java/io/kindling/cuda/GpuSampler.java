@@ -155,9 +155,7 @@ final class GpuSampler implements BatchSampler, AutoCloseable {
         if (deferred.size() == 0 || lastTokensOnHost == null) {
             return deferred;
         }
-        for (int i = 0; i < deferred.size(); i++) {
-            inputIds[deferred.tokenIndices()[i]] = lastTokensOnHost[deferred.drawIndices()[i]];
-        }
+        deferred.resolve(lastTokensOnHost, inputIds);
         return DeferredTokens.NONE;
     }
 

@@ -51,8 +51,6 @@ final class CpuBatchSampler implements BatchSampler {
 
     /** Writes the last launch's tokens into the batch's deferred input ids. */
     void resolve(DeferredTokens deferred, int[] inputIds) {
-        for (int i = 0; i < deferred.size(); i++) {
-            inputIds[deferred.tokenIndices()[i]] = lastTokenIds[deferred.drawIndices()[i]];
-        }
+        deferred.resolve(lastTokenIds, inputIds);
     }
 }
