@@ -10,7 +10,8 @@
 #   attention-sweep the same over every decode tuning (AttentionBench --sweep): one table, best first
 #   rope            RoPE + K/V cache write, the two kernels against the fused one (io.kindling.cuda.RotaryCacheBench)
 # KINDLING_TEST_OPTS adds JVM options to the tests, e.g. -Dkindling.gpuRefDir=DIR or -Dkindling.gpuRef1b=DIR;
-# KINDLING_TEST_CLASS runs that one test class (e.g. io.kindling.cuda.CudaEngineGpuTest) instead of all of them.
+# KINDLING_TEST_CLASS runs those test classes (space-separated, e.g. io.kindling.cuda.CudaEngineGpuTest) instead of
+# all of them.
 # Every log is also written to $OUT (/tmp/kindling-out when unset). Exits non-zero when any action failed.
 set -uo pipefail
 
@@ -35,12 +36,18 @@ export CP="$dir/lib/*"
 tests() {
   # fixtures come from the repository's test resources; the engine's io.kindling.testing helpers from the bundle.
   # The launcher's --class-path takes no wildcards: every jar by name.
-  local cp
+  local cp class
+  local select=(--scan-classpath "$dir/test/kernels")
+  if [[ -n "${KINDLING_TEST_CLASS:-}" ]]; then
+    select=()
+    for class in $KINDLING_TEST_CLASS; do
+      select+=(--select-class "$class")
+    done
+  fi
   cp="$(printf '%s:' "$dir"/lib/*.jar)$dir/test/kernels:$dir/test/engine:$root/engine/src/test/resources"
   # shellcheck disable=SC2086  # KINDLING_TEST_OPTS is a list of options
   "$JAVA" -Xss4m ${KINDLING_TEST_OPTS:-} -jar "$dir/test/junit-console.jar" execute --disable-banner \
-    --disable-ansi-colors --details=tree --class-path "$cp" ${KINDLING_TEST_CLASS:+--select-class "$KINDLING_TEST_CLASS"} \
-    ${KINDLING_TEST_CLASS:---scan-classpath "$dir/test/kernels"} 2>&1 \
+    --disable-ansi-colors --details=tree --class-path "$cp" "${select[@]}" 2>&1 \
     | tee "$out/tests.log"
 }
 

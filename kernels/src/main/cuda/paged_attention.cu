@@ -76,6 +76,36 @@ struct Slice {
     }
 };
 
+// d += a (16x16 bf16, row) * b (16x8 bf16, col), fp32 accumulators.
+__device__ __forceinline__ void mma_bf16(float (&d)[4], const unsigned (&a)[4], unsigned b0, unsigned b1) {
+    asm volatile(
+            "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+            "{%0,%1,%2,%3};\n"
+            : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+            : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+__device__ __forceinline__ unsigned pack_bf16(float lo, float hi) {
+    const __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
+    return *reinterpret_cast<const unsigned*>(&v);
+}
+
+__device__ __forceinline__ unsigned pack_halves(__nv_bfloat16 lo, __nv_bfloat16 hi) {
+    return static_cast<unsigned>(__bfloat16_as_ushort(lo)) | (static_cast<unsigned>(__bfloat16_as_ushort(hi)) << 16);
+}
+
+// Four 8x8 bf16 matrices from shared memory, lanes 8i..8i+7 giving matrix i's row addresses; .trans delivers each
+// transposed (thread t gets rows 2(t%4), 2(t%4)+1 of column t/4 instead of row t/4).
+__device__ __forceinline__ void ldmatrix_x4(unsigned (&r)[4], const void* p) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(smem_address(p)));
+}
+
+__device__ __forceinline__ void ldmatrix_x4_trans(unsigned (&r)[4], const void* p) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(smem_address(p)));
+}
+
 // Eight bf16 (element 2i in the low half of word i) to floats.
 __device__ __forceinline__ void unpack8(const uint4& raw, float (&v)[8]) {
     const unsigned w[4] = {raw.x, raw.y, raw.z, raw.w};
@@ -86,69 +116,23 @@ __device__ __forceinline__ void unpack8(const uint4& raw, float (&v)[8]) {
     }
 }
 
-// Decode. A 1-D grid of work slots x head blocks, a head block being (kv head, chunk of GC q heads of its group):
-// GC q heads of the group sit in registers at once; a group larger than GC (MQA) is split over head blocks, its K/V
-// then read once per chunk (mostly from L2). headsFastest numbers the head blocks of one work item consecutively,
-// so the blocks that run together read every kv head of the same cache blocks (adjacent in memory) and share
-// their block-table reads; otherwise one head block's work items are consecutive.
-//
-// A lane holds 8 elements of R rows of a tile of TR rows; the T lanes of a row group share a row. Warp w takes the
-// partition's tiles w, w + W, ...; each lane copies its own slots of a tile into the warp's ring of STAGES tiles
-// and later reads back exactly those slots, so the ring needs no barrier, only cp.async.wait_group.
-// Dynamic shared memory: max(ring W * STAGES * 2 * R * 32 * 16 bytes, per-warp outputs W * GC * headDim floats).
-//
-// Metadata (AttentionPlan): work = {numWork, -, -, -, then per item {seq, partition, first key, end key, query
-// token, partitions, first partial slot, -}}: all a block needs in one load. Partial outputs
-// [slot][numHeads][headDim rounded up to 4] and their (max, sum) [slot][numHeads][2]; arrivals
-// [seq][head blocks] are zero between launches.
+// Decode's key loop on CUDA cores (any head_dim; see decode_body): ends with the warp's (max, sum) per q head in
+// warpMax / warpSum and its unnormalized output in the block's shared memory as [W][GC][headDim] floats.
+// A lane holds 8 elements of R rows of a tile of TR rows; the T lanes of a row group share a row. Each lane copies
+// its own slots of a tile into the warp's ring (STAGES * 2 * R * 32 slots of 16 bytes) and later reads back exactly
+// those slots, so the ring needs no barrier, only cp.async.wait_group.
 template <int HD, int GC, int W, int STAGES>
-__device__ __forceinline__ void decode_body(
+__device__ __forceinline__ void decode_keys_simt(
         const float* __restrict__ qkv, int qkvStride, const __nv_bfloat16* __restrict__ kCache,
-        const __nv_bfloat16* __restrict__ vCache, const int* __restrict__ blockTables, int blockTableStride,
-        const int* __restrict__ work, int numHeads, int numKvHeads, int headDim, int blockSize, float scaleLog2,
-        int headsFastest, __nv_bfloat16* __restrict__ out, float* __restrict__ partOut,
-        float* __restrict__ partStats, int* __restrict__ arrivals) {
+        const __nv_bfloat16* __restrict__ vCache, const int* __restrict__ table, int numKvHeads, int headDim,
+        int blockSize, float scaleLog2, int token, int head0, int heads, int kvHead, int begin, int end,
+        uint4* ring, float (&warpMax)[W][GC], float (&warpSum)[W][GC]) {
     using S = Slice<HD>;
     constexpr int T = S::kLanes;
     constexpr int G = 32 / T;              // row groups per warp
     constexpr int R = 16 / GC;             // rows per lane per tile: R * GC scores in registers
     constexpr int TR = R * G;              // rows per tile
-    constexpr int THREADS = 32 * W;
     constexpr int RING = STAGES * 2 * R * 32;  // uint4 slots per warp
-
-    extern __shared__ uint4 ring[];
-    __shared__ float warpMax[W][GC];
-    __shared__ float warpSum[W][GC];
-    __shared__ float warpWeight[W][GC];    // exp2(warp max - partition max) / partition sum
-    __shared__ float partWeight[GC][kMaxPartitions];
-    __shared__ float headMax[GC];
-    __shared__ float headSum[GC];
-    __shared__ int lastToArrive;
-
-    const int groupSize = numHeads / numKvHeads;
-    const int headChunks = (groupSize + GC - 1) / GC;
-    const int headBlocks = numKvHeads * headChunks;
-    const int workSlots = gridDim.x / headBlocks;
-    const int itemAt = headsFastest ? blockIdx.x / headBlocks : blockIdx.x % workSlots;
-    const int headBlock = headsFastest ? blockIdx.x % headBlocks : blockIdx.x / workSlots;
-    // both loads at once (every slot exists, those past numWork unused): one round trip before the table lookups
-    const int numWork = work[0];
-    const int4 item = reinterpret_cast<const int4*>(work + 4)[2 * itemAt];
-    const int4 more = reinterpret_cast<const int4*>(work + 4)[2 * itemAt + 1];
-    if (itemAt >= numWork) {
-        return;  // the grid is sized for the step's shape, the work list for its contexts
-    }
-    const int seq = item.x;
-    const int part = item.y;
-    const int begin = item.z;
-    const int end = item.w;
-    const int token = more.x;
-    const int count = more.y;
-    const int slot0 = more.z;
-    const int kvHead = headBlock / headChunks;
-    const int head0 = kvHead * groupSize + (headBlock % headChunks) * GC;
-    const int heads = min(GC, (kvHead + 1) * groupSize - head0);
-    const int* table = blockTables + (long long) seq * blockTableStride;
 
     const int tid = threadIdx.x;
     const int lane = tid & 31;
@@ -306,6 +290,263 @@ __device__ __forceinline__ void decode_body(
             warpSum[warp][g] = l[g];
         }
     }
+}
+
+// Decode's key loop on tensor cores (head_dim 64 or 128, GQA chunks of up to 8 q heads; see decode_body), same
+// contract as decode_keys_simt with GC = 8. Per tile of 16 keys a warp computes S = Q K^T with mma.sync m16n8k16
+// (A = the chunk's q heads as rows 0..7, rows 8..15 zero; B = K rows from shared memory), an online softmax per q
+// head in fp32 (log2 domain), then O^T += V^T P^T with P rounded to bf16 as the prefill kernel does: S's
+// accumulator layout is P^T's B fragment as it stands, and O^T (head_dim rows x 8 heads) wastes no accumulator.
+// The ring holds each stage's K and V tiles as [16 keys][HD / 8 chunks of 16 bytes], a row's chunk j stored at
+// j ^ (key % 8) so that the eight row addresses of one ldmatrix fall in distinct bank groups. Every lane copies
+// two chunks of RL rows and reads through ldmatrix what other lanes copied, hence a __syncwarp after each wait.
+template <int HD, int W, int STAGES>
+__device__ __forceinline__ void decode_keys_mma(
+        const float* __restrict__ qkv, int qkvStride, const __nv_bfloat16* __restrict__ kCache,
+        const __nv_bfloat16* __restrict__ vCache, const int* __restrict__ table, int numKvHeads, int headDim,
+        int blockSize, float scaleLog2, int token, int head0, int heads, int kvHead, int begin, int end,
+        uint4* ring, float (&warpMax)[W][8], float (&warpSum)[W][8]) {
+    static_assert(HD == 64 || HD == 128, "tensor-core decode covers head_dim 64 and 128");
+    constexpr int GC = 8;
+    constexpr int KEYS = 16;                  // keys per tile
+    constexpr int C = HD / 8;                 // 16-byte chunks per row
+    constexpr int TILE = KEYS * C;            // uint4 slots of one K (or V) tile
+    constexpr int LANES_PER_ROW = C / 2;      // each copying two chunks
+    constexpr int ROWS_PER_PASS = 32 / LANES_PER_ROW;
+    constexpr int RL = KEYS / ROWS_PER_PASS;  // rows a lane copies per tile
+    constexpr int MT = HD / 16;               // m16 tiles of O^T
+
+    const int lane = threadIdx.x & 31;
+    const int warp = threadIdx.x >> 5;
+    const int g = lane >> 2;   // fragment row: q head g of the chunk
+    const int tq = lane & 3;   // fragment column pair
+
+    // Q as the A operand, rounded to bf16 (the scale is applied to the scores): {row g cols 2tq.., row g cols 8+2tq..}
+    unsigned qa[HD / 16][2];
+    {
+        const bool ok = g < heads;
+        const float* qRow = qkv + (long long) token * qkvStride + (long long) (head0 + (ok ? g : 0)) * headDim;
+#pragma unroll
+        for (int kk = 0; kk < HD / 16; ++kk) {
+            const float2 lo = *reinterpret_cast<const float2*>(qRow + 16 * kk + 2 * tq);
+            const float2 hi = *reinterpret_cast<const float2*>(qRow + 16 * kk + 8 + 2 * tq);
+            qa[kk][0] = ok ? pack_bf16(lo.x, lo.y) : 0u;
+            qa[kk][1] = ok ? pack_bf16(hi.x, hi.y) : 0u;
+        }
+    }
+    float mRun = -INFINITY;  // q head g's running max (the quad agrees), log2 units
+    float lRun = 0.f;        // this lane's share of its sum; the quad's shares are added at the end
+    float o[MT][4];  // O^T: {dim 16mt + g, dim 16mt + g + 8} x {head 2tq, head 2tq + 1}
+#pragma unroll
+    for (int mt = 0; mt < MT; ++mt) o[mt][0] = o[mt][1] = o[mt][2] = o[mt][3] = 0.f;
+
+    const int numTiles = (end - begin + KEYS - 1) / KEYS;
+    const int mine = warp < numTiles ? (numTiles - 1 - warp) / W + 1 : 0;  // warp-uniform
+    uint4* base = ring + warp * STAGES * 2 * TILE;
+    const int copyRow = lane / LANES_PER_ROW;
+    const int copyChunk = 2 * (lane % LANES_PER_ROW);
+
+    const int blockShift = (blockSize & (blockSize - 1)) == 0 ? __ffs(blockSize) - 1 : -1;  // no division
+    auto locate = [&](int i, int (&rowAt)[RL]) {
+        const int key0 = begin + (warp + i * W) * KEYS + copyRow;
+#pragma unroll
+        for (int c = 0; c < RL; ++c) {
+            const int key = key0 + c * ROWS_PER_PASS;
+            rowAt[c] = -1;
+            if (i < mine && key < end) {
+                const int b = blockShift >= 0 ? key >> blockShift : key / blockSize;
+                rowAt[c] = (table[b] * numKvHeads + kvHead) * blockSize + key - b * blockSize;
+            }
+        }
+    };
+    auto queue = [&](int i, const int (&rowAt)[RL]) {  // one commit group per call, empty past this warp's tiles
+        if (i < mine) {
+            uint4* kDst = base + (i % STAGES) * 2 * TILE;
+#pragma unroll
+            for (int c = 0; c < RL; ++c) {
+                const int row = copyRow + c * ROWS_PER_PASS;
+                const long long at = rowAt[c] < 0 ? 0 : (long long) rowAt[c] * headDim;
+                const int bytes = rowAt[c] >= 0 ? 16 : 0;
+#pragma unroll
+                for (int h = 0; h < 2; ++h) {
+                    const int chunk = copyChunk + h;
+                    const int slot = row * C + (chunk ^ (row & 7));
+                    cp_async16(kDst + slot, kCache + at + 8 * chunk, bytes);
+                    cp_async16(kDst + TILE + slot, vCache + at + 8 * chunk, bytes);
+                }
+            }
+        }
+        cp_async_commit();
+    };
+
+    int first[STAGES][RL];
+#pragma unroll
+    for (int i = 0; i < STAGES; ++i) locate(i, first[i]);
+#pragma unroll
+    for (int i = 0; i < STAGES - 1; ++i) queue(i, first[i]);
+    int rowAt[RL];
+#pragma unroll
+    for (int c = 0; c < RL; ++c) rowAt[c] = first[STAGES - 1][c];
+    // ldmatrix row addresses, for K (B of S) and V (A of O^T, transposed) alike: matrices {keys 0-7, keys 8-15} x
+    // {chunk 2i, chunk 2i + 1}
+    const int rowKey = (lane & 7) + ((lane >> 4) << 3);
+    const int rowChunk = (lane >> 3) & 1;
+    for (int i = 0; i < mine; ++i) {
+        __syncwarp();  // every lane's ldmatrix of tile i - 1 is done before its stage is refilled
+        queue(i + STAGES - 1, rowAt);
+        locate(i + STAGES, rowAt);
+        cp_async_wait<STAGES - 1>();
+        __syncwarp();  // the other lanes' copies of tile i are visible
+        const uint4* kt = base + (i % STAGES) * 2 * TILE;
+        const uint4* vt = kt + TILE;
+
+        float s[2][4] = {{0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}};
+#pragma unroll
+        for (int kk = 0; kk < HD / 16; ++kk) {
+            unsigned b[4];
+            ldmatrix_x4(b, kt + rowKey * C + ((2 * kk + rowChunk) ^ (rowKey & 7)));
+            const unsigned a[4] = {qa[kk][0], 0u, qa[kk][1], 0u};
+            mma_bf16(s[0], a, b[0], b[1]);
+            mma_bf16(s[1], a, b[2], b[3]);
+        }
+
+        // online softmax of q head g over the tile's keys 8nt + 2tq + e
+        const int key0 = begin + (warp + i * W) * KEYS + 2 * tq;
+        float tileMax = -INFINITY;
+#pragma unroll
+        for (int nt = 0; nt < 2; ++nt) {
+#pragma unroll
+            for (int e = 0; e < 2; ++e) {
+                s[nt][e] = key0 + 8 * nt + e < end ? s[nt][e] * scaleLog2 : -INFINITY;
+                tileMax = fmaxf(tileMax, s[nt][e]);
+            }
+        }
+        tileMax = fmaxf(tileMax, __shfl_xor_sync(0xffffffffu, tileMax, 1));
+        tileMax = fmaxf(tileMax, __shfl_xor_sync(0xffffffffu, tileMax, 2));
+        const float mNew = fmaxf(mRun, tileMax);  // finite: a tile's first key is always in the partition
+        const float alpha = exp2f(mRun - mNew);
+        mRun = mNew;
+        lRun *= alpha;
+#pragma unroll
+        for (int nt = 0; nt < 2; ++nt) {
+#pragma unroll
+            for (int e = 0; e < 2; ++e) {
+                s[nt][e] = exp2f(s[nt][e] - mNew);
+                lRun += s[nt][e];
+            }
+        }
+        // this lane's O^T columns are heads 2tq and 2tq + 1, whose softmax lives in lanes 8tq and 8tq + 4
+        const float alpha0 = __shfl_sync(0xffffffffu, alpha, 8 * tq);
+        const float alpha1 = __shfl_sync(0xffffffffu, alpha, 8 * tq + 4);
+#pragma unroll
+        for (int mt = 0; mt < MT; ++mt) {
+            o[mt][0] *= alpha0;
+            o[mt][1] *= alpha1;
+            o[mt][2] *= alpha0;
+            o[mt][3] *= alpha1;
+        }
+
+        // O^T += V^T P^T: B = P^T (keys 2tq.. of n-tile 0, then of n-tile 1, q head g) is S's layout
+        const unsigned pb0 = pack_bf16(s[0][0], s[0][1]);
+        const unsigned pb1 = pack_bf16(s[1][0], s[1][1]);
+#pragma unroll
+        for (int mt = 0; mt < MT; ++mt) {
+            unsigned a[4];
+            ldmatrix_x4_trans(a, vt + rowKey * C + ((2 * mt + rowChunk) ^ (rowKey & 7)));
+            mma_bf16(o[mt], a, pb0, pb1);
+        }
+    }
+    cp_async_wait<0>();
+
+    lRun += __shfl_xor_sync(0xffffffffu, lRun, 1);
+    lRun += __shfl_xor_sync(0xffffffffu, lRun, 2);
+    __syncthreads();  // every warp is done with its ring: the space takes the per-warp outputs
+    float* warpOut = reinterpret_cast<float*>(ring);  // [W][GC][headDim]
+#pragma unroll
+    for (int e = 0; e < 2; ++e) {
+        const int head = 2 * tq + e;
+        if (head < heads) {
+            float* row = warpOut + (warp * GC + head) * HD + g;
+#pragma unroll
+            for (int mt = 0; mt < MT; ++mt) {
+                row[16 * mt] = o[mt][e];
+                row[16 * mt + 8] = o[mt][2 + e];
+            }
+        }
+    }
+    if (g < heads && tq == 0) {
+        warpMax[warp][g] = mRun;  // -inf for a warp without tiles: its weight is 0
+        warpSum[warp][g] = lRun;
+    }
+}
+
+// Decode. A 1-D grid of work slots x head blocks, a head block being (kv head, chunk of GC q heads of its group):
+// GC q heads of the group sit in registers at once; a group larger than GC (MQA) is split over head blocks, its K/V
+// then read once per chunk (mostly from L2). headsFastest numbers the head blocks of one work item consecutively,
+// so the blocks that run together read every kv head of the same cache blocks (adjacent in memory) and share
+// their block-table reads; otherwise one head block's work items are consecutive.
+//
+// Warp w takes the partition's tiles w, w + W, ..., streaming them through its own ring of STAGES tiles with
+// cp.async and keeping its own online softmax (decode_keys_simt on CUDA cores, decode_keys_mma on tensor cores);
+// the warps are then combined in a fixed order. Dynamic shared memory: max(the warps' rings, per-warp outputs
+// W * GC * headDim floats).
+//
+// Metadata (AttentionPlan): work = {numWork, -, -, -, then per item {seq, partition, first key, end key, query
+// token, partitions, first partial slot, -}}: all a block needs in one load. Partial outputs
+// [slot][numHeads][headDim rounded up to 4] and their (max, sum) [slot][numHeads][2]; arrivals
+// [seq][head blocks] are zero between launches.
+template <int HD, int GC, int W, int STAGES, bool MMA>
+__device__ __forceinline__ void decode_body(
+        const float* __restrict__ qkv, int qkvStride, const __nv_bfloat16* __restrict__ kCache,
+        const __nv_bfloat16* __restrict__ vCache, const int* __restrict__ blockTables, int blockTableStride,
+        const int* __restrict__ work, int numHeads, int numKvHeads, int headDim, int blockSize, float scaleLog2,
+        int headsFastest, __nv_bfloat16* __restrict__ out, float* __restrict__ partOut,
+        float* __restrict__ partStats, int* __restrict__ arrivals) {
+    constexpr int THREADS = 32 * W;
+
+    extern __shared__ uint4 ring[];
+    __shared__ float warpMax[W][GC];
+    __shared__ float warpSum[W][GC];
+    __shared__ float warpWeight[W][GC];    // exp2(warp max - partition max) / partition sum
+    __shared__ float partWeight[GC][kMaxPartitions];
+    __shared__ float headMax[GC];
+    __shared__ float headSum[GC];
+    __shared__ int lastToArrive;
+
+    const int groupSize = numHeads / numKvHeads;
+    const int headChunks = (groupSize + GC - 1) / GC;
+    const int headBlocks = numKvHeads * headChunks;
+    const int workSlots = gridDim.x / headBlocks;
+    const int itemAt = headsFastest ? blockIdx.x / headBlocks : blockIdx.x % workSlots;
+    const int headBlock = headsFastest ? blockIdx.x % headBlocks : blockIdx.x / workSlots;
+    // both loads at once (every slot exists, those past numWork unused): one round trip before the table lookups
+    const int numWork = work[0];
+    const int4 item = reinterpret_cast<const int4*>(work + 4)[2 * itemAt];
+    const int4 more = reinterpret_cast<const int4*>(work + 4)[2 * itemAt + 1];
+    if (itemAt >= numWork) {
+        return;  // the grid is sized for the step's shape, the work list for its contexts
+    }
+    const int seq = item.x;
+    const int part = item.y;
+    const int begin = item.z;
+    const int end = item.w;
+    const int token = more.x;
+    const int count = more.y;
+    const int slot0 = more.z;
+    const int kvHead = headBlock / headChunks;
+    const int head0 = kvHead * groupSize + (headBlock % headChunks) * GC;
+    const int heads = min(GC, (kvHead + 1) * groupSize - head0);
+    const int* table = blockTables + (long long) seq * blockTableStride;
+
+    const int tid = threadIdx.x;
+    if constexpr (MMA) {
+        decode_keys_mma<HD, W, STAGES>(qkv, qkvStride, kCache, vCache, table, numKvHeads, headDim, blockSize,
+                                       scaleLog2, token, head0, heads, kvHead, begin, end, ring, warpMax, warpSum);
+    } else {
+        decode_keys_simt<HD, GC, W, STAGES>(qkv, qkvStride, kCache, vCache, table, numKvHeads, headDim, blockSize,
+                                            scaleLog2, token, head0, heads, kvHead, begin, end, ring, warpMax,
+                                            warpSum);
+    }
     __syncthreads();
     if (tid < heads) {
         float mAll = warpMax[0][tid];
@@ -320,6 +561,7 @@ __device__ __forceinline__ void decode_body(
         headSum[tid] = sum;
     }
     __syncthreads();
+    const float* warpOut = reinterpret_cast<const float*>(ring);  // [W][GC][headDim], left by the key loop
     const int partStride = (headDim + 3) & ~3;  // float4 rows for the combination below
     for (int idx = tid; idx < heads * headDim; idx += THREADS) {
         const int g = idx / headDim;
@@ -397,24 +639,6 @@ __device__ __forceinline__ void decode_body(
 }
 
 // ---- prefill on tensor cores ----
-
-// d += a (16x16 bf16, row) * b (16x8 bf16, col), fp32 accumulators.
-__device__ __forceinline__ void mma_bf16(float (&d)[4], const unsigned (&a)[4], unsigned b0, unsigned b1) {
-    asm volatile(
-            "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
-            "{%0,%1,%2,%3};\n"
-            : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-            : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-}
-
-__device__ __forceinline__ unsigned pack_bf16(float lo, float hi) {
-    const __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
-    return *reinterpret_cast<const unsigned*>(&v);
-}
-
-__device__ __forceinline__ unsigned pack_halves(__nv_bfloat16 lo, __nv_bfloat16 hi) {
-    return static_cast<unsigned>(__bfloat16_as_ushort(lo)) | (static_cast<unsigned>(__bfloat16_as_ushort(hi)) << 16);
-}
 
 // Prefill. Grid (query tile, q head); block 4 warps, warp w owning query rows 16w..16w+15 of the tile. head_dim is
 // padded with zeros to HDP = 16 * KS. Shared memory (bf16, rows of HDP + 8 so fragment loads hit distinct banks):
@@ -668,17 +892,21 @@ __device__ __forceinline__ void prefill_body(
 
 
 // 64 * 4 / W blocks of W warps per multiprocessor with GC = 4 (32 / W with GC = 8): at most 128 registers a thread
-#define KD_DECODE(HD, GC, W, STAGES)                                                                               \
-    extern "C" __global__ void __launch_bounds__(32 * W, 64 / GC / W)                                              \
-            kd_paged_attention_decode_hd##HD##_g##GC##_w##W##_s##STAGES(                                           \
+#define KD_DECODE(HD, GC, W, STAGES) \
+    KD_DECODE_ENTRY(kd_paged_attention_decode_hd##HD##_g##GC##_w##W##_s##STAGES, HD, GC, W, STAGES, false, 64 / GC / W)
+// tensor cores: 16 / W blocks of W warps per multiprocessor, at most 128 registers a thread
+#define KD_DECODE_MMA(HD, W, STAGES) \
+    KD_DECODE_ENTRY(kd_paged_attention_decode_mma_hd##HD##_w##W##_s##STAGES, HD, 8, W, STAGES, true, 16 / W)
+#define KD_DECODE_ENTRY(NAME, HD, GC, W, STAGES, MMA, MIN_BLOCKS)                                                  \
+    extern "C" __global__ void __launch_bounds__(32 * W, MIN_BLOCKS) NAME(                                         \
             const float* __restrict__ qkv, int qkvStride, const __nv_bfloat16* __restrict__ kCache,                 \
             const __nv_bfloat16* __restrict__ vCache, const int* __restrict__ blockTables, int blockTableStride,    \
             const int* __restrict__ work, int numHeads, int numKvHeads, int headDim, int blockSize,                 \
             float scaleLog2, int headsFastest, __nv_bfloat16* __restrict__ out, float* __restrict__ partOut,        \
             float* __restrict__ partStats, int* __restrict__ arrivals) {                                           \
-        decode_body<HD, GC, W, STAGES>(qkv, qkvStride, kCache, vCache, blockTables, blockTableStride, work,       \
-                                       numHeads, numKvHeads, headDim, blockSize, scaleLog2, headsFastest, out,     \
-                                       partOut, partStats, arrivals);                                              \
+        decode_body<HD, GC, W, STAGES, MMA>(qkv, qkvStride, kCache, vCache, blockTables, blockTableStride, work,  \
+                                            numHeads, numKvHeads, headDim, blockSize, scaleLog2, headsFastest,     \
+                                            out, partOut, partStats, arrivals);                                    \
     }
 
 // hd0 = any even head_dim <= 256; w = warps a block, s = cp.async stages per warp. Head dims 64 and 128 with GQA
@@ -694,6 +922,13 @@ KD_DECODE(64, 8, 4, 3)
 KD_DECODE(128, 8, 4, 3)
 KD_DECODE(0, 4, 4, 3)
 KD_DECODE(0, 8, 4, 3)
+// tensor cores, head dims 64 and 128 with any GQA group (chunks of 8 q heads): 2 or 4 warps, 2 or 3 stages (a
+// 16-key tile of head_dim 128 is 8 KiB of K and V, so deeper rings would cost blocks per multiprocessor)
+#define KD_DECODE_MMA_STAGES(HD, W) KD_DECODE_MMA(HD, W, 2) KD_DECODE_MMA(HD, W, 3)
+KD_DECODE_MMA_STAGES(64, 2)
+KD_DECODE_MMA_STAGES(64, 4)
+KD_DECODE_MMA_STAGES(128, 2)
+KD_DECODE_MMA_STAGES(128, 4)
 
 #define KD_PREFILL(KS)                                                                                             \
     extern "C" __global__ void __launch_bounds__(kPrefillThreads) kd_paged_attention_prefill_ks##KS(               \

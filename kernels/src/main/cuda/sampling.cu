@@ -222,15 +222,14 @@ __device__ void top_logprobs(const float* row, int vocab, int k, DrawResult* out
 
 }  // namespace
 
-// grid = number of draws, block = 1024. work: [draws][vocab] fp32 scratch, one private row copy per draw, so draws
-// sharing a logits row never see each other's adjustments. Bounded to 32 registers so two draws share an SM.
+// grid = number of draws, block = 1024. work: [draws][vocab] fp32 scratch, one private row copy per draw that
+// changes its row, so draws sharing a logits row never see each other's adjustments. Bounded to 32 registers so two draws share an SM.
 extern "C" __global__ void __launch_bounds__(kThreads, 2)
 kd_sample(const float* __restrict__ logits, int vocab, const DrawParams* __restrict__ params,
           const Adjustment* __restrict__ adjustments, float* __restrict__ work, DrawResult* __restrict__ results) {
     __shared__ Scratch s;
     const DrawParams p = params[blockIdx.x];
     const float* row = logits + static_cast<size_t>(p.row) * vocab;
-    float* w = work + static_cast<size_t>(blockIdx.x) * vocab;
     DrawResult* out = results + blockIdx.x;
     const int tid = threadIdx.x;
 
@@ -239,20 +238,28 @@ kd_sample(const float* __restrict__ logits, int vocab, const DrawParams* __restr
     if (tid == 0) out->num_logprobs = num_logprobs;
 
     // The private copy: adjustments, then temperature, each one float32 operation as on the CPU (the _rn
-    // intrinsics keep nvcc from fusing a multiply and an add into one FMA).
+    // intrinsics keep nvcc from fusing a multiply and an add into one FMA). A draw that would copy the row
+    // unchanged (no adjustments; greedy, or temperature 1: x / 1 is x, and a NaN's payload is canonicalized by
+    // order_key anyway) reads the row in place: the copy was a read and a write of the whole row.
     const bool greedy = p.temperature == 0.f;
-    for (int i = tid; i < vocab; i += kThreads) w[i] = greedy ? row[i] : __fdiv_rn(row[i], p.temperature);
-    __syncthreads();
-    for (int j = p.adj_begin + tid; j < p.adj_end; j += kThreads) {
-        const Adjustment a = adjustments[j];
-        float v = row[a.token];
-        if (a.repeated) {
-            v = v > 0.f ? __fdiv_rn(v, p.repetition_penalty) : __fmul_rn(v, p.repetition_penalty);
+    const bool in_place = p.adj_begin == p.adj_end && (greedy || p.temperature == 1.f);
+    const float* w = row;  // what the draw reads from here on
+    if (!in_place) {
+        float* copy = work + static_cast<size_t>(blockIdx.x) * vocab;
+        w = copy;
+        for (int i = tid; i < vocab; i += kThreads) copy[i] = greedy ? row[i] : __fdiv_rn(row[i], p.temperature);
+        __syncthreads();
+        for (int j = p.adj_begin + tid; j < p.adj_end; j += kThreads) {
+            const Adjustment a = adjustments[j];
+            float v = row[a.token];
+            if (a.repeated) {
+                v = v > 0.f ? __fdiv_rn(v, p.repetition_penalty) : __fmul_rn(v, p.repetition_penalty);
+            }
+            v = __fadd_rn(v, a.additive);
+            copy[a.token] = greedy ? v : __fdiv_rn(v, p.temperature);
         }
-        v = __fadd_rn(v, a.additive);
-        w[a.token] = greedy ? v : __fdiv_rn(v, p.temperature);
+        __syncthreads();
     }
-    __syncthreads();
 
     if (greedy) {  // first index of the max: the key packs (logit, ~index), so the max is the lowest tied index
         unsigned long long best = 0;

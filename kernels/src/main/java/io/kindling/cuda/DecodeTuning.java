@@ -11,8 +11,11 @@ package io.kindling.cuda;
  * @param maxPartitions   most partitions of one context (at most {@link AttentionPlan#MAX_PARTITIONS})
  * @param headsFastest    the blocks of one partition's kv heads are launched together (they read adjacent memory
  *                        and the same block-table entries), rather than one kv head's partitions
+ * @param tensorCores     the key loop on tensor cores (mma.sync; head dims 64 and 128, 2 or 4 warps, 2 or 3
+ *                        stages) rather than on CUDA cores
  */
-record DecodeTuning(int warps, int stages, int partitionTokens, int maxPartitions, boolean headsFastest) {
+record DecodeTuning(int warps, int stages, int partitionTokens, int maxPartitions, boolean headsFastest,
+                    boolean tensorCores) {
 
     /**
      * 2-warp blocks give 8 blocks a multiprocessor (1,056 on 132), so a step of about 64k keys in partitions of 512
@@ -22,7 +25,7 @@ record DecodeTuning(int warps, int stages, int partitionTokens, int maxPartition
      * of copy on both shapes) while keeping the 32k single sequence at 42-54%, where 1,024-key partitions fall to
      * 35-42%; three stages measured 1-3 points lower on most cases.
      */
-    static final DecodeTuning DEFAULT = new DecodeTuning(2, 2, 512, 64, true);
+    static final DecodeTuning DEFAULT = new DecodeTuning(2, 2, 512, 64, true, false);
 
     DecodeTuning {
         if (warps != 2 && warps != 4 && warps != 8) {
@@ -33,6 +36,10 @@ record DecodeTuning(int warps, int stages, int partitionTokens, int maxPartition
         }
         if (partitionTokens < 16) {
             throw new IllegalArgumentException("partitionTokens must be at least 16, got " + partitionTokens);
+        }
+        if (tensorCores && (warps > 4 || stages > 3)) {
+            throw new IllegalArgumentException("tensor-core decode runs 2 or 4 warps and 2 or 3 stages, got " + warps
+                    + " warps and " + stages + " stages");
         }
         if (maxPartitions < 1 || maxPartitions > AttentionPlan.MAX_PARTITIONS) {
             throw new IllegalArgumentException("maxPartitions must be in [1, " + AttentionPlan.MAX_PARTITIONS
@@ -48,6 +55,6 @@ record DecodeTuning(int warps, int stages, int partitionTokens, int maxPartition
     @Override
     public String toString() {
         return "w" + warps + " s" + stages + " p" + partitionTokens + " m" + maxPartitions
-                + (headsFastest ? " heads" : " items");
+                + (headsFastest ? " heads" : " items") + (tensorCores ? " tc" : "");
     }
 }

@@ -63,8 +63,8 @@ final class PagedAttention implements AutoCloseable {
     }
 
     /**
-     * @param tuning the decode split and kernel; its warps and stages apply to head dims 64 and 128 with GQA groups
-     *               of at most 4, other shapes running 4 warps and 3 stages
+     * @param tuning the decode split and kernel; its warps and stages apply to head dims 64 and 128 (on CUDA cores
+     *               with GQA groups of at most 4), other shapes running 4 warps and 3 stages on CUDA cores
      */
     PagedAttention(KernelModule module, ModelConfig config, int blockSize, int maxNumSeqs, int maxNumBatchedTokens,
                    int maxBlocksPerSeq, DecodeTuning tuning) {
@@ -90,19 +90,27 @@ final class PagedAttention implements AutoCloseable {
         this.maxNumBatchedTokens = maxNumBatchedTokens;
         this.maxBlocksPerSeq = maxBlocksPerSeq;
 
-        // decode: GC q heads in registers, R = 16 / GC rows per lane and tile (paged_attention.cu's decode_body)
+        // decode: GC q heads of a GQA group per block (paged_attention.cu's decode_body). On CUDA cores GC = 4 or 8
+        // sit in registers, R = 16 / GC rows per lane and tile; on tensor cores GC = 8 (an mma's rows), 16-key tiles.
         int groupSize = numHeads / numKvHeads;
-        int headsInRegisters = groupSize <= 4 ? 4 : 8;
-        this.decodeHeadBlocks = numKvHeads * ((groupSize + headsInRegisters - 1) / headsInRegisters);
         int sliceDim = headDim == 64 || headDim == 128 ? headDim : 0;
-        boolean tuned = sliceDim != 0 && headsInRegisters == 4;
+        boolean tensorCores = tuning.tensorCores() && sliceDim != 0;
+        int headsInRegisters = tensorCores || groupSize > 4 ? 8 : 4;
+        this.decodeHeadBlocks = numKvHeads * ((groupSize + headsInRegisters - 1) / headsInRegisters);
+        boolean tuned = tensorCores || sliceDim != 0 && headsInRegisters == 4;
         int warps = tuned ? tuning.warps() : UNTUNED_WARPS;
         int stages = tuned ? tuning.stages() : UNTUNED_STAGES;
         this.tuning = tuning;
         this.decodeThreads = 32 * warps;
-        this.decode = module.function("kd_paged_attention_decode_hd" + sliceDim + "_g" + headsInRegisters + "_w"
-                + warps + "_s" + stages);
-        int ringBytes = warps * stages * 2 * (16 / headsInRegisters) * 32 * 16;
+        int ringBytes;
+        if (tensorCores) {
+            this.decode = module.function("kd_paged_attention_decode_mma_hd" + headDim + "_w" + warps + "_s" + stages);
+            ringBytes = warps * stages * 2 * 16 * headDim * Short.BYTES;
+        } else {
+            this.decode = module.function("kd_paged_attention_decode_hd" + sliceDim + "_g" + headsInRegisters + "_w"
+                    + warps + "_s" + stages);
+            ringBytes = warps * stages * 2 * (16 / headsInRegisters) * 32 * 16;
+        }
         this.decodeSharedBytes = Math.max(ringBytes, warps * headsInRegisters * headDim * Float.BYTES);
         // the ring is most of a decode block's footprint: ask for shared memory over L1, and for more than 48 KiB
         cuFuncSetAttribute(decode, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,

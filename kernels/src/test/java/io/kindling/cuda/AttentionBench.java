@@ -69,18 +69,19 @@ public final class AttentionBench {
     }
 
     /**
-     * The tunings {@code --sweep} compares: every kernel (warps 2, 4, 8 x stages 2, 3, 4) with partitions of
-     * (keys, at most) 256/64, 512/32, 512/64, 1,024/32 and 1,024/64, blocks launched kv heads first or work items
-     * first. {@code w4 s3 p512 m32 items} is the split and block order of the kernel before the sweep.
+     * The tunings {@code --sweep} compares: the key loop on CUDA cores and on tensor cores, 2 or 4 warps, 2 or 3
+     * stages, partitions of (keys, at most) 256/64, 512/64 and 1,024/32, kv heads launched together. The last
+     * session's sweep (all 180 CUDA-core tunings, benchmarks/logs/attention-sweep-h200-2026-12-06-s3.txt) found 8
+     * warps, 4 stages and work-item-first orders no better than these.
      */
     static List<DecodeTuning> sweep() {
         List<DecodeTuning> tunings = new ArrayList<>();
-        int[][] splits = {{256, 64}, {512, 32}, {512, 64}, {1024, 32}, {1024, 64}};
-        for (int warps : new int[] {2, 4, 8}) {
-            for (int stages = 2; stages <= 4; stages++) {
-                for (int[] split : splits) {
-                    for (boolean headsFastest : new boolean[] {true, false}) {
-                        tunings.add(new DecodeTuning(warps, stages, split[0], split[1], headsFastest));
+        int[][] splits = {{256, 64}, {512, 64}, {1024, 32}};
+        for (boolean tensorCores : new boolean[] {false, true}) {
+            for (int warps : new int[] {2, 4}) {
+                for (int stages = 2; stages <= 3; stages++) {
+                    for (int[] split : splits) {
+                        tunings.add(new DecodeTuning(warps, stages, split[0], split[1], true, tensorCores));
                     }
                 }
             }
@@ -96,7 +97,7 @@ public final class AttentionBench {
         DecodeTuning d = DecodeTuning.DEFAULT;
         List<DecodeTuning> tunings = sweep ? sweep() : args.length == 0 ? List.of(d)
                 : Arrays.stream(args).map(a -> new DecodeTuning(d.warps(), Integer.parseInt(a), d.partitionTokens(),
-                        d.maxPartitions(), d.headsFastest())).toList();
+                        d.maxPartitions(), d.headsFastest(), d.tensorCores())).toList();
         try (CudaContext context = CudaContext.create(0)) {
             KernelModule module = KernelModule.load("paged_attention");
             double[] copies = copyBandwidth(context);

@@ -14,7 +14,7 @@ class AttentionPlanTest {
 
     private static final int NONE = Integer.MAX_VALUE;
     /** Partitions of 512 keys, at most 32 (the split these expectations were written for). */
-    private static final DecodeTuning SPLIT = new DecodeTuning(4, 3, 512, 32, true);
+    private static final DecodeTuning SPLIT = new DecodeTuning(4, 3, 512, 32, true, false);
 
     @Test
     void splitsDecodeFromPrefillAndLaysOutTheMetadata() {

@@ -51,17 +51,19 @@ class DecodeAttentionGpuTest {
     }
 
     /**
-     * Every (warps, stages) kernel of the tuned shapes, with split policies (partition keys, most partitions) and
-     * block orders spread over them, then the default.
+     * Every (warps, stages) kernel of the tuned shapes on CUDA cores and on tensor cores, with split policies
+     * (partition keys, most partitions) and block orders spread over them, then the default.
      */
     static List<DecodeTuning> tunings() {
         List<DecodeTuning> tunings = new ArrayList<>();
         int[] partitionTokens = {256, 512, 1024};
         int i = 0;
-        for (int warps : new int[] {2, 4, 8}) {
-            for (int stages = 2; stages <= 4; stages++, i++) {
-                tunings.add(new DecodeTuning(warps, stages, partitionTokens[i % 3], i % 2 == 0 ? 64 : 32,
-                        (i / 2) % 2 == 0));
+        for (boolean tensorCores : new boolean[] {false, true}) {
+            for (int warps : tensorCores ? new int[] {2, 4} : new int[] {2, 4, 8}) {
+                for (int stages = 2; stages <= (tensorCores ? 3 : 4); stages++, i++) {
+                    tunings.add(new DecodeTuning(warps, stages, partitionTokens[i % 3], i % 2 == 0 ? 64 : 32,
+                            (i / 2) % 2 == 0, tensorCores));
+                }
             }
         }
         tunings.add(DecodeTuning.DEFAULT);
@@ -70,7 +72,9 @@ class DecodeAttentionGpuTest {
 
     @Test
     void aSequenceGetsTheSameBitsAloneAndInAnyBatch() {
-        for (ModelConfig config : List.of(shape(32, 8, 64), shape(32, 8, 128), shape(28, 4, 128))) {
+        // GQA groups of 4 (the tuned kernels), 7 and 16 (two chunks of q heads on tensor cores)
+        List<ModelConfig> shapes = List.of(shape(32, 8, 64), shape(32, 8, 128), shape(28, 4, 128), shape(32, 2, 64));
+        for (ModelConfig config : shapes) {
             SplittableRandom random = new SplittableRandom(SEED ^ config.headDim() ^ config.numAttentionHeads());
             try (Cache cache = new Cache(config, 1400, random)) {
                 Seq x = cache.decode(3001);  // split in 3 to 12 partitions by the tunings
@@ -109,7 +113,8 @@ class DecodeAttentionGpuTest {
 
     @Test
     void aCapturedDecodeGraphReplaysLaterStepsOfItsShape() {
-        for (DecodeTuning tuning : List.of(DecodeTuning.DEFAULT, new DecodeTuning(4, 2, 1024, 32, false))) {
+        for (DecodeTuning tuning : List.of(DecodeTuning.DEFAULT, new DecodeTuning(4, 2, 1024, 32, false, false),
+                new DecodeTuning(2, 2, 512, 64, true, true))) {
             replaysLaterSteps(tuning);
         }
     }
