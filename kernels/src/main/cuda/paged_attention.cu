@@ -17,7 +17,7 @@
 
 namespace {
 
-constexpr int kMaxPartitions = 64;  // AttentionPlan.MAX_PARTITIONS
+constexpr int kMaxPartitions = 128;  // AttentionPlan.MAX_PARTITIONS
 
 constexpr int kPrefillThreads = 128;
 constexpr int kPrefillRows = 64;    // query tokens per block, 16 per warp

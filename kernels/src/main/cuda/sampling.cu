@@ -223,7 +223,8 @@ __device__ void top_logprobs(const float* row, int vocab, int k, DrawResult* out
 }  // namespace
 
 // grid = number of draws, block = 1024. work: [draws][vocab] fp32 scratch, one private row copy per draw that
-// changes its row, so draws sharing a logits row never see each other's adjustments. Bounded to 32 registers so two draws share an SM.
+// changes its row, so draws sharing a logits row never see each other's adjustments. Bounded to 32 registers so two
+// draws share an SM.
 extern "C" __global__ void __launch_bounds__(kThreads, 2)
 kd_sample(const float* __restrict__ logits, int vocab, const DrawParams* __restrict__ params,
           const Adjustment* __restrict__ adjustments, float* __restrict__ work, DrawResult* __restrict__ results) {

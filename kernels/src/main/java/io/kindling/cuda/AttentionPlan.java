@@ -39,7 +39,7 @@ record AttentionPlan(
         int blockTableStride) {
 
     /** As {@code kMaxPartitions} in paged_attention.cu. */
-    static final int MAX_PARTITIONS = 64;
+    static final int MAX_PARTITIONS = 128;
     /** As {@code kPrefillRows} in paged_attention.cu. */
     static final int TILE_ROWS = 64;
     private static final int WORK_HEADER = 4;

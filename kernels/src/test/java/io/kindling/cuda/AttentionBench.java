@@ -70,13 +70,13 @@ public final class AttentionBench {
 
     /**
      * The tunings {@code --sweep} compares: the key loop on CUDA cores and on tensor cores, 2 or 4 warps, 2 or 3
-     * stages, partitions of (keys, at most) 256/64, 512/64 and 1,024/32, kv heads launched together. The last
-     * session's sweep (all 180 CUDA-core tunings, benchmarks/logs/attention-sweep-h200-2026-12-06-s3.txt) found 8
+     * stages, partitions of (keys, at most) 256/64, 256/128, 512/64 and 1,024/32, kv heads launched together. An
+     * earlier sweep of all 180 CUDA-core tunings (benchmarks/logs/attention-sweep-h200-2026-12-06-s3.txt) found 8
      * warps, 4 stages and work-item-first orders no better than these.
      */
     static List<DecodeTuning> sweep() {
         List<DecodeTuning> tunings = new ArrayList<>();
-        int[][] splits = {{256, 64}, {512, 64}, {1024, 32}};
+        int[][] splits = {{256, 64}, {256, 128}, {512, 64}, {1024, 32}};
         for (boolean tensorCores : new boolean[] {false, true}) {
             for (int warps : new int[] {2, 4}) {
                 for (int stages = 2; stages <= 3; stages++) {

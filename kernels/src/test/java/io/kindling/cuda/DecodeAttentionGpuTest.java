@@ -61,7 +61,7 @@ class DecodeAttentionGpuTest {
         for (boolean tensorCores : new boolean[] {false, true}) {
             for (int warps : tensorCores ? new int[] {2, 4} : new int[] {2, 4, 8}) {
                 for (int stages = 2; stages <= (tensorCores ? 3 : 4); stages++, i++) {
-                    tunings.add(new DecodeTuning(warps, stages, partitionTokens[i % 3], i % 2 == 0 ? 64 : 32,
+                    tunings.add(new DecodeTuning(warps, stages, partitionTokens[i % 3], i % 2 == 0 ? 128 : 32,
                             (i / 2) % 2 == 0, tensorCores));
                 }
             }
@@ -76,9 +76,10 @@ class DecodeAttentionGpuTest {
         List<ModelConfig> shapes = List.of(shape(32, 8, 64), shape(32, 8, 128), shape(28, 4, 128), shape(32, 2, 64));
         for (ModelConfig config : shapes) {
             SplittableRandom random = new SplittableRandom(SEED ^ config.headDim() ^ config.numAttentionHeads());
-            try (Cache cache = new Cache(config, 1400, random)) {
+            try (Cache cache = new Cache(config, 1900, random)) {
                 Seq x = cache.decode(3001);  // split in 3 to 12 partitions by the tunings
-                List<Seq> mixed = List.of(cache.decode(100), x, cache.decode(9000), cache.decode(1));
+                // 17,000 keys: up to 67 partitions, past the 64 of the kernels' first combination bound
+                List<Seq> mixed = List.of(cache.decode(100), x, cache.decode(17000), cache.decode(1));
                 List<List<Seq>> steps = List.of(
                         List.of(x),
                         mixed,
