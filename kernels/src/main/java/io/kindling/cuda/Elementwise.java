@@ -6,9 +6,9 @@ import jcuda.driver.CUstream;
 
 /**
  * Launchers of the row-wise and elementwise kernels around the GEMMs and attention: embedding gather, residual add
- * fused with RMSNorm, QKV bias, RoPE (with Qwen3's q/k norm; fused with the K/V cache write in the engine),
- * SiLU-and-multiply (fused into the gate_up GEMM in the engine) and fp32 to bf16 conversion. Each kernel has its own {@code .cu} file; each launch goes on the
- * given stream without synchronizing.
+ * fused with RMSNorm, bias, RoPE (with Qwen3's q/k norm; fused with the K/V cache write in the engine),
+ * SiLU-and-multiply (fused into the gate_up GEMM in the engine) and fp32 to bf16 conversion. Each kernel has its
+ * own {@code .cu} file; each launch goes on the given stream without synchronizing.
  *
  * <p>Block sizes depend only on the row width, never on the number of rows, so a row's reductions run in the same
  * order whatever else shares the batch.
