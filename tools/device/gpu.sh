@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Runs on a GPU host (with the repository and .device/bundle.tar.xz from tools/device/pack.sh), from the repository root:
-#   bash tools/device/gpu.sh [tests] [bench ROWS...] [gemm] [attention] [attention-sweep] [rope]
+#   bash tools/device/gpu.sh [tests] [bench ROWS...] [gemm] [gemm-silu] [attention] [attention-sweep] [rope]
 # Unpacks the bundle of tools/device/pack.sh to /tmp, prints the card, then runs each action in order (none given:
 # tests):
 #   tests           the GPU tests: the JUnit console launcher over the kernels module's test classes
 #   bench ROWS...   benchmarks/gpu_bench.sh with those rows, JAVA and CP exported
 #   gemm            the GEMM benchmark (io.kindling.cuda.GemmBench)
+#   gemm-silu       gate_up with SiLU-and-multiply fused into the GEMM against the two kernels (GemmBench --silu-mul)
 #   attention       the paged-attention benchmark (io.kindling.cuda.AttentionBench)
 #   attention-sweep the same over every decode tuning (AttentionBench --sweep): one table, best first
 #   rope            RoPE + K/V cache write, the two kernels against the fused one (io.kindling.cuda.RotaryCacheBench)
@@ -76,7 +77,7 @@ while (( i < ${#actions[@]} )); do
     tests) tests || status=1 ;;
     bench)
       rows=()
-      while (( i < ${#actions[@]} )) && [[ ! "${actions[i]}" =~ ^(tests|bench|structured|gemm|attention|attention-sweep|rope)$ ]]; do
+      while (( i < ${#actions[@]} )) && [[ ! "${actions[i]}" =~ ^(tests|bench|structured|gemm|gemm-silu|attention|attention-sweep|rope)$ ]]; do
         rows+=("${actions[i]}")
         i=$((i + 1))
       done
@@ -84,6 +85,7 @@ while (( i < ${#actions[@]} )); do
       ;;
     structured) structured || status=1 ;;
     gemm) main_class gemm io.kindling.cuda.GemmBench || status=1 ;;
+    gemm-silu) main_class gemm-silu io.kindling.cuda.GemmBench --silu-mul || status=1 ;;
     attention) main_class attention io.kindling.cuda.AttentionBench || status=1 ;;
     attention-sweep) main_class attention-sweep io.kindling.cuda.AttentionBench --sweep || status=1 ;;
     rope) main_class rope io.kindling.cuda.RotaryCacheBench || status=1 ;;

@@ -1,8 +1,9 @@
 // SiLU-and-multiply: out[t][j] = bf16(silu(gate[t][j]) * up[t][j]) with gate_up = [n][gate | up] in fp32, and
-// silu(g) = g / (1 + exp(-g)) with the accurate expf and an IEEE division (no fast math), as the CPU twin does.
+// silu_mul as activation.cuh defines it. The engine runs it fused into the gate_up GEMM (gemm.cu's
+// *_silu_mul entry points); this kernel is their unfused reference, which GemmGpuTest matches bit for bit and
+// GemmBench times against.
+#include "activation.cuh"
 #include "elementwise.cuh"
-
-__device__ __forceinline__ float silu_mul(float g, float u) { return g / (1.f + expf(-g)) * u; }
 
 extern "C" __global__ void kd_silu_and_mul(const float* __restrict__ gate_up, __nv_bfloat16* __restrict__ out,
                                            int n, int inter) {
@@ -22,7 +23,7 @@ extern "C" __global__ void kd_silu_and_mul(const float* __restrict__ gate_up, __
             kd::load_f32x8(gate + inter, u);
 #pragma unroll
             for (int k = 0; k < 8; k++) {
-                g[k] = silu_mul(g[k], u[k]);
+                g[k] = kd::silu_mul(g[k], u[k]);
             }
             kd::store_bf16x8(out + t * inter + j, g);
         }
@@ -32,7 +33,7 @@ extern "C" __global__ void kd_silu_and_mul(const float* __restrict__ gate_up, __
             const long long t = e / inter;
             const long long j = e - t * inter;
             const float* gate = gate_up + t * 2 * inter + j;
-            out[e] = kd::float_to_bf16(silu_mul(gate[0], gate[inter]));
+            out[e] = kd::float_to_bf16(kd::silu_mul(gate[0], gate[inter]));
         }
     }
 }

@@ -22,7 +22,20 @@
 // a CTA that owns all of K adds each segment total into C as it finishes it; split CTAs each store their
 // segments' totals in a workspace slab per segment, and kd_gemm_reduce adds the slabs in the same order. Decode
 // and mixed batches (m ~ 64..512) leave most multiprocessors idle on a long-K projection without the split.
-#include "common.cuh"
+//
+// SiLU-and-multiply epilogue. The *_silu_mul entry points are the gate_up projection with the MLP's activation
+// applied to the finished totals: W is gate_up's weight with its rows interleaved in groups of 8 (gate 0-7, up 0-7,
+// gate 8-15, ...; GateUpOrder.java), and out[row][j] = bf16(silu_mul(gate_j, up_j)) (activation.cuh) is written
+// instead of C. The totals are the unfused launch's, bit for bit, and so is the activation, which is
+// kd_silu_and_mul's function. A 16 x 8 accumulator piece covers 8 columns aligned to 8, and every warp's N extent is
+// whole 16-column groups (Tile's static_assert; wgmma's 128), so a thread's pieces 2i and 2i + 1 hold a gate column
+// and its up column in the same element: the epilogue needs nothing from other threads. A segment total that is not
+// final goes where the unfused launch puts it: a split's slab (kd_gemm_reduce_silu_mul then finishes), or, in a CTA
+// owning all of a multi-segment K, the running totals in scratch, an fp32 [m][n] C that is never the output.
+#include <type_traits>
+
+#include "activation.cuh"
+#include "elementwise.cuh"
 
 namespace {
 
@@ -191,6 +204,43 @@ __device__ __forceinline__ void put_segment(float* c, int ldc, float* ws, int m,
 // Whether segment seg's totals are added to what C holds (a CTA owning all of K, past its first segment).
 __device__ __forceinline__ bool adds_to_c(const float* ws, int seg) { return ws == nullptr && seg > 0; }
 
+// Whether segment seg's totals, with C's running totals added, are the final ones (a CTA owning all of K, at its
+// last segment): where the fused epilogue applies.
+__device__ __forceinline__ bool final_totals(const float* ws, int k, int seg) {
+    return ws == nullptr && (seg + 1) * SEGMENT_K >= k;
+}
+
+// The activation of intermediate column j (of inter): silu_mul of its gate and up totals, each plus its bias first
+// where there is one ([gate | up], the checkpoint's order), as kd_add_bias adds it to an unfused launch's C.
+__device__ __forceinline__ float activate(float g, float u, const float* bias, int j, int inter) {
+    if (bias != nullptr) {
+        g += bias[j];
+        u += bias[inter + j];
+    }
+    return kd::silu_mul(g, u);
+}
+
+// The intermediate column of C's gate column col (its 16-column group's first 8 are gate, the next 8 up).
+__device__ __forceinline__ int inter_column(int col) { return (col >> 4) * 8 + (col & 7); }
+
+// The fused epilogue's counterpart of store_pair: the gate pair (row, col), (row, col + 1) and the up pair 8 columns
+// on become out[row][j], out[row][j + 1], j = inter_column(col), even as col is. n is a multiple of 16, so the
+// pair's group lies wholly inside C or wholly past it.
+__device__ __forceinline__ void store_silu_mul(__nv_bfloat16* __restrict__ out, int ldo, const float* bias, int m,
+                                               int n, int row, int col, float g0, float g1, float u0, float u1) {
+    if (row >= m || col >= n) return;
+    const int j = inter_column(col);
+    const float v0 = activate(g0, u0, bias, j, n / 2);
+    const float v1 = activate(g1, u1, bias, j + 1, n / 2);
+    __nv_bfloat16* o = out + static_cast<size_t>(row) * ldo + j;
+    if (((reinterpret_cast<uintptr_t>(out) | (static_cast<uintptr_t>(ldo) * 2)) & 3) == 0) {
+        *reinterpret_cast<uint32_t*>(o) = kd::pack_bf16x2(v0, v1);
+    } else {
+        o[0] = kd::float_to_bf16(v0);
+        o[1] = kd::float_to_bf16(v1);
+    }
+}
+
 // C's running totals at the pair (row, col), (row, col + 1); 0 outside C. A flush loads all of its pairs before it
 // stores any, so that the loads' latencies overlap instead of each waiting behind the previous store.
 __device__ __forceinline__ void load_pair(const float* c, int ldc, int m, int n, int row, int col, float& t0,
@@ -235,10 +285,12 @@ struct Tile {
     static_assert(STAGES >= 2, "a pipeline needs two buffers");
 };
 
-template <int BM, int BN, int BK, int WM, int WN, int STAGES>
+// SILU_MUL: the fused epilogue (see the header) writes out, and c (row stride ldc = n) holds only running totals.
+template <int BM, int BN, int BK, int WM, int WN, int STAGES, bool SILU_MUL>
 __device__ __forceinline__ void gemm_tile(const __nv_bfloat16* __restrict__ a, int lda,
                                           const __nv_bfloat16* __restrict__ w, float* __restrict__ c, int ldc,
-                                          int m, int n, int k, float* __restrict__ ws, int segs_per_cta) {
+                                          int m, int n, int k, float* __restrict__ ws, int segs_per_cta,
+                                          __nv_bfloat16* __restrict__ out, int ldo, const float* __restrict__ bias) {
     using T = Tile<BM, BN, BK, WM, WN, STAGES>;
     extern __shared__ __align__(128) unsigned char smem_raw[];
     const uint32_t smem = smem_addr(smem_raw);
@@ -261,8 +313,10 @@ __device__ __forceinline__ void gemm_tile(const __nv_bfloat16* __restrict__ a, i
 
     const KRange<BK> range(k, segs_per_cta);
     // stores (or adds) the accumulators as segment seg's total, then starts the next segment from zero; one m16
-    // row of fragments at a time, its running totals loaded before any of its stores
-    auto flush = [&](int seg) {
+    // row of fragments at a time, its running totals loaded before any of its stores. Where finishes is
+    // std::true_type (the fused launch's last flush) and the CTA owns all of K, it activates the final totals
+    // instead. Only that flush has the epilogue's code: in the chunk loop, its registers would add to the loop's.
+    auto flush = [&](int seg, auto finishes) {
 #pragma unroll
         for (int i = 0; i < T::MI; i++) {
             const int row = m0 + warp_m * (BM / WM) + i * 16 + (lane >> 2);
@@ -279,14 +333,27 @@ __device__ __forceinline__ void gemm_tile(const __nv_bfloat16* __restrict__ a, i
 #pragma unroll
                     for (int e = 0; e < 4; e++) acc[i][j][e] = total[j][e] + acc[i][j][e];
             }
+            if (decltype(finishes)::value && final_totals(ws, k, seg)) {
 #pragma unroll
-            for (int j = 0; j < T::NI; j++) {
-                const int col = n0 + warp_n * (BN / WN) + j * 8 + (lane & 3) * 2;
-                put_segment(c, ldc, ws, m, n, seg, row, col, acc[i][j][0], acc[i][j][1]);
-                put_segment(c, ldc, ws, m, n, seg, row + 8, col, acc[i][j][2], acc[i][j][3]);
+                for (int j = 0; j < T::NI; j += 2) {  // gate piece j, up piece j + 1
+                    const int col = n0 + warp_n * (BN / WN) + j * 8 + (lane & 3) * 2;
+                    store_silu_mul(out, ldo, bias, m, n, row, col, acc[i][j][0], acc[i][j][1], acc[i][j + 1][0],
+                                   acc[i][j + 1][1]);
+                    store_silu_mul(out, ldo, bias, m, n, row + 8, col, acc[i][j][2], acc[i][j][3], acc[i][j + 1][2],
+                                   acc[i][j + 1][3]);
+                }
+            } else {
+#pragma unroll
+                for (int j = 0; j < T::NI; j++) {
+                    const int col = n0 + warp_n * (BN / WN) + j * 8 + (lane & 3) * 2;
+                    put_segment(c, ldc, ws, m, n, seg, row, col, acc[i][j][0], acc[i][j][1]);
+                    put_segment(c, ldc, ws, m, n, seg, row + 8, col, acc[i][j][2], acc[i][j][3]);
+                }
+            }
+#pragma unroll
+            for (int j = 0; j < T::NI; j++)
 #pragma unroll
                 for (int e = 0; e < 4; e++) acc[i][j][e] = 0.f;
-            }
         }
     };
 
@@ -307,7 +374,8 @@ __device__ __forceinline__ void gemm_tile(const __nv_bfloat16* __restrict__ a, i
     const float zero[4] = {0.f, 0.f, 0.f, 0.f};
 
     // t counts this CTA's tiles from 0; its K tile is range.begin + t. One segment at a time, its total flushed
-    // after it, out of the chunk loop; loads run ahead across segment ends.
+    // after it, out of the chunk loop (the fused epilogue's last one after the segment loop); loads run ahead across
+    // segment ends.
     const int ktiles = range.end - range.begin;
     for (int t0 = 0; t0 < ktiles;) {
         const int seg = range.segment(range.begin + t0);
@@ -359,9 +427,10 @@ __device__ __forceinline__ void gemm_tile(const __nv_bfloat16* __restrict__ a, i
                 }
             }
         }
-        flush(seg);
+        if (!SILU_MUL || t1 < ktiles) flush(seg, std::false_type{});
         t0 = t1;
     }
+    if constexpr (SILU_MUL) flush(range.segment(range.end - 1), std::true_type{});
     cp_async_wait<0>();
 }
 
@@ -371,14 +440,26 @@ __device__ __forceinline__ void gemm_tile(const __nv_bfloat16* __restrict__ a, i
 
 
 
-// One entry point per tile shape; Gemm.java mirrors each one's threads, tile and shared-memory size.
+// Two entry points per tile shape, NAME (C = A W^T) and NAME_silu_mul (the fused epilogue: out bf16 [m][n / 2]
+// with row stride ldo, bias null or fp32 [n], scratch an fp32 [m][n] for a multi-segment K's running totals, else
+// unused); Gemm.java mirrors each one's threads, tile and shared-memory size. KD_GEMM_ENTRIES defines both over
+// TILE_FN<template arguments..., SILU_MUL>.
+#define KD_GEMM_ENTRIES(NAME, THREADS, MIN_BLOCKS, TILE_FN, ...)                                                 \
+    extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS)                                          \
+        NAME(const __nv_bfloat16* __restrict__ a, int lda, const __nv_bfloat16* __restrict__ w,                 \
+             float* __restrict__ c, int ldc, int m, int n, int k, float* __restrict__ ws, int segs_per_cta) {   \
+        TILE_FN<__VA_ARGS__, false>(a, lda, w, c, ldc, m, n, k, ws, segs_per_cta, nullptr, 0, nullptr);         \
+    }                                                                                                           \
+    extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS)                                          \
+        NAME##_silu_mul(const __nv_bfloat16* __restrict__ a, int lda, const __nv_bfloat16* __restrict__ w,      \
+                        __nv_bfloat16* __restrict__ out, int ldo, int m, int n, int k, float* __restrict__ ws,  \
+                        int segs_per_cta, const float* __restrict__ bias, float* __restrict__ scratch) {        \
+        TILE_FN<__VA_ARGS__, true>(a, lda, w, scratch, n, m, n, k, ws, segs_per_cta, out, ldo, bias);           \
+    }
+
 #define KD_GEMM(NAME, BM, BN, BK, WM, WN, STAGES, MIN_BLOCKS, SMEM)                                         \
     static_assert(Tile<BM, BN, BK, WM, WN, STAGES>::SMEM_BYTES == SMEM, "Gemm.java's shared-memory size"); \
-    extern "C" __global__ void __launch_bounds__(WM * WN * 32, MIN_BLOCKS)                                 \
-        NAME(const __nv_bfloat16* __restrict__ a, int lda, const __nv_bfloat16* __restrict__ w,             \
-             float* __restrict__ c, int ldc, int m, int n, int k, float* __restrict__ ws, int segs_per_cta) {  \
-        gemm_tile<BM, BN, BK, WM, WN, STAGES>(a, lda, w, c, ldc, m, n, k, ws, segs_per_cta);                \
-    }
+    KD_GEMM_ENTRIES(NAME, WM * WN * 32, MIN_BLOCKS, gemm_tile, BM, BN, BK, WM, WN, STAGES)
 
 // Ctas per multiprocessor (MIN_BLOCKS) and shared memory are sized together: at most 227 KiB per SM.
 // prefill: 8 warps of 64 x 64 (a 64 x 32 warp tile would read 192 shared-memory bytes per mma, as much as the
@@ -402,26 +483,45 @@ KD_GEMM(kd_gemm_16x32, 16, 32, 128, 1, 2, 8, 2, 98304)
 // sm_90a only (Gemm.java offers them on compute capability 9.x), one CTA per SM: warpgroups of 64 x 128 on wgmma
 #define KD_GEMM_WGMMA(NAME, WGS, STAGES, PINGPONG, SMEM)                                                        \
     static_assert(WgmmaTile<WGS, STAGES, PINGPONG>::SMEM_BYTES == SMEM, "Gemm.java's shared-memory size");     \
-    extern "C" __global__ void __launch_bounds__(WGS * 128, 1)                                                  \
-        NAME(const __nv_bfloat16* __restrict__ a, int lda, const __nv_bfloat16* __restrict__ w,                  \
-             float* __restrict__ c, int ldc, int m, int n, int k, float* __restrict__ ws, int segs_per_cta) {       \
-        gemm_tile_wgmma<WGS, STAGES, PINGPONG>(a, lda, w, c, ldc, m, n, k, ws, segs_per_cta);                    \
-    }
+    KD_GEMM_ENTRIES(NAME, WGS * 128, 1, gemm_tile_wgmma, WGS, STAGES, PINGPONG)
 
 // 2 warpgroups, each overlapping its own adds with its next chunk
 KD_GEMM_WGMMA(kd_gemm_128x128_wgmma, 2, 6, true, 197632)
 // 3 warpgroups (a sixth fewer L2 bytes per flop than 128 x 128), overlapping one's adds with the others' chunks
 KD_GEMM_WGMMA(kd_gemm_192x128_wgmma, 3, 5, false, 205824)
 
-// C = slab 0 + slab 1 + ... in ascending order: the totals of a split launch's segments, added as a CTA owning all
-// of K adds them (SegmentSink), so a split changes no bits.
+// slab 0 + slab 1 + ... at element i in ascending order: the total of a split launch's segments, added as a CTA
+// owning all of K adds them, so a split changes no bits.
+__device__ __forceinline__ float slab_total(const float* __restrict__ ws, int segments, size_t slab, size_t i) {
+    float total = ws[i];
+    for (int s = 1; s < segments; s++) total = total + ws[s * slab + i];
+    return total;
+}
+
+// C = the slabs' totals.
 extern "C" __global__ void kd_gemm_reduce(const float* __restrict__ ws, int segments, float* __restrict__ c,
                                           int ldc, int m, int n) {
     const size_t slab = static_cast<size_t>(m) * n;
     for (size_t i = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < slab;
          i += static_cast<size_t>(gridDim.x) * blockDim.x) {
-        float total = ws[i];
-        for (int s = 1; s < segments; s++) total = total + ws[s * slab + i];
-        c[(i / n) * ldc + i % n] = total;
+        c[(i / n) * ldc + i % n] = slab_total(ws, segments, slab, i);
+    }
+}
+
+// The fused epilogue after a split launch of a *_silu_mul entry: out[row][j] (row stride ldo) = the activation of
+// the slabs' gate and up totals of intermediate column j.
+extern "C" __global__ void kd_gemm_reduce_silu_mul(const float* __restrict__ ws, int segments,
+                                                   __nv_bfloat16* __restrict__ out, int ldo, int m, int n,
+                                                   const float* __restrict__ bias) {
+    const size_t slab = static_cast<size_t>(m) * n;
+    const int inter = n / 2;
+    for (size_t i = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < slab / 2;
+         i += static_cast<size_t>(gridDim.x) * blockDim.x) {
+        const size_t row = i / inter;
+        const int j = static_cast<int>(i % inter);
+        const size_t gate = row * n + (j / 8) * 16 + j % 8;  // inter_column's inverse
+        const float g = slab_total(ws, segments, slab, gate);
+        const float u = slab_total(ws, segments, slab, gate + 8);
+        out[row * ldo + j] = kd::float_to_bf16(activate(g, u, bias, j, inter));
     }
 }

@@ -5,7 +5,9 @@
 // fp32 total, chunks ascending, the total flushed at every K segment's end (put_segment). With PINGPONG, each
 // warpgroup keeps two partial sums: while the tensor cores run chunk t into one, its warps add chunk t - 1's into
 // the total. Without, a warpgroup waits for its chunk before adding it, and the other warpgroups' chunks keep the
-// tensor cores busy meanwhile; that needs 64 registers fewer, enough for a third warpgroup.
+// tensor cores busy meanwhile; that needs 64 registers fewer, enough for a third warpgroup. SILU_MUL is gemm.cu's
+// fused epilogue: a thread's accumulators 4j..4j+3 are the 16 x 8 piece j in mma.sync's fragment layout, so pieces
+// 2i (gate) and 2i + 1 (up) pair up as there.
 #pragma once
 
 namespace {
@@ -86,11 +88,12 @@ struct WgmmaTile {
     static_assert(AHEAD >= 1, "one stage loading while one is computed");
 };
 
-template <int WGS, int STAGES, bool PINGPONG>
+template <int WGS, int STAGES, bool PINGPONG, bool SILU_MUL>
 __device__ __forceinline__ void gemm_tile_wgmma(const __nv_bfloat16* __restrict__ a, int lda,
                                                 const __nv_bfloat16* __restrict__ w, float* __restrict__ c,
                                                 int ldc, int m, int n, int k, float* __restrict__ ws,
-                                                int segs_per_cta) {
+                                                int segs_per_cta, __nv_bfloat16* __restrict__ out, int ldo,
+                                                const float* __restrict__ bias) {
 #if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
     using T = WgmmaTile<WGS, STAGES, PINGPONG>;
     constexpr int BK = T::BK;
@@ -111,8 +114,10 @@ __device__ __forceinline__ void gemm_tile_wgmma(const __nv_bfloat16* __restrict_
     const int lane = threadIdx.x & 31;
     const int row = m0 + wg * 64 + ((threadIdx.x >> 5) & 3) * 16 + (lane >> 2);
     // stores (or adds) acc as segment seg's total, then starts the next segment from zero. C's running totals go
-    // through part0, free between segments, all loaded before the first store.
-    auto flush = [&](int seg) {
+    // through part0, free between segments, all loaded before the first store. Where finishes is std::true_type
+    // (the fused launch's last flush) and the CTA owns all of K, it activates the final totals instead. Only that
+    // flush has the epilogue's code: in the chunk loop, its registers would add to the loop's.
+    auto flush = [&](int seg, auto finishes) {
         if (adds_to_c(ws, seg)) {
 #pragma unroll
             for (int j = 0; j < T::BN / 8; j++) {
@@ -123,11 +128,22 @@ __device__ __forceinline__ void gemm_tile_wgmma(const __nv_bfloat16* __restrict_
 #pragma unroll
             for (int e = 0; e < 64; e++) acc[e] = part0[e] + acc[e];
         }
+        if (decltype(finishes)::value && final_totals(ws, k, seg)) {
 #pragma unroll
-        for (int j = 0; j < T::BN / 8; j++) {
-            const int col = n0 + j * 8 + (lane & 3) * 2;
-            put_segment(c, ldc, ws, m, n, seg, row, col, acc[4 * j], acc[4 * j + 1]);
-            put_segment(c, ldc, ws, m, n, seg, row + 8, col, acc[4 * j + 2], acc[4 * j + 3]);
+            for (int j = 0; j < T::BN / 8; j += 2) {  // gate piece j, up piece j + 1
+                const int col = n0 + j * 8 + (lane & 3) * 2;
+                store_silu_mul(out, ldo, bias, m, n, row, col, acc[4 * j], acc[4 * j + 1], acc[4 * j + 4],
+                               acc[4 * j + 5]);
+                store_silu_mul(out, ldo, bias, m, n, row + 8, col, acc[4 * j + 2], acc[4 * j + 3], acc[4 * j + 6],
+                               acc[4 * j + 7]);
+            }
+        } else {
+#pragma unroll
+            for (int j = 0; j < T::BN / 8; j++) {
+                const int col = n0 + j * 8 + (lane & 3) * 2;
+                put_segment(c, ldc, ws, m, n, seg, row, col, acc[4 * j], acc[4 * j + 1]);
+                put_segment(c, ldc, ws, m, n, seg, row + 8, col, acc[4 * j + 2], acc[4 * j + 3]);
+            }
         }
 #pragma unroll
         for (int e = 0; e < 64; e++) acc[e] = 0.f;
@@ -198,11 +214,11 @@ __device__ __forceinline__ void gemm_tile_wgmma(const __nv_bfloat16* __restrict_
                 drain(part0);
             }
         }
-        if (t1 < ktiles) flush(seg);
+        if (t1 < ktiles) flush(seg, std::false_type{});
         t0 = t1;
     }
     cp_async_wait<0>();
-    flush(range.segment(range.end - 1));
+    flush(range.segment(range.end - 1), std::bool_constant<SILU_MUL>{});
 #else
     __trap();  // Gemm.java launches this tile only on sm_90
 #endif

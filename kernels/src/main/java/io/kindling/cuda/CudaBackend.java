@@ -51,8 +51,7 @@ final class CudaBackend implements Backend {
         ROTARY_CACHE("rotary embedding and writing K/V into the cache", "rotary+kv write"),
         ATTENTION("paged attention", "attention"),
         O_PROJ("o_proj", "gemm o"), O_BIAS("o_proj bias", "bias"), POST_NORM("post-attention RMSNorm", "rms norm"),
-        GATE_UP("gate_up projection", "gemm gate_up"), GATE_UP_BIAS("gate_up bias", "bias"),
-        ACTIVATION("SiLU and multiply", "silu and mul"), DOWN("down_proj", "gemm down"),
+        GATE_UP("gate_up projection with SiLU and multiply", "gemm gate_up+silu"), DOWN("down_proj", "gemm down"),
         DOWN_BIAS("down_proj bias", "bias"), FINAL_NORM("final RMSNorm", "rms norm"),
         LM_HEAD("LM head", "lm head"), GRAPH("replaying the decode graph", "graph");
 
@@ -396,7 +395,6 @@ final class CudaBackend implements Backend {
         CUdeviceptr delta = b.delta.ptr();
         CUdeviceptr normed = b.normed.ptr();
         CUdeviceptr qkv = b.wide.ptr();
-        CUdeviceptr gateUp = b.wide.ptr();
         CUdeviceptr attnOut = b.narrow.ptr();
         CUdeviceptr act = b.narrow.ptr();
 
@@ -428,13 +426,7 @@ final class CudaBackend implements Backend {
             at(Op.POST_NORM, l);
             elementwise.addRmsNorm(s, x, delta, w.postAttentionNorm(), eps, normed, n, h);
             at(Op.GATE_UP, l);
-            gemm.run(s, normed, h, w.gateUp(), gateUp, 2 * inter, n, 2 * inter, h);
-            if (w.gateUpBias() != null) {
-                at(Op.GATE_UP_BIAS, l);
-                elementwise.addBias(s, gateUp, w.gateUpBias(), n, 2 * inter);
-            }
-            at(Op.ACTIVATION, l);
-            elementwise.siluAndMul(s, gateUp, act, n, inter);
+            gemm.runSiluMul(s, normed, h, w.gateUp(), w.gateUpBias(), b.gateUpScratch(), act, inter, n, inter, h);
             at(Op.DOWN, l);
             gemm.run(s, act, inter, w.down(), delta, h, n, h, inter);
             if (w.downBias() != null) {

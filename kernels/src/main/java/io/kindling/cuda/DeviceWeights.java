@@ -15,8 +15,9 @@ import jcuda.driver.CUdeviceptr;
 
 /**
  * The model's parameters on the GPU, uploaded once into one allocation: matrices bf16 {@code [out][in]} as the
- * checkpoint stores them, with q/k/v fused into {@code [qSize + 2 kvSize][h]} and gate/up into
- * {@code [2 inter][h]} (the layout {@code ModelWeights} fuses on the CPU); norm weights bf16; biases and the RoPE
+ * checkpoint stores them, with q/k/v fused into {@code [qSize + 2 kvSize][h]} (the layout {@code ModelWeights} fuses
+ * on the CPU) and gate/up into {@code [2 inter][h]} with their rows interleaved in {@link GateUpOrder}, which the
+ * fused SiLU-and-multiply GEMM reads; norm weights bf16; biases (gate_up's too: {@code [gate | up]}) and the RoPE
  * inverse frequencies fp32. Absent optional tensors are null pointers. A tied LM head is the embedding itself.
  */
 final class DeviceWeights implements AutoCloseable {
@@ -92,9 +93,9 @@ final class DeviceWeights implements AutoCloseable {
                     // Llama's attention_bias and mlp_bias also put biases on o_proj and the MLP
                     plan.biases(plan.bias(attn + "o_proj.bias", "hidden_size", h)),
                     plan.vector("model.layers." + i + ".post_attention_layernorm.weight", "hidden_size", h),
-                    plan.rows(List.of(
+                    plan.gateUpRows(
                             plan.tensor(mlp + "gate_proj.weight", "intermediate_size, hidden_size", inter, h),
-                            plan.tensor(mlp + "up_proj.weight", "intermediate_size, hidden_size", inter, h))),
+                            plan.tensor(mlp + "up_proj.weight", "intermediate_size, hidden_size", inter, h), h),
                     plan.biases(plan.bias(mlp + "gate_proj.bias", "intermediate_size", inter),
                             plan.bias(mlp + "up_proj.bias", "intermediate_size", inter)),
                     plan.matrix(mlp + "down_proj.weight", "hidden_size, intermediate_size", h, inter),
@@ -145,17 +146,20 @@ final class DeviceWeights implements AutoCloseable {
     }
 
     /**
-     * One region of the allocation: bf16 tensors laid out row after row, or fp32 values (biases, with zeros for an
-     * absent part, and computed tables).
+     * One region of the allocation: bf16 tensors laid out row after row (or, for gate_up, interleaved in
+     * {@link GateUpOrder}: then {@code gateUpRowBytes} is the row length in bytes, else 0), or fp32 values (biases,
+     * with zeros for an absent part, and computed tables).
      */
     private static final class Part {
         final long offset;
         final List<Tensor> bf16Rows;
+        final int gateUpRowBytes;
         final float[] fp32;
 
-        Part(long offset, List<Tensor> bf16Rows, float[] fp32) {
+        Part(long offset, List<Tensor> bf16Rows, int gateUpRowBytes, float[] fp32) {
             this.offset = offset;
             this.bf16Rows = bf16Rows;
+            this.gateUpRowBytes = gateUpRowBytes;
             this.fp32 = fp32;
         }
 
@@ -164,30 +168,61 @@ final class DeviceWeights implements AutoCloseable {
                 cuMemcpyHtoD(memory.at(offset), Pointer.to(fp32), (long) fp32.length * Float.BYTES);
                 return;
             }
-            long at = offset;
+            List<ByteBuffer> sources = new ArrayList<>();
             for (Tensor t : bf16Rows) {
                 ByteBuffer src = weights.readBf16(t.name());
                 if (src.remaining() != t.numElements() * 2) {
                     throw new IllegalStateException("tensor " + t.name() + " read " + src.remaining()
                             + " bf16 bytes, its shape holds " + t.numElements() + " elements");
                 }
-                at = stage(src, memory, at, staging);
+                sources.add(src);
+            }
+            Stager stager = new Stager(memory, offset, staging);
+            if (gateUpRowBytes > 0) {
+                GateUpOrder.forEachGroup(sources.get(0), sources.get(1), gateUpRowBytes, stager::put);
+            } else {
+                sources.forEach(stager::put);
+            }
+            stager.flush();
+        }
+    }
+
+    /** Copies bytes to the device from byte {@code at} on, in order, gathered in pinned memory into large copies. */
+    private static final class Stager {
+        private final DeviceBuffer memory;
+        private final PinnedBuffer staging;
+        private final ByteBuffer pinned;
+        private long at;
+
+        Stager(DeviceBuffer memory, long at, PinnedBuffer staging) {
+            this.memory = memory;
+            this.at = at;
+            this.staging = staging;
+            this.pinned = staging.buffer().clear();
+        }
+
+        /** Appends {@code src}'s remaining bytes (its position does not move). */
+        void put(ByteBuffer src) {
+            ByteBuffer rest = src.slice();
+            while (rest.hasRemaining()) {
+                int piece = Math.min(rest.remaining(), pinned.remaining());
+                pinned.put(rest.slice().limit(piece));
+                rest.position(rest.position() + piece);
+                if (!pinned.hasRemaining()) {
+                    flush();
+                }
             }
         }
 
-        /** Copies {@code src} to the device at byte {@code at} in pieces through pinned memory; returns its end. */
-        private static long stage(ByteBuffer src, DeviceBuffer memory, long at, PinnedBuffer staging) {
-            ByteBuffer pinned = staging.buffer();
-            while (src.hasRemaining()) {
-                int piece = Math.min(src.remaining(), pinned.capacity());
+        /** Copies what is gathered. */
+        void flush() {
+            int bytes = pinned.position();
+            if (bytes > 0) {
+                // synchronous from pinned memory: the next bytes may overwrite the staging buffer at once
+                cuMemcpyHtoD(memory.at(at), staging.pointer(), bytes);
+                at += bytes;
                 pinned.clear();
-                pinned.put(src.slice().limit(piece));
-                src.position(src.position() + piece);
-                // synchronous from pinned memory: the next piece may overwrite the staging buffer at once
-                cuMemcpyHtoD(memory.at(at), staging.pointer(), piece);
-                at += piece;
             }
-            return at;
         }
     }
 
@@ -229,12 +264,21 @@ final class DeviceWeights implements AutoCloseable {
         }
 
         Part rows(List<Tensor> tensors) {
+            return rows(tensors, 0);
+        }
+
+        /** gate_proj's and up_proj's {@code [inter][h]} rows, interleaved in {@link GateUpOrder}. */
+        Part gateUpRows(Tensor gate, Tensor up, int h) {
+            return rows(List.of(gate, up), h * 2);
+        }
+
+        private Part rows(List<Tensor> tensors, int gateUpRowBytes) {
             long elements = tensors.stream().mapToLong(Tensor::numElements).sum();
-            return add(new Part(bytes, tensors, null), elements * 2);
+            return add(new Part(bytes, tensors, gateUpRowBytes, null), elements * 2);
         }
 
         Part values(float[] values) {
-            return add(new Part(bytes, null, values), (long) values.length * Float.BYTES);
+            return add(new Part(bytes, null, 0, values), (long) values.length * Float.BYTES);
         }
 
         /** The fused bias of parts laid end to end, zeros where one part has none; null when none has one. */

@@ -6,9 +6,9 @@ import jcuda.driver.CUstream;
 
 /**
  * Launchers of the row-wise and elementwise kernels around the GEMMs and attention: embedding gather, residual add
- * fused with RMSNorm, QKV bias, RoPE (with Qwen3's q/k norm; fused with the K/V cache write in the engine),
- * SiLU-and-multiply and fp32 to bf16 conversion. Each kernel has its own {@code .cu} file; each launch goes on the
- * given stream without synchronizing.
+ * fused with RMSNorm, bias, RoPE (with Qwen3's q/k norm; fused with the K/V cache write in the engine),
+ * SiLU-and-multiply (fused into the gate_up GEMM in the engine) and fp32 to bf16 conversion. Each kernel has its
+ * own {@code .cu} file; each launch goes on the given stream without synchronizing.
  *
  * <p>Block sizes depend only on the row width, never on the number of rows, so a row's reductions run in the same
  * order whatever else shares the batch.
@@ -185,7 +185,8 @@ final class Elementwise {
 
     /**
      * {@code out[t][j] = bf16(silu(gateUp[t][j]) * gateUp[t][inter + j])}: gateUp fp32 {@code [n][2 * inter]}, out
-     * bf16 {@code [n][inter]}.
+     * bf16 {@code [n][inter]}. The engine runs this fused into the GEMM ({@link Gemm#runSiluMul}); this kernel is
+     * that epilogue's unfused reference, which GemmGpuTest matches bit for bit and GemmBench times against.
      */
     void siluAndMul(CUstream s, CUdeviceptr gateUp, CUdeviceptr out, int n, int inter) {
         positive("n", n);

@@ -3,6 +3,7 @@ package io.kindling.cuda;
 import static jcuda.driver.JCudaDriver.cuCtxGetDevice;
 import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;
 
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -14,7 +15,8 @@ import jcuda.driver.CUfunction;
 import jcuda.driver.CUstream;
 
 /**
- * {@code C[m][n] (fp32) = A[m][k] (bf16) x W[n][k]^T (bf16)} on tensor cores ({@code gemm.cu}).
+ * {@code C[m][n] (fp32) = A[m][k] (bf16) x W[n][k]^T (bf16)} on tensor cores ({@code gemm.cu}), and the MLP's
+ * gate_up projection with SiLU-and-multiply fused into the same launch's epilogue ({@link #runSiluMul}).
  *
  * <p>Every tile shape sums each output element over K in the same order (64-element chunks ascending within
  * segments of {@link #SEGMENT_K}, the segment totals ascending), whether one CTA owns all of K or a split launch
@@ -91,6 +93,22 @@ final class Gemm implements AutoCloseable {
     }
 
     /**
+     * What a launch does with the finished totals: store them as C, or gate_up's SiLU-and-multiply. Each tile has
+     * an entry point per epilogue ({@code symbol + suffix}), and split launches a reduction per epilogue.
+     */
+    private enum Epilogue {
+        STORE("", "kd_gemm_reduce"), SILU_MUL("_silu_mul", "kd_gemm_reduce_silu_mul");
+
+        final String suffix;
+        final String reduce;
+
+        Epilogue(String suffix, String reduce) {
+            this.suffix = suffix;
+            this.reduce = reduce;
+        }
+    }
+
+    /**
      * The kernel's tile shapes, mirroring {@code gemm.cu}'s {@code KD_GEMM} lines. {@code perSm} is how many CTAs
      * fit on one multiprocessor (shared memory and registers). {@code rate} is the tile's measured throughput per
      * multiprocessor at full waves, in units of about 380 TFLOP/s: {@code GemmBench --all-tiles} on an H200,
@@ -156,8 +174,8 @@ final class Gemm implements AutoCloseable {
     private static final List<Tile> PREFILL = List.of(Tile.T192X128_WGMMA, Tile.T128X128_WGMMA, Tile.T128X256,
             Tile.T128X128, Tile.T64X128, Tile.T64X64, Tile.T64X32);
 
-    private final Map<Tile, CUfunction> functions = new EnumMap<>(Tile.class);
-    private final CUfunction reduce;
+    private final Map<Epilogue, Map<Tile, CUfunction>> functions = new EnumMap<>(Epilogue.class);
+    private final Map<Epilogue, CUfunction> reduce = new EnumMap<>(Epilogue.class);
     private final int multiprocessors;
     /** Null when constructed without one: then every launch keeps all of K in one CTA. */
     private final DeviceBuffer workspace;
@@ -167,19 +185,23 @@ final class Gemm implements AutoCloseable {
         CUdevice device = new CUdevice();
         cuCtxGetDevice(device);
         boolean hopper = attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR) == 9;
-        for (Tile tile : Tile.values()) {
-            if (hopper || !tile.hopperOnly) {
-                functions.put(tile, module.function(tile.symbol));
+        for (Epilogue epilogue : Epilogue.values()) {
+            Map<Tile, CUfunction> tiles = new EnumMap<>(Tile.class);
+            for (Tile tile : Tile.values()) {
+                if (hopper || !tile.hopperOnly) {
+                    tiles.put(tile, module.function(tile.symbol + epilogue.suffix));
+                }
             }
+            functions.put(epilogue, tiles);
+            reduce.put(epilogue, module.function(epilogue.reduce));
         }
         multiprocessors = attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
-        reduce = module.function("kd_gemm_reduce");
         workspace = workspaceBytes > 0 ? DeviceBuffer.allocate(workspaceBytes) : null;
     }
 
     /** The tiles this device runs, for tests and benchmarks that try each. */
     List<Tile> tiles() {
-        return List.copyOf(functions.keySet());
+        return List.copyOf(functions.get(Epilogue.STORE).keySet());
     }
 
     /**
@@ -196,13 +218,56 @@ final class Gemm implements AutoCloseable {
     /** As {@link #run(CUstream, CUdeviceptr, int, CUdeviceptr, CUdeviceptr, int, int, int, int)} with a given plan. */
     void run(CUstream stream, CUdeviceptr a, int lda, CUdeviceptr w, CUdeviceptr c, int ldc, int m, int n, int k,
              Plan plan) {
-        check(m >= 1, "m", m, "at least 1");
         check(n >= 1, "n", n, "at least 1");
+        check(ldc >= n, "ldc", ldc, "at least n = " + n);
+        launch(Epilogue.STORE, stream, a, lda, w, c, ldc, m, n, k, plan, new Object[0], new Object[0]);
+    }
+
+    /**
+     * Enqueues the MLP's gate_up projection and activation in one launch (two for a split plan):
+     * {@code out[r][j] = bf16(silu(g + gateBias[j]) * (u + upBias[j]))}, g and u being row r of A times the gate and
+     * up rows j of W. Bit for bit what {@link #run} of the checkpoint's row order, {@link Elementwise#addBias} where
+     * there is a bias, and {@link Elementwise#siluAndMul} give, for any plan: the totals are summed in the same
+     * order, and gemm.cu's epilogue shares kd_silu_and_mul's function.
+     *
+     * @param w       bf16 {@code [2 inter][k]}: gate_proj's and up_proj's rows in {@link GateUpOrder}
+     * @param bias    fp32 {@code [2 inter]}, gate's then up's as in the checkpoint, or null
+     * @param scratch fp32 {@code [m][2 inter]}, the running totals of a CTA that owns a K of several segments; only
+     *                used, and required, where k exceeds {@link #SEGMENT_K}
+     * @param out     bf16, row stride {@code ldo}
+     * @param inter   the intermediate size, a multiple of {@link GateUpOrder#GROUP}
+     */
+    void runSiluMul(CUstream stream, CUdeviceptr a, int lda, CUdeviceptr w, CUdeviceptr bias, CUdeviceptr scratch,
+                    CUdeviceptr out, int ldo, int m, int inter, int k) {
+        runSiluMul(stream, a, lda, w, bias, scratch, out, ldo, m, inter, k, planFor(m, 2 * inter, k));
+    }
+
+    /** As {@link #runSiluMul(CUstream, CUdeviceptr, int, CUdeviceptr, CUdeviceptr, CUdeviceptr, CUdeviceptr, int,
+     *  int, int, int)} with a given plan. */
+    void runSiluMul(CUstream stream, CUdeviceptr a, int lda, CUdeviceptr w, CUdeviceptr bias, CUdeviceptr scratch,
+                    CUdeviceptr out, int ldo, int m, int inter, int k, Plan plan) {
+        check(inter >= 1 && inter % GateUpOrder.GROUP == 0, "inter", inter,
+                "a positive multiple of " + GateUpOrder.GROUP + " (gate and up rows interleave in such groups)");
+        check(ldo >= inter, "ldo", ldo, "at least inter = " + inter);
+        check(scratch != null || segments(k) == 1, "k", k, "at most " + SEGMENT_K + " without a scratch C");
+        CUdeviceptr biasOrNull = bias == null ? new CUdeviceptr() : bias;
+        launch(Epilogue.SILU_MUL, stream, a, lda, w, out, ldo, m, 2 * inter, k, plan,
+                new Object[] {biasOrNull, scratch == null ? new CUdeviceptr() : scratch}, new Object[] {biasOrNull});
+    }
+
+    /**
+     * Checks the shapes and the plan, then launches the tile's entry point of {@code epilogue} with its arguments
+     * {@code (a, lda, w, out, ldo, m, n, k, slabs, segments per CTA, kernelExtra...)}, and for a split the
+     * epilogue's reduction with {@code (slabs, segments, out, ldo, m, n, reduceExtra...)}.
+     */
+    private void launch(Epilogue epilogue, CUstream stream, CUdeviceptr a, int lda, CUdeviceptr w, CUdeviceptr out,
+                        int ldo, int m, int n, int k, Plan plan, Object[] kernelExtra, Object[] reduceExtra) {
+        check(m >= 1, "m", m, "at least 1");
         check(k >= 8 && k % 8 == 0, "k", k, "a positive multiple of 8");
         check(lda >= k && lda % 8 == 0, "lda", lda, "a multiple of 8 and at least k = " + k);
-        check(ldc >= n, "ldc", ldc, "at least n = " + n);
         Tile tile = plan.tile();
-        if (!functions.containsKey(tile)) {
+        CUfunction function = functions.get(epilogue).get(tile);
+        if (function == null) {
             throw new IllegalArgumentException("gemm: tile " + tile + " needs a compute capability 9.x device");
         }
         int perCta = plan.segmentsPerCta(k);
@@ -213,13 +278,20 @@ final class Gemm implements AutoCloseable {
         long ctas = tile.ctas(m, n);
         check(ctas <= Integer.MAX_VALUE, "n", n, "small enough for one grid with m = " + m);
         CUdeviceptr slabs = plan.splits() == 1 ? new CUdeviceptr() : workspace.ptr();
-        Launch.kernel(functions.get(tile), stream, (int) ctas, plan.splits(), 1, tile.threads, tile.sharedBytes,
-                a, lda, w, c, ldc, m, n, k, slabs, perCta);
+        Launch.kernel(function, stream, (int) ctas, plan.splits(), 1, tile.threads, tile.sharedBytes,
+                concat(new Object[] {a, lda, w, out, ldo, m, n, k, slabs, perCta}, kernelExtra));
         if (plan.splits() > 1) {
             int threads = 256;
             long blocks = Math.min(((long) m * n + threads - 1) / threads, 4L * multiprocessors * 8);
-            Launch.kernel(reduce, stream, (int) blocks, 1, 1, threads, 0, slabs, segments(k), c, ldc, m, n);
+            Launch.kernel(reduce.get(epilogue), stream, (int) blocks, 1, 1, threads, 0,
+                    concat(new Object[] {slabs, segments(k), out, ldo, m, n}, reduceExtra));
         }
+    }
+
+    private static Object[] concat(Object[] first, Object[] second) {
+        Object[] all = Arrays.copyOf(first, first.length + second.length);
+        System.arraycopy(second, 0, all, first.length, second.length);
+        return all;
     }
 
     private long workspaceBytes() {
@@ -228,7 +300,7 @@ final class Gemm implements AutoCloseable {
 
     /** The plan {@link #run(CUstream, CUdeviceptr, int, CUdeviceptr, CUdeviceptr, int, int, int, int)} uses. */
     Plan planFor(int m, int n, int k) {
-        return choose(m, n, k, multiprocessors, functions.keySet(), workspaceBytes());
+        return choose(m, n, k, multiprocessors, functions.get(Epilogue.STORE).keySet(), workspaceBytes());
     }
 
     /**

@@ -15,8 +15,10 @@ import jcuda.driver.CUstream;
  * step's int32 inputs at fixed addresses (token ids, positions, slots, logits rows, and the deferred tokens' draw and
  * token indices).
  *
- * <p>Buffers whose lives never overlap within a layer share memory: {@code qkv} and {@code gateUp} (fp32), and
- * the attention output and {@code act} (bf16).
+ * <p>Buffers whose lives never overlap within a layer share memory: {@code qkv} and gate_up's scratch (fp32), and
+ * the attention output and {@code act} (bf16). The gate_up GEMM writes {@code act} itself (SiLU-and-multiply in
+ * its epilogue), so its fp32 output exists only as that scratch, and only where hidden_size spans several of the
+ * GEMM's K segments.
  */
 final class StepBuffers implements AutoCloseable {
 
@@ -28,7 +30,7 @@ final class StepBuffers implements AutoCloseable {
     final DeviceBuffer delta;
     /** bf16 [n][hidden]: the normed input of the qkv and gate_up GEMMs. */
     final DeviceBuffer normed;
-    /** fp32 [n][max(qSize + 2 kvSize, 2 inter)]: qkv, later gate_up of the same layer. */
+    /** fp32 [n][qSize + 2 kvSize], widened to [n][2 inter] where {@link #gateUpScratch} needs it: qkv. */
     final DeviceBuffer wide;
     /** bf16 [n][max(qSize, inter)]: the attention output, later the activated MLP input. */
     final DeviceBuffer narrow;
@@ -37,6 +39,7 @@ final class StepBuffers implements AutoCloseable {
     /** fp32 [rows][vocab]. */
     final DeviceBuffer logits;
     private final StagedInts inputs;
+    private final boolean gateUpScratch;
     private final List<AutoCloseable> owned = new ArrayList<>();
 
     StepBuffers(ModelConfig config, int maxTokens, int maxRows) {
@@ -44,7 +47,9 @@ final class StepBuffers implements AutoCloseable {
         this.maxRows = maxRows;
         long n = maxTokens;
         long h = config.hiddenSize();
-        long wideWidth = Math.max(config.qSize() + 2L * config.kvSize(), 2L * config.intermediateSize());
+        gateUpScratch = Gemm.segments(config.hiddenSize()) > 1;
+        long wideWidth = Math.max(config.qSize() + 2L * config.kvSize(),
+                gateUpScratch ? 2L * config.intermediateSize() : 0);
         long narrowWidth = Math.max(config.qSize(), config.intermediateSize());
         try {
             x = own(DeviceBuffer.allocate(n * h * Float.BYTES));
@@ -85,6 +90,14 @@ final class StepBuffers implements AutoCloseable {
             count = 3 * maxTokens + 2 * maxRows + deferred.size();
         }
         inputs.send(stream, count);
+    }
+
+    /**
+     * The gate_up GEMM's scratch C ({@link Gemm#runSiluMul}): {@code wide}, later in the layer than qkv, where
+     * hidden_size exceeds {@link Gemm#SEGMENT_K}; null where the GEMM needs none.
+     */
+    CUdeviceptr gateUpScratch() {
+        return gateUpScratch ? wide.ptr() : null;
     }
 
     CUdeviceptr inputIds() {

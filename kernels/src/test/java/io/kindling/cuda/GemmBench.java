@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.IntConsumer;
 import jcuda.Pointer;
 import jcuda.driver.CUevent;
 import jcuda.driver.CUevent_flags;
@@ -21,7 +22,9 @@ import jcuda.driver.CUevent_flags;
  * (at least 3, and at least 200 MB of weights) that W is read from device memory rather than L2, and reports the
  * median of 30 timed runs after warm-up. {@code --all-tiles} adds a row per tile shape and split of K that the
  * workspace allows, the chosen plan marked {@code *}, for tuning the choice; {@code --m 128,256,512} times those
- * row counts instead of the default 1, 16, 64, 256, 2048 and 8192.
+ * row counts instead of the default 1, 16, 64, 256, 2048 and 8192. {@code --silu-mul} times the gate_up layers only,
+ * the GEMM with SiLU-and-multiply fused into its epilogue ({@link Gemm#runSiluMul}, as the engine runs it) against
+ * the unfused GEMM followed by kd_silu_and_mul, each at its chosen plan.
  */
 public final class GemmBench {
 
@@ -51,6 +54,7 @@ public final class GemmBench {
     public static void main(String[] args) {
         List<String> flags = Arrays.asList(args);
         boolean allTiles = flags.contains("--all-tiles");
+        boolean siluMul = flags.contains("--silu-mul");
         int mFlag = flags.indexOf("--m");
         List<Model> models = List.of(new Model("llama-3.2-1b", 2048, 8192, 32, 8, 64, 128256),
                 new Model("llama-3.1-8b", 4096, 14336, 32, 8, 128, 128256));
@@ -60,6 +64,10 @@ public final class GemmBench {
         try (CudaContext context = CudaContext.create(0);
              Gemm gemm = new Gemm(KernelModule.load("gemm"), Gemm.WORKSPACE_BYTES)) {
             short[] pool = randomBf16(POOL, 1);
+            if (siluMul) {
+                siluMul(context, gemm, models, ms, pool);
+                return;
+            }
             System.out.println("# gemm bench on " + context.deviceName()
                     + ": kindling kernels (mma.sync, wgmma on sm_90), median of " + RUNS + " runs");
             System.out.printf("%-14s %-8s %6s %7s %6s %10s %9s %9s  %s%n", "model", "layer", "m", "n", "k", "time_us",
@@ -86,6 +94,52 @@ public final class GemmBench {
                                         plan.equals(chosen) ? " *" : "");
                             }
                         }
+                    }
+                }
+            }
+        }
+    }
+
+    /** The gate_up layers: fused GEMM + SiLU-and-multiply against GEMM, then kd_silu_and_mul. */
+    private static void siluMul(CudaContext context, Gemm gemm, List<Model> models, int[] ms, short[] pool) {
+        Elementwise elementwise = Elementwise.load();
+        System.out.println("# gate_up + SiLU-and-multiply on " + context.deviceName() + ": unfused (GEMM into fp32, "
+                + "then kd_silu_and_mul) vs fused (the GEMM's epilogue writes bf16), median of " + RUNS + " runs");
+        System.out.printf("%-14s %6s %7s %6s %12s %10s %8s  %s%n", "model", "m", "n", "k", "unfused_us", "fused_us",
+                "speedup", "plan");
+        for (Model model : models) {
+            int inter = model.inter();
+            int n = 2 * inter;
+            int k = model.hidden();
+            int maxM = Arrays.stream(ms).max().orElseThrow();
+            DeviceBuffer[] act = new DeviceBuffer[ACTIVATION_SETS];
+            try (Operands operands = Operands.allocate(pool, maxM, n, k)) {
+                for (int s = 0; s < ACTIVATION_SETS; s++) {
+                    act[s] = DeviceBuffer.allocate(2L * maxM * inter);
+                }
+                // a K of several segments needs a scratch C (none of these shapes: k <= SEGMENT_K)
+                DeviceBuffer[] scratch = Gemm.segments(k) > 1 ? operands.c() : null;
+                context.synchronizeAll(); // uploads went through the legacy default stream
+                for (int m : ms) {
+                    double unfused = operands.time(context, i -> {
+                        int s = i % ACTIVATION_SETS;
+                        operands.launch(context, gemm, gemm.planFor(m, n, k), m, i);
+                        elementwise.siluAndMul(context.stream(), operands.c()[s].ptr(), act[s].ptr(), m, inter);
+                    });
+                    double fused = operands.time(context, i -> {
+                        int s = i % ACTIVATION_SETS;
+                        DeviceBuffer w = operands.w()[i % operands.w().length];
+                        gemm.runSiluMul(context.stream(), operands.a()[s].ptr(), k, w.ptr(), null,
+                                scratch == null ? null : scratch[s].ptr(), act[s].ptr(), inter, m, inter, k);
+                    });
+                    System.out.printf("%-14s %6d %7d %6d %12.1f %10.1f %7.2fx  %s x%d%n", model.name(), m, n, k,
+                            unfused, fused, unfused / fused, gemm.planFor(m, n, k).tile(),
+                            gemm.planFor(m, n, k).splits());
+                }
+            } finally {
+                for (DeviceBuffer b : act) {
+                    if (b != null) {
+                        b.close();
                     }
                 }
             }
@@ -136,19 +190,24 @@ public final class GemmBench {
 
         /** Median microseconds of one GEMM of m rows. */
         double time(CudaContext context, Gemm gemm, Gemm.Plan plan, int m) {
+            return time(context, i -> launch(context, gemm, plan, m, i));
+        }
+
+        /** Median microseconds of {@code launch.accept(i)}, the i-th launch, which picks its input set from i. */
+        double time(CudaContext context, IntConsumer launch) {
             CUevent start = new CUevent();
             CUevent stop = new CUevent();
             cuEventCreate(start, CUevent_flags.CU_EVENT_DEFAULT);
             cuEventCreate(stop, CUevent_flags.CU_EVENT_DEFAULT);
             try {
                 for (int i = 0; i < WARMUP; i++) {
-                    launch(context, gemm, plan, m, i);
+                    launch.accept(i);
                 }
                 float[] ms = new float[RUNS];
                 float[] elapsed = new float[1];
                 for (int i = 0; i < RUNS; i++) {
                     cuEventRecord(start, context.stream());
-                    launch(context, gemm, plan, m, i);
+                    launch.accept(i);
                     cuEventRecord(stop, context.stream());
                     cuEventSynchronize(stop);
                     cuEventElapsedTime(elapsed, start, stop);

@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.kindling.backend.cpu.Activation;
 import io.kindling.backend.cpu.PackedMatrix;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
@@ -18,19 +21,26 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** The bf16 GEMM against the CPU backend's float32 {@code x W^T} on the same bf16-rounded inputs. */
+/**
+ * The bf16 GEMM against the CPU backend's float32 {@code x W^T} on the same bf16-rounded inputs; the fused gate_up
+ * GEMM with SiLU-and-multiply against the unfused GPU path bit for bit, and against the CPU twin.
+ */
 class GemmGpuTest {
 
     // chunked fp32 accumulation of exact bf16 products: ~5e-7 relative by gemm.cu's error model at k = 14336
     private static final double TOLERANCE = 1e-5;
+    // the fused output is bf16: rounding to nearest errs by at most 2^-8 relative, on top of the GEMM's error
+    private static final double BF16_TOLERANCE = 0x1p-8 + 10 * TOLERANCE;
     private static final int CPU_THREADS = Runtime.getRuntime().availableProcessors();
 
     private static Gemm gemm;
+    private static Elementwise elementwise;
 
     @BeforeAll
     static void load() {
         Assumptions.assumeTrue(CudaTestSupport.available(), () -> "no GPU: " + CudaTestSupport.whyUnavailable());
         gemm = new Gemm(KernelModule.load("gemm"), Gemm.WORKSPACE_BYTES);
+        elementwise = Elementwise.load();
     }
 
     @AfterAll
@@ -175,8 +185,194 @@ class GemmGpuTest {
         }
     }
 
+    static Stream<Arguments> siluMulShapes() {
+        List<Arguments> cases = new ArrayList<>();
+        // Llama-3.2-1B's gate_up (inter 8192, k 2048) at decode and prefill batch sizes
+        for (int m : new int[] {1, 16, 64, 256, 2048}) {
+            cases.add(Arguments.of(m, 8192, 2048, false));
+        }
+        // odd m, and n = 2 inter of 16, 48, 80 and 400 columns: partial tiles of every width; k = 40 a partial K tile
+        for (int inter : new int[] {8, 24, 40, 200}) {
+            for (int m : new int[] {1, 3, 17, 77, 130}) {
+                cases.add(Arguments.of(m, inter, m % 2 == 0 ? 16 : 40, false));
+            }
+        }
+        // a gate_up bias, added before the activation
+        cases.add(Arguments.of(17, 40, 48, true));
+        cases.add(Arguments.of(300, 8192, 2048, true));
+        return cases.stream();
+    }
+
+    /**
+     * Every tile (unsplit: k is one segment) writes the bits of the unfused GPU path (GEMM of the checkpoint's row
+     * order, bias, kd_silu_and_mul) from the weight {@link GateUpOrder} permutes, and stays near the CPU twin.
+     */
+    @ParameterizedTest(name = "m={0} inter={1} k={2} bias={3}")
+    @MethodSource("siluMulShapes")
+    void siluMulMatchesUnfusedBitForBit(int m, int inter, int k, boolean bias) {
+        SiluMul p = SiluMul.random(m, inter, k, k, inter, bias, seed(m, 2 * inter, k));
+        short[] unfused = p.unfusedOnGpu();
+        float[] want = p.cpuTwin();
+        short[] deviceW = p.permuted();
+        for (Gemm.Plan plan : everyPlan(k)) {
+            short[] got = p.fusedOnGpu(plan, deviceW);
+            assertArrayEquals(unfused, got, plan + " differs from the unfused GEMM + kd_silu_and_mul");
+            double err = CudaTestSupport.relError(widen(got), want);
+            assertTrue(err < BF16_TOLERANCE, () -> plan + ": rel error " + err + " against the CPU twin");
+        }
+        System.out.printf("gemm silu_mul m=%d inter=%d k=%d bias=%b: %d plans bit-identical to the unfused path%n",
+                m, inter, k, bias, everyPlan(k).size());
+    }
+
+    /**
+     * A K of three segments, on every tile unsplit (running totals in the scratch C) and split (the slabs finished by
+     * kd_gemm_reduce_silu_mul); padded A rows and an odd out stride, whose padding stays untouched.
+     */
+    @Test
+    void siluMulOverSeveralSegmentsAndStrides() {
+        int m = 70;
+        int inter = 40;
+        int k = 2 * Gemm.SEGMENT_K + 40;
+        int ldo = inter + 3; // odd: the epilogue must fall back from paired stores
+        SiluMul p = SiluMul.random(m, inter, k, k + 24, ldo, true, 29);
+        short[] unfused = p.unfusedOnGpu();
+        float[] want = p.cpuTwin();
+        short[] deviceW = p.permuted();
+        for (Gemm.Plan plan : everyPlan(k)) {
+            short[] got = p.fusedOnGpu(plan, deviceW);
+            assertArrayEquals(unfused, got, plan + " differs from the unfused GEMM + kd_silu_and_mul");
+            double err = CudaTestSupport.relError(widen(got), want);
+            assertTrue(err < BF16_TOLERANCE, () -> plan + ": rel error " + err + " against the CPU twin");
+        }
+        System.out.printf("gemm silu_mul m=%d inter=%d k=%d ldo=%d: %d plans bit-identical to the unfused path%n", m,
+                inter, k, ldo, everyPlan(k).size());
+    }
+
+    @Test
+    void siluMulRejectsBadShapes() {
+        try (DeviceBuffer buf = DeviceBuffer.allocate(1 << 16)) {
+            var s = CudaTestSupport.context().stream();
+            // inter not a multiple of GateUpOrder.GROUP
+            assertThrows(IllegalArgumentException.class, () -> gemm.runSiluMul(s, buf.ptr(), 16, buf.ptr(), null,
+                    null, buf.ptr(), 12, 4, 12, 16));
+            // out narrower than inter
+            assertThrows(IllegalArgumentException.class, () -> gemm.runSiluMul(s, buf.ptr(), 16, buf.ptr(), null,
+                    null, buf.ptr(), 8, 4, 16, 16));
+            // a K of two segments without a scratch C
+            IllegalArgumentException noScratch = assertThrows(IllegalArgumentException.class, () -> gemm.runSiluMul(s,
+                    buf.ptr(), 8192, buf.ptr(), null, null, buf.ptr(), 8, 1, 8, 8192));
+            assertTrue(noScratch.getMessage().contains("scratch"), noScratch.getMessage());
+        }
+    }
+
     private static long seed(int m, int n, int k) {
         return ((long) m * 1_000_003L + n) * 1_000_033L + k;
+    }
+
+    /**
+     * The gate_up GEMM and activation of an A {@code [m][k]} (row stride lda) and W {@code [2 inter][k]} in the
+     * checkpoint's order, an optional bias; the fused output {@code [m][inter]} has row stride ldo.
+     */
+    private record SiluMul(Problem problem, int inter, int ldo, float[] bias) {
+
+        static SiluMul random(int m, int inter, int k, int lda, int ldo, boolean bias, long seed) {
+            return new SiluMul(Problem.random(m, 2 * inter, k, lda, 2 * inter, seed), inter, ldo,
+                    bias ? CudaTestSupport.randomFloats(2 * inter, seed + 1, 4f) : null);
+        }
+
+        /** The CPU twin: x W^T, the bias, then Activation.siluAndMultiply, in fp32. */
+        float[] cpuTwin() {
+            int m = problem.m();
+            int n = problem.n();
+            float[] c = PackedMatrix.multiplyTransposed(problem.a(), m, problem.w(), n, problem.k(), CPU_THREADS);
+            float[] act = new float[m * inter];
+            for (int r = 0; r < m; r++) {
+                for (int j = 0; bias != null && j < n; j++) {
+                    c[r * n + j] += bias[j];
+                }
+                Activation.siluAndMultiply(c, r * n, act, r * inter, inter);
+            }
+            return act;
+        }
+
+        /** GEMM on the checkpoint's row order, kd_add_bias, kd_silu_and_mul: {@code [m][inter]} bf16 bits. */
+        short[] unfusedOnGpu() {
+            CudaContext context = CudaTestSupport.context();
+            int m = problem.m();
+            int n = problem.n();
+            try (DeviceBuffer a = upload(problem.aBits());
+                 DeviceBuffer w = upload(problem.wBits());
+                 DeviceBuffer b = bias == null ? null : DeviceBuffer.allocate(2L * inter * Sizeof.FLOAT)
+                         .copyFrom(bias);
+                 DeviceBuffer c = DeviceBuffer.allocate((long) m * n * Sizeof.FLOAT).poison();
+                 DeviceBuffer out = DeviceBuffer.allocate((long) m * inter * Sizeof.SHORT).poison()) {
+                context.synchronizeAll(); // the copies and poison ran on the legacy default stream
+                var s = context.stream();
+                gemm.run(s, a.ptr(), problem.lda(), w.ptr(), c.ptr(), n, m, n, problem.k());
+                if (b != null) {
+                    elementwise.addBias(s, c.ptr(), b.ptr(), m, n);
+                }
+                elementwise.siluAndMul(s, c.ptr(), out.ptr(), m, inter);
+                context.synchronize();
+                return out.copyTo(new short[m * inter]);
+            }
+        }
+
+        /**
+         * The fused launch on {@code deviceW} ({@link #permuted}): {@code [m][inter]} bf16 bits, after checking
+         * that the out stride's padding kept its poison.
+         */
+        short[] fusedOnGpu(Gemm.Plan plan, short[] deviceW) {
+            CudaContext context = CudaTestSupport.context();
+            int m = problem.m();
+            try (DeviceBuffer a = upload(problem.aBits());
+                 DeviceBuffer w = upload(deviceW);
+                 DeviceBuffer b = bias == null ? null : DeviceBuffer.allocate(2L * inter * Sizeof.FLOAT)
+                         .copyFrom(bias);
+                 DeviceBuffer scratch = DeviceBuffer.allocate((long) m * problem.n() * Sizeof.FLOAT).poison();
+                 DeviceBuffer out = DeviceBuffer.allocate((long) m * ldo * Sizeof.SHORT).poison()) {
+                context.synchronizeAll();
+                gemm.runSiluMul(context.stream(), a.ptr(), problem.lda(), w.ptr(), b == null ? null : b.ptr(),
+                        scratch.ptr(), out.ptr(), ldo, m, inter, problem.k(), plan);
+                context.synchronize();
+                short[] strided = out.copyTo(new short[m * ldo]);
+                short[] got = new short[m * inter];
+                for (int r = 0; r < m; r++) {
+                    System.arraycopy(strided, r * ldo, got, r * inter, inter);
+                    for (int col = inter; col < ldo; col++) {
+                        assertEquals((short) -1, strided[r * ldo + col], plan + ": padding of out row " + r
+                                + " was written");
+                    }
+                }
+                return got;
+            }
+        }
+
+        /** W's bf16 rows in device order, by the code DeviceWeights uploads with. */
+        short[] permuted() {
+            short[] wBits = problem.wBits();
+            ByteBuffer checkpoint = ByteBuffer.allocate(wBits.length * 2).order(ByteOrder.LITTLE_ENDIAN);
+            checkpoint.asShortBuffer().put(wBits);
+            int half = wBits.length; // bytes of the gate rows: half of the 2 bytes per element
+            ByteBuffer device = ByteBuffer.allocate(checkpoint.capacity());
+            GateUpOrder.forEachGroup(checkpoint.slice(0, half), checkpoint.slice(half, half), problem.k() * 2,
+                    device::put);
+            short[] bits = new short[wBits.length];
+            device.flip().order(ByteOrder.LITTLE_ENDIAN).asShortBuffer().get(bits);
+            return bits;
+        }
+
+        private static DeviceBuffer upload(short[] bits) {
+            return DeviceBuffer.allocate((long) bits.length * Sizeof.SHORT).copyFrom(bits);
+        }
+    }
+
+    private static float[] widen(short[] bits) {
+        float[] values = new float[bits.length];
+        for (int i = 0; i < bits.length; i++) {
+            values[i] = Bf16.toFloat(bits[i]);
+        }
+        return values;
     }
 
     /** Bf16-rounded random operands (what the GPU sees is what the CPU twin gets) and C's layout. */
