@@ -23,9 +23,11 @@ record DecodeTuning(int warps, int stages, int partitionTokens, int maxPartition
      * context fill 512 blocks. Two cp.async stages: {@code AttentionBench --sweep} on an H200 (2026-12-06,
      * benchmarks/logs/attention-sweep-h200-2026-12-06-s3.txt) put this tuning among the best at batch 256 (72-78%
      * of copy on both shapes) while keeping the 32k single sequence at 42-54%, where 1,024-key partitions fall to
-     * 35-42%; three stages measured 1-3 points lower on most cases.
+     * 35-42%; three stages measured 1-3 points lower on most cases. The key loop on tensor cores: it takes the
+     * score and output arithmetic off the CUDA cores, which at 2 warps a block were the limit (more bytes in flight,
+     * from more stages or warps, measured slower, not faster).
      */
-    static final DecodeTuning DEFAULT = new DecodeTuning(2, 2, 512, 64, true, false);
+    static final DecodeTuning DEFAULT = new DecodeTuning(2, 2, 512, 64, true, true);
 
     DecodeTuning {
         if (warps != 2 && warps != 4 && warps != 8) {
