@@ -145,7 +145,7 @@ public final class HostStepBench {
 
         @Override
         public Logits forward(BatchInputs batch) {
-            validator.tokenSequences(batch);
+            validator.validate(batch);
             int rows = batch.logitsIndices().length;
             step++;
             return new Logits() {
