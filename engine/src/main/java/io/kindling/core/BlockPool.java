@@ -82,7 +82,10 @@ final class BlockPool {
         block.blockHash = hash;
         block.cacheId = nextCacheId++;
         block.parentCacheId = parentCacheId;
-        block.tokenIds = tokenIds.clone();
+        if (block.tokenIds == null || block.tokenIds.length != tokenIds.length) {
+            block.tokenIds = new int[tokenIds.length];
+        }
+        System.arraycopy(tokenIds, 0, block.tokenIds, 0, tokenIds.length);
         block.extraKey = extraKey;
         cachedBlocks.put(hash, block);
         return block.cacheId;
