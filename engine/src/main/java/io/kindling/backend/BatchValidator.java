@@ -1,5 +1,7 @@
 package io.kindling.backend;
 
+import java.util.Arrays;
+
 /**
  * Checks a {@link BatchInputs} against the contract before any K/V is written, so an engine bug surfaces as a
  * message naming the sequence and token instead of a corrupted cache or an index error deep in a kernel.
@@ -13,6 +15,20 @@ public record BatchValidator(int vocabSize, int numBlocks, int blockSize) {
      * @throws IllegalArgumentException naming the sequence and token that break the contract
      */
     public int[] tokenSequences(BatchInputs b) {
+        validate(b);
+        int[] tokenSeq = new int[b.numTokens()];
+        for (int s = 0; s < b.numSeqs(); s++) {
+            Arrays.fill(tokenSeq, b.queryStartLoc()[s], b.queryStartLoc()[s + 1], s);
+        }
+        return tokenSeq;
+    }
+
+    /**
+     * Checks the batch, allocating nothing (a GPU backend runs it every step).
+     *
+     * @throws IllegalArgumentException naming the sequence and token that break the contract
+     */
+    public void validate(BatchInputs b) {
         int n = b.numTokens();
         int numSeqs = b.numSeqs();
         if (b.positions().length != n || b.slotMapping().length != n) {
@@ -25,7 +41,6 @@ public record BatchValidator(int vocabSize, int numBlocks, int blockSize) {
             throw invalid("queryStartLoc must run from 0 to numTokens " + n);
         }
         // messages are built only on failure: this runs every step over every block of every sequence
-        int[] tokenSeq = new int[n];
         for (int s = 0; s < numSeqs; s++) {
             int start = b.queryStartLoc()[s];
             int qlen = b.queryStartLoc()[s + 1] - start;
@@ -46,7 +61,6 @@ public record BatchValidator(int vocabSize, int numBlocks, int blockSize) {
             for (int j = 0; j < qlen; j++) {
                 int t = start + j;
                 int pos = seqLen - qlen + j;
-                tokenSeq[t] = s;
                 if (b.positions()[t] != pos) {
                     throw invalid("sequence " + s + " token " + t + ": position " + b.positions()[t] + ", expected "
                             + pos);
@@ -68,7 +82,6 @@ public record BatchValidator(int vocabSize, int numBlocks, int blockSize) {
                 throw invalid("logits index " + index + " outside the batch's " + n + " tokens");
             }
         }
-        return tokenSeq;
     }
 
     private static IllegalArgumentException invalid(String problem) {

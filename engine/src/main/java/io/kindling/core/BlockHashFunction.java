@@ -14,6 +14,7 @@ import java.security.NoSuchAlgorithmException;
 interface BlockHashFunction {
 
     /**
+     * @param tokenIds read during the call only (the caller reuses the array)
      * @param extraKey what besides the tokens decides the block's K/V (a cache salt on a first block), or null
      */
     BlockHash hash(BlockHash parent, int[] tokenIds, String extraKey);

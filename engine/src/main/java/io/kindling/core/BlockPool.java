@@ -1,6 +1,5 @@
 package io.kindling.core;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -36,25 +35,20 @@ final class BlockPool {
     }
 
     /**
-     * Takes {@code n} blocks from the front of the free queue, each with {@code refCnt} 1; all or nothing. A
-     * cached block handed out leaves the cache.
+     * Takes the block at the front of the free queue, with {@code refCnt} 1; one that was cached leaves the cache.
+     * The caller has checked {@link #numFreeBlocks} for all the blocks it needs, so it takes all or none.
      */
-    List<KvCacheBlock> getNewBlocks(int n) {
-        if (n > freeBlockQueue.size()) {
-            throw new IllegalStateException(
-                    "asked for " + n + " KV cache blocks, only " + freeBlockQueue.size() + " are free");
+    KvCacheBlock getNewBlock() {
+        if (freeBlockQueue.size() == 0) {
+            throw new IllegalStateException("asked for a KV cache block, none is free");
         }
-        List<KvCacheBlock> out = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            KvCacheBlock b = freeBlockQueue.popLeft();
-            if (b.isCached()) {
-                cachedBlocks.remove(b.blockHash);
-                b.resetCache();
-            }
-            b.refCnt = 1;
-            out.add(b);
+        KvCacheBlock b = freeBlockQueue.popLeft();
+        if (b.isCached()) {
+            cachedBlocks.remove(b.blockHash);
+            b.resetCache();
         }
-        return out;
+        b.refCnt = 1;
+        return b;
     }
 
     /**
@@ -88,7 +82,10 @@ final class BlockPool {
         block.blockHash = hash;
         block.cacheId = nextCacheId++;
         block.parentCacheId = parentCacheId;
-        block.tokenIds = tokenIds.clone();
+        if (block.tokenIds == null || block.tokenIds.length != tokenIds.length) {
+            block.tokenIds = new int[tokenIds.length];
+        }
+        System.arraycopy(tokenIds, 0, block.tokenIds, 0, tokenIds.length);
         block.extraKey = extraKey;
         cachedBlocks.put(hash, block);
         return block.cacheId;
@@ -104,7 +101,8 @@ final class BlockPool {
      * they were waiting to be evicted.
      */
     void touch(List<KvCacheBlock> shared) {
-        for (KvCacheBlock b : shared) {
+        for (int i = 0; i < shared.size(); i++) { // no iterator: a running sequence's every allocation passes here
+            KvCacheBlock b = shared.get(i);
             if (b.refCnt == 0) {
                 freeBlockQueue.remove(b);
             } else {

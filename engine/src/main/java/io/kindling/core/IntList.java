@@ -55,6 +55,23 @@ final class IntList {
         return Arrays.copyOfRange(values, from, to);
     }
 
+    /** Copies elements {@code [from, from + dst.length)} into {@code dst}. */
+    void copyInto(int from, int[] dst) {
+        if (from < 0 || from + dst.length > size) {
+            throw new IndexOutOfBoundsException("range [" + from + ", " + (from + dst.length) + "), size " + size);
+        }
+        System.arraycopy(values, from, dst, 0, dst.length);
+    }
+
+    /**
+     * The array behind the list, without a copy: its first {@link #size} entries are the list. Replaced by a larger
+     * one when the list grows past it; entries are overwritten in place by {@link #set}, and by {@link #add} after
+     * {@link #clear}.
+     */
+    int[] backingArray() {
+        return values;
+    }
+
     int[] toArray() {
         return Arrays.copyOf(values, size);
     }

@@ -26,6 +26,7 @@ final class KvCacheBlock {
      */
     long cacheId;
     long parentCacheId;
+    /** The cached content's token ids; the block keeps the array for its next caching (no array per cached block). */
     int[] tokenIds;
     String extraKey;
 
@@ -41,7 +42,6 @@ final class KvCacheBlock {
         blockHash = null;
         cacheId = 0;
         parentCacheId = NO_PARENT;
-        tokenIds = null;
         extraKey = null;
     }
 

@@ -43,6 +43,7 @@ final class KvCacheManager {
     private int sampleNo;
     /** Copy-on-write copies made since the last {@link #takeBlocksToCopy}: pairs of block ids, src then dst. */
     private final IntList blocksToCopy = new IntList(8);
+    private final int[] blockTokens;
 
     KvCacheManager(BlockPool blockPool, int blockSize, boolean enablePrefixCaching) {
         this(blockPool, blockSize, enablePrefixCaching, BlockHashFunction.sha256());
@@ -58,6 +59,7 @@ final class KvCacheManager {
         this.enablePrefixCaching = enablePrefixCaching;
         this.hashFunction = hashFunction;
         this.sampleOfBlock = new int[blockPool.numBlocks()];
+        this.blockTokens = new int[blockSize];
     }
 
     /**
@@ -120,8 +122,8 @@ final class KvCacheManager {
         int numComputed = seq.numComputedTokens() + newComputed.numTokens();
         int numRequired = ceilDiv(numComputed + numNewTokens, blockSize) - seq.numBlocks() - hits.size();
         int numRevived = 0;
-        for (KvCacheBlock b : hits) {
-            numRevived += b.refCnt == 0 ? 1 : 0;
+        for (int i = 0; i < hits.size(); i++) { // no iterators: every running sequence allocates every step
+            numRevived += hits.get(i).refCnt == 0 ? 1 : 0;
         }
         boolean copyOnWrite = numNewTokens > 0 && writesSharedBlock(seq);
         if (numRequired + numRevived + (copyOnWrite ? 1 : 0) > blockPool.numFreeBlocks()) {
@@ -135,17 +137,15 @@ final class KvCacheManager {
             hitTokens += newComputed.numTokens();
         }
         blockPool.touch(hits);
-        for (KvCacheBlock b : hits) {
-            seq.appendBlockId(b.blockId);
+        for (int i = 0; i < hits.size(); i++) {
+            seq.appendBlockId(hits.get(i).blockId);
         }
         if (!hits.isEmpty()) {
             seq.addComputedTokens(newComputed.numTokens());
             seq.setCachedPrefix(hits.size(), hits.get(hits.size() - 1).cacheId);
         }
-        if (numRequired > 0) {
-            for (KvCacheBlock b : blockPool.getNewBlocks(numRequired)) {
-                seq.appendBlockId(b.blockId);
-            }
+        for (int i = 0; i < numRequired; i++) {
+            seq.appendBlockId(blockPool.getNewBlock().blockId);
         }
         cacheFullBlocks(seq, numComputed + numNewTokens);
         peakUsedBlocks = Math.max(peakUsedBlocks, numUsedBlocks());
@@ -169,7 +169,7 @@ final class KvCacheManager {
     private void copyLastBlock(Sequence seq) {
         int i = seq.numBlocks() - 1;
         KvCacheBlock shared = blockPool.block(seq.blockId(i));
-        KvCacheBlock copy = blockPool.getNewBlocks(1).get(0);
+        KvCacheBlock copy = blockPool.getNewBlock();
         blockPool.freeBlocks(List.of(shared));
         seq.setBlockId(i, copy.blockId);
         blocksToCopy.add(shared.blockId);
@@ -193,16 +193,19 @@ final class KvCacheManager {
         child.setCachedPrefix(parent.numCachedBlocks(), parent.cachedPrefixId());
     }
 
-    /** The copy-on-write copies made since the last call, as (src, dst) block id pairs; clears them. */
-    int[][] takeBlocksToCopy() {
-        int[] pairs = blocksToCopy.toArray();
-        blocksToCopy.clear();
-        int[][] out = new int[2][pairs.length / 2];
-        for (int j = 0; j < out[0].length; j++) {
-            out[0][j] = pairs[2 * j];
-            out[1][j] = pairs[2 * j + 1];
+    /** Hands the copy-on-write copies made since the last call, as (src, dst) block id pairs, to the step; clears them. */
+    void takeBlocksToCopy(SchedulerOutput out) {
+        if (blocksToCopy.size() == 0) {
+            return;
         }
-        return out;
+        int[] src = new int[blocksToCopy.size() / 2];
+        int[] dst = new int[src.length];
+        for (int j = 0; j < src.length; j++) {
+            src[j] = blocksToCopy.get(2 * j);
+            dst[j] = blocksToCopy.get(2 * j + 1);
+        }
+        blocksToCopy.clear();
+        out.setCopies(src, dst);
     }
 
     /** Puts {@code seq}'s blocks that the first {@code numTokens} tokens fill, not yet cached, into the cache. */
@@ -229,8 +232,13 @@ final class KvCacheManager {
         }
     }
 
+    /**
+     * Block {@code i}'s token ids, in a buffer that the next call overwrites: hashing and cache lookups only read
+     * them, and the pool copies the ones it caches.
+     */
     private int[] blockTokens(Sequence seq, int i) {
-        return seq.tokenIds(i * blockSize, (i + 1) * blockSize);
+        seq.copyTokenIds(i * blockSize, blockTokens);
+        return blockTokens;
     }
 
     /** The cache salt keys the first block; the chain carries it to the rest. */

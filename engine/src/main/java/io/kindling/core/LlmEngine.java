@@ -61,8 +61,10 @@ public final class LlmEngine implements AutoCloseable {
      * ({@link Backend#takesDeferredTokens}) unless {@code -Dkindling.asyncScheduling=false}.
      */
     private boolean asyncScheduling;
-    /** With asynchronous scheduling: the last step, its draws queued and its tokens not yet taken. */
-    private LaunchedStep inFlight;
+    /** The last launched step, refilled by every launch once its tokens were taken. */
+    private final LaunchedStep launched = new LaunchedStep();
+    /** With asynchronous scheduling: whether {@link #launched} is in flight, its draws queued, its tokens not taken. */
+    private boolean inFlight;
     /** Host time waiting for (and launching) draws in the current step. */
     private long sampleNanos;
     /** Structured output's compiled constraints, made on the first request that has one. */
@@ -305,32 +307,32 @@ public final class LlmEngine implements AutoCloseable {
      */
     public List<RequestOutput> step() {
         long t0 = System.nanoTime();
-        LaunchedStep previous = inFlight;
-        inFlight = null;
-        if (previous != null) { // every drawing sequence of it continues: schedule its tokens before they are known
-            previous.draws().appendPendingTokens(scheduler);
+        boolean previous = inFlight;
+        inFlight = false;
+        if (previous) { // every drawing sequence of it continues: schedule its tokens before they are known
+            launched.draws.appendPendingTokens(scheduler);
         }
         SchedulerOutput batch = scheduler.schedule();
-        if (batch.scheduled().isEmpty() && previous == null) {
+        if (batch.isEmpty() && !previous) {
             lastStepTimes = StepTimes.NONE;
             return List.of();
         }
         long t1 = System.nanoTime();
         Logits logits = null;
-        if (!batch.scheduled().isEmpty()) {
+        if (!batch.isEmpty()) {
             numSteps++;
-            scheduledSeqs += batch.scheduled().size();
+            scheduledSeqs += batch.numScheduled();
             logits = runner.run(batch);
         }
         long t2 = System.nanoTime();
         sampleNanos = 0;
-        List<RequestOutput> finished = previous == null ? new ArrayList<>() : finish(previous);
+        List<RequestOutput> finished = previous ? finishLaunched(List.of()) : List.of();
         if (logits != null) {
-            LaunchedStep launched = launch(batch, logits);
-            if (asyncScheduling && launched.continuesWithDraws()) {
-                inFlight = launched;
+            launch(batch, logits);
+            if (asyncScheduling && launched.continuesWithDraws) {
+                inFlight = true;
             } else { // the host needs these tokens before it can schedule on (forks, beams), or async is off
-                finished.addAll(finish(launched));
+                finished = finishLaunched(finished);
             }
         }
         long postprocess = System.nanoTime() - t2 - sampleNanos;
@@ -338,50 +340,65 @@ public final class LlmEngine implements AutoCloseable {
         return finished;
     }
 
-    /**
-     * A step whose forward pass and draws are queued, its tokens not yet taken.
-     *
-     * @param continuesWithDraws whether every drawing sequence continues with its own token (no fork, no beam step),
-     *     so that the next step may be scheduled before the tokens are known
-     */
-    private record LaunchedStep(StepDraws draws, Set<RequestGroup> touched, boolean continuesWithDraws) {
+    /** A step whose forward pass and draws are queued, its tokens not yet taken. */
+    private static final class LaunchedStep {
+
+        final StepDraws draws = new StepDraws();
+        /** The requests that queued draws in it, each once ({@link RequestGroup#lastDrawStep}), in batch order. */
+        final List<RequestGroup> groups = new ArrayList<>();
+        /**
+         * Whether every drawing sequence continues with its own token (no fork, no beam step), so that the next step
+         * may be scheduled before the tokens are known.
+         */
+        boolean continuesWithDraws;
     }
 
     /** The scheduled tokens become computed; each live request queues its draws, which are launched. */
-    private LaunchedStep launch(SchedulerOutput batch, Logits logits) {
+    private void launch(SchedulerOutput batch, Logits logits) {
         List<Sequence> rows = scheduler.postprocess(batch);
-        StepDraws draws = new StepDraws();
-        Set<RequestGroup> touched = new LinkedHashSet<>();
-        boolean continuesWithDraws = true;
+        LaunchedStep step = launched;
+        step.draws.clear();
+        step.groups.clear();
+        step.continuesWithDraws = true;
         for (int row = 0; row < rows.size(); row++) {
             Sequence seq = rows.get(row);
             if (!seq.isFinished()) { // else: finished (or aborted) since it was scheduled; its row is wasted
                 RequestGroup group = live.get(seq.requestId());
-                group.onLogits(seq, row, logits, draws);
-                if (touched.add(group)) {
-                    continuesWithDraws &= group.continuesWithDraws();
+                group.onLogits(seq, row, logits, step.draws);
+                if (group.lastDrawStep != numSteps) {
+                    group.lastDrawStep = numSteps;
+                    step.groups.add(group);
+                    step.continuesWithDraws &= group.continuesWithDraws();
                 }
             }
         }
         long t = System.nanoTime();
-        draws.launch(backend.sampler(), logits);
+        step.draws.launch(backend.sampler(), logits);
         sampleNanos += System.nanoTime() - t;
-        return new LaunchedStep(draws, touched, continuesWithDraws);
     }
 
-    /** Waits for a launched step's draws, then appends, forks or finishes its requests' sequences. */
-    private List<RequestOutput> finish(LaunchedStep step) {
+    /**
+     * Waits for the launched step's draws, then appends, forks or finishes its requests' sequences.
+     *
+     * @param finished the outputs of requests finished so far in this step
+     * @return them and the requests this finishes; a new list only when one finishes (most steps need none)
+     */
+    private List<RequestOutput> finishLaunched(List<RequestOutput> finished) {
         long t = System.nanoTime();
-        step.draws().await();
+        launched.draws.await();
         sampleNanos += System.nanoTime() - t;
-        List<RequestOutput> finished = new ArrayList<>();
-        for (RequestGroup group : step.touched()) {
+        List<RequestGroup> groups = launched.groups;
+        for (int i = 0; i < groups.size(); i++) {
+            RequestGroup group = groups.get(i);
             if (live.get(group.request.requestId()) != group) { // aborted while its draws ran
                 continue;
             }
             generationTokens += group.advance(scheduler);
             if (group.isFinished()) {
                 live.remove(group.request.requestId());
+                if (finished.isEmpty()) {
+                    finished = new ArrayList<>();
+                }
                 finished.add(group.finalOutput(tokenizer));
             }
         }

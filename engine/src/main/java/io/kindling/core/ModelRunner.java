@@ -4,13 +4,21 @@ import io.kindling.backend.Backend;
 import io.kindling.backend.BatchInputs;
 import io.kindling.backend.DeferredTokens;
 import io.kindling.backend.Logits;
-import java.util.List;
 
-/** Flattens a scheduled batch into {@link BatchInputs} and runs it on the backend. */
+/**
+ * Flattens a scheduled batch into {@link BatchInputs} and runs it on the backend. The inputs' arrays are refilled
+ * step after step while their lengths stay the same (a decode batch of the same sequences), so a steady batch
+ * allocates nothing; the backend reads them during its call only ({@link BatchInputs}).
+ */
 final class ModelRunner {
+
+    private static final int[] NONE = new int[0];
 
     private final Backend backend;
     private final int blockSize;
+    /** The last step's inputs and deferred tokens, whose arrays the next step reuses where the lengths match. */
+    private BatchInputs inputs = new BatchInputs(NONE, NONE, NONE, new int[1], NONE, new int[0][], NONE);
+    private DeferredTokens deferred = DeferredTokens.NONE;
 
     ModelRunner(Backend backend, int blockSize) {
         this.backend = backend;
@@ -26,55 +34,50 @@ final class ModelRunner {
         if (batch.copySrc().length > 0) {
             backend.copyBlocks(batch.copySrc(), batch.copyDst());
         }
-        BatchInputs inputs = prepareInputs(batch.scheduled(), blockSize);
-        return backend.forward(inputs, deferredTokens(batch.scheduled(), inputs));
+        prepareInputs(batch);
+        prepareDeferredTokens(batch);
+        return backend.forward(inputs, deferred);
     }
 
     /** The scheduled pending tokens: each is its sequence's last, so the last of its rows when scheduled. */
-    private static DeferredTokens deferredTokens(List<ScheduledSequence> scheduled, BatchInputs inputs) {
+    private void prepareDeferredTokens(SchedulerOutput batch) {
         int n = 0;
-        for (ScheduledSequence s : scheduled) {
-            n += s.seq().hasPendingToken() && s.samples() ? 1 : 0;
+        for (int i = 0; i < batch.numScheduled(); i++) {
+            n += batch.seq(i).hasPendingToken() && batch.samples(i) ? 1 : 0;
         }
-        if (n == 0) {
-            return DeferredTokens.NONE;
-        }
-        int[] tokenIndices = new int[n];
-        int[] drawIndices = new int[n];
+        int[] tokenIndices = reuse(deferred.tokenIndices(), n);
+        int[] drawIndices = reuse(deferred.drawIndices(), n);
         int j = 0;
-        for (int i = 0; i < scheduled.size(); i++) {
-            Sequence seq = scheduled.get(i).seq();
-            if (seq.hasPendingToken() && scheduled.get(i).samples()) {
+        for (int i = 0; i < batch.numScheduled(); i++) {
+            Sequence seq = batch.seq(i);
+            if (seq.hasPendingToken() && batch.samples(i)) {
                 tokenIndices[j] = inputs.queryStartLoc()[i + 1] - 1;
                 drawIndices[j++] = seq.pendingDraw();
             }
         }
-        return new DeferredTokens(tokenIndices, drawIndices);
+        if (tokenIndices != deferred.tokenIndices() || drawIndices != deferred.drawIndices()) {
+            deferred = n == 0 ? DeferredTokens.NONE : new DeferredTokens(tokenIndices, drawIndices);
+        }
     }
 
-    static BatchInputs prepareInputs(List<ScheduledSequence> scheduled, int blockSize) {
-        int numSeqs = scheduled.size();
-        int numTokens = 0;
-        int numSampling = 0;
-        for (ScheduledSequence s : scheduled) {
-            numTokens += s.numScheduledTokens();
-            numSampling += s.samples() ? 1 : 0;
-        }
-        int[] inputIds = new int[numTokens];
-        int[] positions = new int[numTokens];
-        int[] slotMapping = new int[numTokens];
-        int[] queryStartLoc = new int[numSeqs + 1];
-        int[] seqLens = new int[numSeqs];
-        int[][] blockTables = new int[numSeqs][];
-        int[] logitsIndices = new int[numSampling];
+    private void prepareInputs(SchedulerOutput batch) {
+        int numSeqs = batch.numScheduled();
+        int numTokens = batch.totalNumScheduledTokens();
+        BatchInputs last = inputs;
+        int[] inputIds = reuse(last.inputIds(), numTokens);
+        int[] positions = reuse(last.positions(), numTokens);
+        int[] slotMapping = reuse(last.slotMapping(), numTokens);
+        int[] queryStartLoc = reuse(last.queryStartLoc(), numSeqs + 1);
+        int[] seqLens = reuse(last.seqLens(), numSeqs);
+        int[][] blockTables = last.blockTables().length == numSeqs ? last.blockTables() : new int[numSeqs][];
+        int[] logitsIndices = reuse(last.logitsIndices(), batch.numSampling());
         int t = 0;
         int l = 0;
         for (int i = 0; i < numSeqs; i++) {
-            ScheduledSequence s = scheduled.get(i);
-            Sequence seq = s.seq();
-            int[] blockTable = seq.sharedBlockTable();
+            Sequence seq = batch.seq(i);
+            int[] blockTable = seq.blockTableView();
             int start = seq.numComputedTokens();
-            int end = start + s.numScheduledTokens();
+            int end = start + batch.numScheduledTokens(i);
             queryStartLoc[i] = t;
             for (int pos = start; pos < end; pos++, t++) {
                 int id = seq.tokenId(pos);
@@ -84,11 +87,21 @@ final class ModelRunner {
             }
             seqLens[i] = end;
             blockTables[i] = blockTable;
-            if (s.samples()) {
+            if (batch.samples(i)) {
                 logitsIndices[l++] = t - 1;
             }
         }
         queryStartLoc[numSeqs] = t;
-        return new BatchInputs(inputIds, positions, slotMapping, queryStartLoc, seqLens, blockTables, logitsIndices);
+        if (inputIds != last.inputIds() || positions != last.positions() || slotMapping != last.slotMapping()
+                || queryStartLoc != last.queryStartLoc() || seqLens != last.seqLens()
+                || blockTables != last.blockTables() || logitsIndices != last.logitsIndices()) {
+            inputs = new BatchInputs(inputIds, positions, slotMapping, queryStartLoc, seqLens, blockTables,
+                    logitsIndices);
+        }
+    }
+
+    /** {@code previous} to be refilled if it has {@code length} entries, else a new array. */
+    private static int[] reuse(int[] previous, int length) {
+        return previous.length == length ? previous : new int[length];
     }
 }

@@ -15,6 +15,8 @@ import java.util.Optional;
 abstract sealed class RequestGroup permits SampledRequest, BeamSearchRequest {
 
     final Request request;
+    /** The engine's number of the last step whose draws this request queued: it advances once for that step. */
+    long lastDrawStep = -1;
 
     RequestGroup(Request request) {
         this.request = request;

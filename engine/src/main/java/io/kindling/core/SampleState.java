@@ -1,5 +1,6 @@
 package io.kindling.core;
 
+import io.kindling.backend.Draw;
 import io.kindling.backend.SampleResult;
 import io.kindling.sampling.SamplingState;
 import io.kindling.sampling.StopStrings;
@@ -33,6 +34,8 @@ final class SampleState {
     private static final int NONE = -1;
     /** The token drawn this step and not yet appended, or NONE. */
     private int drawn = NONE;
+    /** The last draw asked of this sample: a decode batch keeps its rows, so the next step reuses it. */
+    private Draw lastDraw;
 
     SampleState(Request request, SamplingState sampling, Tokenizer tokenizer) {
         this.request = request;
@@ -58,6 +61,14 @@ final class SampleState {
 
     boolean isFinished() {
         return seq != null && seq.isFinished();
+    }
+
+    /** A draw for this sample from logits row {@code row}. */
+    Draw drawFrom(int row) {
+        if (lastDraw == null || lastDraw.row() != row) {
+            lastDraw = new Draw(row, sampling);
+        }
+        return lastDraw;
     }
 
     /** Takes this step's draw: the token for its generator's history and the logprobs; the token awaits append. */

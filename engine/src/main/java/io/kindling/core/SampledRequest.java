@@ -30,11 +30,15 @@ final class SampledRequest extends RequestGroup {
 
     @Override
     void onLogits(Sequence seq, int row, Logits logits, StepDraws draws) {
+        // index loops, no iterators: every request, every step
         if (forksNext()) {
-            samples.forEach(sample -> draws.add(row, sample));
+            for (int i = 0; i < samples.size(); i++) {
+                draws.add(row, samples.get(i));
+            }
             return;
         }
-        for (SampleState sample : samples) {
+        for (int i = 0; i < samples.size(); i++) {
+            SampleState sample = samples.get(i);
             if (sample.seq() == seq) {
                 draws.add(row, sample);
                 return;
@@ -57,7 +61,8 @@ final class SampledRequest extends RequestGroup {
             }
             return generated;
         }
-        for (SampleState sample : samples) {
+        for (int i = 0; i < samples.size(); i++) {
+            SampleState sample = samples.get(i);
             if (sample.hasDrawn()) {
                 scheduler.append(sample.seq(), sample.takeDrawn());
                 generated += detokenize(sample, scheduler);
@@ -82,8 +87,8 @@ final class SampledRequest extends RequestGroup {
 
     @Override
     boolean isFinished() {
-        for (SampleState sample : samples) { // every step, for every request: no stream
-            if (!sample.isFinished()) {
+        for (int i = 0; i < samples.size(); i++) {
+            if (!samples.get(i).isFinished()) {
                 return false;
             }
         }

@@ -5,7 +5,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
-import java.util.Optional;
 
 /**
  * Continuous batching, vLLM v1 style: there is no prefill or decode phase. Each sequence has
@@ -25,6 +24,9 @@ final class Scheduler {
     private final Deque<Sequence> waiting = new ArrayDeque<>();
     private final List<Sequence> running = new ArrayList<>();
     private final PrefixAwareAdmission admission;
+    /** The step's batch and the sampling sequences of its postprocess, refilled every step. */
+    private final SchedulerOutput output = new SchedulerOutput();
+    private final List<Sequence> sampling = new ArrayList<>();
     private long numPreemptions;
     private long numComputedPromptTokens;
 
@@ -57,11 +59,11 @@ final class Scheduler {
         waiting.addLast(seq);
     }
 
-    /** Picks this step's batch and reserves KV slots for every token in it. */
+    /** Picks this step's batch and reserves KV slots for every token in it; the batch is valid until the next call. */
     SchedulerOutput schedule() {
         int budget = config.maxNumBatchedTokens();
-        List<ScheduledSequence> scheduled = new ArrayList<>();
-        List<Sequence> preempted = new ArrayList<>();
+        SchedulerOutput out = output;
+        out.clear();
 
         // running
         for (int i = 0; i < running.size() && budget > 0; i++) {
@@ -70,15 +72,16 @@ final class Scheduler {
                 continue;
             }
             int numNewTokens = numNewTokens(seq, seq.numComputedTokens(), budget);
-            if (!allocateOrPreempt(seq, numNewTokens, preempted)) {
+            if (!allocateOrPreempt(seq, numNewTokens, out)) {
                 break;
             }
-            scheduled.add(scheduledSequence(seq, numNewTokens));
+            out.add(seq, numNewTokens);
             budget -= numNewTokens;
         }
 
         // waiting, unless blocks are already short
-        while (preempted.isEmpty() && budget > 0 && !waiting.isEmpty() && running.size() < config.maxNumSeqs()) {
+        while (!out.hasPreempted() && budget > 0 && !waiting.isEmpty()
+                && running.size() < config.maxNumSeqs()) {
             Sequence seq = admission.next(waiting, kvCacheManager::hasCachedPrefix);
             KvCacheManager.ComputedBlocks computed = kvCacheManager.getComputedBlocks(seq);
             int numNewTokens = numNewTokens(seq, computed.numTokens(), budget);
@@ -89,11 +92,11 @@ final class Scheduler {
             admission.admitted(seq);
             seq.setRunning();
             running.add(seq);
-            scheduled.add(scheduledSequence(seq, numNewTokens));
+            out.add(seq, numNewTokens);
             budget -= numNewTokens;
         }
-        int[][] copies = kvCacheManager.takeBlocksToCopy();
-        return new SchedulerOutput(scheduled, preempted, copies[0], copies[1]);
+        kvCacheManager.takeBlocksToCopy(out);
+        return out;
     }
 
     /**
@@ -101,22 +104,22 @@ final class Scheduler {
      * {@link #schedule} and this call is skipped). The step ends with {@link #endStep}, once the new tokens are in.
      *
      * @return the sampling sequences in batch order, one per logits row (a finished one included, to keep the
-     *     rows aligned); each now awaits its next token from {@link #append}
+     *     rows aligned); each now awaits its next token from {@link #append}. Valid until the next call.
      */
     List<Sequence> postprocess(SchedulerOutput out) {
-        List<Sequence> sampling = new ArrayList<>(out.numSampling());
-        for (ScheduledSequence s : out.scheduled()) {
-            Sequence seq = s.seq();
-            if (s.samples()) {
+        sampling.clear();
+        for (int i = 0; i < out.numScheduled(); i++) {
+            Sequence seq = out.seq(i);
+            if (out.samples(i)) {
                 sampling.add(seq);
             }
             if (seq.isFinished()) { // aborted after schedule()
                 continue;
             }
             int start = seq.numComputedTokens();
-            int end = start + s.numScheduledTokens();
+            int end = start + out.numScheduledTokens(i);
             numComputedPromptTokens += Math.max(0, Math.min(end, seq.numPromptTokens()) - start);
-            seq.addComputedTokens(s.numScheduledTokens());
+            seq.addComputedTokens(out.numScheduledTokens(i));
         }
         return sampling;
     }
@@ -134,7 +137,7 @@ final class Scheduler {
     void append(Sequence seq, int tokenId) {
         if (seq.hasPendingToken() && !seq.isFinished()) { // the token a later step may already compute
             seq.resolvePendingToken(tokenId);
-            stopReason(seq).ifPresent(reason -> finish(seq, reason));
+            finishIfStopped(seq);
             return;
         }
         if (seq.numComputedTokens() != seq.numTokens() || seq.isFinished()) {
@@ -142,7 +145,7 @@ final class Scheduler {
                     + "sequence whose tokens are all computed: " + seq);
         }
         seq.appendTokenId(tokenId);
-        stopReason(seq).ifPresent(reason -> finish(seq, reason));
+        finishIfStopped(seq);
     }
 
     /**
@@ -231,14 +234,14 @@ final class Scheduler {
      *
      * @return false if {@code seq} itself had to be preempted
      */
-    private boolean allocateOrPreempt(Sequence seq, int numNewTokens, List<Sequence> preempted) {
+    private boolean allocateOrPreempt(Sequence seq, int numNewTokens, SchedulerOutput out) {
         while (!kvCacheManager.allocateSlots(seq, numNewTokens)) {
             // the last admitted running sequence
             Sequence victim = running.remove(running.size() - 1);
             kvCacheManager.free(victim);
             victim.preempt();
             waiting.addFirst(victim);
-            preempted.add(victim);
+            out.addPreempted(victim);
             numPreemptions++;
             if (victim == seq) {
                 return false;
@@ -247,30 +250,45 @@ final class Scheduler {
         return true;
     }
 
-    private static ScheduledSequence scheduledSequence(Sequence seq, int numNewTokens) {
-        return new ScheduledSequence(seq, numNewTokens, seq.numComputedTokens() + numNewTokens == seq.numTokens());
+    private void finishIfStopped(Sequence seq) {
+        FinishReason reason = stopReason(seq);
+        if (reason != null) {
+            finish(seq, reason);
+        }
     }
 
-    /** vLLM's order: length limits first; EOS and stop tokens count only after {@code minTokens} outputs. */
-    private Optional<FinishReason> stopReason(Sequence seq) {
+    /**
+     * vLLM's order: length limits first; EOS and stop tokens count only after {@code minTokens} outputs. Null while
+     * the sequence goes on (every sequence, every step: no Optional, no boxed token id).
+     */
+    private FinishReason stopReason(Sequence seq) {
         SamplingParams p = seq.params();
         if (reachesLength(seq, 0)) {
-            return Optional.of(FinishReason.LENGTH);
+            return FinishReason.LENGTH;
         }
         if (seq.numOutputTokens() < p.minTokens()) {
-            return Optional.empty();
+            return null;
         }
         int last = seq.lastTokenId();
-        if ((!p.ignoreEos() && isEos(last)) || p.stopTokenIds().contains(last)) {
-            return Optional.of(FinishReason.STOP);
+        if ((!p.ignoreEos() && isEos(last)) || isStopToken(p.stopTokenIds(), last)) {
+            return FinishReason.STOP;
         }
-        return Optional.empty();
+        return null;
     }
 
     /** Whether {@code more} further tokens would bring {@code seq} to the model's context or to max_tokens. */
     private boolean reachesLength(Sequence seq, int more) {
         return seq.numTokens() + more >= config.maxModelLen()
                 || seq.numOutputTokens() + more >= seq.params().maxTokens();
+    }
+
+    private static boolean isStopToken(List<Integer> stopTokenIds, int tokenId) {
+        for (int i = 0; i < stopTokenIds.size(); i++) {
+            if (stopTokenIds.get(i) == tokenId) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private boolean isEos(int tokenId) {

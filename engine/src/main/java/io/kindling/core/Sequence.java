@@ -26,8 +26,6 @@ final class Sequence {
     private final IntList tokenIds;
     private final Optional<String> cacheSalt;
     private final IntList blockTable = new IntList(8);
-    /** The table as an array for the steps' inputs, made again only after the table changed; null then. */
-    private int[] blockTableArray;
     private final List<BlockHash> blockHashes = new ArrayList<>();
     private int numCachedBlocks;
     private long cachedPrefixId = KvCacheBlock.NO_PARENT;
@@ -141,6 +139,11 @@ final class Sequence {
         return tokenIds.copyOfRange(from, to);
     }
 
+    /** Copies token ids {@code [from, from + dst.length)} into {@code dst}. */
+    void copyTokenIds(int from, int[] dst) {
+        tokenIds.copyInto(from, dst);
+    }
+
     int[] promptTokenIds() {
         return tokenIds.copyOfRange(0, numPromptTokens);
     }
@@ -170,14 +173,11 @@ final class Sequence {
     }
 
     /**
-     * The block table as an array that the next steps share until the table changes (every {@code B} tokens): the
-     * model runner's, read-only. Saves a copy per sequence and step.
+     * The block table's own storage, for the model runner's inputs: its first {@link #numBlocks} entries are the table,
+     * the rest unspecified. Read-only, and valid until the table next changes (no copy per sequence and step).
      */
-    int[] sharedBlockTable() {
-        if (blockTableArray == null) {
-            blockTableArray = blockTable.toArray();
-        }
-        return blockTableArray;
+    int[] blockTableView() {
+        return blockTable.backingArray();
     }
 
     Optional<String> cacheSalt() {
@@ -281,17 +281,14 @@ final class Sequence {
     /** Points logical block {@code i} at another physical block (copy-on-write). */
     void setBlockId(int i, int blockId) {
         blockTable.set(i, blockId);
-        blockTableArray = null;
     }
 
     void appendBlockId(int blockId) {
         blockTable.add(blockId);
-        blockTableArray = null;
     }
 
     void clearBlockTable() {
         blockTable.clear();
-        blockTableArray = null;
         numCachedBlocks = 0;
         cachedPrefixId = KvCacheBlock.NO_PARENT;
     }

@@ -10,7 +10,8 @@ import java.util.List;
 
 /**
  * A step's draws, each from one logits row for one sample, made in one launch of the backend's sampler; the results
- * go to their samples when awaited.
+ * go to their samples when awaited. The engine refills one instance every step, once the previous launch's results
+ * were taken (the sampler reads the draws until then).
  */
 final class StepDraws {
 
@@ -18,8 +19,17 @@ final class StepDraws {
     private final List<SampleState> targets = new ArrayList<>();
     private PendingSamples pending;
 
+    /** Empties it for the next step's draws. */
+    void clear() {
+        if (pending != null) {
+            throw new IllegalStateException("the last launch's draws were not awaited");
+        }
+        draws.clear();
+        targets.clear();
+    }
+
     void add(int row, SampleState target) {
-        draws.add(new Draw(row, target.sampling));
+        draws.add(target.drawFrom(row));
         targets.add(target);
     }
 
@@ -40,9 +50,11 @@ final class StepDraws {
         if (pending == null) {
             return;
         }
+        PendingSamples launched = pending;
+        pending = null;
         SampleResult[] results;
         try {
-            results = pending.await();
+            results = launched.await();
         } catch (IllegalArgumentException e) {
             throw new ModelOutputException(e);
         }

@@ -59,7 +59,9 @@ public final class SamplingState {
 
     /** Records a generated token (penalties and min_tokens count it; a constraint advances with it). */
     public void accept(int tokenId) {
-        constraint.ifPresent(c -> c.accept(tokenId));
+        if (constraint.isPresent()) { // no capturing lambda: every sample, every step
+            constraint.get().accept(tokenId);
+        }
         promptAndOutputTokens.set(tokenId);
         if (params.frequencyPenalty() != 0 || params.presencePenalty() != 0) { // the only readers of the counts
             outputTokenCounts.merge(tokenId, 1, Integer::sum);

@@ -3,6 +3,7 @@ package io.kindling.core;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -11,7 +12,7 @@ class BlockPoolTest {
     @Test
     void handsOutBlocksInIdOrderWithOneReference() {
         BlockPool pool = new BlockPool(10);
-        List<KvCacheBlock> got = pool.getNewBlocks(3);
+        List<KvCacheBlock> got = take(pool, 3);
 
         assertEquals(List.of(0, 1, 2), ids(got));
         got.forEach(b -> assertEquals(1, b.refCnt));
@@ -22,26 +23,25 @@ class BlockPoolTest {
     @Test
     void freedBlocksJoinTheTailInTheGivenOrderAndAreReusedInQueueOrder() {
         BlockPool pool = new BlockPool(6);
-        List<KvCacheBlock> a = pool.getNewBlocks(3); // 0 1 2
-        List<KvCacheBlock> b = pool.getNewBlocks(2); // 3 4
+        List<KvCacheBlock> a = take(pool, 3); // 0 1 2
+        List<KvCacheBlock> b = take(pool, 2); // 3 4
 
         pool.freeBlocks(List.of(a.get(2), a.get(1), a.get(0)));
         pool.freeBlocks(List.of(b.get(1)));
         assertEquals(List.of(5, 2, 1, 0, 4), FreeBlocks.ids(pool));
         assertEquals(0, a.get(0).refCnt);
 
-        assertEquals(List.of(5, 2, 1, 0), ids(pool.getNewBlocks(4)));
+        assertEquals(List.of(5, 2, 1, 0), ids(take(pool, 4)));
         assertEquals(List.of(4), FreeBlocks.ids(pool));
     }
 
     @Test
-    void askingForMoreThanIsFreeTakesNothing() {
-        BlockPool pool = new BlockPool(4);
-        pool.getNewBlocks(2);
+    void askingWhenNoneIsFreeFails() {
+        BlockPool pool = new BlockPool(2);
+        take(pool, 2);
 
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> pool.getNewBlocks(3));
-        assertEquals("asked for 3 KV cache blocks, only 2 are free", e.getMessage());
-        assertEquals(List.of(2, 3), FreeBlocks.ids(pool));
+        IllegalStateException e = assertThrows(IllegalStateException.class, pool::getNewBlock);
+        assertEquals("asked for a KV cache block, none is free", e.getMessage());
     }
 
     @Test
@@ -74,6 +74,14 @@ class BlockPoolTest {
     void popFromAnEmptyQueueFails() {
         FreeBlockQueue queue = new FreeBlockQueue(new KvCacheBlock[0]);
         assertThrows(IllegalStateException.class, queue::popLeft);
+    }
+
+    private static List<KvCacheBlock> take(BlockPool pool, int n) {
+        List<KvCacheBlock> blocks = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            blocks.add(pool.getNewBlock());
+        }
+        return blocks;
     }
 
     private static List<Integer> ids(List<KvCacheBlock> blocks) {

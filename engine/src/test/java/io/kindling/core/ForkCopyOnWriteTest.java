@@ -59,10 +59,10 @@ class ForkCopyOnWriteTest {
         assertTrue(manager.allocateSlots(b, 1));      // b holds block 1 alone now: writes it in place
         assertArrayEquals(new int[] {0, 1}, b.blockTable());
 
-        int[][] copies = manager.takeBlocksToCopy();
-        assertArrayEquals(new int[] {1, 1}, copies[0]);
-        assertArrayEquals(new int[] {2, 3}, copies[1]);
-        assertEquals(0, manager.takeBlocksToCopy()[0].length);
+        SchedulerOutput copies = takeBlocksToCopy();
+        assertArrayEquals(new int[] {1, 1}, copies.copySrc());
+        assertArrayEquals(new int[] {2, 3}, copies.copyDst());
+        assertEquals(0, takeBlocksToCopy().copySrc().length);
         assertEquals(3, pool.block(0).refCnt);
         for (int id : new int[] {1, 2, 3}) {
             assertEquals(1, pool.block(id).refCnt);
@@ -82,7 +82,7 @@ class ForkCopyOnWriteTest {
         assertTrue(manager.allocateSlots(child, 1));
         assertArrayEquals(new int[] {0, 1, 2}, parent.blockTable());
         assertArrayEquals(new int[] {0, 1, 3}, child.blockTable());
-        assertEquals(0, manager.takeBlocksToCopy()[0].length);
+        assertEquals(0, takeBlocksToCopy().copySrc().length);
     }
 
     @Test
@@ -96,7 +96,7 @@ class ForkCopyOnWriteTest {
         assertFalse(manager.allocateSlots(parent, 1));
         assertArrayEquals(new int[] {0, 1}, parent.blockTable());
         assertEquals(2, pool.block(1).refCnt);
-        assertEquals(0, manager.takeBlocksToCopy()[0].length);
+        assertEquals(0, takeBlocksToCopy().copySrc().length);
     }
 
     @Test
@@ -114,7 +114,7 @@ class ForkCopyOnWriteTest {
         assertEquals(3, scheduler.numRunning());
 
         SchedulerOutput decode = scheduler.schedule();
-        assertEquals(List.of(1, 1, 1), decode.scheduled().stream().map(ScheduledSequence::numScheduledTokens).toList());
+        assertEquals(List.of("p=1 sample", "p=1 sample", "p=1 sample"), SchedulerFixtures.describe(decode));
         assertArrayEquals(new int[] {1, 1}, decode.copySrc());
         assertArrayEquals(new int[] {2, 3}, decode.copyDst());
         assertArrayEquals(new int[] {0, 1}, samples.get(2).blockTable());
@@ -130,6 +130,12 @@ class ForkCopyOnWriteTest {
         seq.addComputedTokens(promptLen);
         seq.setRunning();
         return seq;
+    }
+
+    private SchedulerOutput takeBlocksToCopy() {
+        SchedulerOutput out = new SchedulerOutput();
+        manager.takeBlocksToCopy(out);
+        return out;
     }
 
     private static Sequence sequence(String id, int promptLen) {

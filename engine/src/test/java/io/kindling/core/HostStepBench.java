@@ -4,6 +4,7 @@ import io.kindling.backend.Backend;
 import io.kindling.backend.BatchInputs;
 import io.kindling.backend.BatchSampler;
 import io.kindling.backend.BatchValidator;
+import io.kindling.backend.DeferredTokens;
 import io.kindling.backend.Draw;
 import io.kindling.backend.Logits;
 import io.kindling.backend.SampleResult;
@@ -19,7 +20,9 @@ import java.util.SplittableRandom;
 /**
  * The engine's host cost per decode step, without a model: 1024 running sequences of ~600 tokens (block size 16) on
  * the Llama-3.2-1B shape, stepped by {@link LlmEngine#step} over a stub backend whose forward pass only validates
- * the batch and whose sampler hands back fixed tokens, with the bundled model's tokenizer detokenizing them. Prints
+ * the batch and whose sampler hands back fixed tokens, with the bundled model's tokenizer detokenizing them. The stub
+ * takes deferred input tokens as the GPU and CPU backends do, so asynchronous scheduling is on unless
+ * {@code -Dkindling.asyncScheduling=false}. Prints
  * microseconds per phase ({@link StepTimes}) and the bytes the engine's thread allocated, per step.
  *
  * <p>Run: {@code bash benchmarks/host_step_bench.sh} (args: sequences, prompt tokens, measured steps).
@@ -92,7 +95,10 @@ public final class HostStepBench {
         return new Totals(schedule, forward, sample, postprocess, threads.getThreadAllocatedBytes(thread) - bytes0);
     }
 
-    /** Validates each batch as a real backend does, and samples token {@code 3 + (row * 31 + step) % (vocab - 3)}. */
+    /**
+     * Validates each batch as a real backend does, and samples token {@code 3 + (row * 31 + step) % (vocab - 3)}; keeps
+     * the last draws' tokens for the next step's deferred input ids, as the CPU backend does.
+     */
     private static final class StubBackend implements Backend, BatchSampler {
 
         static final long BYTES_PER_BLOCK = 1024;
@@ -100,6 +106,7 @@ public final class HostStepBench {
         private final int tokenVocab;
         private BatchValidator validator;
         private int step;
+        private int[] lastTokenIds = new int[0];
 
         StubBackend(int vocabSize, int tokenVocab) {
             this.vocabSize = vocabSize;
@@ -126,8 +133,19 @@ public final class HostStepBench {
         }
 
         @Override
+        public boolean takesDeferredTokens() {
+            return true;
+        }
+
+        @Override
+        public Logits forward(BatchInputs batch, DeferredTokens deferred) {
+            deferred.resolve(lastTokenIds, batch.inputIds());
+            return forward(batch);
+        }
+
+        @Override
         public Logits forward(BatchInputs batch) {
-            validator.tokenSequences(batch);
+            validator.validate(batch);
             int rows = batch.logitsIndices().length;
             step++;
             return new Logits() {
@@ -153,6 +171,12 @@ public final class HostStepBench {
             SampleResult[] out = new SampleResult[draws.size()];
             for (int i = 0; i < out.length; i++) {
                 out[i] = new SampleResult(3 + (draws.get(i).row() * 31 + step) % (tokenVocab - 3), Optional.empty());
+            }
+            if (lastTokenIds.length < out.length) {
+                lastTokenIds = new int[out.length];
+            }
+            for (int i = 0; i < out.length; i++) {
+                lastTokenIds[i] = out[i].tokenId();
             }
             return out;
         }

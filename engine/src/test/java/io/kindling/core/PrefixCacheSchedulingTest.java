@@ -135,8 +135,6 @@ class PrefixCacheSchedulingTest {
     }
 
     private static List<String> describe(SchedulerOutput out) {
-        return out.scheduled().stream()
-                .map(s -> s.seq().requestId() + "=" + s.numScheduledTokens() + (s.samples() ? " sample" : ""))
-                .toList();
+        return SchedulerFixtures.describe(out);
     }
 }

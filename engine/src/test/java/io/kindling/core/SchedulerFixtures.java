@@ -52,12 +52,21 @@ final class SchedulerFixtures {
     /** Finishes a step already scheduled: samples with {@code model} and post-processes. */
     static void complete(Scheduler scheduler, SchedulerOutput out, ToIntFunction<Sequence> model) {
         List<Integer> sampled = new ArrayList<>();
-        for (ScheduledSequence s : out.scheduled()) {
-            if (s.samples()) {
-                sampled.add(model.applyAsInt(s.seq()));
+        for (int i = 0; i < out.numScheduled(); i++) {
+            if (out.samples(i)) {
+                sampled.add(model.applyAsInt(out.seq(i)));
             }
         }
         postprocess(scheduler, out, sampled.stream().mapToInt(Integer::intValue).toArray());
+    }
+
+    /** "req-0=8" for 8 scheduled tokens; " sample" when the step samples the sequence's next token. */
+    static List<String> describe(SchedulerOutput out) {
+        List<String> described = new ArrayList<>();
+        for (int i = 0; i < out.numScheduled(); i++) {
+            described.add(out.seq(i).requestId() + "=" + out.numScheduledTokens(i) + (out.samples(i) ? " sample" : ""));
+        }
+        return described;
     }
 
     /**

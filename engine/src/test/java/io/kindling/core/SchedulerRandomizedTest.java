@@ -103,15 +103,15 @@ class SchedulerRandomizedTest {
 
     private static void checkStep(SchedulerOutput out, KvCacheManager manager) {
         assertTrue(out.totalNumScheduledTokens() <= CONFIG.maxNumBatchedTokens());
-        assertTrue(out.scheduled().size() <= CONFIG.maxNumSeqs());
+        assertTrue(out.numScheduled() <= CONFIG.maxNumSeqs());
         Set<Integer> usedBlocks = new HashSet<>();
-        for (ScheduledSequence s : out.scheduled()) {
-            Sequence seq = s.seq();
-            assertTrue(s.numScheduledTokens() >= 1);
+        for (int i = 0; i < out.numScheduled(); i++) {
+            Sequence seq = out.seq(i);
+            assertTrue(out.numScheduledTokens(i) >= 1);
             assertEquals(SequenceStatus.RUNNING, seq.status());
-            int end = seq.numComputedTokens() + s.numScheduledTokens();
+            int end = seq.numComputedTokens() + out.numScheduledTokens(i);
             assertTrue(end <= seq.numTokens());
-            assertEquals(end == seq.numTokens(), s.samples());
+            assertEquals(end == seq.numTokens(), out.samples(i));
             assertEquals((end + BLOCK_SIZE - 1) / BLOCK_SIZE, seq.numBlocks(), seq.toString());
             for (int id : seq.blockTable()) {
                 usedBlocks.add(id);

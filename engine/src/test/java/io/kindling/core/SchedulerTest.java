@@ -279,8 +279,6 @@ class SchedulerTest {
 
     /** "req-0=8" for 8 scheduled tokens; " sample" when the step samples the sequence's next token. */
     private static List<String> describe(SchedulerOutput out) {
-        return out.scheduled().stream()
-                .map(s -> s.seq().requestId() + "=" + s.numScheduledTokens() + (s.samples() ? " sample" : ""))
-                .toList();
+        return SchedulerFixtures.describe(out);
     }
 }

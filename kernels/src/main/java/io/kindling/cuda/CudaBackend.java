@@ -313,7 +313,7 @@ final class CudaBackend implements Backend {
     @Override
     public Logits forward(BatchInputs batch, DeferredTokens deferred) {
         DeviceKvCache kv = requireCache("forward");
-        validator.tokenSequences(batch);
+        validator.validate(batch);
         if (batch.numTokens() == 0) {
             throw new IllegalArgumentException("empty step: no tokens scheduled");
         }
