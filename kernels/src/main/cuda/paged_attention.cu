@@ -106,6 +106,15 @@ __device__ __forceinline__ void ldmatrix_x4_trans(unsigned (&r)[4], const void* 
                  : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(smem_address(p)));
 }
 
+// The cache row of a key of kv head kvHead: its block from the sequence's table, then its slot. blockShift is
+// log2(blockSize) for a power of two (no division), else -1. A layer's plane holds fewer than 2^31 rows: that would be
+// 256 GiB at head_dim 64.
+__device__ __forceinline__ int cache_row(const int* __restrict__ table, int key, int blockShift, int blockSize,
+                                         int numKvHeads, int kvHead) {
+    const int b = blockShift >= 0 ? key >> blockShift : key / blockSize;
+    return (table[b] * numKvHeads + kvHead) * blockSize + key - b * blockSize;
+}
+
 // Eight bf16 (element 2i in the low half of word i) to floats.
 __device__ __forceinline__ void unpack8(const uint4& raw, float (&v)[8]) {
     const unsigned w[4] = {raw.x, raw.y, raw.z, raw.w};
@@ -165,19 +174,14 @@ __device__ __forceinline__ void decode_keys_simt(
     const int mine = warp < numTiles ? (numTiles - 1 - warp) / W + 1 : 0;  // warp-uniform
     uint4* slots = ring + warp * RING + lane;  // this lane's slot of [stage][K, V][R] (32 lanes apart)
 
-    // cache rows of this lane's rows of tile i, -1 past the partition (a layer's plane holds fewer than 2^31 rows:
-    // that would be 256 GiB at head_dim 64)
+    // cache rows of this lane's rows of tile i, -1 past the partition
     const int blockShift = (blockSize & (blockSize - 1)) == 0 ? __ffs(blockSize) - 1 : -1;  // no division
     auto locate = [&](int i, int (&rowAt)[R]) {
         const int key0 = begin + (warp + i * W) * TR + grp;
 #pragma unroll
         for (int c = 0; c < R; ++c) {
             const int key = key0 + c * G;
-            rowAt[c] = -1;
-            if (i < mine && key < end) {
-                const int b = blockShift >= 0 ? key >> blockShift : key / blockSize;
-                rowAt[c] = (table[b] * numKvHeads + kvHead) * blockSize + key - b * blockSize;
-            }
+            rowAt[c] = i < mine && key < end ? cache_row(table, key, blockShift, blockSize, numKvHeads, kvHead) : -1;
         }
     };
     auto queue = [&](int i, const int (&rowAt)[R]) {  // one commit group per call, empty past this warp's tiles
@@ -352,11 +356,7 @@ __device__ __forceinline__ void decode_keys_mma(
 #pragma unroll
         for (int c = 0; c < RL; ++c) {
             const int key = key0 + c * ROWS_PER_PASS;
-            rowAt[c] = -1;
-            if (i < mine && key < end) {
-                const int b = blockShift >= 0 ? key >> blockShift : key / blockSize;
-                rowAt[c] = (table[b] * numKvHeads + kvHead) * blockSize + key - b * blockSize;
-            }
+            rowAt[c] = i < mine && key < end ? cache_row(table, key, blockShift, blockSize, numKvHeads, kvHead) : -1;
         }
     };
     auto queue = [&](int i, const int (&rowAt)[RL]) {  // one commit group per call, empty past this warp's tiles

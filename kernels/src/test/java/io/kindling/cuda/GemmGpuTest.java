@@ -211,6 +211,13 @@ class GemmGpuTest {
     @MethodSource("siluMulShapes")
     void siluMulMatchesUnfusedBitForBit(int m, int inter, int k, boolean bias) {
         SiluMul p = SiluMul.random(m, inter, k, k, inter, bias, seed(m, 2 * inter, k));
+        assertEveryPlanMatchesUnfused(p, k);
+        System.out.printf("gemm silu_mul m=%d inter=%d k=%d bias=%b: %d plans bit-identical to the unfused path%n",
+                m, inter, k, bias, everyPlan(k).size());
+    }
+
+    /** Every plan for {@code k}: the bits of the unfused GPU path, and near the CPU twin. */
+    private static void assertEveryPlanMatchesUnfused(SiluMul p, int k) {
         short[] unfused = p.unfusedOnGpu();
         float[] want = p.cpuTwin();
         short[] deviceW = p.permuted();
@@ -220,8 +227,6 @@ class GemmGpuTest {
             double err = CudaTestSupport.relError(widen(got), want);
             assertTrue(err < BF16_TOLERANCE, () -> plan + ": rel error " + err + " against the CPU twin");
         }
-        System.out.printf("gemm silu_mul m=%d inter=%d k=%d bias=%b: %d plans bit-identical to the unfused path%n",
-                m, inter, k, bias, everyPlan(k).size());
     }
 
     /**
@@ -235,15 +240,7 @@ class GemmGpuTest {
         int k = 2 * Gemm.SEGMENT_K + 40;
         int ldo = inter + 3; // odd: the epilogue must fall back from paired stores
         SiluMul p = SiluMul.random(m, inter, k, k + 24, ldo, true, 29);
-        short[] unfused = p.unfusedOnGpu();
-        float[] want = p.cpuTwin();
-        short[] deviceW = p.permuted();
-        for (Gemm.Plan plan : everyPlan(k)) {
-            short[] got = p.fusedOnGpu(plan, deviceW);
-            assertArrayEquals(unfused, got, plan + " differs from the unfused GEMM + kd_silu_and_mul");
-            double err = CudaTestSupport.relError(widen(got), want);
-            assertTrue(err < BF16_TOLERANCE, () -> plan + ": rel error " + err + " against the CPU twin");
-        }
+        assertEveryPlanMatchesUnfused(p, k);
         System.out.printf("gemm silu_mul m=%d inter=%d k=%d ldo=%d: %d plans bit-identical to the unfused path%n", m,
                 inter, k, ldo, everyPlan(k).size());
     }
