@@ -18,16 +18,14 @@ record DecodeTuning(int warps, int stages, int partitionTokens, int maxPartition
                     boolean tensorCores) {
 
     /**
-     * 2-warp blocks give 8 blocks a multiprocessor (1,056 on 132), so a step of about 64k keys in partitions of 512
-     * (1,024 blocks at 8 kv heads) runs in one wave, its blocks' start and tail paid once; 64 partitions let one 32k
-     * context fill 512 blocks. Two cp.async stages: {@code AttentionBench --sweep} on an H200 (2026-12-06,
-     * benchmarks/logs/attention-sweep-h200-2026-12-06-s3.txt) put this tuning among the best at batch 256 (72-78%
-     * of copy on both shapes) while keeping the 32k single sequence at 42-54%, where 1,024-key partitions fall to
-     * 35-42%; three stages measured 1-3 points lower on most cases. The key loop on tensor cores: it takes the
-     * score and output arithmetic off the CUDA cores, which at 2 warps a block were the limit (more bytes in flight,
-     * from more stages or warps, measured slower, not faster).
+     * The key loop on tensor cores, 2-warp blocks (8 a multiprocessor), 2 cp.async stages, partitions of 1,024 keys
+     * up to 32: {@code AttentionBench --sweep} on an H200 (2026-12-06, bundle ee83da5,
+     * benchmarks/logs/attention-sweep-h200-2026-12-06-s4.txt) put it first or within 4 points of the best on every
+     * case of both shapes (71-88% of copy at 512-8192 keys, 53% (1B) and 68% (8B) for one 32k context), and above
+     * every CUDA-core tuning on every case: on CUDA cores the score and output arithmetic, not the bytes in flight,
+     * was the limit (more stages or warps measured slower).
      */
-    static final DecodeTuning DEFAULT = new DecodeTuning(2, 2, 512, 64, true, true);
+    static final DecodeTuning DEFAULT = new DecodeTuning(2, 2, 1024, 32, true, true);
 
     DecodeTuning {
         if (warps != 2 && warps != 4 && warps != 8) {
