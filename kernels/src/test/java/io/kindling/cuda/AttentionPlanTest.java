@@ -2,6 +2,7 @@ package io.kindling.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import io.kindling.backend.BatchInputs;
@@ -65,15 +66,19 @@ class AttentionPlanTest {
     }
 
     @Test
-    void theDefaultSplitFillsTheCardWithALongContextAlone() {
+    void theDefaultSplitGivesALongContextAloneItsMostPartitions() {
         DecodeTuning tuning = DecodeTuning.DEFAULT;
+        int most = tuning.maxPartitions();
         IntBuffer dst = IntBuffer.allocate(1 << 14);
         AttentionPlan alone = AttentionPlan.write(decodeBatch(new int[] {32768}), 16, NONE, tuning, 1, dst);
-        assertEquals(tuning.maxPartitions(), alone.numWork(), "32k keys: the most partitions");
-        assertArrayEquals(new int[] {0, 63, 32256, 32768, 0, 64, 0, 0}, item(dst.array(), 63, 1));
+        assertEquals(most, alone.numWork(), "32k keys: the most partitions");
+        int length = 32768 / most;
+        assertArrayEquals(new int[] {0, most - 1, 32768 - length, 32768, 0, most, 0, 0},
+                item(dst.array(), most - 1, 1));
         AttentionPlan longer = AttentionPlan.write(decodeBatch(new int[] {100000}), 16, NONE, tuning, 1, dst);
-        assertEquals(tuning.maxPartitions(), longer.numWork(), "longer contexts get longer partitions");
-        assertEquals(2, tuning.partitions(1024));
+        assertEquals(most, longer.numWork(), "longer contexts get longer partitions");
+        assertEquals(1, tuning.partitions(tuning.partitionTokens()));
+        assertEquals(2, tuning.partitions(tuning.partitionTokens() + 1));
         assertEquals(1, tuning.partitions(1));
     }
 
@@ -85,8 +90,10 @@ class AttentionPlanTest {
         AttentionPlan.write(decodeBatch(new int[] {30, 5000, 700, 1, 1}), 16, NONE, DecodeTuning.DEFAULT, 64,
                 batched);
 
-        int[] items = item(alone.array(), 0, 10);
-        int[] inBatch = item(batched.array(), 1, 10);  // after seq 0's one item
+        int count = DecodeTuning.DEFAULT.partitions(5000);
+        assertTrue(count > 1, "a split sequence");
+        int[] items = item(alone.array(), 0, count);
+        int[] inBatch = item(batched.array(), 1, count);  // after seq 0's one item
         for (int i = 0; i < items.length; i += 8) {
             assertEquals(1, inBatch[i], "sequence index in the batch");
             assertEquals(1, inBatch[i + 4], "query token in the batch");
