@@ -11,7 +11,7 @@ import java.util.Optional;
  * All KV cache blocks, the queue of free ones and the prefix cache over them. A block is free exactly when its
  * {@code refCnt} is 0; blocks are handed out from the front of the queue and return to its back. A free block
  * may still be cached: it stays findable, and {@link #touch} takes it back out of the queue, until
- * {@link #getNewBlocks} hands it out and evicts it. So the cache is LRU over the unreferenced blocks. Knows
+ * {@link #getNewBlock} hands it out and evicts it. So the cache is LRU over the unreferenced blocks. Knows
  * nothing of requests: see {@link KvCacheManager}.
  */
 final class BlockPool {

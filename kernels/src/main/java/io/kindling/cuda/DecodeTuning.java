@@ -18,9 +18,9 @@ record DecodeTuning(int warps, int stages, int partitionTokens, int maxPartition
                     boolean tensorCores) {
 
     /**
-     * The key loop on tensor cores, 2-warp blocks (8 a multiprocessor), 2 cp.async stages, partitions of 1,024 keys
-     * up to 32: {@code AttentionBench --sweep} on an H200 (2026-12-06, bundle ee83da5,
-     * benchmarks/logs/attention-sweep-h200-2026-12-06-s4.txt) put it first or within 4 points of the best on every
+     * The key loop on tensor cores, 2-warp blocks (8 a multiprocessor at head dim 64, 6 at 128: shared memory), 2
+     * cp.async stages, partitions of 1,024 keys up to 32: {@code AttentionBench --sweep} on an H200 (2026-12-06,
+     * bundle ee83da5, benchmarks/logs/attention-sweep-h200-2026-12-06-s4.txt) put it first or within 4 points of the best on every
      * case of both shapes (71-88% of copy at 512-8192 keys, 53% (1B) and 68% (8B) for one 32k context), and above
      * every CUDA-core tuning on every case: on CUDA cores the score and output arithmetic, not the bytes in flight,
      * was the limit (more stages or warps measured slower).

@@ -168,22 +168,25 @@ final class DeviceWeights implements AutoCloseable {
                 cuMemcpyHtoD(memory.at(offset), Pointer.to(fp32), (long) fp32.length * Float.BYTES);
                 return;
             }
-            List<ByteBuffer> sources = new ArrayList<>();
-            for (Tensor t : bf16Rows) {
-                ByteBuffer src = weights.readBf16(t.name());
-                if (src.remaining() != t.numElements() * 2) {
-                    throw new IllegalStateException("tensor " + t.name() + " read " + src.remaining()
-                            + " bf16 bytes, its shape holds " + t.numElements() + " elements");
-                }
-                sources.add(src);
-            }
             Stager stager = new Stager(memory, offset, staging);
-            if (gateUpRowBytes > 0) {
-                GateUpOrder.forEachGroup(sources.get(0), sources.get(1), gateUpRowBytes, stager::put);
-            } else {
-                sources.forEach(stager::put);
+            if (gateUpRowBytes > 0) { // gate and up interleave: both read at once
+                GateUpOrder.forEachGroup(read(weights, bf16Rows.get(0)), read(weights, bf16Rows.get(1)),
+                        gateUpRowBytes, stager::put);
+            } else { // one tensor read at a time: a converted (fp16, fp32) checkpoint's copies need not coexist
+                for (Tensor t : bf16Rows) {
+                    stager.put(read(weights, t));
+                }
             }
             stager.flush();
+        }
+
+        private static ByteBuffer read(Weights weights, Tensor t) {
+            ByteBuffer src = weights.readBf16(t.name());
+            if (src.remaining() != t.numElements() * 2) {
+                throw new IllegalStateException("tensor " + t.name() + " read " + src.remaining()
+                        + " bf16 bytes, its shape holds " + t.numElements() + " elements");
+            }
+            return src;
         }
     }
 

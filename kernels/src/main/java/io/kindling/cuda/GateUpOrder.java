@@ -24,7 +24,7 @@ final class GateUpOrder {
      * @throws IllegalArgumentException when the two differ in size or their row count is no multiple of {@link #GROUP}
      */
     static void forEachGroup(ByteBuffer gate, ByteBuffer up, int rowBytes, Consumer<ByteBuffer> sink) {
-        long rows = gate.remaining() / rowBytes;
+        long rows = rowBytes > 0 ? gate.remaining() / rowBytes : 0;
         if (rowBytes <= 0 || gate.remaining() != up.remaining() || rows * rowBytes != gate.remaining()
                 || rows % GROUP != 0) {
             throw new IllegalArgumentException("gate (" + gate.remaining() + " bytes) and up (" + up.remaining()
