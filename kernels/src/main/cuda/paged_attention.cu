@@ -115,6 +115,33 @@ __device__ __forceinline__ int cache_row(const int* __restrict__ table, int key,
     return (table[b] * numKvHeads + kvHead) * blockSize + key - b * blockSize;
 }
 
+// The cache rows of a lane's N keys key0, key0 + step, ...: -1 for a key at or past end, and for all of them when the
+// tile is not the warp's (!mine).
+template <int N>
+__device__ __forceinline__ void cache_rows(int (&rowAt)[N], bool mine, int key0, int step, int end,
+                                          const int* __restrict__ table, int blockShift, int blockSize, int numKvHeads,
+                                          int kvHead) {
+#pragma unroll
+    for (int c = 0; c < N; ++c) {
+        const int key = key0 + c * step;
+        rowAt[c] = mine && key < end ? cache_row(table, key, blockShift, blockSize, numKvHeads, kvHead) : -1;
+    }
+}
+
+// Starts a warp's ring: the first STAGES tiles' block-table lookups all in flight together, then the first
+// STAGES - 1 tiles' copies; rowAt gets tile STAGES - 1's rows. The loop then looks each tile up one tile ahead, so
+// that the table's latency hides behind a tile's arithmetic.
+template <int STAGES, int N, typename Locate, typename Queue>
+__device__ __forceinline__ void start_ring(const Locate& locate, const Queue& queue, int (&rowAt)[N]) {
+    int first[STAGES][N];
+#pragma unroll
+    for (int i = 0; i < STAGES; ++i) locate(i, first[i]);
+#pragma unroll
+    for (int i = 0; i < STAGES - 1; ++i) queue(i, first[i]);
+#pragma unroll
+    for (int c = 0; c < N; ++c) rowAt[c] = first[STAGES - 1][c];
+}
+
 // Eight bf16 (element 2i in the low half of word i) to floats.
 __device__ __forceinline__ void unpack8(const uint4& raw, float (&v)[8]) {
     const unsigned w[4] = {raw.x, raw.y, raw.z, raw.w};
@@ -177,12 +204,8 @@ __device__ __forceinline__ void decode_keys_simt(
     // cache rows of this lane's rows of tile i, -1 past the partition
     const int blockShift = (blockSize & (blockSize - 1)) == 0 ? __ffs(blockSize) - 1 : -1;  // no division
     auto locate = [&](int i, int (&rowAt)[R]) {
-        const int key0 = begin + (warp + i * W) * TR + grp;
-#pragma unroll
-        for (int c = 0; c < R; ++c) {
-            const int key = key0 + c * G;
-            rowAt[c] = i < mine && key < end ? cache_row(table, key, blockShift, blockSize, numKvHeads, kvHead) : -1;
-        }
+        cache_rows(rowAt, i < mine, begin + (warp + i * W) * TR + grp, G, end, table, blockShift, blockSize,
+                   numKvHeads, kvHead);
     };
     auto queue = [&](int i, const int (&rowAt)[R]) {  // one commit group per call, empty past this warp's tiles
         if (i < mine) {
@@ -197,16 +220,8 @@ __device__ __forceinline__ void decode_keys_simt(
         cp_async_commit();
     };
 
-    // the first tiles' block-table lookups all in flight together, then their copies; later tiles are looked up one
-    // tile ahead, so that the table's latency hides behind a tile's arithmetic
-    int first[STAGES][R];
-#pragma unroll
-    for (int i = 0; i < STAGES; ++i) locate(i, first[i]);
-#pragma unroll
-    for (int i = 0; i < STAGES - 1; ++i) queue(i, first[i]);
     int rowAt[R];
-#pragma unroll
-    for (int c = 0; c < R; ++c) rowAt[c] = first[STAGES - 1][c];
+    start_ring<STAGES>(locate, queue, rowAt);
     for (int i = 0; i < mine; ++i) {
         queue(i + STAGES - 1, rowAt);  // into the stage tile i - 1 left
         locate(i + STAGES, rowAt);
@@ -352,12 +367,8 @@ __device__ __forceinline__ void decode_keys_mma(
 
     const int blockShift = (blockSize & (blockSize - 1)) == 0 ? __ffs(blockSize) - 1 : -1;  // no division
     auto locate = [&](int i, int (&rowAt)[RL]) {
-        const int key0 = begin + (warp + i * W) * KEYS + copyRow;
-#pragma unroll
-        for (int c = 0; c < RL; ++c) {
-            const int key = key0 + c * ROWS_PER_PASS;
-            rowAt[c] = i < mine && key < end ? cache_row(table, key, blockShift, blockSize, numKvHeads, kvHead) : -1;
-        }
+        cache_rows(rowAt, i < mine, begin + (warp + i * W) * KEYS + copyRow, ROWS_PER_PASS, end, table, blockShift,
+                   blockSize, numKvHeads, kvHead);
     };
     auto queue = [&](int i, const int (&rowAt)[RL]) {  // one commit group per call, empty past this warp's tiles
         if (i < mine) {
@@ -379,14 +390,8 @@ __device__ __forceinline__ void decode_keys_mma(
         cp_async_commit();
     };
 
-    int first[STAGES][RL];
-#pragma unroll
-    for (int i = 0; i < STAGES; ++i) locate(i, first[i]);
-#pragma unroll
-    for (int i = 0; i < STAGES - 1; ++i) queue(i, first[i]);
     int rowAt[RL];
-#pragma unroll
-    for (int c = 0; c < RL; ++c) rowAt[c] = first[STAGES - 1][c];
+    start_ring<STAGES>(locate, queue, rowAt);
     // ldmatrix row addresses, for K (B of S) and V (A of O^T, transposed) alike: matrices {keys 0-7, keys 8-15} x
     // {chunk 2i, chunk 2i + 1}
     const int rowKey = (lane & 7) + ((lane >> 4) << 3);
