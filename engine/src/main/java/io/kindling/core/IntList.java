@@ -12,9 +12,9 @@ final class IntList {
         values = new int[Math.max(initialCapacity, 4)];
     }
 
-    /** A list holding a copy of {@code init}, with room to grow. */
-    static IntList of(int[] init) {
-        IntList list = new IntList(init.length * 2);
+    /** A list holding a copy of {@code init}, with room for {@code capacity} elements before it grows. */
+    static IntList of(int[] init, int capacity) {
+        IntList list = new IntList(Math.max(capacity, init.length));
         System.arraycopy(init, 0, list.values, 0, init.length);
         list.size = init.length;
         return list;
@@ -22,6 +22,10 @@ final class IntList {
 
     int size() {
         return size;
+    }
+
+    int capacity() {
+        return values.length;
     }
 
     int get(int i) {

@@ -19,14 +19,18 @@ import java.util.Optional;
  */
 final class Sequence {
 
+    private static final int OUTPUT_ROOM = 8192;
+    /** Tokens per block-table entry that the table's initial room assumes: the default block size (smaller regrow). */
+    private static final int BLOCK_ROOM = 16;
+
     private final String requestId;
     private final long seqId;
     private final int numPromptTokens;
     private final SamplingParams params;
     private final IntList tokenIds;
     private final Optional<String> cacheSalt;
-    private final IntList blockTable = new IntList(8);
-    private final List<BlockHash> blockHashes = new ArrayList<>();
+    private final IntList blockTable;
+    private final List<BlockHash> blockHashes;
     private int numCachedBlocks;
     private long cachedPrefixId = KvCacheBlock.NO_PARENT;
     private int numComputedTokens;
@@ -60,8 +64,18 @@ final class Sequence {
         this.seqId = seqId;
         this.numPromptTokens = promptTokenIds.length;
         this.params = params;
-        this.tokenIds = IntList.of(promptTokenIds);
+        this.tokenIds = IntList.of(promptTokenIds, capacity(numPromptTokens, params));
         this.cacheSalt = cacheSalt;
+        this.blockTable = new IntList(tokenIds.capacity() / BLOCK_ROOM);
+        this.blockHashes = new ArrayList<>(tokenIds.capacity() / BLOCK_ROOM);
+    }
+
+    /**
+     * Room for the prompt, up to {@link #OUTPUT_ROOM} output tokens and a pending one, so that decoding does not
+     * regrow the token list (each regrowth copies it whole); a longer output grows it as it goes.
+     */
+    private static int capacity(int numPromptTokens, SamplingParams params) {
+        return numPromptTokens + Math.min(params.maxTokens(), OUTPUT_ROOM) + 1;
     }
 
     /**
@@ -91,8 +105,10 @@ final class Sequence {
         this.seqId = seqId;
         this.numPromptTokens = numPromptTokens;
         this.params = params;
-        this.tokenIds = IntList.of(tokenIds);
+        this.tokenIds = IntList.of(tokenIds, capacity(numPromptTokens, params));
         this.cacheSalt = cacheSalt;
+        this.blockTable = new IntList(this.tokenIds.capacity() / BLOCK_ROOM);
+        this.blockHashes = new ArrayList<>(this.tokenIds.capacity() / BLOCK_ROOM);
     }
 
     String requestId() {
