@@ -22,6 +22,8 @@ constexpr int kThreads = 1024;
 constexpr int kWarps = kThreads / 32;
 constexpr int kMaxLogprobs = 20;
 constexpr unsigned kFull = 0xffffffffu;
+constexpr int kStepIds = 128;         // ids a warp reads per step in invert_cdf: four per lane, one 16-byte load
+constexpr int kMaxSegments = 2048;    // invert_cdf's segments of whole steps: 128 ids each up to a 262,144 vocab
 
 // One draw's parameters, written byte by byte by GpuSampler.java: keep the two in step.
 struct DrawParams {
@@ -97,31 +99,30 @@ __device__ __forceinline__ T block_reduce(T v, T* scratch, Op op) {
     return v;
 }
 
-// Exclusive prefix sum over the threads in thread order; `total` gets the sum of all.
+// Inclusive prefix sum over the lanes in lane order (Kogge-Stone); lane 31 gets the warp's total.
 template <typename T>
-__device__ __forceinline__ T block_exclusive_scan(T v, T* scratch, T& total) {
+__device__ __forceinline__ T warp_inclusive_scan(T x) {
     const int lane = threadIdx.x & 31;
-    const int warp = threadIdx.x >> 5;
-    T x = v;
 #pragma unroll
     for (int o = 1; o < 32; o <<= 1) {
         const T y = __shfl_up_sync(kFull, x, o);
         if (lane >= o) x += y;
     }
+    return x;
+}
+
+// Exclusive prefix sum over the threads in thread order; `total` gets the sum of all.
+template <typename T>
+__device__ __forceinline__ T block_exclusive_scan(T v, T* scratch, T& total) {
+    const int lane = threadIdx.x & 31;
+    const int warp = threadIdx.x >> 5;
+    const T x = warp_inclusive_scan(v);
     T before = __shfl_up_sync(kFull, x, 1);
     if (lane == 0) before = T(0);
     __syncthreads();
     if (lane == 31) scratch[warp] = x;
     __syncthreads();
-    if (warp == 0) {
-        T s = scratch[lane];
-#pragma unroll
-        for (int o = 1; o < 32; o <<= 1) {
-            const T y = __shfl_up_sync(kFull, s, o);
-            if (lane >= o) s += y;
-        }
-        scratch[lane] = s;
-    }
+    if (warp == 0) scratch[lane] = warp_inclusive_scan(scratch[lane]);
     __syncthreads();
     total = scratch[kWarps - 1];
     return warp == 0 ? before : scratch[warp - 1] + before;
@@ -149,6 +150,10 @@ struct Scratch {
     unsigned long long ull[kWarps];
     int top_ids[kMaxLogprobs];
     float top_values[kMaxLogprobs];
+    double segment_mass[kMaxSegments];  // invert_cdf's
+    int segment_last[kMaxSegments];
+    double crossing_base;
+    int crossing;
 };
 
 __device__ __forceinline__ uint32_t block_max_key(const float* v, int vocab, Scratch& s) {
@@ -220,6 +225,142 @@ __device__ void top_logprobs(const float* row, int vocab, int k, DrawResult* out
     }
 }
 
+// The smallest float f with (double) v >= floor exactly when v >= f, for every float v: the min-p test in float.
+__device__ __forceinline__ float float_floor(double floor) {
+    float f = static_cast<float>(floor);
+    if (static_cast<double>(f) < floor) f = nextafterf(f, INFINITY);
+    return f;
+}
+
+// Which tokens a random draw keeps: min-p's floor, top-k's and top-p's smallest key.
+struct Kept {
+    float m;          // the row's largest logit
+    float floor;      // float_floor of min-p's
+    uint32_t min_key;
+
+    __device__ bool operator()(float v) const { return v > -INFINITY && v >= floor && order_key(v) >= min_key; }
+};
+
+// Four consecutive ids from i (a multiple of 4): one 16-byte load where the row is aligned and all four exist;
+// -inf (never kept) past the vocab.
+__device__ __forceinline__ float4 load4(const float* w, int i, int vocab, bool aligned) {
+    if (aligned && i + 4 <= vocab) return *reinterpret_cast<const float4*>(w + i);
+    return make_float4(i < vocab ? w[i] : -INFINITY, i + 1 < vocab ? w[i + 1] : -INFINITY,
+                       i + 2 < vocab ? w[i + 2] : -INFINITY, i + 3 < vocab ? w[i + 3] : -INFINITY);
+}
+
+// Inverse CDF in token id order: the first kept token whose cumulative mass exceeds u times the total. Three levels,
+// each summing in id order: segments of whole warp steps (a step is 128 ids, lane l's four at 4l..4l+3: coalesced
+// 16-byte loads) whose masses the warps store in shared memory in one read of the row; threads own runs of
+// segments, and a scan over the runs finds the thread, its walk the segment; one warp then walks that segment,
+// lanes in id order by a scan over their four-token masses. The last two only re-read one segment. Where rounding
+// (the lanes' association differs from the segment's) leaves the crossing past the segment's end, its last kept
+// token is drawn, the token the segment level chose the segment for.
+__device__ void invert_cdf(const float* w, int vocab, Kept kept, double u, DrawResult* out, Scratch& s) {
+    const int lane = threadIdx.x & 31;
+    const int warp = threadIdx.x >> 5;
+    const bool aligned = (reinterpret_cast<uintptr_t>(w) & 15) == 0;
+    const int steps = (vocab + kStepIds * kMaxSegments - 1) / (kStepIds * kMaxSegments);  // per segment
+    const int segment_ids = steps * kStepIds;
+    const int segments = (vocab + segment_ids - 1) / segment_ids;
+    // A lane's four tokens of a step from id i: each one's mass, exp(v - m) if kept, else 0, and bit k set where
+    // token i + k is kept. The exp is in float: the CPU's sampler takes it in double, and the two differ by a few
+    // float ulps, a token only where u lands that close to a CDF boundary (SamplerGpuTest's tolerance).
+    auto quad = [&](int i, double (&e)[4]) {
+        const float4 v = load4(w, i, vocab, aligned);
+        const float vs[4] = {v.x, v.y, v.z, v.w};
+        unsigned mask = 0;
+#pragma unroll
+        for (int k = 0; k < 4; ++k) {
+            const bool in = kept(vs[k]);
+            e[k] = in ? static_cast<double>(expf(vs[k] - kept.m)) : 0.0;
+            mask |= static_cast<unsigned>(in) << k;
+        }
+        return mask;
+    };
+
+    for (int g = warp; g < segments; g += kWarps) {
+        double mass = 0;
+        int last = -1;
+        for (int j = 0; j < steps; ++j) {
+            const int i = g * segment_ids + j * kStepIds + 4 * lane;
+            double e[4];
+            const unsigned mask = quad(i, e);
+            if (mask != 0) last = i + 31 - __clz(mask);
+            mass += ((e[0] + e[1]) + e[2]) + e[3];
+        }
+#pragma unroll
+        for (int o = 16; o > 0; o >>= 1) {
+            mass += __shfl_xor_sync(kFull, mass, o);
+            last = max(last, __shfl_xor_sync(kFull, last, o));
+        }
+        if (lane == 0) {
+            s.segment_mass[g] = mass;
+            s.segment_last[g] = last;
+        }
+    }
+    __syncthreads();
+
+    const int per = (segments + kThreads - 1) / kThreads;
+    const int first_segment = min(static_cast<int>(threadIdx.x) * per, segments);
+    const int end_segment = min(first_segment + per, segments);
+    double own = 0;
+    int last = -1;
+    for (int g = first_segment; g < end_segment; ++g) {
+        own += s.segment_mass[g];
+        last = max(last, s.segment_last[g]);
+    }
+    double total;
+    const double before = block_exclusive_scan(own, s.d, total);
+    const double target = u * total;
+    // before + own is exactly what the walk below reaches at this run's last kept segment
+    const int first = block_reduce(last >= 0 && before + own > target ? static_cast<int>(threadIdx.x) : kThreads,
+                                   s.i, Min());
+    const int last_kept = block_reduce(last, s.i, Max());
+    if (first == kThreads) {  // rounding left u * total at or past the end: the last kept token
+        if (threadIdx.x == 0) out->token = last_kept;
+        return;
+    }
+    if (threadIdx.x == first) {
+        double cumulative = 0;
+        for (int g = first_segment; g < end_segment; ++g) {
+            if (s.segment_last[g] < 0) continue;
+            const double next = cumulative + s.segment_mass[g];
+            if (before + next > target) {
+                s.crossing = g;
+                s.crossing_base = before + cumulative;
+                break;
+            }
+            cumulative = next;
+        }
+    }
+    __syncthreads();
+    if (warp != 0) return;
+    const int g = s.crossing;
+    double base = s.crossing_base;
+    int token = -1;
+    for (int j = 0; j < steps && token < 0; ++j) {
+        const int i = g * segment_ids + j * kStepIds + 4 * lane;
+        double e[4];
+        const unsigned mask = quad(i, e);
+        const double inclusive = warp_inclusive_scan(((e[0] + e[1]) + e[2]) + e[3]);
+        double run = __shfl_up_sync(kFull, inclusive, 1);
+        if (lane == 0) run = 0;
+        int mine = -1;
+#pragma unroll
+        for (int k = 0; k < 4; ++k) {
+            if (mine < 0 && (mask >> k & 1u)) {
+                run += e[k];
+                if (base + run > target) mine = i + k;
+            }
+        }
+        const unsigned found = __ballot_sync(kFull, mine >= 0);
+        if (found != 0) token = __shfl_sync(kFull, mine, __ffs(found) - 1);
+        base += __shfl_sync(kFull, inclusive, 31);
+    }
+    if (lane == 0) out->token = token >= 0 ? token : s.segment_last[g];
+}
+
 }  // namespace
 
 // grid = number of draws, block = 1024. work: [draws][vocab] fp32 scratch, one private row copy per draw that
@@ -278,8 +419,8 @@ kd_sample(const float* __restrict__ logits, int vocab, const DrawParams* __restr
         if (tid == 0) out->token = -1;
         return;
     }
-    const double floor = static_cast<double>(m) + p.log_min_p;  // min-p: exp(v - m) >= min_p
-    auto candidate = [&](float v) { return v > -INFINITY && static_cast<double>(v) >= floor; };
+    const float floor = float_floor(static_cast<double>(m) + p.log_min_p);  // min-p: exp(v - m) >= min_p
+    auto candidate = [&](float v) { return v > -INFINITY && v >= floor; };
 
     uint32_t min_key = 0;  // kept = candidates with a key >= min_key
     if (p.top_k > 0) {
@@ -310,41 +451,7 @@ kd_sample(const float* __restrict__ logits, int vocab, const DrawParams* __restr
         min_key = largest_key_reaching(min_key, max_key, target, mass);
     }
 
-    // Inverse CDF in token id order: each thread owns a contiguous chunk of ids; a prefix sum over the chunks'
-    // masses finds the chunk where the cumulative mass first exceeds u * total, and its thread walks it.
-    const int chunk = (vocab + kThreads - 1) / kThreads;
-    const int begin = min(tid * chunk, vocab);
-    const int end = min(begin + chunk, vocab);
-    double own = 0;
-    int last = -1;
-    for (int i = begin; i < end; ++i) {
-        const float v = w[i];
-        if (candidate(v) && order_key(v) >= min_key) {
-            own += exp(static_cast<double>(v - m));
-            last = i;
-        }
-    }
-    double total;
-    const double before = block_exclusive_scan(own, s.d, total);
-    const double target = p.u * total;
-    // before + own is exactly what the walk below reaches at this chunk's last kept token
-    const int first = block_reduce(last >= 0 && before + own > target ? tid : kThreads, s.i, Min());
-    const int last_kept = block_reduce(last, s.i, Max());
-    if (tid == first) {
-        double cumulative = 0;
-        for (int i = begin; i < end; ++i) {
-            const float v = w[i];
-            if (candidate(v) && order_key(v) >= min_key) {
-                cumulative += exp(static_cast<double>(v - m));
-                if (before + cumulative > target) {
-                    out->token = i;
-                    break;
-                }
-            }
-        }
-    } else if (first == kThreads && tid == 0) {  // rounding left u * total at or past the end: the last kept token
-        out->token = last_kept;
-    }
+    invert_cdf(w, vocab, Kept{m, floor, min_key}, p.u, out, s);
 }
 
 // Asynchronous scheduling: the next step's deferred input ids are the tokens this sampler's last launch drew, taken

@@ -38,6 +38,11 @@ public final class KernelModule {
                     ? "the CUDA backend is unavailable: " + new String(why, StandardCharsets.UTF_8).trim()
                     : "the CUDA backend is unavailable: kernel file " + DIR + name + ".fatbin is not on the classpath");
         }
+        return fromImage(name, image);
+    }
+
+    /** Loads a fatbin image read elsewhere: a bench's build of another version of a kernel file, to compare. */
+    static KernelModule fromImage(String name, byte[] image) {
         CUmodule module = new CUmodule();
         cuModuleLoadData(module, image);
         return new KernelModule(name, module);
