@@ -44,11 +44,14 @@ import jcuda.driver.CUstreamCaptureMode;
  *
  * <p>Arguments: the cp.async stages to compare (2, 3 or 4) with the rest of {@link DecodeTuning#DEFAULT}; none:
  * the default. {@code --sweep}: every tuning of {@link #sweep()} on every case, the copy measured in the same run,
- * then one table of % of copy per tuning, best first, to choose the default from.
+ * then one table of % of copy per tuning, best first, to choose the default from. Before either,
+ * {@code --block-size N} (16 unless given) and {@code --in-order}: each sequence's blocks consecutive in the cache,
+ * as a fresh cache hands them out, instead of shuffled: how much of the gap to copy is the scattered reads'.
  */
 public final class AttentionBench {
 
-    private static final int BLOCK_SIZE = 16;
+    private static int blockSize = 16;
+    private static boolean inOrder;
     /** (context, batch): batches that fill the card, then batch 1 at 32k (the split-KV case), then batch 256. */
     private static final int[][] CASES = {
         {512, 256}, {1024, 64}, {2048, 32}, {8192, 8}, {32768, 1}, {1024, 256}, {2048, 256}};
@@ -93,6 +96,17 @@ public final class AttentionBench {
     }
 
     public static void main(String[] args) {
+        while (args.length > 0 && args[0].startsWith("--") && !args[0].equals("--sweep")) {
+            if (args[0].equals("--in-order")) {
+                inOrder = true;
+                args = Arrays.copyOfRange(args, 1, args.length);
+            } else if (args[0].equals("--block-size") && args.length > 1) {
+                blockSize = Integer.parseInt(args[1]);
+                args = Arrays.copyOfRange(args, 2, args.length);
+            } else {
+                throw new IllegalArgumentException("unknown option " + args[0]);
+            }
+        }
         boolean sweep = args.length == 1 && args[0].equals("--sweep");
         DecodeTuning d = DecodeTuning.DEFAULT;
         List<DecodeTuning> tunings = sweep ? sweep() : args.length == 0 ? List.of(d)
@@ -102,8 +116,9 @@ public final class AttentionBench {
             KernelModule module = KernelModule.load("paged_attention");
             double[] copies = copyBandwidth(context);
             double copy = Math.max(copies[0], copies[1]);
-            System.out.printf("decode attention, block %d, %s; device-to-device copy %.0f GB/s (read + write; "
-                    + "stream-ordered %.0f, from a graph %.0f)%n", BLOCK_SIZE, context.deviceName(), copy / 1e9,
+            System.out.printf("decode attention, block %d (%s), %s; device-to-device copy %.0f GB/s (read + write; "
+                    + "stream-ordered %.0f, from a graph %.0f)%n", blockSize, inOrder ? "tables in order" : "shuffled",
+                    context.deviceName(), copy / 1e9,
                     copies[0] / 1e9, copies[1] / 1e9);
             List<Row> rows = new ArrayList<>();
             for (Shape shape : List.of(new Shape("Llama-3.2-1B", 32, 8, 64), new Shape("Llama-3.1-8B", 32, 8, 128))) {
@@ -130,9 +145,9 @@ public final class AttentionBench {
         ModelConfig config = new ModelConfig(Architecture.LLAMA, 128256, shape.numHeads * shape.headDim, 8192, 1,
                 shape.numHeads, shape.numKvHeads, shape.headDim, 1e-5, Rope.standard(500000.0), 131072, false, false,
                 false, OptionalInt.empty(), DType.BF16, OptionalInt.empty(), List.of(1));
-        int blocksPerSeq = (ctx + BLOCK_SIZE - 1) / BLOCK_SIZE;
+        int blocksPerSeq = (ctx + blockSize - 1) / blockSize;
         int numBlocks = batchSize * blocksPerSeq;
-        long planeBytes = (long) numBlocks * shape.numKvHeads * BLOCK_SIZE * shape.headDim * Short.BYTES;
+        long planeBytes = (long) numBlocks * shape.numKvHeads * blockSize * shape.headDim * Short.BYTES;
         double kvBytes = 2.0 * batchSize * ctx * config.kvSize() * Short.BYTES;
         int copies = (int) Math.max(1, (CYCLE_BYTES + 2 * planeBytes - 1) / (2 * planeBytes));
         int qkvStride = config.qSize() + 2 * config.kvSize();
@@ -146,7 +161,7 @@ public final class AttentionBench {
              DeviceBuffer out = DeviceBuffer.allocate((long) batchSize * config.qSize() * Short.BYTES)) {
             fillRandom(cache, random);
             for (DecodeTuning tuning : tunings) {
-                try (PagedAttention attention = new PagedAttention(module, config, BLOCK_SIZE, batchSize, batchSize,
+                try (PagedAttention attention = new PagedAttention(module, config, blockSize, batchSize, batchSize,
                         blocksPerSeq, tuning)) {
                     attention.prepare(s, batch);
                     AttentionPlan plan = attention.plan();
@@ -207,12 +222,12 @@ public final class AttentionBench {
         }
     }
 
-    /** Every sequence decodes its token ctx - 1 over blocks drawn from a shuffled pool. */
+    /** Every sequence decodes its token ctx - 1 over blocks drawn from a shuffled pool (in order: consecutive). */
     private static BatchInputs decodeBatch(int batch, int ctx, int blocksPerSeq, int numBlocks,
                                            SplittableRandom random) {
         int[] pool = new int[numBlocks];
         Arrays.setAll(pool, i -> i);
-        for (int i = numBlocks - 1; i > 0; i--) {
+        for (int i = numBlocks - 1; i > 0 && !inOrder; i--) {
             int j = random.nextInt(i + 1);
             int t = pool[i];
             pool[i] = pool[j];
@@ -226,7 +241,7 @@ public final class AttentionBench {
         for (int s = 0; s < batch; s++) {
             tables[s] = Arrays.copyOfRange(pool, s * blocksPerSeq, (s + 1) * blocksPerSeq);
             positions[s] = ctx - 1;
-            slots[s] = tables[s][(ctx - 1) / BLOCK_SIZE] * BLOCK_SIZE + (ctx - 1) % BLOCK_SIZE;
+            slots[s] = tables[s][(ctx - 1) / blockSize] * blockSize + (ctx - 1) % blockSize;
             seqLens[s] = ctx;
             queryStartLoc[s + 1] = s + 1;
         }
