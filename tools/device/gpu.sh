@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs on a GPU host (with the repository and .device/bundle.tar.xz from tools/device/pack.sh), from the repository root:
 #   bash tools/device/gpu.sh [tests] [bench ROWS...] [gemm] [gemm-silu] [attention] [attention-sweep] [rope]
+#     [sampler]
 # Unpacks the bundle of tools/device/pack.sh to /tmp, prints the card, then runs each action in order (none given:
 # tests):
 #   tests           the GPU tests: the JUnit console launcher over the kernels module's test classes
@@ -10,6 +11,8 @@
 #   attention       the paged-attention benchmark (io.kindling.cuda.AttentionBench)
 #   attention-sweep the same over every decode tuning (AttentionBench --sweep): one table, best first
 #   rope            RoPE + K/V cache write, the two kernels against the fused one (io.kindling.cuda.RotaryCacheBench)
+#   sampler         kd_sample at batch 256 in six sampling modes (io.kindling.cuda.SamplerBench); with
+#                   KINDLING_SAMPLER_BASELINE=FATBIN, another build of sampling.cu beside this one
 # KINDLING_TEST_OPTS adds JVM options to the tests, e.g. -Dkindling.gpuRefDir=DIR or -Dkindling.gpuRef1b=DIR;
 # KINDLING_TEST_CLASS runs those test classes (space-separated, e.g. io.kindling.cuda.CudaEngineGpuTest) instead of
 # all of them.
@@ -77,7 +80,7 @@ while (( i < ${#actions[@]} )); do
     tests) tests || status=1 ;;
     bench)
       rows=()
-      while (( i < ${#actions[@]} )) && [[ ! "${actions[i]}" =~ ^(tests|bench|structured|gemm|gemm-silu|attention|attention-sweep|rope)$ ]]; do
+      while (( i < ${#actions[@]} )) && [[ ! "${actions[i]}" =~ ^(tests|bench|structured|gemm|gemm-silu|attention|attention-sweep|rope|sampler)$ ]]; do
         rows+=("${actions[i]}")
         i=$((i + 1))
       done
@@ -89,9 +92,13 @@ while (( i < ${#actions[@]} )); do
     attention) main_class attention io.kindling.cuda.AttentionBench || status=1 ;;
     attention-sweep) main_class attention-sweep io.kindling.cuda.AttentionBench --sweep || status=1 ;;
     rope) main_class rope io.kindling.cuda.RotaryCacheBench || status=1 ;;
+    sampler)
+      main_class sampler io.kindling.cuda.SamplerBench ${KINDLING_SAMPLER_BASELINE:+--fatbin "$KINDLING_SAMPLER_BASELINE"} \
+        || status=1
+      ;;
     *)
       echo "gpu.sh: unknown action '$action': expected tests, bench ROWS..., structured, gemm, attention," \
-        "attention-sweep or rope" >&2
+        "attention-sweep, rope or sampler" >&2
       exit 2
       ;;
   esac
