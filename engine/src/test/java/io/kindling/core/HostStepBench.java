@@ -14,7 +14,6 @@ import io.kindling.tokenizer.Tokenizer;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Optional;
 import java.util.SplittableRandom;
 
 /**
@@ -170,7 +169,7 @@ public final class HostStepBench {
         public SampleResult[] sample(Logits logits, List<Draw> draws) {
             SampleResult[] out = new SampleResult[draws.size()];
             for (int i = 0; i < out.length; i++) {
-                out[i] = new SampleResult(3 + (draws.get(i).row() * 31 + step) % (tokenVocab - 3), Optional.empty());
+                out[i] = SampleResult.of(3 + (draws.get(i).row() * 31 + step) % (tokenVocab - 3));
             }
             if (lastTokenIds.length < out.length) {
                 lastTokenIds = new int[out.length];

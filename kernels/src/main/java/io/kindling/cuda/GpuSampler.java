@@ -311,7 +311,7 @@ final class GpuSampler implements BatchSampler, AutoCloseable {
                     + expectedLogprobs + ")");
         }
         if (numLogprobs < 0) {
-            return new SampleResult(token, Optional.empty());
+            return SampleResult.of(token);
         }
         List<TokenLogprob> top = new ArrayList<>(numLogprobs);
         for (int j = 0; j < numLogprobs; j++) {

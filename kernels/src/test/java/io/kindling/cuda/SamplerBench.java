@@ -1,6 +1,7 @@
 package io.kindling.cuda;
 
 import io.kindling.backend.Draw;
+import io.kindling.cuda.SamplerGpuTest.Mode;
 import io.kindling.sampling.SamplingParams;
 import io.kindling.sampling.SamplingState;
 import java.io.IOException;
@@ -27,9 +28,6 @@ public final class SamplerBench {
     private static final int DRAWS = 256;
     private static final int VOCAB = 128_256;
     private static final int REPEATS = 15;
-
-    private record Mode(String name, SamplingParams params) {
-    }
 
     private static final List<Mode> MODES = List.of(
             new Mode("greedy", SamplingParams.greedy(16)),

@@ -41,8 +41,8 @@ class SamplerGpuTest {
     /** Below the draws of one call, so calls also run in several launches. */
     private static final int MAX_DRAWS = 64;
 
-    /** A sampling mode; {@code penalised} modes also get repetition/frequency/presence penalties and min_tokens. */
-    private record Mode(String name, SamplingParams params) {
+    /** A sampling mode (SamplerBench's too); {@code penalised} modes also get penalties and min_tokens here. */
+    record Mode(String name, SamplingParams params) {
     }
 
     private static final List<Mode> MODES = List.of(

@@ -36,7 +36,7 @@ public final class Sampler {
                 : Optional.empty();
         draw.adjustments().applyTo(logits);
         int tokenId = draw.isGreedy() ? argmax(logits) : sampleRandom(logits, draw);
-        return new SampleResult(tokenId, topLogprobs);
+        return topLogprobs.isPresent() ? new SampleResult(tokenId, topLogprobs) : SampleResult.of(tokenId);
     }
 
     /** The {@code k} most likely tokens under {@link LogSoftmax}, best first (ties: lower token id). */
