@@ -3,7 +3,8 @@
 # on an H100 or H200, from the repository root on the GPU host, with the bundle of tools/device/pack.sh in .device/:
 #   bash tools/device/roofline.sh kernels    the GPU tests with bf16 references (tools/device/README.md), the
 #                                            ceilings, GEMM against torch.matmul (every shape, every m; every plan at
-#                                            m = 128..512), RoPE + K/V write, every decode-attention tuning
+#                                            m = 128..512), RoPE + K/V write, every decode-attention tuning,
+#                                            kd_sample in six sampling modes
 #   bash tools/device/roofline.sh profiles   the decode step at batch 256 with its profile: 1B with asynchronous
 #                                            scheduling on and off, 8B on (300 prompts)
 #   bash tools/device/roofline.sh hf         both shapes on the wide mix against Hugging Face generate()
@@ -61,6 +62,7 @@ case "${1:-}" in
     step gemm-torch python3 benchmarks/gemm_torch.py
     step rope main_class io.kindling.cuda.RotaryCacheBench 4 8 16
     step attention-sweep main_class io.kindling.cuda.AttentionBench --sweep
+    step sampler main_class io.kindling.cuda.SamplerBench
     ;;
   profiles)
     bench profile-1b-async 1b-fixed --skip-hf --ours-args "--profile --max-num-seqs 256"
