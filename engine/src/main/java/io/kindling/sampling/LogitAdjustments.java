@@ -29,12 +29,18 @@ public record LogitAdjustments(float repetitionPenalty, int[] tokenIds, boolean[
         }
     }
 
+    /** No edits: shared by every draw without penalties or min_tokens suppression (resolving one allocates none). */
+    private static final LogitAdjustments NONE = new LogitAdjustments(1f, new int[0], new boolean[0], new float[0]);
+
     /** What {@code state}'s next draw edits, for a logits row of {@code vocabSize}; ids past the row are dropped. */
     public static LogitAdjustments of(SamplingState state, int vocabSize) {
         SamplingParams params = state.params();
         float repetition = (float) params.repetitionPenalty();
         float frequency = (float) params.frequencyPenalty();
         float presence = (float) params.presencePenalty();
+        if (repetition == 1f && frequency == 0f && presence == 0f && state.numOutputTokens() >= params.minTokens()) {
+            return NONE;
+        }
         BitSet suppressed = new BitSet();
         // min_tokens: until that many tokens are generated, EOS and the stop token ids cannot be sampled (vLLM masks
         // them whatever ignore_eos says).

@@ -9,6 +9,7 @@ import io.kindling.backend.Draw;
 import io.kindling.backend.Logits;
 import io.kindling.backend.SampleResult;
 import io.kindling.model.Checkpoint;
+import io.kindling.sampling.DrawParams;
 import io.kindling.sampling.SamplingParams;
 import io.kindling.tokenizer.Tokenizer;
 import java.lang.management.ManagementFactory;
@@ -95,8 +96,9 @@ public final class HostStepBench {
     }
 
     /**
-     * Validates each batch as a real backend does, and samples token {@code 3 + (row * 31 + step) % (vocab - 3)}; keeps
-     * the last draws' tokens for the next step's deferred input ids, as the CPU backend does.
+     * Validates each batch as a real backend does, resolves each draw's parameters as both samplers do, and samples
+     * token {@code 3 + (row * 31 + step) % (vocab - 3)}; keeps the last draws' tokens for the next step's deferred input
+     * ids, as the CPU backend does.
      */
     private static final class StubBackend implements Backend, BatchSampler {
 
@@ -106,6 +108,8 @@ public final class HostStepBench {
         private BatchValidator validator;
         private int step;
         private int[] lastTokenIds = new int[0];
+        /** The last launch's resolved draws (read by nothing here; GpuSampler reads its results with them). */
+        DrawParams[] resolved;
 
         StubBackend(int vocabSize, int tokenVocab) {
             this.vocabSize = vocabSize;
@@ -168,7 +172,10 @@ public final class HostStepBench {
         @Override
         public SampleResult[] sample(Logits logits, List<Draw> draws) {
             SampleResult[] out = new SampleResult[draws.size()];
+            // each draw resolved (its uniform, penalties, mask) and kept for the launch, as GpuSampler does
+            resolved = new DrawParams[out.length];
             for (int i = 0; i < out.length; i++) {
+                resolved[i] = DrawParams.of(draws.get(i).state(), vocabSize);
                 out[i] = SampleResult.of(3 + (draws.get(i).row() * 31 + step) % (tokenVocab - 3));
             }
             if (lastTokenIds.length < out.length) {
