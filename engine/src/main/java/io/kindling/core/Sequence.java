@@ -57,17 +57,14 @@ final class Sequence {
      *     (vLLM's {@code cache_salt}: tenants that must not see each other's prompts through timing)
      */
     Sequence(String requestId, long seqId, int[] promptTokenIds, SamplingParams params, Optional<String> cacheSalt) {
+        this(requestId, seqId, nonEmpty(requestId, promptTokenIds), params, cacheSalt, promptTokenIds.length);
+    }
+
+    private static int[] nonEmpty(String requestId, int[] promptTokenIds) {
         if (promptTokenIds.length == 0) {
             throw new InvalidRequestException(requestId, "the prompt is empty");
         }
-        this.requestId = requestId;
-        this.seqId = seqId;
-        this.numPromptTokens = promptTokenIds.length;
-        this.params = params;
-        this.tokenIds = IntList.of(promptTokenIds, capacity(numPromptTokens, params));
-        this.cacheSalt = cacheSalt;
-        this.blockTable = new IntList(tokenIds.capacity() / BLOCK_ROOM);
-        this.blockHashes = new ArrayList<>(tokenIds.capacity() / BLOCK_ROOM);
+        return promptTokenIds;
     }
 
     /**
@@ -99,6 +96,7 @@ final class Sequence {
         return child;
     }
 
+    /** The prompt's tokens then any output already drawn ({@link #fork}), the first {@code numPromptTokens} prompt. */
     private Sequence(String requestId, long seqId, int[] tokenIds, SamplingParams params, Optional<String> cacheSalt,
                      int numPromptTokens) {
         this.requestId = requestId;
