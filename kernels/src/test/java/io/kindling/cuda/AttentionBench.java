@@ -50,8 +50,9 @@ import jcuda.driver.CUstreamCaptureMode;
  */
 public final class AttentionBench {
 
-    private static int blockSize = 16;
-    private static boolean inOrder;
+    /** How the cache is laid out: block size, and each sequence's blocks consecutive or shuffled. */
+    private record Layout(int blockSize, boolean inOrder) {
+    }
     /** (context, batch): batches that fill the card, then batch 1 at 32k (the split-KV case), then batch 256. */
     private static final int[][] CASES = {
         {512, 256}, {1024, 64}, {2048, 32}, {8192, 8}, {32768, 1}, {1024, 256}, {2048, 256}};
@@ -96,6 +97,8 @@ public final class AttentionBench {
     }
 
     public static void main(String[] args) {
+        int blockSize = 16;
+        boolean inOrder = false;
         while (args.length > 0 && args[0].startsWith("--") && !args[0].equals("--sweep")) {
             if (args[0].equals("--in-order")) {
                 inOrder = true;
@@ -107,6 +110,7 @@ public final class AttentionBench {
                 throw new IllegalArgumentException("unknown option " + args[0]);
             }
         }
+        Layout layout = new Layout(blockSize, inOrder);
         boolean sweep = args.length == 1 && args[0].equals("--sweep");
         DecodeTuning d = DecodeTuning.DEFAULT;
         List<DecodeTuning> tunings = sweep ? sweep() : args.length == 0 ? List.of(d)
@@ -123,7 +127,7 @@ public final class AttentionBench {
             List<Row> rows = new ArrayList<>();
             for (Shape shape : List.of(new Shape("Llama-3.2-1B", 32, 8, 64), new Shape("Llama-3.1-8B", 32, 8, 128))) {
                 for (int[] c : CASES) {
-                    rows.addAll(bench(context, module, shape, c[0], c[1], tunings, copy, sweep));
+                    rows.addAll(bench(context, module, layout, shape, c[0], c[1], tunings, copy, sweep));
                 }
             }
             if (sweep) {
@@ -140,8 +144,9 @@ public final class AttentionBench {
         }
     }
 
-    private static List<Row> bench(CudaContext context, KernelModule module, Shape shape, int ctx, int batchSize,
-                                   List<DecodeTuning> tunings, double copy, boolean sweep) {
+    private static List<Row> bench(CudaContext context, KernelModule module, Layout layout, Shape shape, int ctx,
+                                   int batchSize, List<DecodeTuning> tunings, double copy, boolean sweep) {
+        int blockSize = layout.blockSize();
         ModelConfig config = new ModelConfig(Architecture.LLAMA, 128256, shape.numHeads * shape.headDim, 8192, 1,
                 shape.numHeads, shape.numKvHeads, shape.headDim, 1e-5, Rope.standard(500000.0), 131072, false, false,
                 false, OptionalInt.empty(), DType.BF16, OptionalInt.empty(), List.of(1));
@@ -152,7 +157,7 @@ public final class AttentionBench {
         int copies = (int) Math.max(1, (CYCLE_BYTES + 2 * planeBytes - 1) / (2 * planeBytes));
         int qkvStride = config.qSize() + 2 * config.kvSize();
         SplittableRandom random = new SplittableRandom(42);
-        BatchInputs batch = decodeBatch(batchSize, ctx, blocksPerSeq, numBlocks, random);
+        BatchInputs batch = decodeBatch(layout, batchSize, ctx, blocksPerSeq, numBlocks, random);
         CUstream s = context.stream();
         List<Row> rows = new ArrayList<>();
         try (DeviceBuffer cache = DeviceBuffer.allocate(copies * 2 * planeBytes);
@@ -223,11 +228,12 @@ public final class AttentionBench {
     }
 
     /** Every sequence decodes its token ctx - 1 over blocks drawn from a shuffled pool (in order: consecutive). */
-    private static BatchInputs decodeBatch(int batch, int ctx, int blocksPerSeq, int numBlocks,
+    private static BatchInputs decodeBatch(Layout layout, int batch, int ctx, int blocksPerSeq, int numBlocks,
                                            SplittableRandom random) {
+        int blockSize = layout.blockSize();
         int[] pool = new int[numBlocks];
         Arrays.setAll(pool, i -> i);
-        for (int i = numBlocks - 1; i > 0 && !inOrder; i--) {
+        for (int i = numBlocks - 1; i > 0 && !layout.inOrder(); i--) {
             int j = random.nextInt(i + 1);
             int t = pool[i];
             pool[i] = pool[j];
