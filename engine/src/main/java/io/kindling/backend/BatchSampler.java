@@ -16,11 +16,15 @@ public interface BatchSampler {
 
     /**
      * Queues the draws and returns before they are made where the device allows it; the drawn token ids stay where
-     * the next {@link Backend#forward(BatchInputs, DeferredTokens)} reads them, until the next launch. Default: samples
-     * now.
+     * the next {@link Backend#forward(BatchInputs, DeferredTokens)} reads them, until the next launch. The draws are
+     * read until {@link #awaitLaunched}.
      */
-    default PendingSamples launch(Logits logits, List<Draw> draws) {
-        SampleResult[] results = sample(logits, draws);
-        return () -> results;
-    }
+    void launch(Logits logits, List<Draw> draws);
+
+    /**
+     * Waits for the last {@link #launch}'s draws and writes one result per draw into {@code out}, in the order given
+     * to the launch: the caller owns the array, so a step allocates none. Once per launch, before the next launch or
+     * {@link #sample}.
+     */
+    void awaitLaunched(SampleResult[] out);
 }

@@ -3,7 +3,6 @@ package io.kindling.core;
 import io.kindling.backend.BatchSampler;
 import io.kindling.backend.Draw;
 import io.kindling.backend.Logits;
-import io.kindling.backend.PendingSamples;
 import io.kindling.backend.SampleResult;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,11 +16,14 @@ final class StepDraws {
 
     private final List<Draw> draws = new ArrayList<>();
     private final List<SampleState> targets = new ArrayList<>();
-    private PendingSamples pending;
+    /** The launch's results, refilled every step (grown to the largest step's draws). */
+    private SampleResult[] results = new SampleResult[0];
+    /** The sampler whose launch of these draws was not awaited yet; null when none was. */
+    private BatchSampler launchedOn;
 
     /** Empties it for the next step's draws. */
     void clear() {
-        if (pending != null) {
+        if (launchedOn != null) {
             throw new IllegalStateException("the last launch's draws were not awaited");
         }
         draws.clear();
@@ -39,26 +41,29 @@ final class StepDraws {
             return;
         }
         try {
-            pending = sampler.launch(logits, draws);
+            sampler.launch(logits, draws);
         } catch (IllegalArgumentException e) { // the samplers' one refusal: a row without a finite largest logit
             throw new ModelOutputException(e);
         }
+        launchedOn = sampler;
     }
 
     /** Waits for the launched draws and hands each result to its sample. */
     void await() {
-        if (pending == null) {
+        if (launchedOn == null) {
             return;
         }
-        PendingSamples launched = pending;
-        pending = null;
-        SampleResult[] results;
+        BatchSampler sampler = launchedOn;
+        launchedOn = null;
+        if (results.length < draws.size()) {
+            results = new SampleResult[Math.max(draws.size(), 2 * results.length)];
+        }
         try {
-            results = launched.await();
+            sampler.awaitLaunched(results);
         } catch (IllegalArgumentException e) {
             throw new ModelOutputException(e);
         }
-        for (int i = 0; i < results.length; i++) {
+        for (int i = 0; i < draws.size(); i++) {
             targets.get(i).accept(results[i]);
         }
     }

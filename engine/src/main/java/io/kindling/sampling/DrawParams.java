@@ -38,11 +38,28 @@ public record DrawParams(float temperature, int topK, double topP, double logMin
      * from the state's generator unless greedy: call it once per draw, as every sampler does.
      */
     public static DrawParams of(SamplingState state, int vocabSize) {
+        return resolve(state, vocabSize, DrawParams::new);
+    }
+
+    /**
+     * Resolves {@code state}'s next draw as {@link #of} does and hands the parameters to {@code to} instead of making
+     * a record of them: a device sampler writes them straight into its parameter buffer, so that a step allocates
+     * nothing per draw, and both samplers still resolve by this one definition.
+     */
+    public static <T> T resolve(SamplingState state, int vocabSize, Resolved<T> to) {
         SamplingParams params = state.params();
         boolean greedy = params.isGreedy();
-        return new DrawParams(greedy ? 0f : (float) params.temperature(), Math.max(params.topK(), 0), params.topP(),
+        return to.accept(greedy ? 0f : (float) params.temperature(), Math.max(params.topK(), 0), params.topP(),
                 Math.log(params.minP()), greedy ? 0 : state.random().nextDouble(), params.logprobs(),
                 LogitAdjustments.of(state, vocabSize), state.constraint().map(ConstraintState::allowedTokens));
+    }
+
+    /** Takes one draw's resolved parameters: the record's components, in its order. */
+    @FunctionalInterface
+    public interface Resolved<T> {
+
+        T accept(float temperature, int topK, double topP, double logMinP, double u, OptionalInt logprobs,
+                 LogitAdjustments adjustments, Optional<int[]> allowedTokens);
     }
 
     public boolean isGreedy() {

@@ -10,11 +10,14 @@ import io.kindling.backend.Logits;
 import io.kindling.backend.SampleResult;
 import io.kindling.model.Checkpoint;
 import io.kindling.sampling.DrawParams;
+import io.kindling.sampling.LogitAdjustments;
 import io.kindling.sampling.SamplingParams;
 import io.kindling.tokenizer.Tokenizer;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.SplittableRandom;
 
 /**
@@ -98,9 +101,11 @@ public final class HostStepBench {
     /**
      * Validates each batch as a real backend does, resolves each draw's parameters as both samplers do, and samples
      * token {@code 3 + (row * 31 + step) % (vocab - 3)}; keeps the last draws' tokens for the next step's deferred input
-     * ids, as the CPU backend does.
+     * ids, as the CPU backend does. Its launch mirrors GpuSampler's: each draw resolved by {@link DrawParams#resolve}
+     * into arrays that the launch reuses (GpuSampler's pinned parameter buffer), the results written into the
+     * engine's array when awaited.
      */
-    private static final class StubBackend implements Backend, BatchSampler {
+    private static final class StubBackend implements Backend, BatchSampler, DrawParams.Resolved<Void> {
 
         static final long BYTES_PER_BLOCK = 1024;
         private final int vocabSize;
@@ -108,8 +113,12 @@ public final class HostStepBench {
         private BatchValidator validator;
         private int step;
         private int[] lastTokenIds = new int[0];
-        /** The last launch's resolved draws (read by nothing here; GpuSampler reads its results with them). */
-        DrawParams[] resolved;
+        /** What GpuSampler keeps of each draw of the last launch, by draw: the logprobs asked and the mask. */
+        private int[] logprobsAsked = new int[0];
+        private int[][] masks = new int[0][];
+        /** The draw being resolved. */
+        private int slot;
+        private int launchedDraws;
 
         StubBackend(int vocabSize, int tokenVocab) {
             this.vocabSize = vocabSize;
@@ -171,20 +180,41 @@ public final class HostStepBench {
 
         @Override
         public SampleResult[] sample(Logits logits, List<Draw> draws) {
+            launch(logits, draws);
             SampleResult[] out = new SampleResult[draws.size()];
-            // each draw resolved (its uniform, penalties, mask) and kept for the launch, as GpuSampler does
-            resolved = new DrawParams[out.length];
-            for (int i = 0; i < out.length; i++) {
-                resolved[i] = DrawParams.of(draws.get(i).state(), vocabSize);
-                out[i] = SampleResult.of(3 + (draws.get(i).row() * 31 + step) % (tokenVocab - 3));
-            }
-            if (lastTokenIds.length < out.length) {
-                lastTokenIds = new int[out.length];
-            }
-            for (int i = 0; i < out.length; i++) {
-                lastTokenIds[i] = out[i].tokenId();
-            }
+            awaitLaunched(out);
             return out;
+        }
+
+        @Override
+        public void launch(Logits logits, List<Draw> draws) {
+            int n = draws.size();
+            if (lastTokenIds.length < n) {
+                lastTokenIds = new int[n];
+                logprobsAsked = new int[n];
+                masks = new int[n][];
+            }
+            for (slot = 0; slot < n; slot++) {
+                Draw draw = draws.get(slot);
+                DrawParams.resolve(draw.state(), vocabSize, this);
+                lastTokenIds[slot] = 3 + (draw.row() * 31 + step) % (tokenVocab - 3);
+            }
+            launchedDraws = n;
+        }
+
+        @Override
+        public Void accept(float temperature, int topK, double topP, double logMinP, double u, OptionalInt logprobs,
+                LogitAdjustments adjustments, Optional<int[]> allowedTokens) {
+            logprobsAsked[slot] = logprobs.orElse(-1);
+            masks[slot] = allowedTokens.orElse(null);
+            return null;
+        }
+
+        @Override
+        public void awaitLaunched(SampleResult[] out) {
+            for (int i = 0; i < launchedDraws; i++) {
+                out[i] = SampleResult.of(lastTokenIds[i]);
+            }
         }
 
         @Override

@@ -8,7 +8,6 @@ import io.kindling.backend.Logits;
 import io.kindling.backend.BatchSampler;
 import io.kindling.backend.DeferredTokens;
 import io.kindling.backend.Draw;
-import io.kindling.backend.PendingSamples;
 import io.kindling.sampling.DrawParams;
 import io.kindling.sampling.LogitAdjustments;
 import io.kindling.backend.SampleResult;
@@ -22,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUfunction;
@@ -30,8 +30,8 @@ import jcuda.driver.CUstream;
 /**
  * The CUDA backend's {@link BatchSampler}: {@code kd_sample} (sampling.cu), one CTA per draw, over the logits where
  * the forward pass left them. The host resolves each draw's {@link DrawParams} (drawing its uniform from the
- * request's generator, as the CPU does), uploads them with the adjustment lists in one pinned copy, and copies back
- * only tokens and logprobs: a draw's token equals the CPU {@code Sampler}'s for the same (row, params) up to
+ * request's generator, as the CPU does) straight into a pinned buffer, uploads them with the adjustment lists in one
+ * copy, and copies back only tokens and logprobs: a draw's token equals the CPU {@code Sampler}'s for the same (row, params) up to
  * rounding at a CDF boundary. Draws beyond {@code maxDraws} run in further launches.
  *
  * <p>Structured output: a draw's allowed-token bitmask is applied to its logits row in place by
@@ -42,12 +42,14 @@ import jcuda.driver.CUstream;
  *
  * <p>Asynchronous scheduling: {@link #launch} queues the draws and their copy back and returns; the tokens stay in
  * the device results, where {@link #takeSampled} (kd_take_sampled) writes them into the next step's deferred input
- * ids, and {@link PendingSamples#await} waits only for the copy back, not for the step queued after it.
+ * ids, and {@link #awaitLaunched} waits only for the copy back, not for the step queued after it.
  */
 final class GpuSampler implements BatchSampler, AutoCloseable {
 
     // Byte layouts of sampling.cu's DrawParams, Adjustment and DrawResult (static_asserts there pin them).
     static final int PARAMS_BYTES = 56;
+    private static final int PARAMS_ROW = 24;
+    private static final int PARAMS_LOGPROBS = 36;
     static final int ADJUSTMENT_BYTES = 12;
     static final int RESULT_BYTES = 168;
     private static final int RESULT_LOGPROB_IDS = 8;
@@ -55,6 +57,7 @@ final class GpuSampler implements BatchSampler, AutoCloseable {
     private static final int THREADS = 1024;
     /** Adjustment entries the first parameter buffer holds per draw; it grows when a batch needs more. */
     private static final int INITIAL_ADJUSTMENTS_PER_DRAW = 256;
+    private static final int NONE = -1;
 
     private final CUfunction kernel;
     private final CUfunction takeSampled;
@@ -68,12 +71,17 @@ final class GpuSampler implements BatchSampler, AutoCloseable {
     private final PinnedBuffer resultsHost;
     /** The last launch's copy back; its parameter upload ran before it, so it also guards the parameter buffers. */
     private final CopyFence copiedBack = new CopyFence();
-    /** Launches so far: a pending launch's results are in {@code resultsHost} until the next one. */
-    private long launches;
     /** The tokens of the last {@link #launch} when it waited for them (it took several launches); else null. */
     private int[] lastTokensOnHost;
+    /** The draws of the last {@link #launch} while their results in {@code resultsHost} wait to be awaited, or NONE. */
+    private int launchedDraws = NONE;
+    /** The results of the last {@link #launch} when it waited for them, until they are awaited; else null. */
+    private SampleResult[] launchedOnHost;
     private DeviceBuffer params;
     private PinnedBuffer paramsHost;
+    private final ParamsWriter paramsWriter = new ParamsWriter();
+    /** The structured-output mask of each draw of the launch being queued, null where the draw has none. */
+    private final int[][] masks;
 
     /**
      * Allocates a private fp32 copy of a row per draw ({@code maxDraws * vocabSize * 4} bytes) and the parameter and
@@ -94,6 +102,7 @@ final class GpuSampler implements BatchSampler, AutoCloseable {
         this.profiler = profiler;
         this.maxDraws = maxDraws;
         this.vocabSize = vocabSize;
+        this.masks = new int[maxDraws][];
         try {
             this.work = DeviceBuffer.allocate((long) maxDraws * vocabSize * Float.BYTES);
             this.results = DeviceBuffer.allocate((long) maxDraws * RESULT_BYTES);
@@ -108,12 +117,13 @@ final class GpuSampler implements BatchSampler, AutoCloseable {
     @Override
     public SampleResult[] sample(Logits logits, List<Draw> draws) {
         DeviceLogits device = deviceLogits(logits);
+        launchedDraws = NONE; // a launch not awaited yet: its results are overwritten here
         SampleResult[] out = new SampleResult[draws.size()];
         for (int from = 0; from < draws.size(); from += maxDraws) {
             List<Draw> chunk = draws.subList(from, Math.min(draws.size(), from + maxDraws));
-            DrawParams[] resolved = queue(device, chunk, from);
+            queue(device, chunk, from);
             copiedBack.await();
-            read(chunk, resolved, out, from);
+            read(chunk.size(), out, from);
         }
         lastTokensOnHost = null;
         return out;
@@ -124,27 +134,39 @@ final class GpuSampler implements BatchSampler, AutoCloseable {
      * than one launch holds are sampled now instead, their tokens kept on the host for {@link #resolveOnHost}.
      */
     @Override
-    public PendingSamples launch(Logits logits, List<Draw> draws) {
+    public void launch(Logits logits, List<Draw> draws) {
+        launchedOnHost = null;
         if (draws.size() > maxDraws) {
             SampleResult[] results = sample(logits, draws);
             lastTokensOnHost = new int[results.length];
             for (int i = 0; i < results.length; i++) {
                 lastTokensOnHost[i] = results[i].tokenId();
             }
-            return () -> results;
+            launchedOnHost = results;
+            return;
         }
-        DrawParams[] resolved = queue(deviceLogits(logits), draws, 0);
+        launchedDraws = NONE;
+        queue(deviceLogits(logits), draws, 0);
         lastTokensOnHost = null;
-        long launch = launches;
-        return () -> {
-            if (launch != launches) {
-                throw new IllegalStateException("draws awaited after a later launch of the sampler overwrote them");
-            }
-            copiedBack.await();
-            SampleResult[] out = new SampleResult[draws.size()];
-            read(draws, resolved, out, 0);
-            return out;
-        };
+        launchedDraws = draws.size();
+    }
+
+    /** Waits for the last launch's copy back and reads its results, which the next launch overwrites. */
+    @Override
+    public void awaitLaunched(SampleResult[] out) {
+        if (launchedOnHost != null) {
+            System.arraycopy(launchedOnHost, 0, out, 0, launchedOnHost.length);
+            launchedOnHost = null;
+            return;
+        }
+        if (launchedDraws == NONE) {
+            throw new IllegalStateException("no launched draws to await: they were awaited, or a later sample "
+                    + "overwrote them");
+        }
+        int n = launchedDraws;
+        launchedDraws = NONE;
+        copiedBack.await();
+        read(n, out, 0);
     }
 
     /**
@@ -185,126 +207,162 @@ final class GpuSampler implements BatchSampler, AutoCloseable {
     }
 
     /**
-     * Queues one launch over at most {@code maxDraws} draws and the copy back of its results; returns the draws'
-     * resolved parameters. Waits first for the previous launch's copy back, whose buffers this one rewrites.
+     * Queues one launch over at most {@code maxDraws} draws and the copy back of its results. Waits first for the
+     * previous launch's copy back, whose buffers this one rewrites (the engine has awaited it by then).
      */
-    private DrawParams[] queue(DeviceLogits logits, List<Draw> draws, int outOffset) {
+    private void queue(DeviceLogits logits, List<Draw> draws, int outOffset) {
         int n = draws.size();
-        DrawParams[] resolved = new DrawParams[n];
-        long numAdjustments = 0;
+        copiedBack.await();
+        paramsWriter.start(n);
         for (int i = 0; i < n; i++) {
             Draw draw = draws.get(i);
             if (draw.row() >= logits.numRows()) {
                 throw new IllegalArgumentException("draw " + (outOffset + i) + " names logits row " + draw.row()
                         + " of " + logits.numRows());
             }
-            resolved[i] = DrawParams.of(draw.state(), vocabSize);
-            int numLogprobs = resolved[i].logprobs().orElse(0);
-            if (numLogprobs > SamplingParams.MAX_LOGPROBS) {
-                throw new IllegalArgumentException("draw " + (outOffset + i) + " asks for " + numLogprobs
-                        + " logprobs; the GPU sampler returns at most " + SamplingParams.MAX_LOGPROBS);
-            }
-            numAdjustments += resolved[i].adjustments().size();
+            paramsWriter.write(draw, outOffset + i);
         }
-        copiedBack.await();
-        long adjustmentsOffset = (long) n * PARAMS_BYTES;
-        long bytes = adjustmentsOffset + numAdjustments * ADJUSTMENT_BYTES;
-        if (bytes > params.bytes()) {
-            growParams(bytes);
-        }
-        writeParams(draws, resolved);
-        applyMasks(logits, draws, resolved);
+        applyMasks(logits, draws);
         profiler.mark(stream, "sampling");
-        cuMemcpyHtoDAsync(params.ptr(), paramsHost.pointer(), bytes, stream);
+        cuMemcpyHtoDAsync(params.ptr(), paramsHost.pointer(), paramsWriter.bytes(), stream);
         Launch.kernel(kernel, stream, n, 1, 1, THREADS, 0, logits.pointer(), vocabSize, params.ptr(),
-                params.at(adjustmentsOffset), work.ptr(), results.ptr());
+                params.at(paramsWriter.adjustmentsOffset()), work.ptr(), results.ptr());
         profiler.mark(stream, "copy back");
         cuMemcpyDtoHAsync(resultsHost.pointer(), results.ptr(), (long) n * RESULT_BYTES, stream);
         profiler.mark(stream, null);
         copiedBack.mark(stream);
-        launches++;
-        return resolved;
     }
 
-    /** Reads a launch's copied-back results into {@code out} from {@code outOffset}. */
-    private void read(List<Draw> draws, DrawParams[] resolved, SampleResult[] out, int outOffset) {
-        for (int i = 0; i < resolved.length; i++) {
-            out[outOffset + i] = readResult(i, draws.get(i).row(), resolved[i]);
+    /**
+     * Reads the {@code n} copied-back results of the last launch into {@code out} from {@code outOffset}; each
+     * draw's row and logprobs asked are still in the pinned parameters, which only the next launch rewrites.
+     */
+    private void read(int n, SampleResult[] out, int outOffset) {
+        for (int i = 0; i < n; i++) {
+            out[outOffset + i] = readResult(i);
         }
     }
 
     /** Masks the rows of constrained draws in place, each row once; a step without constraints does nothing. */
-    private void applyMasks(DeviceLogits logits, List<Draw> draws, DrawParams[] resolved) {
+    private void applyMasks(DeviceLogits logits, List<Draw> draws) {
         boolean any = false;
-        for (DrawParams p : resolved) {
-            any |= p.allowedTokens().isPresent();
+        for (int i = 0; i < draws.size(); i++) {
+            any |= masks[i] != null;
         }
         if (!any) {
             return;
         }
-        Map<Integer, int[]> masks = new LinkedHashMap<>();
+        Map<Integer, int[]> rowMasks = new LinkedHashMap<>();
         Set<Integer> unmasked = new HashSet<>();
-        for (int i = 0; i < resolved.length; i++) {
+        for (int i = 0; i < draws.size(); i++) {
             int row = draws.get(i).row();
-            Optional<int[]> mask = resolved[i].allowedTokens();
-            if (mask.isEmpty()) {
+            int[] mask = masks[i];
+            if (mask == null) {
                 unmasked.add(row);
                 continue;
             }
-            int[] seen = masks.putIfAbsent(row, mask.get());
-            if (seen != null && seen != mask.get() && !Arrays.equals(seen, mask.get())) {
+            int[] seen = rowMasks.putIfAbsent(row, mask);
+            if (seen != null && seen != mask && !Arrays.equals(seen, mask)) {
                 throw new IllegalArgumentException("draws sharing logits row " + row + " have different "
                         + "structured-output masks; the GPU masks a row in place, once");
             }
         }
-        for (int row : masks.keySet()) {
+        for (int row : rowMasks.keySet()) {
             if (unmasked.contains(row)) {
                 throw new IllegalArgumentException("logits row " + row + " has constrained and unconstrained draws");
             }
         }
         profiler.mark(stream, "structured mask");
-        bitmask.apply(stream, logits.pointer(), vocabSize, masks.keySet().stream().mapToInt(Integer::intValue)
-                .toArray(), masks.values().toArray(new int[0][]));
+        bitmask.apply(stream, logits.pointer(), vocabSize, rowMasks.keySet().stream().mapToInt(Integer::intValue)
+                .toArray(), rowMasks.values().toArray(new int[0][]));
     }
 
-    private void writeParams(List<Draw> draws, DrawParams[] resolved) {
-        ByteBuffer b = paramsHost.buffer();
-        int n = resolved.length;
-        int adjustment = 0; // index into the launch's concatenated adjustment lists
-        for (int i = 0; i < n; i++) {
-            DrawParams p = resolved[i];
-            LogitAdjustments adjustments = p.adjustments();
-            int at = i * PARAMS_BYTES;
-            b.putDouble(at, p.topP());
-            b.putDouble(at + 8, p.logMinP());
-            b.putDouble(at + 16, p.u());
-            b.putInt(at + 24, draws.get(i).row());
-            b.putFloat(at + 28, p.temperature());
-            b.putInt(at + 32, p.topK());
-            b.putInt(at + 36, p.logprobs().orElse(-1));
+    /**
+     * Writes each draw's parameters, as {@link DrawParams#resolve} hands them over, into the pinned parameter buffer
+     * in kd_sample's layout: the launch's fixed-size parameters first, then the draws' adjustment lists one after
+     * another. No record per draw: a decode step allocates nothing here.
+     */
+    private final class ParamsWriter implements DrawParams.Resolved<Void> {
+
+        private int numDraws;
+        /** The draw being written: its slot in the launch, its index for messages and its logits row. */
+        private int slot;
+        private int index;
+        private int row;
+        /** Adjustment entries written so far, over the launch. */
+        private int adjustment;
+
+        void start(int numDraws) {
+            this.numDraws = numDraws;
+            slot = 0;
+            adjustment = 0;
+        }
+
+        /** Resolves the draw (taking its uniform) and writes it into the next slot. */
+        void write(Draw draw, int index) {
+            this.index = index;
+            row = draw.row();
+            DrawParams.resolve(draw.state(), vocabSize, this);
+            slot++;
+        }
+
+        long adjustmentsOffset() {
+            return (long) numDraws * PARAMS_BYTES;
+        }
+
+        /** The bytes written: what the launch uploads. */
+        long bytes() {
+            return adjustmentsOffset() + (long) adjustment * ADJUSTMENT_BYTES;
+        }
+
+        @Override
+        public Void accept(float temperature, int topK, double topP, double logMinP, double u, OptionalInt logprobs,
+                LogitAdjustments adjustments, Optional<int[]> allowedTokens) {
+            if (logprobs.orElse(0) > SamplingParams.MAX_LOGPROBS) {
+                throw new IllegalArgumentException("draw " + index + " asks for " + logprobs.getAsInt()
+                        + " logprobs; the GPU sampler returns at most " + SamplingParams.MAX_LOGPROBS);
+            }
+            long end = bytes() + (long) adjustments.size() * ADJUSTMENT_BYTES;
+            if (end > params.bytes()) {
+                growParams(end, (int) bytes());
+            }
+            ByteBuffer b = paramsHost.buffer();
+            int at = slot * PARAMS_BYTES;
+            b.putDouble(at, topP);
+            b.putDouble(at + 8, logMinP);
+            b.putDouble(at + 16, u);
+            b.putInt(at + PARAMS_ROW, row);
+            b.putFloat(at + 28, temperature);
+            b.putInt(at + 32, topK);
+            b.putInt(at + PARAMS_LOGPROBS, logprobs.orElse(-1));
             b.putInt(at + 40, adjustment);
             b.putInt(at + 44, adjustment + adjustments.size());
             b.putFloat(at + 48, adjustments.repetitionPenalty());
             b.putInt(at + 52, 0);
             for (int j = 0; j < adjustments.size(); j++, adjustment++) {
-                int a = n * PARAMS_BYTES + adjustment * ADJUSTMENT_BYTES;
+                int a = (int) adjustmentsOffset() + adjustment * ADJUSTMENT_BYTES;
                 b.putInt(a, adjustments.tokenIds()[j]);
                 b.putInt(a + 4, adjustments.repeated()[j] ? 1 : 0);
                 b.putFloat(a + 8, adjustments.additive()[j]);
             }
+            masks[slot] = allowedTokens.orElse(null);
+            return null;
         }
     }
 
-    private SampleResult readResult(int i, int row, DrawParams params) {
+    private SampleResult readResult(int i) {
         ByteBuffer b = resultsHost.buffer();
+        ByteBuffer p = paramsHost.buffer();
         int at = i * RESULT_BYTES;
         int token = b.getInt(at);
         int numLogprobs = b.getInt(at + 4);
+        int row = p.getInt(i * PARAMS_BYTES + PARAMS_ROW);
         if (token == -1) {
             throw new IllegalArgumentException("cannot sample: the largest logit of logits row " + row
                     + " is not finite after temperature and penalties");
         }
-        int expectedLogprobs = params.logprobs().isPresent() ? Math.min(params.logprobs().getAsInt(), vocabSize) : -1;
+        int asked = p.getInt(i * PARAMS_BYTES + PARAMS_LOGPROBS);
+        int expectedLogprobs = asked < 0 ? -1 : Math.min(asked, vocabSize);
         if (token < 0 || token >= vocabSize || numLogprobs != expectedLogprobs) {
             throw new IllegalStateException("kd_sample wrote token " + token + " and " + numLogprobs
                     + " logprobs for a draw from row " + row + " (vocab_size " + vocabSize + ", logprobs asked "
@@ -321,14 +379,20 @@ final class GpuSampler implements BatchSampler, AutoCloseable {
         return new SampleResult(token, Optional.of(top));
     }
 
-    /** Grows the parameter buffers (pinned and device) to at least {@code bytes}; the previous launch is done. */
-    private void growParams(long bytes) {
+    /**
+     * Grows the parameter buffers (pinned and device) to at least {@code bytes}, keeping the first {@code written}
+     * bytes of the pinned one; the previous launch is done.
+     */
+    private void growParams(long bytes, int written) {
         long grown = Math.max(bytes, 2 * params.bytes());
+        PinnedBuffer writtenHost = paramsHost;
         params.close();
-        paramsHost.close();
         params = null;
         paramsHost = null;
-        allocateParams(grown);
+        try (writtenHost) {
+            allocateParams(grown);
+            paramsHost.buffer().put(0, writtenHost.buffer(), 0, written);
+        }
     }
 
     private void allocateParams(long bytes) {

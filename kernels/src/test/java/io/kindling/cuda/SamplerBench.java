@@ -1,6 +1,7 @@
 package io.kindling.cuda;
 
 import io.kindling.backend.Draw;
+import io.kindling.backend.SampleResult;
 import io.kindling.cuda.SamplerGpuTest.Mode;
 import io.kindling.sampling.SamplingParams;
 import io.kindling.sampling.SamplingState;
@@ -86,10 +87,12 @@ public final class SamplerBench {
             sampler.sample(logits, draws);  // warm-up
             double[] sampling = new double[REPEATS];
             double[] copyBack = new double[REPEATS];
+            SampleResult[] results = new SampleResult[draws.size()];
             for (int r = 0; r < REPEATS; r++) {
                 profiler.arm();
                 profiler.begin(context.stream());
-                sampler.launch(logits, draws).await();
+                sampler.launch(logits, draws);
+                sampler.awaitLaunched(results);
                 Map<String, Double> millis = profiler.finish();
                 sampling[r] = millis.get("sampling") * 1e3;
                 copyBack[r] = millis.get("copy back") * 1e3;

@@ -4,7 +4,6 @@ import io.kindling.backend.BatchSampler;
 import io.kindling.backend.DeferredTokens;
 import io.kindling.backend.Draw;
 import io.kindling.backend.Logits;
-import io.kindling.backend.PendingSamples;
 import io.kindling.backend.SampleResult;
 import io.kindling.backend.cpu.Sampler;
 import java.util.List;
@@ -20,6 +19,8 @@ final class CpuBatchSampler implements BatchSampler {
     private final CpuThreads threads;
     /** The tokens of the last {@link #launch}, by draw: the CPU's stand-in for a GPU's device results. */
     private int[] lastTokenIds = new int[0];
+    /** The last launch's results until they are awaited; else null. */
+    private SampleResult[] launched;
 
     CpuBatchSampler(CpuThreads threads) {
         this.threads = threads;
@@ -38,7 +39,8 @@ final class CpuBatchSampler implements BatchSampler {
 
     /** Samples now, and keeps the tokens for the next step's deferred inputs. */
     @Override
-    public PendingSamples launch(Logits logits, List<Draw> draws) {
+    public void launch(Logits logits, List<Draw> draws) {
+        launched = null;
         SampleResult[] results = sample(logits, draws);
         if (lastTokenIds.length < results.length) {
             lastTokenIds = new int[Math.max(results.length, 2 * lastTokenIds.length)];
@@ -46,7 +48,16 @@ final class CpuBatchSampler implements BatchSampler {
         for (int i = 0; i < results.length; i++) {
             lastTokenIds[i] = results[i].tokenId();
         }
-        return () -> results;
+        launched = results;
+    }
+
+    @Override
+    public void awaitLaunched(SampleResult[] out) {
+        if (launched == null) {
+            throw new IllegalStateException("no launched draws to await");
+        }
+        System.arraycopy(launched, 0, out, 0, launched.length);
+        launched = null;
     }
 
     /** Writes the last launch's tokens into the batch's deferred input ids. */
