@@ -17,16 +17,29 @@ import java.util.Optional;
 final class BlockPool {
 
     private final KvCacheBlock[] blocks;
+    private final int blockSize;
+    /**
+     * The token ids of each cached block's content, {@code blockSize} from {@code blockId * blockSize}: one array for
+     * the pool, so caching a block allocates none (4 bytes a KV slot, less than an array per block once every block
+     * has been cached).
+     */
+    private final int[] cachedTokenIds;
     private final FreeBlockQueue freeBlockQueue;
     private final Map<BlockHash, KvCacheBlock> cachedBlocks = new HashMap<>();
     private long nextCacheId = KvCacheBlock.NO_PARENT + 1;
     private int numSharedRefs;
 
-    /** A pool of {@code numBlocks} free blocks, queued in id order 0..N-1. */
-    BlockPool(int numBlocks) {
+    /** A pool of {@code numBlocks} free blocks of {@code blockSize} tokens, queued in id order 0..N-1. */
+    BlockPool(int numBlocks, int blockSize) {
         if (numBlocks <= 0) {
             throw new IllegalArgumentException("num_blocks must be positive, got " + numBlocks);
         }
+        if (blockSize <= 0 || numBlocks > Integer.MAX_VALUE / blockSize) {
+            throw new IllegalArgumentException(numBlocks + " blocks of " + blockSize + " tokens: block_size must be "
+                    + "positive and the blocks hold at most 2^31 - 1 tokens");
+        }
+        this.blockSize = blockSize;
+        cachedTokenIds = new int[numBlocks * blockSize];
         blocks = new KvCacheBlock[numBlocks];
         for (int i = 0; i < numBlocks; i++) {
             blocks[i] = new KvCacheBlock(i);
@@ -66,6 +79,8 @@ final class BlockPool {
     /**
      * Makes full, computed (or being computed this step) {@code block} findable under {@code hash}.
      *
+     * @param tokenIds its {@code blockSize} token ids, read during the call only
+     *
      * @return the cache id that now names this content, which the next block of the sequence gives as its
      *     parent: {@code block}'s own, or that of a block already caching the same content (then {@code block}
      *     stays uncached), or a fresh one that nothing can find if another content holds the hash (a collision:
@@ -79,20 +94,22 @@ final class BlockPool {
         if (block.isCached()) {
             throw new IllegalStateException(block + " is already cached under " + block.blockHash);
         }
+        if (tokenIds.length != blockSize) {
+            throw new IllegalArgumentException("caching " + tokenIds.length + " token ids in a block of " + blockSize);
+        }
         block.blockHash = hash;
         block.cacheId = nextCacheId++;
         block.parentCacheId = parentCacheId;
-        if (block.tokenIds == null || block.tokenIds.length != tokenIds.length) {
-            block.tokenIds = new int[tokenIds.length];
-        }
-        System.arraycopy(tokenIds, 0, block.tokenIds, 0, tokenIds.length);
+        System.arraycopy(tokenIds, 0, cachedTokenIds, block.blockId * blockSize, blockSize);
         block.extraKey = extraKey;
         cachedBlocks.put(hash, block);
         return block.cacheId;
     }
 
-    private static boolean holds(KvCacheBlock b, long parentCacheId, int[] tokenIds, String extraKey) {
-        return b.parentCacheId == parentCacheId && Arrays.equals(b.tokenIds, tokenIds)
+    private boolean holds(KvCacheBlock b, long parentCacheId, int[] tokenIds, String extraKey) {
+        int from = b.blockId * blockSize;
+        return b.parentCacheId == parentCacheId
+                && Arrays.equals(cachedTokenIds, from, from + blockSize, tokenIds, 0, tokenIds.length)
                 && Objects.equals(b.extraKey, extraKey);
     }
 
@@ -136,6 +153,10 @@ final class BlockPool {
 
     int numBlocks() {
         return blocks.length;
+    }
+
+    int blockSize() {
+        return blockSize;
     }
 
     int numFreeBlocks() {

@@ -18,7 +18,7 @@ final class KvCacheBlock {
     KvCacheBlock prevFree;
     KvCacheBlock nextFree;
 
-    // prefix cache entry, set while the block is findable: blockHash != null
+    // prefix cache entry, set while the block is findable: blockHash != null (its token ids are in the BlockPool)
     BlockHash blockHash;
     /**
      * Never reused across cachings, so a child naming this id as its parent was computed on exactly this
@@ -26,8 +26,6 @@ final class KvCacheBlock {
      */
     long cacheId;
     long parentCacheId;
-    /** The cached content's token ids; the block keeps the array for its next caching (no array per cached block). */
-    int[] tokenIds;
     String extraKey;
 
     KvCacheBlock(int blockId) {

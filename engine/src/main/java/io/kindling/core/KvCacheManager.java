@@ -45,17 +45,14 @@ final class KvCacheManager {
     private final IntList blocksToCopy = new IntList(8);
     private final int[] blockTokens;
 
-    KvCacheManager(BlockPool blockPool, int blockSize, boolean enablePrefixCaching) {
-        this(blockPool, blockSize, enablePrefixCaching, BlockHashFunction.sha256());
+    KvCacheManager(BlockPool blockPool, boolean enablePrefixCaching) {
+        this(blockPool, enablePrefixCaching, BlockHashFunction.sha256());
     }
 
     /** @param hashFunction hashes full blocks for the prefix cache; tests inject colliding ones */
-    KvCacheManager(BlockPool blockPool, int blockSize, boolean enablePrefixCaching, BlockHashFunction hashFunction) {
-        if (blockSize <= 0) {
-            throw new IllegalArgumentException("block_size must be positive, got " + blockSize);
-        }
+    KvCacheManager(BlockPool blockPool, boolean enablePrefixCaching, BlockHashFunction hashFunction) {
         this.blockPool = blockPool;
-        this.blockSize = blockSize;
+        this.blockSize = blockPool.blockSize();
         this.enablePrefixCaching = enablePrefixCaching;
         this.hashFunction = hashFunction;
         this.sampleOfBlock = new int[blockPool.numBlocks()];

@@ -95,7 +95,7 @@ public final class LlmEngine implements AutoCloseable {
         }
         numBlocks = Math.min(numBlocks, Integer.MAX_VALUE / config.blockSize());
         backend.allocateKvCache((int) numBlocks, config.blockSize());
-        this.kvCacheManager = new KvCacheManager(new BlockPool((int) numBlocks), config.blockSize(),
+        this.kvCacheManager = new KvCacheManager(new BlockPool((int) numBlocks, config.blockSize()),
                 config.enablePrefixCaching());
         this.eosTokenIds = eosTokenIds(checkpoint, tokenizer);
         // finish_reason "length" means max_tokens or this context, never the cache: a request that could not fit

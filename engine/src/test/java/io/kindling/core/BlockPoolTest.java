@@ -9,9 +9,11 @@ import org.junit.jupiter.api.Test;
 
 class BlockPoolTest {
 
+    private static final int BLOCK_SIZE = 4;
+
     @Test
     void handsOutBlocksInIdOrderWithOneReference() {
-        BlockPool pool = new BlockPool(10);
+        BlockPool pool = new BlockPool(10, BLOCK_SIZE);
         List<KvCacheBlock> got = take(pool, 3);
 
         assertEquals(List.of(0, 1, 2), ids(got));
@@ -22,7 +24,7 @@ class BlockPoolTest {
 
     @Test
     void freedBlocksJoinTheTailInTheGivenOrderAndAreReusedInQueueOrder() {
-        BlockPool pool = new BlockPool(6);
+        BlockPool pool = new BlockPool(6, BLOCK_SIZE);
         List<KvCacheBlock> a = take(pool, 3); // 0 1 2
         List<KvCacheBlock> b = take(pool, 2); // 3 4
 
@@ -37,7 +39,7 @@ class BlockPoolTest {
 
     @Test
     void askingWhenNoneIsFreeFails() {
-        BlockPool pool = new BlockPool(2);
+        BlockPool pool = new BlockPool(2, BLOCK_SIZE);
         take(pool, 2);
 
         IllegalStateException e = assertThrows(IllegalStateException.class, pool::getNewBlock);
@@ -46,7 +48,7 @@ class BlockPoolTest {
 
     @Test
     void freeingAFreeBlockIsRejected() {
-        BlockPool pool = new BlockPool(2);
+        BlockPool pool = new BlockPool(2, BLOCK_SIZE);
         assertThrows(IllegalStateException.class, () -> pool.freeBlocks(List.of(pool.block(1))));
         assertEquals(List.of(0, 1), FreeBlocks.ids(pool));
     }

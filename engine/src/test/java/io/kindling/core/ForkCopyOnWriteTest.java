@@ -15,8 +15,8 @@ class ForkCopyOnWriteTest {
 
     private static final int BLOCK_SIZE = 4;
 
-    private final BlockPool pool = new BlockPool(10);
-    private final KvCacheManager manager = new KvCacheManager(pool, BLOCK_SIZE, true);
+    private final BlockPool pool = new BlockPool(10, BLOCK_SIZE);
+    private final KvCacheManager manager = new KvCacheManager(pool, true);
 
     @Test
     void forkSharesEveryBlockAndFreeingDropsOneReferenceEach() {

@@ -20,8 +20,8 @@ class KvCacheManagerRandomizedTest {
     private static final int NUM_SEQS = 12;
     private static final int NUM_OPS = 20_000;
 
-    private final BlockPool pool = new BlockPool(NUM_BLOCKS);
-    private final KvCacheManager manager = new KvCacheManager(pool, BLOCK_SIZE, true);
+    private final BlockPool pool = new BlockPool(NUM_BLOCKS, BLOCK_SIZE);
+    private final KvCacheManager manager = new KvCacheManager(pool, true);
     private final Random random = new Random(20241125);
     private final List<Sequence> seqs = new ArrayList<>();
     private long nextSeqId;

@@ -26,8 +26,8 @@ class PrefixCacheSchedulingTest {
     private Scheduler scheduler;
 
     private void setUp(int numBlocks, SchedulerConfig config) {
-        pool = new BlockPool(numBlocks);
-        manager = new KvCacheManager(pool, BLOCK_SIZE, true);
+        pool = new BlockPool(numBlocks, BLOCK_SIZE);
+        manager = new KvCacheManager(pool, true);
         scheduler = SchedulerFixtures.scheduler(manager, config);
     }
 
@@ -106,8 +106,8 @@ class PrefixCacheSchedulingTest {
 
     @Test
     void withCachingOffAdmissionIsFirstComeFirstServed() {
-        pool = new BlockPool(32);
-        manager = new KvCacheManager(pool, BLOCK_SIZE, false);
+        pool = new BlockPool(32, BLOCK_SIZE);
+        manager = new KvCacheManager(pool, false);
         scheduler = SchedulerFixtures.scheduler(manager, SchedulerConfig.of(4, 9, 64));
         add(new Sequence("a1", 0, withSuffix(1), SamplingParams.greedy(2)));
         add(sequence(1, 9, SamplingParams.greedy(2)));

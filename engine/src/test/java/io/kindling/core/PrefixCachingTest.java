@@ -23,8 +23,8 @@ class PrefixCachingTest {
     /** Three full blocks every test prompt starts with. */
     private static final int[] COMMON = IntStream.range(0, 12).toArray();
 
-    private BlockPool pool = new BlockPool(11);
-    private KvCacheManager manager = new KvCacheManager(pool, BLOCK_SIZE, true);
+    private BlockPool pool = new BlockPool(11, BLOCK_SIZE);
+    private KvCacheManager manager = new KvCacheManager(pool, true);
 
     @Test
     void aSecondPromptSharesTheCommonBlocksAndFreedBlocksQueueTailFirst() {
@@ -173,7 +173,7 @@ class PrefixCachingTest {
     @Test
     void aHashCollisionIsAMissNeverAWrongBlock() {
         // every block hashes alike: only the stored contents tell blocks apart
-        manager = new KvCacheManager(pool, BLOCK_SIZE, true, (parent, tokens, extra) -> new BlockHash(42));
+        manager = new KvCacheManager(pool, true, (parent, tokens, extra) -> new BlockHash(42));
         Sequence a = seq("a", COMMON, 1);
         admit(a);
         assertEquals(1, pool.numCachedBlocks()); // block 0 holds the hash; blocks 1 and 2 collide with it
@@ -189,7 +189,7 @@ class PrefixCachingTest {
     @Test
     void equalTokensAfterADifferentParentAreAMissEvenWithAnEqualHash() {
         // the hash ignores the parent, so equal blocks after different prefixes collide
-        manager = new KvCacheManager(pool, BLOCK_SIZE, true,
+        manager = new KvCacheManager(pool, true,
                 (parent, tokens, extra) -> new BlockHash(Arrays.hashCode(tokens)));
         int[] x0 = {1, 2, 3, 4};
         int[] z0 = {5, 6, 7, 8};
@@ -215,7 +215,7 @@ class PrefixCachingTest {
 
     @Test
     void withCachingOffNothingIsFoundOrKept() {
-        manager = new KvCacheManager(pool, BLOCK_SIZE, false);
+        manager = new KvCacheManager(pool, false);
         Sequence a = seq("a", COMMON, 1);
         admit(a);
         assertEquals(0, pool.numCachedBlocks());

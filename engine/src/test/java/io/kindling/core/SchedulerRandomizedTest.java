@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.function.LongFunction;
@@ -49,8 +50,8 @@ class SchedulerRandomizedTest {
     }
 
     private BlockPool run(boolean requireHits, Random random, LongFunction<Sequence> newSequence) {
-        BlockPool pool = new BlockPool(NUM_BLOCKS);
-        KvCacheManager manager = new KvCacheManager(pool, BLOCK_SIZE, true);
+        BlockPool pool = new BlockPool(NUM_BLOCKS, BLOCK_SIZE);
+        KvCacheManager manager = new KvCacheManager(pool, true);
         Scheduler scheduler = SchedulerFixtures.scheduler(manager, CONFIG);
         List<Sequence> all = new ArrayList<>();
 
@@ -81,7 +82,7 @@ class SchedulerRandomizedTest {
 
     /**
      * Every block's reference count is the number of tables holding it, the free queue holds exactly the
-     * unreferenced blocks, and a cached block holds the tokens of every sequence that uses it.
+     * unreferenced blocks, and a cached block is found by the tokens of every sequence that uses it.
      */
     private static void checkBlocks(List<Sequence> all, BlockPool pool) {
         int[] holders = new int[NUM_BLOCKS];
@@ -90,7 +91,8 @@ class SchedulerRandomizedTest {
                 KvCacheBlock b = pool.block(seq.blockId(i));
                 holders[b.blockId]++;
                 if (b.isCached()) {
-                    assertArrayEquals(b.tokenIds, seq.tokenIds(i * BLOCK_SIZE, (i + 1) * BLOCK_SIZE), seq.toString());
+                    assertEquals(Optional.of(b), pool.getCachedBlock(b.blockHash, b.parentCacheId,
+                            seq.tokenIds(i * BLOCK_SIZE, (i + 1) * BLOCK_SIZE), b.extraKey), seq.toString());
                 }
             }
         }

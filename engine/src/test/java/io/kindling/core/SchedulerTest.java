@@ -29,8 +29,8 @@ class SchedulerTest {
     }
 
     private void setUp(boolean enablePrefixCaching, int numBlocks, SchedulerConfig config, int... eosTokenIds) {
-        pool = new BlockPool(numBlocks);
-        manager = new KvCacheManager(pool, BLOCK_SIZE, enablePrefixCaching);
+        pool = new BlockPool(numBlocks, BLOCK_SIZE);
+        manager = new KvCacheManager(pool, enablePrefixCaching);
         scheduler = new Scheduler(config, manager, eosTokenIds.length == 0 ? new int[] {EOS} : eosTokenIds);
     }
 
