@@ -1,9 +1,7 @@
 package io.kindling.core;
 
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -25,7 +23,7 @@ final class BlockPool {
      */
     private final int[] cachedTokenIds;
     private final FreeBlockQueue freeBlockQueue;
-    private final Map<BlockHash, KvCacheBlock> cachedBlocks = new HashMap<>();
+    private final BlockHashToBlockMap cachedBlocks;
     private long nextCacheId = KvCacheBlock.NO_PARENT + 1;
     private int numSharedRefs;
 
@@ -45,6 +43,7 @@ final class BlockPool {
             blocks[i] = new KvCacheBlock(i);
         }
         freeBlockQueue = new FreeBlockQueue(blocks);
+        cachedBlocks = new BlockHashToBlockMap(numBlocks);
     }
 
     /**
@@ -57,7 +56,7 @@ final class BlockPool {
         }
         KvCacheBlock b = freeBlockQueue.popLeft();
         if (b.isCached()) {
-            cachedBlocks.remove(b.blockHash);
+            cachedBlocks.remove(b);
             b.resetCache();
         }
         b.refCnt = 1;
@@ -102,7 +101,7 @@ final class BlockPool {
         block.parentCacheId = parentCacheId;
         System.arraycopy(tokenIds, 0, cachedTokenIds, block.blockId * blockSize, blockSize);
         block.extraKey = extraKey;
-        cachedBlocks.put(hash, block);
+        cachedBlocks.put(block);
         return block.cacheId;
     }
 

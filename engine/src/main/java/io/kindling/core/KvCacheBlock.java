@@ -27,6 +27,8 @@ final class KvCacheBlock {
     long cacheId;
     long parentCacheId;
     String extraKey;
+    /** The next block in its {@link BlockHashToBlockMap} bucket, while cached. */
+    KvCacheBlock nextInBucket;
 
     KvCacheBlock(int blockId) {
         this.blockId = blockId;
