@@ -7,17 +7,23 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 
 /**
- * Hashes one full block chained to its parent. Injectable so tests can force collisions; the engine uses
- * {@link #sha256()}.
+ * Hashes one full block chained to its parent: of the parent block's hash, its token ids and its extra keys, so equal
+ * hashes mean (short of a collision) equal contents from the sequence's first token on. A hash only finds candidates
+ * in the prefix cache; {@link BlockPool#getCachedBlock} compares the stored contents before returning one. Hashes
+ * are plain {@code long}s, so that the blocks that fill up in a step allocate nothing. Injectable so tests can force
+ * collisions; the engine uses {@link #sha256()}.
  */
 @FunctionalInterface
 interface BlockHashFunction {
+
+    /** Stands for the parent of a sequence's first block. */
+    long ROOT = 0;
 
     /**
      * @param tokenIds read during the call only (the caller reuses the array)
      * @param extraKey what besides the tokens decides the block's K/V (a cache salt on a first block), or null
      */
-    BlockHash hash(BlockHash parent, int[] tokenIds, String extraKey);
+    long hash(long parent, int[] tokenIds, String extraKey);
 
     /**
      * The first 64 bits of SHA-256 over the parent hash, the token ids and the extra key: a strong hash, so that
@@ -37,14 +43,14 @@ interface BlockHashFunction {
             private final byte[] out = new byte[32];
 
             @Override
-            public BlockHash hash(BlockHash parent, int[] tokenIds, String extraKey) {
+            public long hash(long parent, int[] tokenIds, String extraKey) {
                 byte[] extra = extraKey == null ? null : extraKey.getBytes(StandardCharsets.UTF_8);
                 int length = 8 + 4 + 4 * tokenIds.length + 1 + (extra == null ? 0 : extra.length);
                 if (buf.capacity() < length) {
                     buf = ByteBuffer.allocate(Math.max(length, 2 * buf.capacity()));
                 }
                 buf.clear();
-                buf.putLong(parent.value()).putInt(tokenIds.length);
+                buf.putLong(parent).putInt(tokenIds.length);
                 for (int t : tokenIds) {
                     buf.putInt(t);
                 }
@@ -62,7 +68,7 @@ interface BlockHashFunction {
                 for (int i = 0; i < Long.BYTES; i++) {
                     first64 = first64 << 8 | (out[i] & 0xFF);
                 }
-                return new BlockHash(first64);
+                return first64;
             }
         };
     }

@@ -17,9 +17,9 @@ final class BlockHashToBlockMap {
     }
 
     /** The cached block under {@code hash}, or null. */
-    KvCacheBlock get(BlockHash hash) {
+    KvCacheBlock get(long hash) {
         for (KvCacheBlock b = buckets[bucket(hash)]; b != null; b = b.nextInBucket) {
-            if (b.blockHash.equals(hash)) {
+            if (b.blockHash == hash) {
                 return b;
             }
         }
@@ -55,7 +55,7 @@ final class BlockHashToBlockMap {
     }
 
     /** The hashes are SHA-256 bits (or a test's), so their low bits spread the blocks evenly. */
-    private int bucket(BlockHash hash) {
-        return Long.hashCode(hash.value()) & (buckets.length - 1);
+    private int bucket(long hash) {
+        return Long.hashCode(hash) & (buckets.length - 1);
     }
 }

@@ -70,7 +70,7 @@ final class BlockPool {
      * @param parentCacheId the {@link KvCacheBlock#cacheId} of the block before it, or
      *     {@link KvCacheBlock#NO_PARENT}
      */
-    Optional<KvCacheBlock> getCachedBlock(BlockHash hash, long parentCacheId, int[] tokenIds, String extraKey) {
+    Optional<KvCacheBlock> getCachedBlock(long hash, long parentCacheId, int[] tokenIds, String extraKey) {
         KvCacheBlock b = cachedBlocks.get(hash);
         return b != null && holds(b, parentCacheId, tokenIds, extraKey) ? Optional.of(b) : Optional.empty();
     }
@@ -85,13 +85,14 @@ final class BlockPool {
      *     stays uncached), or a fresh one that nothing can find if another content holds the hash (a collision:
      *     the rest of this chain is then not cached)
      */
-    long cacheBlock(KvCacheBlock block, BlockHash hash, long parentCacheId, int[] tokenIds, String extraKey) {
+    long cacheBlock(KvCacheBlock block, long hash, long parentCacheId, int[] tokenIds, String extraKey) {
         KvCacheBlock existing = cachedBlocks.get(hash);
         if (existing != null) {
             return holds(existing, parentCacheId, tokenIds, extraKey) ? existing.cacheId : nextCacheId++;
         }
         if (block.isCached()) {
-            throw new IllegalStateException(block + " is already cached under " + block.blockHash);
+            throw new IllegalStateException(block + " is already cached, under hash "
+                    + Long.toHexString(block.blockHash));
         }
         if (tokenIds.length != blockSize) {
             throw new IllegalArgumentException("caching " + tokenIds.length + " token ids in a block of " + blockSize);

@@ -18,8 +18,8 @@ final class KvCacheBlock {
     KvCacheBlock prevFree;
     KvCacheBlock nextFree;
 
-    // prefix cache entry, set while the block is findable: blockHash != null (its token ids are in the BlockPool)
-    BlockHash blockHash;
+    // prefix cache entry, set while the block is findable: cacheId != 0 (its token ids are in the BlockPool)
+    long blockHash;
     /**
      * Never reused across cachings, so a child naming this id as its parent was computed on exactly this
      * content; hashes only find candidates, these ids and the token ids decide.
@@ -35,11 +35,11 @@ final class KvCacheBlock {
     }
 
     boolean isCached() {
-        return blockHash != null;
+        return cacheId != 0; // BlockPool hands out cache ids from 1
     }
 
     void resetCache() {
-        blockHash = null;
+        blockHash = 0;
         cacheId = 0;
         parentCacheId = NO_PARENT;
         extraKey = null;

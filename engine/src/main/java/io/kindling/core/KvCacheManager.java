@@ -224,7 +224,7 @@ final class KvCacheManager {
     /** Extends {@code seq}'s chain of block hashes over its full blocks. */
     private void updateBlockHashes(Sequence seq) {
         for (int i = seq.numBlockHashes(); i < seq.numKnownTokens() / blockSize; i++) {
-            BlockHash parent = i == 0 ? BlockHash.ROOT : seq.blockHash(i - 1);
+            long parent = i == 0 ? BlockHashFunction.ROOT : seq.blockHash(i - 1);
             seq.appendBlockHash(hashFunction.hash(parent, blockTokens(seq, i), extraKey(seq, i)));
         }
     }

@@ -1,8 +1,8 @@
 package io.kindling.core;
 
 import io.kindling.sampling.SamplingParams;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Arrays;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -30,7 +30,9 @@ final class Sequence {
     private final IntList tokenIds;
     private final Optional<String> cacheSalt;
     private final IntList blockTable;
-    private final List<BlockHash> blockHashes;
+    /** The first {@code numBlockHashes} are set; primitive so that a block filling up allocates no hash object. */
+    private long[] blockHashes;
+    private int numBlockHashes;
     private int numCachedBlocks;
     private long cachedPrefixId = KvCacheBlock.NO_PARENT;
     private int numComputedTokens;
@@ -90,7 +92,9 @@ final class Sequence {
                     + " of " + tokenIds.size() + " tokens computed");
         }
         Sequence child = new Sequence(requestId, seqId, tokenIds.toArray(), params, cacheSalt, numPromptTokens);
-        child.blockHashes.addAll(blockHashes);
+        for (int i = 0; i < numBlockHashes; i++) {
+            child.appendBlockHash(blockHashes[i]);
+        }
         child.numComputedTokens = numComputedTokens;
         child.status = status;
         return child;
@@ -106,7 +110,7 @@ final class Sequence {
         this.tokenIds = IntList.of(tokenIds, capacity(numPromptTokens, params));
         this.cacheSalt = cacheSalt;
         this.blockTable = new IntList(this.tokenIds.capacity() / BLOCK_ROOM);
-        this.blockHashes = new ArrayList<>(this.tokenIds.capacity() / BLOCK_ROOM);
+        this.blockHashes = new long[this.tokenIds.capacity() / BLOCK_ROOM];
     }
 
     String requestId() {
@@ -200,15 +204,18 @@ final class Sequence {
 
     /** Hashes computed so far, of full blocks 0, 1, ...: at most {@code numTokens / B}. */
     int numBlockHashes() {
-        return blockHashes.size();
+        return numBlockHashes;
     }
 
-    BlockHash blockHash(int i) {
-        return blockHashes.get(i);
+    long blockHash(int i) {
+        return blockHashes[Objects.checkIndex(i, numBlockHashes)];
     }
 
-    void appendBlockHash(BlockHash hash) {
-        blockHashes.add(hash);
+    void appendBlockHash(long hash) {
+        if (numBlockHashes == blockHashes.length) {
+            blockHashes = Arrays.copyOf(blockHashes, Math.max(4, 2 * numBlockHashes));
+        }
+        blockHashes[numBlockHashes++] = hash;
     }
 
     /** How many blocks at the front of the table are in the prefix cache (or duplicate cached ones). */

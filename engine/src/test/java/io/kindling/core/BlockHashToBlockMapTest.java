@@ -14,25 +14,25 @@ class BlockHashToBlockMapTest {
         KvCacheBlock[] blocks = new KvCacheBlock[3];
         for (int i = 0; i < 3; i++) {
             blocks[i] = new KvCacheBlock(i);
-            blocks[i].blockHash = new BlockHash(1 + 4 * i);
+            blocks[i].blockHash = 1 + 4 * i;
             map.put(blocks[i]);
         }
         for (int i = 0; i < 3; i++) {
-            assertSame(blocks[i], map.get(new BlockHash(1 + 4 * i)));
+            assertSame(blocks[i], map.get(1 + 4 * i));
         }
-        assertNull(map.get(new BlockHash(13)));
+        assertNull(map.get(13));
 
         map.remove(blocks[1]); // the middle of the chain, then its head and its last
-        assertNull(map.get(new BlockHash(5)));
-        assertSame(blocks[0], map.get(new BlockHash(1)));
-        assertSame(blocks[2], map.get(new BlockHash(9)));
+        assertNull(map.get(5));
+        assertSame(blocks[0], map.get(1));
+        assertSame(blocks[2], map.get(9));
         map.remove(blocks[2]);
         map.remove(blocks[0]);
-        assertNull(map.get(new BlockHash(1)));
+        assertNull(map.get(1));
         assertEquals(0, map.size());
 
         map.put(blocks[1]);
-        assertSame(blocks[1], map.get(new BlockHash(5)));
+        assertSame(blocks[1], map.get(5));
         assertEquals(1, map.size());
     }
 }

@@ -173,7 +173,7 @@ class PrefixCachingTest {
     @Test
     void aHashCollisionIsAMissNeverAWrongBlock() {
         // every block hashes alike: only the stored contents tell blocks apart
-        manager = new KvCacheManager(pool, true, (parent, tokens, extra) -> new BlockHash(42));
+        manager = new KvCacheManager(pool, true, (parent, tokens, extra) -> 42);
         Sequence a = seq("a", COMMON, 1);
         admit(a);
         assertEquals(1, pool.numCachedBlocks()); // block 0 holds the hash; blocks 1 and 2 collide with it
@@ -190,7 +190,7 @@ class PrefixCachingTest {
     void equalTokensAfterADifferentParentAreAMissEvenWithAnEqualHash() {
         // the hash ignores the parent, so equal blocks after different prefixes collide
         manager = new KvCacheManager(pool, true,
-                (parent, tokens, extra) -> new BlockHash(Arrays.hashCode(tokens)));
+                (parent, tokens, extra) -> Arrays.hashCode(tokens));
         int[] x0 = {1, 2, 3, 4};
         int[] z0 = {5, 6, 7, 8};
         int[] x1 = {9, 10, 11, 12};
@@ -251,12 +251,12 @@ class PrefixCachingTest {
     @Test
     void hashesDependOnTheWholePrefixAndTheSalt() {
         BlockHashFunction sha = BlockHashFunction.sha256();
-        BlockHash h = sha.hash(BlockHash.ROOT, new int[] {1, 2, 3, 4}, null);
-        assertEquals(h, sha.hash(BlockHash.ROOT, new int[] {1, 2, 3, 4}, null));
-        assertNotEquals(h, sha.hash(new BlockHash(1), new int[] {1, 2, 3, 4}, null));
-        assertNotEquals(h, sha.hash(BlockHash.ROOT, new int[] {1, 2, 3, 5}, null));
-        assertNotEquals(h, sha.hash(BlockHash.ROOT, new int[] {1, 2, 3, 4}, ""));
-        assertNotEquals(h, sha.hash(BlockHash.ROOT, new int[] {1, 2, 3}, null));
+        long h = sha.hash(BlockHashFunction.ROOT, new int[] {1, 2, 3, 4}, null);
+        assertEquals(h, sha.hash(BlockHashFunction.ROOT, new int[] {1, 2, 3, 4}, null));
+        assertNotEquals(h, sha.hash(1, new int[] {1, 2, 3, 4}, null));
+        assertNotEquals(h, sha.hash(BlockHashFunction.ROOT, new int[] {1, 2, 3, 5}, null));
+        assertNotEquals(h, sha.hash(BlockHashFunction.ROOT, new int[] {1, 2, 3, 4}, ""));
+        assertNotEquals(h, sha.hash(BlockHashFunction.ROOT, new int[] {1, 2, 3}, null));
     }
 
     /** Admits {@code seq} from its cached prefix and computes all its tokens, as one step would. */
