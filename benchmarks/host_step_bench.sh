@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The engine's host cost per decode step without a model (io.kindling.core.HostStepBench, an engine test class):
-#   bash benchmarks/host_step_bench.sh [SEQS [PROMPT_TOKENS [STEPS]]]      (default 1024 600 400)
+#   bash benchmarks/host_step_bench.sh [--churn] [SEQS [PROMPT_TOKENS [STEPS]]]      (default 1024 600 400)
+# --churn: varied output lengths over a backlog, so sequences finish and are admitted every step.
 # Extra JVM options (e.g. -Dkindling.asyncScheduling=false) go in KINDLING_BENCH_OPTS. Runs from the repository root.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -15,6 +15,7 @@ import io.kindling.sampling.SamplingParams;
 import io.kindling.tokenizer.Tokenizer;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -28,21 +29,39 @@ import java.util.SplittableRandom;
  * {@code -Dkindling.asyncScheduling=false}. Prints
  * microseconds per phase ({@link StepTimes}) and the bytes the engine's thread allocated, per step.
  *
- * <p>Run: {@code bash benchmarks/host_step_bench.sh} (args: sequences, prompt tokens, measured steps).
+ * <p>By default every sequence decodes through the measured steps in lockstep, so the batch never changes shape.
+ * With {@code --churn} the output lengths vary ({@value #CHURN_MIN_OUTPUT} to {@value #CHURN_MAX_OUTPUT} tokens)
+ * over a backlog of waiting requests: some sequences finish every step and waiting ones are admitted in their place,
+ * prefilling beside the decodes, as in a real run.
+ *
+ * <p>Run: {@code bash benchmarks/host_step_bench.sh [--churn]} (args: sequences, prompt tokens, measured steps).
  */
 public final class HostStepBench {
 
     private static final Path SHAPE = Path.of("benchmarks/shapes/llama-3.2-1b");
     private static final Path TOKENIZER = Path.of("examples/models/kindling-define-6m");
+    /**
+     * Churn's output lengths, 160 tokens on average: 1024 sequences then finish about 6.4 a step, and their
+     * replacements' ~600-token prompts fit the 8192-token budget beside the decodes, so the running count holds.
+     */
+    private static final int CHURN_MIN_OUTPUT = 32;
+    private static final int CHURN_MAX_OUTPUT = 288;
 
     public static void main(String[] args) {
-        int numSeqs = args.length > 0 ? Integer.parseInt(args[0]) : 1024;
-        int promptLen = args.length > 1 ? Integer.parseInt(args[1]) : 600;
-        int steps = args.length > 2 ? Integer.parseInt(args[2]) : 400;
-        int warmup = Math.max(200, steps / 2);
+        boolean churn = Arrays.asList(args).contains("--churn");
+        String[] sizes = Arrays.stream(args).filter(a -> !a.equals("--churn")).toArray(String[]::new);
+        int numSeqs = sizes.length > 0 ? Integer.parseInt(sizes[0]) : 1024;
+        int promptLen = sizes.length > 1 ? Integer.parseInt(sizes[1]) : 600;
+        int steps = sizes.length > 2 ? Integer.parseInt(sizes[2]) : 400;
+        // with churn, the first sequences all finish during the warm-up
+        int warmup = Math.max(200, steps / 2) + (churn ? CHURN_MAX_OUTPUT : 0);
         int blockSize = 16;
         // the first sequences decode while the last ones prefill, 8192 tokens a step
-        int maxTokens = warmup + steps + (int) ((long) numSeqs * (promptLen + 16) / 8192) + 16;
+        int maxTokens = churn ? CHURN_MAX_OUTPUT
+                : warmup + steps + (int) ((long) numSeqs * (promptLen + 16) / 8192) + 16;
+        // with churn, twice the requests expected to finish, so the backlog outlasts the run
+        int numRequests = churn
+                ? numSeqs + 2 * (warmup + steps) * numSeqs * 2 / (CHURN_MIN_OUTPUT + CHURN_MAX_OUTPUT) : numSeqs;
         long numBlocks = (long) numSeqs * ((promptLen + maxTokens) / blockSize + 2);
         EngineConfig config = EngineConfig.builder(SHAPE).maxNumSeqs(numSeqs).maxNumBatchedTokens(8192)
                 .blockSize(blockSize).kvCacheMemoryBytes(numBlocks * StubBackend.BYTES_PER_BLOCK).build();
@@ -52,18 +71,24 @@ public final class HostStepBench {
         try (LlmEngine engine = new LlmEngine(checkpoint, tokenizer, new StubBackend(checkpoint.config().vocabSize(),
                 vocab), config)) {
             SplittableRandom random = new SplittableRandom(7);
-            for (int i = 0; i < numSeqs; i++) {
+            for (int i = 0; i < numRequests; i++) {
                 int[] prompt = random.ints(promptLen + random.nextInt(-16, 17), 3, vocab).toArray();
-                engine.addRequest(new Request("r" + i, prompt, SamplingParams.builder().maxTokens(maxTokens)
+                int outputLen = churn ? random.nextInt(CHURN_MIN_OUTPUT, CHURN_MAX_OUTPUT + 1) : maxTokens;
+                engine.addRequest(new Request("r" + i, prompt, SamplingParams.builder().maxTokens(outputLen)
                         .ignoreEos(true).temperature(0).build()));
             }
-            while (engine.stats().numWaiting() > 0 || engine.lastStepTimes() == StepTimes.NONE) { // prefill
-                engine.step();
+            while (!churn && (engine.stats().numWaiting() > 0 || engine.lastStepTimes() == StepTimes.NONE)) {
+                engine.step(); // prefill
             }
-            run(engine, warmup);
-            Totals t = run(engine, steps);
+            run(engine, warmup, churn);
+            Totals t = run(engine, steps, churn);
+            if (churn && engine.stats().numWaiting() == 0) {
+                throw new IllegalStateException("the backlog of waiting requests ran out during the measured steps");
+            }
             System.out.printf("host step, %d running sequences of ~%d tokens, block size %d, %d steps (after %d "
-                    + "warm-up):%n", numSeqs, promptLen, blockSize, steps, warmup);
+                    + "warm-up)%s:%n", numSeqs, promptLen, blockSize, steps, warmup, churn ? String.format(
+                    ", churn: %.1f requests finished and as many admitted per step", (double) t.finished / steps)
+                    : "");
             System.out.printf("  schedule     %8.1f us%n", t.schedule / 1e3 / steps);
             System.out.printf("  forward      %8.1f us  (prepare inputs + validate; the stub queues nothing)%n",
                     t.forward / 1e3 / steps);
@@ -74,28 +99,33 @@ public final class HostStepBench {
         }
     }
 
-    private record Totals(long schedule, long forward, long sample, long postprocess, long bytes) {
+    private record Totals(long schedule, long forward, long sample, long postprocess, long bytes, long finished) {
     }
 
-    private static Totals run(LlmEngine engine, int steps) {
+    /** Runs {@code steps} steps; only with {@code churn} may requests finish in them. */
+    private static Totals run(LlmEngine engine, int steps, boolean churn) {
         com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long thread = Thread.currentThread().getId();
         long schedule = 0;
         long forward = 0;
         long sample = 0;
         long postprocess = 0;
+        long finished = 0;
         long bytes0 = threads.getThreadAllocatedBytes(thread);
         for (int i = 0; i < steps; i++) {
-            if (!engine.step().isEmpty()) {
+            int n = engine.step().size();
+            if (n > 0 && !churn) {
                 throw new IllegalStateException("a sequence finished during the measured steps");
             }
+            finished += n;
             StepTimes s = engine.lastStepTimes();
             schedule += s.scheduleNanos();
             forward += s.forwardNanos();
             sample += s.sampleNanos();
             postprocess += s.postprocessNanos();
         }
-        return new Totals(schedule, forward, sample, postprocess, threads.getThreadAllocatedBytes(thread) - bytes0);
+        return new Totals(schedule, forward, sample, postprocess, threads.getThreadAllocatedBytes(thread) - bytes0,
+                finished);
     }
 
     /**
