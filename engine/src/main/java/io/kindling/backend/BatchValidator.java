@@ -31,12 +31,7 @@ public record BatchValidator(int vocabSize, int numBlocks, int blockSize) {
     public void validate(BatchInputs b) {
         int n = b.numTokens();
         int numSeqs = b.numSeqs();
-        if (b.positions().length != n || b.slotMapping().length != n) {
-            throw invalid("positions and slotMapping must have one entry per token (" + n + ")");
-        }
-        if (b.queryStartLoc().length != numSeqs + 1 || b.blockTables().length != numSeqs) {
-            throw invalid("queryStartLoc needs numSeqs + 1 entries and blockTables numSeqs, numSeqs = " + numSeqs);
-        }
+        // the arrays' lengths fit the counts by construction (BatchInputs)
         if (b.queryStartLoc()[0] != 0 || b.queryStartLoc()[numSeqs] != n) {
             throw invalid("queryStartLoc must run from 0 to numTokens " + n);
         }
@@ -77,7 +72,8 @@ public record BatchValidator(int vocabSize, int numBlocks, int blockSize) {
                 }
             }
         }
-        for (int index : b.logitsIndices()) {
+        for (int i = 0; i < b.numLogits(); i++) {
+            int index = b.logitsIndices()[i];
             if (index < 0 || index >= n) {
                 throw invalid("logits index " + index + " outside the batch's " + n + " tokens");
             }

@@ -188,7 +188,7 @@ public final class HostStepBench {
         @Override
         public Logits forward(BatchInputs batch) {
             validator.validate(batch);
-            int rows = batch.logitsIndices().length;
+            int rows = batch.numLogits();
             step++;
             return new Logits() {
                 @Override

@@ -333,7 +333,7 @@ final class CudaBackend implements Backend {
                 graphReplays = 1;
             } else {
                 upload(batch, onDevice, 1);
-                queueModel(batch.numTokens(), batch.logitsIndices().length, kv);
+                queueModel(batch.numTokens(), batch.numLogits(), kv);
                 profiler.mark(context.stream(), "idle before sampling");
             }
             launches = Launch.launchesOnThisThread() - launches;
@@ -341,7 +341,7 @@ final class CudaBackend implements Backend {
             throw new CudaBackendException(op.description + (opLayer >= 0 ? " of layer " + opLayer : ""), e);
         }
         lastProfile = new StepProfile(System.nanoTime() - start, launches, graphReplays, Map.of());
-        lastLogits = new CudaLogits(context, buffers.logits.ptr(), batch.logitsIndices().length, config.vocabSize());
+        lastLogits = new CudaLogits(context, buffers.logits.ptr(), batch.numLogits(), config.vocabSize());
         return lastLogits;
     }
 
@@ -349,7 +349,7 @@ final class CudaBackend implements Backend {
     private void queueDecodeGraph(DecodeGraphs decodeGraphs, BatchInputs batch, DeferredTokens deferred,
             DeviceKvCache kv) {
         int bucket = decodeGraphs.bucket(batch.numSeqs());
-        BatchInputs padded = DecodeGraphs.pad(batch, bucket);
+        BatchInputs padded = decodeGraphs.pad(batch, bucket);
         int stride = decodeGraphs.strideBucket(maxBlocks(batch));
         upload(padded, deferred, stride);
         at(Op.GRAPH, -1);
@@ -359,8 +359,8 @@ final class CudaBackend implements Backend {
 
     private int maxBlocks(BatchInputs batch) {
         int blocks = 1;
-        for (int len : batch.seqLens()) {
-            blocks = Math.max(blocks, (len + options.blockSize() - 1) / options.blockSize());
+        for (int s = 0; s < batch.numSeqs(); s++) {
+            blocks = Math.max(blocks, (batch.seqLens()[s] + options.blockSize() - 1) / options.blockSize());
         }
         return blocks;
     }

@@ -8,7 +8,6 @@ import static jcuda.driver.JCudaDriver.cuStreamBeginCapture;
 import static jcuda.driver.JCudaDriver.cuStreamEndCapture;
 
 import io.kindling.backend.BatchInputs;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import jcuda.driver.CUgraph;
@@ -34,10 +33,14 @@ final class DecodeGraphs implements AutoCloseable {
     }
 
     private static final int MIN_STRIDE = 16;
+    /** A padding sequence's block table: block 0, which it reads and never writes. */
+    private static final int[] EMPTY_TABLE = {0};
 
     private final int maxBucket;
     private final int maxStride;
     private final Map<Long, Captured> graphs = new HashMap<>();
+    /** The last padded step ({@link #pad}). */
+    private final BatchInputs padded = new BatchInputs();
 
     /**
      * @param maxBucket the largest batch a step may have (the step buffers' rows)
@@ -67,7 +70,7 @@ final class DecodeGraphs implements AutoCloseable {
 
     /** Whether a step can replay a graph: one query token per sequence, each sampling. */
     static boolean isDecodeOnly(BatchInputs batch) {
-        return batch.numTokens() == batch.numSeqs() && batch.logitsIndices().length == batch.numSeqs();
+        return batch.numTokens() == batch.numSeqs() && batch.numLogits() == batch.numSeqs();
     }
 
     /** The padded batch size for {@code numSeqs} decode sequences: 1, 2, 4, 8, 16, 24, ..., 256, 288, ... */
@@ -91,31 +94,34 @@ final class DecodeGraphs implements AutoCloseable {
         return Math.min(stride, maxStride);
     }
 
-    /** {@code batch} padded with harmless sequences to {@code bucket} sequences. */
-    static BatchInputs pad(BatchInputs batch, int bucket) {
+    /**
+     * {@code batch}, a decode-only step, padded with harmless sequences to {@code bucket} sequences: {@code batch}
+     * itself where it fills the bucket, else inputs this instance refills at every call.
+     */
+    BatchInputs pad(BatchInputs batch, int bucket) {
         int n = batch.numSeqs();
         if (bucket == n) {
             return batch;
         }
-        int[] queryStartLoc = new int[bucket + 1];
-        int[] logitsIndices = new int[bucket];
-        for (int i = 0; i <= bucket; i++) {
-            queryStartLoc[i] = i;
+        padded.reset(bucket, bucket, bucket);
+        System.arraycopy(batch.inputIds(), 0, padded.inputIds(), 0, n);
+        System.arraycopy(batch.positions(), 0, padded.positions(), 0, n);
+        System.arraycopy(batch.slotMapping(), 0, padded.slotMapping(), 0, n);
+        System.arraycopy(batch.seqLens(), 0, padded.seqLens(), 0, n);
+        System.arraycopy(batch.blockTables(), 0, padded.blockTables(), 0, n);
+        for (int i = n; i < bucket; i++) {
+            padded.inputIds()[i] = 0;
+            padded.positions()[i] = 0;
+            padded.slotMapping()[i] = -1;
+            padded.seqLens()[i] = 1;
+            padded.blockTables()[i] = EMPTY_TABLE;
         }
         for (int i = 0; i < bucket; i++) {
-            logitsIndices[i] = i;
+            padded.queryStartLoc()[i] = i;
+            padded.logitsIndices()[i] = i;
         }
-        int[] seqLens = Arrays.copyOf(batch.seqLens(), bucket);
-        int[] slotMapping = Arrays.copyOf(batch.slotMapping(), bucket);
-        int[][] blockTables = Arrays.copyOf(batch.blockTables(), bucket);
-        int[] emptyTable = {0};
-        for (int i = n; i < bucket; i++) {
-            seqLens[i] = 1;
-            slotMapping[i] = -1;
-            blockTables[i] = emptyTable;
-        }
-        return new BatchInputs(Arrays.copyOf(batch.inputIds(), bucket), Arrays.copyOf(batch.positions(), bucket),
-                slotMapping, queryStartLoc, seqLens, blockTables, logitsIndices);
+        padded.queryStartLoc()[bucket] = bucket;
+        return padded;
     }
 
     /**

@@ -239,10 +239,10 @@ final class PagedAttention implements AutoCloseable {
                     + " tokens exceeds maxNumSeqs=" + maxNumSeqs + ", maxNumBatchedTokens=" + maxNumBatchedTokens);
         }
         int[] qsl = batch.queryStartLoc();
-        if (qsl.length != numSeqs + 1 || qsl[0] != 0 || qsl[numSeqs] != batch.numTokens()
-                || batch.blockTables().length != numSeqs) {
-            throw new IllegalArgumentException("queryStartLoc must have numSeqs + 1 = " + (numSeqs + 1)
-                    + " entries from 0 to numTokens = " + batch.numTokens() + " and blockTables one per sequence");
+        // its arrays' lengths fit numSeqs and numTokens by construction (BatchInputs)
+        if (qsl[0] != 0 || qsl[numSeqs] != batch.numTokens()) {
+            throw new IllegalArgumentException("queryStartLoc must run from 0 to numTokens = " + batch.numTokens()
+                    + " over numSeqs + 1 = " + (numSeqs + 1) + " entries");
         }
         for (int s = 0; s < numSeqs; s++) {
             int qLen = qsl[s + 1] - qsl[s];

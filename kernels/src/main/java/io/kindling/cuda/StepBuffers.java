@@ -72,21 +72,22 @@ final class StepBuffers implements AutoCloseable {
      */
     void upload(CUstream stream, BatchInputs batch, DeferredTokens deferred) {
         int n = batch.numTokens();
-        int m = batch.logitsIndices().length;
+        int m = batch.numLogits();
         if (n > maxTokens || m > maxRows || deferred.size() > maxRows) {
             throw new IllegalArgumentException("step of " + n + " tokens, " + m + " logits rows and "
                     + deferred.size() + " deferred tokens exceeds the buffers for max_num_batched_tokens " + maxTokens
                     + " and max_num_seqs " + maxRows);
         }
         IntBuffer host = inputs.begin();
-        host.put(0, batch.inputIds());
-        host.put(maxTokens, batch.positions());
-        host.put(2 * maxTokens, batch.slotMapping());
-        host.put(3 * maxTokens, batch.logitsIndices());
+        // the step's entries only: the arrays may be longer (BatchInputs)
+        host.put(0, batch.inputIds(), 0, n);
+        host.put(maxTokens, batch.positions(), 0, n);
+        host.put(2 * maxTokens, batch.slotMapping(), 0, n);
+        host.put(3 * maxTokens, batch.logitsIndices(), 0, m);
         int count = 3 * maxTokens + m;
         if (deferred.size() > 0) {
-            host.put(3 * maxTokens + maxRows, deferred.drawIndices());
-            host.put(3 * maxTokens + 2 * maxRows, deferred.tokenIndices());
+            host.put(3 * maxTokens + maxRows, deferred.drawIndices(), 0, deferred.size());
+            host.put(3 * maxTokens + 2 * maxRows, deferred.tokenIndices(), 0, deferred.size());
             count = 3 * maxTokens + 2 * maxRows + deferred.size();
         }
         inputs.send(stream, count);

@@ -3,10 +3,12 @@ package io.kindling.cuda;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kindling.backend.BatchInputs;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -47,14 +49,43 @@ class DecodeGraphsTest {
         BatchInputs batch = new BatchInputs(new int[] {7, 9}, new int[] {40, 3}, new int[] {651, 35},
                 new int[] {0, 1, 2}, new int[] {41, 4}, new int[][] {{3, 40, 5}, {2}}, new int[] {0, 1});
         assertTrue(DecodeGraphs.isDecodeOnly(batch));
-        BatchInputs padded = DecodeGraphs.pad(batch, 4);
-        assertArrayEquals(new int[] {7, 9, 0, 0}, padded.inputIds());
-        assertArrayEquals(new int[] {40, 3, 0, 0}, padded.positions());
-        assertArrayEquals(new int[] {651, 35, -1, -1}, padded.slotMapping());
-        assertArrayEquals(new int[] {0, 1, 2, 3, 4}, padded.queryStartLoc());
-        assertArrayEquals(new int[] {41, 4, 1, 1}, padded.seqLens());
+        DecodeGraphs graphs = new DecodeGraphs(8, 16);
+        BatchInputs padded = graphs.pad(batch, 4);
+        assertEquals(4, padded.numTokens());
+        assertEquals(4, padded.numSeqs());
+        assertEquals(4, padded.numLogits());
+        assertArrayEquals(new int[] {7, 9, 0, 0}, Arrays.copyOf(padded.inputIds(), 4));
+        assertArrayEquals(new int[] {40, 3, 0, 0}, Arrays.copyOf(padded.positions(), 4));
+        assertArrayEquals(new int[] {651, 35, -1, -1}, Arrays.copyOf(padded.slotMapping(), 4));
+        assertArrayEquals(new int[] {0, 1, 2, 3, 4}, Arrays.copyOf(padded.queryStartLoc(), 5));
+        assertArrayEquals(new int[] {41, 4, 1, 1}, Arrays.copyOf(padded.seqLens(), 4));
         assertArrayEquals(new int[] {0}, padded.blockTables()[3]);
-        assertArrayEquals(new int[] {0, 1, 2, 3}, padded.logitsIndices());
+        assertArrayEquals(new int[] {0, 1, 2, 3}, Arrays.copyOf(padded.logitsIndices(), 4));
+    }
+
+    @Test
+    void aSmallerStepPadsOverTheLastOnesEntries() {
+        DecodeGraphs graphs = new DecodeGraphs(8, 16);
+        graphs.pad(new BatchInputs(new int[] {1, 2, 3, 4, 5}, new int[] {10, 11, 12, 13, 14},
+                new int[] {10, 11, 12, 13, 14}, new int[] {0, 1, 2, 3, 4, 5}, new int[] {11, 12, 13, 14, 15},
+                new int[][] {{0}, {0}, {0}, {0}, {0}}, new int[] {0, 1, 2, 3, 4}), 8);
+        BatchInputs padded = graphs.pad(new BatchInputs(new int[] {7, 9, 8}, new int[] {40, 3, 0},
+                new int[] {651, 35, 16}, new int[] {0, 1, 2, 3}, new int[] {41, 4, 1},
+                new int[][] {{3, 40, 5}, {2}, {1}}, new int[] {0, 1, 2}), 4);
+        assertEquals(4, padded.numSeqs());
+        assertArrayEquals(new int[] {7, 9, 8, 0}, Arrays.copyOf(padded.inputIds(), 4));
+        assertArrayEquals(new int[] {40, 3, 0, 0}, Arrays.copyOf(padded.positions(), 4));
+        assertArrayEquals(new int[] {651, 35, 16, -1}, Arrays.copyOf(padded.slotMapping(), 4));
+        assertArrayEquals(new int[] {0, 1, 2, 3, 4}, Arrays.copyOf(padded.queryStartLoc(), 5));
+        assertArrayEquals(new int[] {41, 4, 1, 1}, Arrays.copyOf(padded.seqLens(), 4));
+        assertArrayEquals(new int[] {0}, padded.blockTables()[3]);
+    }
+
+    @Test
+    void aStepThatFillsItsBucketIsItsOwnPadding() {
+        BatchInputs batch = new BatchInputs(new int[] {7, 9}, new int[] {40, 3}, new int[] {651, 35},
+                new int[] {0, 1, 2}, new int[] {41, 4}, new int[][] {{3, 40, 5}, {2}}, new int[] {0, 1});
+        assertSame(batch, new DecodeGraphs(8, 16).pad(batch, 2));
     }
 
     @Test

@@ -215,7 +215,7 @@ class ElementwiseGpuTest {
         // the CPU backend's order (CpuBackend.positionQueryKey): per-head norms, then RoPE on q and k
         float[] want = qkv.clone();
         RotaryEmbedding twin = new RotaryEmbedding(invFreq);
-        RotaryEmbedding.Table table = twin.table(positions);
+        RotaryEmbedding.Table table = twin.table(positions, positions.length);
         for (int t = 0; t < n; t++) {
             int row = t * stride;
             if (qkNorm) {

@@ -18,7 +18,7 @@ class ProfileBatchTest {
         int numSeqs = Math.min(maxTokens, maxSeqs);
         assertEquals(maxTokens, batch.numTokens());
         assertEquals(numSeqs, batch.numSeqs());
-        assertEquals(numSeqs, batch.logitsIndices().length);
+        assertEquals(numSeqs, batch.numLogits());
         // throws naming the problem if any position, slot, block id or offset breaks the step contract
         int[] tokenSeq = new BatchValidator(1, profile.numBlocks(), blockSize).tokenSequences(batch);
         int blocks = 0;

@@ -149,7 +149,7 @@ public final class CpuBackend implements Backend {
         for (int t = 0; t < n; t++) {
             weights.embed(batch.inputIds()[t], x, t * hidden);
         }
-        RotaryEmbedding.Table angles = rope.table(batch.positions());
+        RotaryEmbedding.Table angles = rope.table(batch.positions(), n);
         float[] normed = new float[n * hidden];
         float[][] partials = new float[ranks.size()][n * hidden];
         List<CpuRank.Activations> activations = ranks.stream().map(r -> r.activations(n)).toList();
@@ -169,14 +169,16 @@ public final class CpuBackend implements Backend {
             }
             AllReduce.addToResidual(x, partials, layer.downBias(), hidden);
         }
-        return logits(x, batch.logitsIndices());
+        return logits(x, batch.logitsIndices(), batch.numLogits());
     }
 
-    /** Final norm and LM head for the wanted rows only, each rank's vocabulary gathered into whole rows. */
-    private Logits logits(float[] x, int[] logitsIndices) {
+    /**
+     * Final norm and LM head for the wanted rows only (the first {@code m} of {@code logitsIndices}), each rank's
+     * vocabulary gathered into whole rows.
+     */
+    private Logits logits(float[] x, int[] logitsIndices, int m) {
         int hidden = config.hiddenSize();
         int vocab = config.vocabSize();
-        int m = logitsIndices.length;
         float[] last = new float[m * hidden];
         threads.parallelFor(m, j -> RmsNorm.apply(x, logitsIndices[j] * hidden, weights.finalNorm, eps, last, j * hidden));
         float[] flat = new float[m * vocab];

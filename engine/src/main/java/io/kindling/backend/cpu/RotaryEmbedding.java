@@ -26,10 +26,11 @@ public final class RotaryEmbedding {
     public record Table(float[] cos, float[] sin) {
     }
 
-    public Table table(int[] positions) {
-        float[] cos = new float[positions.length * half];
-        float[] sin = new float[positions.length * half];
-        for (int t = 0; t < positions.length; t++) {
+    /** The table of the first {@code numTokens} of {@code positions}. */
+    public Table table(int[] positions, int numTokens) {
+        float[] cos = new float[numTokens * half];
+        float[] sin = new float[numTokens * half];
+        for (int t = 0; t < numTokens; t++) {
             float pos = positions[t];
             for (int i = 0; i < half; i++) {
                 float angle = pos * invFreq[i];

@@ -9,6 +9,7 @@ import io.kindling.backend.BatchInputs;
 import io.kindling.backend.WeightShapeException;
 import io.kindling.model.ModelConfig;
 import io.kindling.model.ModelLoadException;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -156,6 +157,35 @@ class CpuBackendTest {
             float[][] picked = PagedDriver.rows(backend.forward(new BatchInputs(new int[] {5, 17, 99, 3, 42},
                     new int[] {0, 1, 2, 3, 4}, new int[] {8, 9, 10, 11, 4}, new int[] {0, 5}, new int[] {5},
                     new int[][] {{2, 1}}, new int[] {4, 1})));
+            assertEquals(2, picked.length);
+            assertArrayEquals(all[4], picked[0]);
+            assertArrayEquals(all[1], picked[1]);
+        }
+    }
+
+    @Test
+    void readsOnlyTheStepsEntriesOfArraysThatMayBeLonger() {
+        ModelConfig config = TinyModels.llamaGqa();
+        MapWeights weights = TinyModels.weights(config, 1);
+        float[][] all = runAlone(config, weights, 1, 4, null, 5);
+        BatchInputs batch = new BatchInputs();
+        batch.reset(3, 9, 6); // a larger step first: its entries, all invalid, stay past the next one's counts
+        for (int[] array : List.of(batch.inputIds(), batch.positions(), batch.slotMapping(), batch.queryStartLoc(),
+                batch.seqLens(), batch.logitsIndices())) {
+            Arrays.fill(array, -1);
+        }
+        Arrays.fill(batch.blockTables(), new int[] {-1});
+        batch.reset(1, 5, 2);
+        System.arraycopy(new int[] {5, 17, 99, 3, 42}, 0, batch.inputIds(), 0, 5);
+        System.arraycopy(new int[] {0, 1, 2, 3, 4}, 0, batch.positions(), 0, 5);
+        System.arraycopy(new int[] {8, 9, 10, 11, 4}, 0, batch.slotMapping(), 0, 5);
+        System.arraycopy(new int[] {0, 5}, 0, batch.queryStartLoc(), 0, 2);
+        batch.seqLens()[0] = 5;
+        batch.blockTables()[0] = new int[] {2, 1};
+        System.arraycopy(new int[] {4, 1}, 0, batch.logitsIndices(), 0, 2);
+        try (CpuBackend backend = new CpuBackend(config, weights, 1, 1)) {
+            backend.allocateKvCache(4, 4);
+            float[][] picked = PagedDriver.rows(backend.forward(batch));
             assertEquals(2, picked.length);
             assertArrayEquals(all[4], picked[0]);
             assertArrayEquals(all[1], picked[1]);
