@@ -81,14 +81,16 @@ public final class HostStepBench {
                 engine.step(); // prefill
             }
             run(engine, warmup, churn);
+            EngineStats before = engine.stats();
             Totals t = run(engine, steps, churn);
-            if (churn && engine.stats().numWaiting() == 0) {
+            EngineStats after = engine.stats();
+            if (churn && after.numWaiting() == 0) {
                 throw new IllegalStateException("the backlog of waiting requests ran out during the measured steps");
             }
             System.out.printf("host step, %d running sequences of ~%d tokens, block size %d, %d steps (after %d "
                     + "warm-up)%s:%n", numSeqs, promptLen, blockSize, steps, warmup, churn ? String.format(
-                    ", churn: %.1f requests finished and as many admitted per step", (double) t.finished / steps)
-                    : "");
+                    ", churn: %.1f requests finished per step, %.0f sequences a batch", (double) t.finished / steps,
+                    after.meanBatchSince(before)) : "");
             System.out.printf("  schedule     %8.1f us%n", t.schedule / 1e3 / steps);
             System.out.printf("  forward      %8.1f us  (prepare inputs + validate; the stub queues nothing)%n",
                     t.forward / 1e3 / steps);
