@@ -1,7 +1,6 @@
 package io.kindling.core;
 
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 
@@ -261,16 +260,17 @@ final class KvCacheManager {
      * blocks) is filled up to its sequence's computed tokens: only the last block of each sequence has empty
      * slots. A block shared by several sequences counts once.
      */
-    void recordStep(Collection<Sequence> running) {
+    void recordStep(List<Sequence> running) {
         sampleNo++;
         long used = 0;
         if (blockPool.numSharedRefs() == 0) {
             // no block is shared: each sequence's blocks hold exactly its computed tokens, no walk over the tables
-            for (Sequence seq : running) {
-                used += seq.numComputedTokens();
+            for (int s = 0; s < running.size(); s++) { // by index: an iterator a step is an allocation
+                used += running.get(s).numComputedTokens();
             }
         } else {
-            for (Sequence seq : running) {
+            for (int s = 0; s < running.size(); s++) {
+                Sequence seq = running.get(s);
                 for (int i = 0; i < seq.numBlocks(); i++) {
                     int id = seq.blockId(i);
                     if (blockPool.block(id).refCnt > 1) {

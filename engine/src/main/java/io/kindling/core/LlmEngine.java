@@ -49,7 +49,10 @@ public final class LlmEngine implements AutoCloseable {
     private long nextSeqId;
     private long promptTokens;
     private long generationTokens;
-    private StepTimes lastStepTimes = StepTimes.NONE;
+    /** The last step's {@link StepTimes}, kept as fields so that a step allocates no record; -1: it ran nothing. */
+    private long lastScheduleNanos = -1;
+    private long lastForwardNanos;
+    private long lastPostprocessNanos;
     private long numSteps;
     private long scheduledSeqs;
     /**
@@ -65,7 +68,7 @@ public final class LlmEngine implements AutoCloseable {
     private final LaunchedStep launched = new LaunchedStep();
     /** With asynchronous scheduling: whether {@link #launched} is in flight, its draws queued, its tokens not taken. */
     private boolean inFlight;
-    /** Host time waiting for (and launching) draws in the current step. */
+    /** Host time waiting for (and launching) draws in the current (after it, the last) step. */
     private long sampleNanos;
     /** Structured output's compiled constraints, made on the first request that has one. */
     private Grammars grammars;
@@ -314,7 +317,7 @@ public final class LlmEngine implements AutoCloseable {
         }
         SchedulerOutput batch = scheduler.schedule();
         if (batch.isEmpty() && !previous) {
-            lastStepTimes = StepTimes.NONE;
+            lastScheduleNanos = -1;
             return List.of();
         }
         long t1 = System.nanoTime();
@@ -335,8 +338,9 @@ public final class LlmEngine implements AutoCloseable {
                 finished = finishLaunched(finished);
             }
         }
-        long postprocess = System.nanoTime() - t2 - sampleNanos;
-        lastStepTimes = new StepTimes(t1 - t0, t2 - t1, sampleNanos, postprocess);
+        lastPostprocessNanos = System.nanoTime() - t2 - sampleNanos;
+        lastScheduleNanos = t1 - t0;
+        lastForwardNanos = t2 - t1;
         return finished;
     }
 
@@ -408,7 +412,8 @@ public final class LlmEngine implements AutoCloseable {
 
     /** Host time of the last step's phases ({@link StepTimes#NONE} when it had nothing to run). */
     public StepTimes lastStepTimes() {
-        return lastStepTimes;
+        return lastScheduleNanos < 0 ? StepTimes.NONE
+                : new StepTimes(lastScheduleNanos, lastForwardNanos, sampleNanos, lastPostprocessNanos);
     }
 
     /**

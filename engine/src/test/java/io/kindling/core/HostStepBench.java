@@ -113,9 +113,12 @@ public final class HostStepBench {
         long sample = 0;
         long postprocess = 0;
         long finished = 0;
-        long bytes0 = threads.getThreadAllocatedBytes(thread);
+        long bytes = 0;
         for (int i = 0; i < steps; i++) {
+            // the engine's step alone: reading its times below builds a record, the bench's and not the engine's
+            long bytes0 = threads.getThreadAllocatedBytes(thread);
             int n = engine.step().size();
+            bytes += threads.getThreadAllocatedBytes(thread) - bytes0;
             if (n > 0 && !churn) {
                 throw new IllegalStateException("a sequence finished during the measured steps");
             }
@@ -126,8 +129,7 @@ public final class HostStepBench {
             sample += s.sampleNanos();
             postprocess += s.postprocessNanos();
         }
-        return new Totals(schedule, forward, sample, postprocess, threads.getThreadAllocatedBytes(thread) - bytes0,
-                finished);
+        return new Totals(schedule, forward, sample, postprocess, bytes, finished);
     }
 
     /**
@@ -151,6 +153,24 @@ public final class HostStepBench {
         /** The draw being resolved. */
         private int slot;
         private int launchedDraws;
+        /** The last pass's logits rows. */
+        private int rows;
+        private final Logits logits = new Logits() {
+            @Override
+            public int numRows() {
+                return rows;
+            }
+
+            @Override
+            public int vocabSize() {
+                return vocabSize;
+            }
+
+            @Override
+            public float[] row(int i) {
+                throw new UnsupportedOperationException("the stub has no logits");
+            }
+        };
 
         StubBackend(int vocabSize, int tokenVocab) {
             this.vocabSize = vocabSize;
@@ -190,24 +210,9 @@ public final class HostStepBench {
         @Override
         public Logits forward(BatchInputs batch) {
             validator.validate(batch);
-            int rows = batch.numLogits();
+            rows = batch.numLogits();
             step++;
-            return new Logits() {
-                @Override
-                public int numRows() {
-                    return rows;
-                }
-
-                @Override
-                public int vocabSize() {
-                    return vocabSize;
-                }
-
-                @Override
-                public float[] row(int i) {
-                    throw new UnsupportedOperationException("the stub has no logits");
-                }
-            };
+            return logits; // one view, refilled by each pass, as CudaBackend's
         }
 
         @Override

@@ -89,8 +89,16 @@ final class CudaBackend implements Backend {
     private long graphBytes;
     private DeviceKvCache cache;
     private BatchValidator validator;
-    private CudaLogits lastLogits;
-    private StepProfile lastProfile;
+    /** The logits of the last forward pass: one view over the step buffer, refilled by each pass. */
+    private final CudaLogits logits;
+    /**
+     * The last forward pass's {@link StepProfile}, kept as fields so that a step allocates none; the record is built
+     * when read. {@code lastHostQueueNanos} -1: no forward pass yet.
+     */
+    private long lastHostQueueNanos = -1;
+    private int lastLaunches;
+    private int lastGraphReplays;
+    private Map<String, Double> lastGpuMillis = Map.of();
     private Op op;
     private int opLayer;
 
@@ -115,6 +123,7 @@ final class CudaBackend implements Backend {
                     options.maxNumSeqs(), options.maxNumBatchedTokens(), maxBlocksPerSeq()));
             weights = own(DeviceWeights.upload(config, checkpointWeights));
             buffers = own(new StepBuffers(config, options.maxNumBatchedTokens(), options.maxNumSeqs()));
+            logits = new CudaLogits(context, buffers.logits.ptr(), config.vocabSize());
             // a step copies at most one partly filled block per sequence (copy-on-write); more go in chunks
             blockPairs = own(new StagedInts(2 * options.maxNumSeqs()));
             attentionInputs = own(new CopyFence());
@@ -186,9 +195,7 @@ final class CudaBackend implements Backend {
             graphBytes = perGraph * graphs.maxGraphs();
             return inUse + graphBytes;
         } finally {
-            if (lastLogits != null) {
-                lastLogits.expire();
-            }
+            logits.expire();
             cache = null;
             validator = null;
         }
@@ -318,9 +325,7 @@ final class CudaBackend implements Backend {
             throw new IllegalArgumentException("empty step: no tokens scheduled");
         }
         context.makeCurrent();
-        if (lastLogits != null) {
-            lastLogits.expire();
-        }
+        logits.expire();
         long start = System.nanoTime();
         int graphReplays = 0;
         int launches;
@@ -340,9 +345,12 @@ final class CudaBackend implements Backend {
         } catch (CudaException e) {
             throw new CudaBackendException(op.description + (opLayer >= 0 ? " of layer " + opLayer : ""), e);
         }
-        lastProfile = new StepProfile(System.nanoTime() - start, launches, graphReplays, Map.of());
-        lastLogits = new CudaLogits(context, buffers.logits.ptr(), batch.numLogits(), config.vocabSize());
-        return lastLogits;
+        lastHostQueueNanos = System.nanoTime() - start;
+        lastLaunches = launches;
+        lastGraphReplays = graphReplays;
+        lastGpuMillis = Map.of();
+        logits.refill(batch.numLogits());
+        return logits;
     }
 
     /** Pads a decode-only step to its graph's bucket, uploads its inputs and replays (or first captures) the graph. */
@@ -465,16 +473,18 @@ final class CudaBackend implements Backend {
     @Override
     public Optional<StepProfile> lastStepProfile() {
         profiler.disarm();
-        if (lastProfile != null && profiler.hasRecording()) {
+        if (lastHostQueueNanos < 0) {
+            return Optional.empty();
+        }
+        if (profiler.hasRecording()) {
             context.makeCurrent();
             try {
-                lastProfile = new StepProfile(lastProfile.hostQueueNanos(), lastProfile.kernelLaunches(),
-                        lastProfile.graphReplays(), profiler.finish());
+                lastGpuMillis = profiler.finish();
             } catch (CudaException e) {
                 throw new CudaBackendException("reading the step profile's events", e);
             }
         }
-        return Optional.ofNullable(lastProfile);
+        return Optional.of(new StepProfile(lastHostQueueNanos, lastLaunches, lastGraphReplays, lastGpuMillis));
     }
 
     @Override

@@ -9,21 +9,28 @@ import jcuda.driver.CUdeviceptr;
 
 /**
  * A step's fp32 logits {@code [numRows][vocabSize]}, left on the GPU where the {@code GpuSampler} reads them.
- * They live in the backend's step buffer, so they expire when the next step starts.
+ * They live in the backend's step buffer, so they expire when the next step starts; the backend keeps one view over
+ * that buffer and refills it with each forward pass (a view a step would be a per-step allocation).
  */
 final class CudaLogits implements DeviceLogits {
 
     private final CudaContext context;
     private final CUdeviceptr data;
-    private final int numRows;
     private final int vocabSize;
-    private boolean expired;
+    private int numRows;
+    private boolean expired = true;
 
-    CudaLogits(CudaContext context, CUdeviceptr data, int numRows, int vocabSize) {
+    /** Expired until the first {@link #refill}. */
+    CudaLogits(CudaContext context, CUdeviceptr data, int vocabSize) {
         this.context = context;
         this.data = data;
-        this.numRows = numRows;
         this.vocabSize = vocabSize;
+    }
+
+    /** The buffer now holds a new step's {@code numRows} rows. */
+    void refill(int numRows) {
+        this.numRows = numRows;
+        expired = false;
     }
 
     @Override
