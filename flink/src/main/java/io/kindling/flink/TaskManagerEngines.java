@@ -43,7 +43,7 @@ public final class TaskManagerEngines {
      * @throws TaskManagerMemoryException when the model and its KV cache do not fit the heap
      */
     static EngineLease lease(EngineKey key, FunctionContext context) {
-        BoundDevice binding = bind(key.engine().device(), context);
+        BoundDevice binding = bind(key.engine().device(), key.engine().tensorParallelSize(), context);
         Thread thread = Thread.currentThread();
         ClassLoader jobLoader = thread.getContextClassLoader();
         // The engine's threads inherit the start's context loader: Kindling's own, so that an engine shared by later
@@ -58,10 +58,10 @@ public final class TaskManagerEngines {
         }
     }
 
-    static BoundDevice bind(String configured, FunctionContext context) {
+    static BoundDevice bind(String configured, int ranks, FunctionContext context) {
         List<String> gpus = context.getExternalResourceInfos(GPU).stream()
                 .map(info -> info.getProperty(GPU_INDEX)).flatMap(Optional::stream).sorted().toList();
-        return BoundDevice.toAssigned(configured, gpus, "Flink's GPU plugin")
+        return BoundDevice.toAssigned(configured, ranks, gpus, "Flink's GPU plugin", "external-resource.gpu.amount")
                 .orElseGet(() -> new BoundDevice(configured, configured, "Flink assigned no GPU to this TaskManager "
                         + "(external-resources: gpu), so the default CUDA device"));
     }

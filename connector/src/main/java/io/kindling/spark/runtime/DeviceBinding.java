@@ -14,7 +14,8 @@ import org.apache.spark.resource.ResourceInformation;
 
 /**
  * The device an engine runs on, as Spark's GPU scheduling decides it ({@link BoundDevice}): a configured {@code cuda}
- * becomes the GPU address Spark assigned to the task ({@code cuda:<addr>}). With a fractional
+ * becomes the GPU address Spark assigned to the task ({@code cuda:<addr>}; with {@code tensor_parallel_size} N, the
+ * task's first N addresses, {@code spark.task.resource.gpu.amount} being N). With a fractional
  * {@code spark.task.resource.gpu.amount} several tasks get the same address, hence the same engine key and one shared
  * engine. {@code cuda:N}, {@code cpu} and {@code auto} are kept as configured.
  *
@@ -57,13 +58,14 @@ final class DeviceBinding {
                      List<String> executorGpus) {
     }
 
-    /** Binds {@code configured} for the task running on this thread. */
-    static BoundDevice forCurrentTask(String configured) {
-        return resolve(configured, currentPlacement());
+    /** Binds {@code configured} for the task running on this thread, one GPU for each of {@code ranks}. */
+    static BoundDevice forCurrentTask(String configured, int ranks) {
+        return resolve(configured, ranks, currentPlacement());
     }
 
-    static BoundDevice resolve(String configured, Placement placement) {
-        Optional<BoundDevice> assigned = BoundDevice.toAssigned(configured, placement.taskGpus(), "Spark");
+    static BoundDevice resolve(String configured, int ranks, Placement placement) {
+        Optional<BoundDevice> assigned = BoundDevice.toAssigned(configured, ranks, placement.taskGpus(), "Spark",
+                TASK_AMOUNT);
         if (assigned.isPresent()) {
             return assigned.get();
         }

@@ -38,7 +38,8 @@ public final class ExecutorEngines {
      * @throws ExecutorMemoryException when the model and its KV cache do not fit the executor's heap
      */
     public static EngineService acquire(EngineKey key) {
-        BoundDevice binding = DeviceBinding.forCurrentTask(key.engine().device());
+        BoundDevice binding = DeviceBinding.forCurrentTask(key.engine().device(),
+                key.engine().tensorParallelSize());
         try {
             return ENGINES.acquire(key.withDevice(binding.device()));
         } catch (BackendUnavailableException e) {

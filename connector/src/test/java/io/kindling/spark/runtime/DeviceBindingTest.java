@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.kindling.backend.BackendUnavailableException;
+import io.kindling.core.EngineConfigException;
 import io.kindling.runtime.BoundDevice;
 import io.kindling.runtime.BundledModel;
 import io.kindling.runtime.EngineKey;
@@ -34,20 +35,37 @@ class DeviceBindingTest {
 
     @Test
     void cudaBindsToTheTasksFirstGpuAddress() {
-        BoundDevice b = DeviceBinding.resolve("cuda", clusterTask(List.of("2", "3"), ALL_SETTINGS,
+        BoundDevice b = DeviceBinding.resolve("cuda", 1, clusterTask(List.of("2", "3"), ALL_SETTINGS,
                 List.of("0", "1", "2", "3")));
         assertEquals("cuda:2", b.device());
         assertEquals("GPU address 2 that Spark assigned to this task", b.reason());
     }
 
     @Test
+    void tensorParallelRanksBindToTheTasksFirstAddressesOneARank() {
+        BoundDevice b = DeviceBinding.resolve("cuda", 2, clusterTask(List.of("2", "3", "5"), ALL_SETTINGS,
+                List.of("0", "1", "2", "3", "5")));
+        assertEquals("cuda:2,3", b.device());
+        assertEquals("GPU addresses 2,3 that Spark assigned to this task", b.reason());
+    }
+
+    @Test
+    void tensorParallelRanksWithTooFewTaskGpusNameTheTaskAmountToSet() {
+        EngineConfigException e = assertThrows(EngineConfigException.class, () -> DeviceBinding.resolve("cuda", 2,
+                clusterTask(List.of("1"), ALL_SETTINGS, List.of("0", "1"))));
+        assertEquals("tensor_parallel_size", e.setting());
+        assertEquals("2 needs 2 GPUs for one engine, but Spark assigned 1 (1): set spark.task.resource.gpu.amount=2",
+                e.problem());
+    }
+
+    @Test
     void tasksSharingAFractionalGpuGetTheSameDeviceAndSoTheSameEngineKey() {
         EngineKey configured = BundledModel.key(BundledModel.DIR.toString(), "cuda", 8);
-        EngineKey first = configured.withDevice(DeviceBinding.resolve("cuda",
+        EngineKey first = configured.withDevice(DeviceBinding.resolve("cuda", 1,
                 clusterTask(List.of("1"), ALL_SETTINGS, List.of("1"))).device());
-        EngineKey second = configured.withDevice(DeviceBinding.resolve("cuda",
+        EngineKey second = configured.withDevice(DeviceBinding.resolve("cuda", 1,
                 clusterTask(List.of("1"), ALL_SETTINGS, List.of("1"))).device());
-        EngineKey otherGpu = configured.withDevice(DeviceBinding.resolve("cuda",
+        EngineKey otherGpu = configured.withDevice(DeviceBinding.resolve("cuda", 1,
                 clusterTask(List.of("0"), ALL_SETTINGS, List.of())).device());
         assertEquals(first, second);
         assertEquals("cuda:1", first.engine().device());
@@ -56,7 +74,7 @@ class DeviceBindingTest {
 
     @Test
     void tasksTheDriverRunsGetTheDefaultCudaDevice() {
-        BoundDevice b = DeviceBinding.resolve("cuda", new DeviceBinding.Placement(List.of(), false, Set.of(),
+        BoundDevice b = DeviceBinding.resolve("cuda", 1, new DeviceBinding.Placement(List.of(), false, Set.of(),
                 List.of()));
         assertEquals("cuda", b.device());
         assertEquals(LOCAL_REASON, b.reason());
@@ -65,7 +83,7 @@ class DeviceBindingTest {
     @Test
     void aClusterTaskWithoutGpuNamesEverySettingItLacks() {
         BackendUnavailableException e = assertThrows(BackendUnavailableException.class,
-                () -> DeviceBinding.resolve("cuda", clusterTask(List.of(), Set.of(), List.of())));
+                () -> DeviceBinding.resolve("cuda", 1, clusterTask(List.of(), Set.of(), List.of())));
         assertEquals("spark.kindling.device=cuda, but Spark assigned no GPU to this task: "
                 + "spark.executor.resource.gpu.amount, spark.task.resource.gpu.amount, "
                 + "spark.executor.resource.gpu.discoveryScript are not set." + HOW_TO_SET, e.getMessage());
@@ -74,7 +92,7 @@ class DeviceBindingTest {
     @Test
     void aClusterTaskWithoutGpuOnAGpuExecutorNamesTheMissingTaskAmount() {
         BackendUnavailableException e = assertThrows(BackendUnavailableException.class,
-                () -> DeviceBinding.resolve("cuda", clusterTask(List.of(),
+                () -> DeviceBinding.resolve("cuda", 1, clusterTask(List.of(),
                         Set.of(DeviceBinding.EXECUTOR_AMOUNT, DeviceBinding.DISCOVERY_SCRIPT), List.of("0", "1"))));
         assertEquals("spark.kindling.device=cuda, but Spark assigned no GPU to this task (its executor has GPUs "
                 + "[0, 1]): spark.task.resource.gpu.amount is not set." + HOW_TO_SET, e.getMessage());
@@ -83,7 +101,7 @@ class DeviceBindingTest {
     @Test
     void aClusterTaskWithoutGpuDespiteEverySettingPointsAtTheDiscoveryScript() {
         BackendUnavailableException e = assertThrows(BackendUnavailableException.class,
-                () -> DeviceBinding.resolve("cuda", clusterTask(List.of(), ALL_SETTINGS, List.of())));
+                () -> DeviceBinding.resolve("cuda", 1, clusterTask(List.of(), ALL_SETTINGS, List.of())));
         assertEquals("spark.kindling.device=cuda, but Spark assigned no GPU to this task: "
                 + "spark.executor.resource.gpu.amount, spark.task.resource.gpu.amount and "
                 + "spark.executor.resource.gpu.discoveryScript are set: check that the discovery script prints this "
@@ -95,7 +113,7 @@ class DeviceBindingTest {
         for (String device : List.of("cuda:7", "cpu", "auto")) {
             for (DeviceBinding.Placement placement : List.of(clusterTask(List.of("0"), ALL_SETTINGS, List.of("0")),
                     clusterTask(List.of(), Set.of(), List.of()))) {
-                BoundDevice b = DeviceBinding.resolve(device, placement);
+                BoundDevice b = DeviceBinding.resolve(device, 1, placement);
                 assertEquals(device, b.device());
                 assertEquals("as configured", b.reason());
             }
@@ -110,7 +128,7 @@ class DeviceBindingTest {
                 .set(DeviceBinding.EXECUTOR_AMOUNT, "1");
         try (JavaSparkContext sc = new JavaSparkContext(conf)) {
             List<String> bindings = sc.parallelize(List.of(1, 2), 2).map(i -> {
-                BoundDevice b = DeviceBinding.forCurrentTask("cuda");
+                BoundDevice b = DeviceBinding.forCurrentTask("cuda", 1);
                 return b.device() + " / " + b.reason();
             }).collect();
             assertEquals(List.of("cuda / " + LOCAL_REASON, "cuda / " + LOCAL_REASON), bindings);
