@@ -9,6 +9,7 @@ import io.kindling.runtime.EngineLease;
 import io.kindling.runtime.EngineRegistry;
 import io.kindling.runtime.ModelCache;
 import io.kindling.runtime.ModelLocator;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -35,35 +36,44 @@ public final class TaskManagerEngines {
     }
 
     /**
-     * The engine for {@code key}, held until the lease closes; {@code cuda} binds to the GPU that Flink's GPU plugin
-     * gave this TaskManager, else the default CUDA device.
+     * The engine for {@code key}, held until the lease closes; {@code cuda} binds to the least used of the GPUs that
+     * Flink's GPU plugin gave this TaskManager (by this key's leases: one engine a GPU, the slots spread over them),
+     * else the default CUDA device.
      *
      * @throws BackendUnavailableException when the device cannot be used, naming the binding
      * @throws io.kindling.runtime.ModelLocationException when the model cannot be found or copied to this host
      * @throws TaskManagerMemoryException when the model and its KV cache do not fit the heap
      */
     static EngineLease lease(EngineKey key, FunctionContext context) {
-        BoundDevice binding = bind(key.engine().device(), key.engine().tensorParallelSize(), context);
+        List<BoundDevice> choices = bind(key.engine().device(), key.engine().tensorParallelSize(), context);
         Thread thread = Thread.currentThread();
         ClassLoader jobLoader = thread.getContextClassLoader();
         // The engine's threads inherit the start's context loader: Kindling's own, so that an engine shared by later
         // jobs never pins the class loader of the job that happened to start it.
         thread.setContextClassLoader(TaskManagerEngines.class.getClassLoader());
         try {
-            return ENGINES.lease(key.withDevice(binding.device()));
+            return ENGINES.leaseLeastHeld(choices.stream().map(choice -> key.withDevice(choice.device())).toList());
         } catch (BackendUnavailableException e) {
-            throw binding.explain("device", e);
+            throw BoundDevice.explain("device", choices, e);
         } finally {
             thread.setContextClassLoader(jobLoader);
         }
     }
 
-    static BoundDevice bind(String configured, int ranks, FunctionContext context) {
+    /**
+     * The devices a subtask may run on: for {@code cuda}, each GPU (each group of {@code ranks} GPUs) that Flink's
+     * GPU plugin gave this TaskManager, which {@link #lease} spreads the slots over; else the default CUDA device.
+     * Flink gives the GPUs to the TaskManager, not to a slot, so the spreading is Kindling's.
+     */
+    static List<BoundDevice> bind(String configured, int ranks, FunctionContext context) {
         List<String> gpus = context.getExternalResourceInfos(GPU).stream()
-                .map(info -> info.getProperty(GPU_INDEX)).flatMap(Optional::stream).sorted().toList();
-        return BoundDevice.toAssigned(configured, ranks, gpus, "Flink's GPU plugin", "external-resource.gpu.amount")
-                .orElseGet(() -> new BoundDevice(configured, configured, "Flink assigned no GPU to this TaskManager "
-                        + "(external-resources: gpu), so the default CUDA device"));
+                .map(info -> info.getProperty(GPU_INDEX)).flatMap(Optional::stream)
+                .sorted(Comparator.comparingInt(String::length).thenComparing(Comparator.naturalOrder())) // 2 < 10
+                .toList();
+        List<BoundDevice> choices = BoundDevice.choices(configured, ranks, gpus,
+                "Flink's GPU plugin gave this TaskManager", "external-resource.gpu.amount");
+        return choices.isEmpty() ? List.of(new BoundDevice(configured, configured, "Flink assigned no GPU to this "
+                + "TaskManager (external-resources: gpu), so the default CUDA device")) : choices;
     }
 
     /** Engines this JVM has started, closed ones included. */

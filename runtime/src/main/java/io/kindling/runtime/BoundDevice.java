@@ -2,6 +2,7 @@ package io.kindling.runtime;
 
 import io.kindling.backend.BackendUnavailableException;
 import io.kindling.core.EngineConfigException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -23,26 +24,50 @@ public record BoundDevice(String configured, String device, String reason) {
      * assigned: {@code cuda:<addr>}, or with tensor parallelism one address a rank, {@code cuda:<addr>,<addr>}.
      *
      * @param ranks          the engine's {@code tensor_parallel_size}: the GPUs one engine needs
+     * @param assigner       who assigned them, to whom, as in "GPU address 1 that <i>Spark assigned to this task</i>"
      * @param amountSetting  the setting that gives each task more GPUs, named when too few were assigned
      * @throws EngineConfigException when fewer than {@code ranks} GPUs were assigned
      */
     public static Optional<BoundDevice> toAssigned(String configured, int ranks, List<String> assigned,
                                                    String assigner, String amountSetting) {
+        return choices(configured, ranks, assigned, assigner, amountSetting).stream().findFirst();
+    }
+
+    /**
+     * Every device {@code configured} may bind to: for {@code cuda}, {@code assigned} cut into groups of
+     * {@code ranks} consecutive addresses, one engine's each (those left over are too few for one); otherwise
+     * {@code configured} as it is. Empty when {@code cuda} was assigned no GPU.
+     *
+     * @throws EngineConfigException when GPUs were assigned, but fewer than {@code ranks}
+     */
+    public static List<BoundDevice> choices(String configured, int ranks, List<String> assigned, String assigner,
+                                            String amountSetting) {
         if (!configured.equals("cuda")) {
-            return Optional.of(new BoundDevice(configured, configured, "as configured"));
+            return List.of(new BoundDevice(configured, configured, "as configured"));
         }
-        if (assigned.isEmpty()) {
-            return Optional.empty();
-        }
-        if (assigned.size() < ranks) {
+        if (!assigned.isEmpty() && assigned.size() < ranks) {
             throw new EngineConfigException("tensor_parallel_size", ranks + " needs " + ranks + " GPUs for one "
-                    + "engine, but " + assigner + " assigned " + assigned.size() + " (" + String.join(", ", assigned)
-                    + "): set " + amountSetting + "=" + ranks);
+                    + "engine, but it has " + assigned.size() + " (" + String.join(", ", assigned) + "), that "
+                    + assigner + ": set " + amountSetting + "=" + ranks);
         }
-        List<String> addresses = assigned.subList(0, ranks);
-        String joined = String.join(",", addresses);
-        return Optional.of(new BoundDevice(configured, "cuda:" + joined, (ranks == 1 ? "GPU address " : "GPU addresses ")
-                + joined + " that " + assigner + " assigned to this task"));
+        List<BoundDevice> choices = new ArrayList<>();
+        for (int first = 0; first + ranks <= assigned.size(); first += ranks) {
+            String joined = String.join(",", assigned.subList(first, first + ranks));
+            choices.add(new BoundDevice(configured, "cuda:" + joined, (ranks == 1 ? "GPU address " : "GPU addresses ")
+                    + joined + " that " + assigner));
+        }
+        return List.copyOf(choices);
+    }
+
+    /** The backend's refusal on one of {@code choices}, which the caller did not learn (see {@link #explain}). */
+    public static BackendUnavailableException explain(String setting, List<BoundDevice> choices,
+                                                      BackendUnavailableException e) {
+        if (choices.size() == 1) {
+            return choices.get(0).explain(setting, e);
+        }
+        return new BackendUnavailableException(setting + "=" + choices.get(0).configured() + " bound to the least "
+                + "used of " + choices.stream().map(BoundDevice::device).toList() + " (" + choices.get(0).reason()
+                + " and the rest): " + e.getMessage());
     }
 
     /** The backend's refusal, saying which GPU the scheduling picked ({@code setting}: the option's full name). */

@@ -47,15 +47,35 @@ public final class EngineRegistry {
      * @throws CancellationException as {@link #acquire}; no lease is then held
      */
     public EngineLease lease(EngineKey key) {
+        return leaseLeastHeld(List.of(key));
+    }
+
+    /**
+     * As {@link #lease}, for whichever of {@code candidates} has the fewest leases now (the first of those tied):
+     * a TaskManager's slots spread over its GPUs, one engine each, instead of all taking the first. The choice and
+     * the lease are one step, so slots opening together still spread.
+     */
+    public EngineLease leaseLeastHeld(List<EngineKey> candidates) {
+        if (candidates.isEmpty()) {
+            throw new IllegalArgumentException("no engine key to lease");
+        }
+        EngineKey key;
         CompletableFuture<EngineService> engine;
         synchronized (leases) {
+            key = candidates.get(0);
+            for (EngineKey candidate : candidates) {
+                if (leases.getOrDefault(candidate, 0) < leases.getOrDefault(key, 0)) {
+                    key = candidate;
+                }
+            }
             leases.merge(key, 1, Integer::sum);
             engine = starting(key);
         }
+        EngineKey leased = key;
         try {
-            return new EngineLease(await(engine), () -> release(key));
+            return new EngineLease(await(engine), () -> release(leased));
         } catch (RuntimeException | Error e) {
-            release(key);
+            release(leased);
             throw e;
         }
     }

@@ -14,7 +14,9 @@ import io.kindling.model.ModelLoadException;
 import io.kindling.sampling.SamplingParams;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -179,5 +181,42 @@ class EngineRegistryTest {
             assertNotSame(second.engine(), fresh.engine());
             assertEquals(2, registry.loadCount());
         }
+    }
+
+    /**
+     * A TaskManager's slots opening together over two GPUs' keys (two CPU keys here: the choice is the registry's,
+     * whatever the device): half the leases on each engine, and a slot opening later takes the one left with fewer.
+     */
+    @Test
+    void leasesOverSeveralKeysSpreadEvenlyEvenWhenTakenTogether() throws Exception {
+        EngineRegistry registry = registry();
+        EngineKey gpu0 = BundledModel.key(BundledModel.DIR.toString(), "cpu", 8);
+        EngineKey gpu1 = BundledModel.key(BundledModel.DIR.toString(), "cpu", 4);
+        allArrived = new CountDownLatch(TASKS);
+        ExecutorService slots = Executors.newFixedThreadPool(TASKS);
+        List<Future<EngineLease>> leases = new ArrayList<>();
+        for (int i = 0; i < TASKS; i++) {
+            leases.add(slots.submit(() -> {
+                allArrived.countDown();
+                return registry.leaseLeastHeld(List.of(gpu0, gpu1));
+            }));
+        }
+        slots.shutdown();
+        Map<EngineService, List<EngineLease>> byEngine = new IdentityHashMap<>();
+        for (Future<EngineLease> lease : leases) {
+            EngineLease held = lease.get(60, TimeUnit.SECONDS);
+            byEngine.computeIfAbsent(held.engine(), engine -> new ArrayList<>()).add(held);
+        }
+        assertEquals(2, byEngine.size());
+        assertEquals(List.of(TASKS / 2, TASKS / 2), byEngine.values().stream().map(List::size).toList());
+
+        EngineService small = registry.acquire(gpu1);
+        List<EngineLease> onSmall = byEngine.get(small);
+        onSmall.remove(0).close();
+        onSmall.remove(0).close();
+        try (EngineLease late = registry.leaseLeastHeld(List.of(gpu0, gpu1))) {
+            assertSame(small, late.engine());
+        }
+        byEngine.values().forEach(held -> held.forEach(EngineLease::close));
     }
 }

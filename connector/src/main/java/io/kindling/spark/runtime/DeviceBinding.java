@@ -64,8 +64,8 @@ final class DeviceBinding {
     }
 
     static BoundDevice resolve(String configured, int ranks, Placement placement) {
-        Optional<BoundDevice> assigned = BoundDevice.toAssigned(configured, ranks, placement.taskGpus(), "Spark",
-                TASK_AMOUNT);
+        Optional<BoundDevice> assigned = BoundDevice.toAssigned(configured, ranks, placement.taskGpus(),
+                "Spark assigned to this task", TASK_AMOUNT);
         if (assigned.isPresent()) {
             return assigned.get();
         }

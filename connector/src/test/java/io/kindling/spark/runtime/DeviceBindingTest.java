@@ -54,7 +54,8 @@ class DeviceBindingTest {
         EngineConfigException e = assertThrows(EngineConfigException.class, () -> DeviceBinding.resolve("cuda", 2,
                 clusterTask(List.of("1"), ALL_SETTINGS, List.of("0", "1"))));
         assertEquals("tensor_parallel_size", e.setting());
-        assertEquals("2 needs 2 GPUs for one engine, but Spark assigned 1 (1): set spark.task.resource.gpu.amount=2",
+        assertEquals("2 needs 2 GPUs for one engine, but it has 1 (1), that Spark assigned to this task: set "
+                + "spark.task.resource.gpu.amount=2",
                 e.problem());
     }
 
