@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -65,17 +66,22 @@ class EngineRegistryTest {
     }
 
     private List<Future<EngineService>> acquireConcurrently(EngineRegistry registry, EngineKey key) {
+        return concurrently(() -> registry.acquire(key));
+    }
+
+    /** {@code call} on {@link #TASKS} threads at once: the start waits until all of them are inside it. */
+    private <T> List<Future<T>> concurrently(Callable<T> call) {
         allArrived = new CountDownLatch(TASKS);
         ExecutorService tasks = Executors.newFixedThreadPool(TASKS);
-        List<Future<EngineService>> engines = new ArrayList<>();
+        List<Future<T>> results = new ArrayList<>();
         for (int i = 0; i < TASKS; i++) {
-            engines.add(tasks.submit(() -> {
+            results.add(tasks.submit(() -> {
                 allArrived.countDown();
-                return registry.acquire(key);
+                return call.call();
             }));
         }
         tasks.shutdown();
-        return engines;
+        return results;
     }
 
     @Test
@@ -192,16 +198,7 @@ class EngineRegistryTest {
         EngineRegistry registry = registry();
         EngineKey gpu0 = BundledModel.key(BundledModel.DIR.toString(), "cpu", 8);
         EngineKey gpu1 = BundledModel.key(BundledModel.DIR.toString(), "cpu", 4);
-        allArrived = new CountDownLatch(TASKS);
-        ExecutorService slots = Executors.newFixedThreadPool(TASKS);
-        List<Future<EngineLease>> leases = new ArrayList<>();
-        for (int i = 0; i < TASKS; i++) {
-            leases.add(slots.submit(() -> {
-                allArrived.countDown();
-                return registry.leaseLeastHeld(List.of(gpu0, gpu1));
-            }));
-        }
-        slots.shutdown();
+        List<Future<EngineLease>> leases = concurrently(() -> registry.leaseLeastHeld(List.of(gpu0, gpu1)));
         Map<EngineService, List<EngineLease>> byEngine = new IdentityHashMap<>();
         for (Future<EngineLease> lease : leases) {
             EngineLease held = lease.get(60, TimeUnit.SECONDS);
