@@ -6,8 +6,11 @@ public final class TaskDevices {
     private TaskDevices() {
     }
 
-    /** The device an engine configured with {@code configured} starts on for the task running on this thread. */
-    public static String bind(String configured) {
-        return DeviceBinding.forCurrentTask(configured).device();
+    /**
+     * The device an engine configured with {@code configured} and {@code tensor_parallel_size} {@code ranks} starts
+     * on for the task running on this thread.
+     */
+    public static String bind(String configured, int ranks) {
+        return DeviceBinding.forCurrentTask(configured, ranks).device();
     }
 }
