@@ -7,11 +7,13 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The device an engine runs on, as the cluster's GPU scheduling decides it: a configured {@code cuda} becomes the
- * GPU the scheduler assigned ({@code cuda:<addr>}); {@code cuda:N}, {@code cpu} and {@code auto} are kept as
- * configured. Tasks bound to one address get the same engine key, hence one shared engine. What happens when a
- * {@code cuda} task was assigned no GPU is the front end's rule (Spark fails cluster tasks, Flink takes the default
- * device).
+ * The device an engine runs on, as the cluster's GPU scheduling decides it: a configured {@code cuda} becomes a
+ * GPU the scheduler assigned ({@code cuda:<addr>}; with {@code tensor_parallel_size} N a group of N of them,
+ * {@code cuda:<addr>,<addr>}); {@code cuda:N}, {@code cpu} and {@code auto} are kept as configured. Spark assigns
+ * a task its GPUs, so it takes the first group; Flink gives them to the TaskManager, which spreads its slots over
+ * the groups ({@link #choices}). Tasks bound to one device get the same engine key, hence one shared engine. What
+ * happens when a {@code cuda} task was assigned no GPU is the front end's rule (Spark fails cluster tasks, Flink
+ * takes the default device).
  *
  * @param configured the device as configured
  * @param device the device the engine is started on
