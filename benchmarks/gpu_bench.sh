@@ -11,13 +11,16 @@
 #   8b-fixed  Llama-3.1-8B shape, 500 prompts, input 1024, output 128
 #   8b-wide   Llama-3.1-8B shape, 500 prompts, wide mix
 #   all       the four above
+#   70b-fixed Llama-3.1-70B shape (141 GB of bf16 weights: several cards, e.g. --device cuda:0,1,2,3 --ours-args
+#             "--tensor-parallel-size 4"), 200 prompts, input 1024, output 128; ours only (no HF baseline)
 # Options:
 #   --hf-max-requests N   HF runs a seeded subset of N requests of the workload (noted in the table)
 #   --hf-batch-size N     HF static batch size (default: probe 256,128,64,32 and keep the fastest that fits)
 #   --num-prompts N       override every row's prompt count (smoke tests)
 #   --warmup STEPS        our warm-up batch's output tokens before timing (default 8)
 #   --skip-hf             our bench only
-#   --device DEVICE       cuda (default), cuda:N; cpu runs the script's logic on tiny shapes
+#   --device DEVICE       cuda (default), cuda:N, cuda:N,M,... (one GPU per tensor-parallel rank); cpu runs the
+#                         script's logic on tiny shapes
 #   --ours-args "ARGS"    more flags for our bench (e.g. "--profile --max-num-seqs 512")
 # Env: JAVA, CP (required); PYTHON (default python3); KINDLING_JAVA_OPTS (extra JVM options); OUT (when set,
 # logs, workloads and JSON go there, else to a temporary directory).
@@ -36,7 +39,7 @@ while [[ $# -gt 0 ]]; do
     --device) device="$2"; shift 2 ;;
     --ours-args) ours_args="$2"; shift 2 ;;
     all) rows+=(1b-fixed 1b-wide 8b-fixed 8b-wide); shift ;;
-    1b-fixed|1b-wide|8b-fixed|8b-wide) rows+=("$1"); shift ;;
+    1b-fixed|1b-wide|8b-fixed|8b-wide|70b-fixed) rows+=("$1"); shift ;;
     -h|--help) usage ;;
     *) echo "gpu_bench.sh: unknown argument '$1'" >&2; usage ;;
   esac
@@ -56,6 +59,7 @@ row_spec() {
     1b-wide) echo "llama-3.2-1b 1000 --dataset wide" ;;
     8b-fixed) echo "llama-3.1-8b 500 --dataset fixed --input-len 1024 --output-len 128" ;;
     8b-wide) echo "llama-3.1-8b 500 --dataset wide" ;;
+    70b-fixed) echo "llama-3.1-70b 200 --dataset fixed --input-len 1024 --output-len 128" ;;
   esac
 }
 
@@ -80,7 +84,8 @@ for row in "${rows[@]}"; do
   echo "--- ours took $((SECONDS - start)) s (rc ${PIPESTATUS[0]})"
 
   hf_note="-"
-  if [[ -z "$skip_hf" && -s "$workload" ]]; then
+  # generate() on one card cannot hold the 70B shape: that row is ours only
+  if [[ -z "$skip_hf" && "$row" != 70b-* && -s "$workload" ]]; then
     hf_args=(--config "benchmarks/shapes/$shape" --workload "$workload" --device "$device"
       --json-out "$out/$row.hf.json")
     if [[ -n "$hf_batch_size" ]]; then hf_args+=(--batch-size "$hf_batch_size"); else hf_args+=(--find-batch-size); fi
