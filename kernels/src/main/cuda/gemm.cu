@@ -16,12 +16,14 @@
 // round-to-nearest FADDs between chunks add an unbiased error that grows only with sqrt(k / 64). Chunks of 64
 // rather than 32 halve the FADDs per mma, which compete with the mma stream for issue slots and registers.
 //
-// Segments. Above that, K is cut into segments of SEGMENT_K: the chunk sums of a segment are added from zero as
-// above, and the segment totals are then added in ascending order (C = s0, C = C + s1, ...). For k <= SEGMENT_K
-// that is the order above, bit for bit. It lets a launch split K over CTAs (split-K) without a different order:
-// a CTA that owns all of K adds each segment total into C as it finishes it; split CTAs each store their
-// segments' totals in a workspace slab per segment, and kd_gemm_reduce adds the slabs in the same order. Decode
-// and mixed batches (m ~ 64..512) leave most multiprocessors idle on a long-K projection without the split.
+// Segments. Above that, K is cut into segments of segment_k(k): the chunk sums of a segment are added from zero as
+// above, and the segment totals are then added in ascending order (C = s0, C = C + s1, ...). A k of at most
+// ONE_SEGMENT_K is one segment, the order above bit for bit; a longer k has segments of LONG_K_SEGMENT. The length
+// depends on k alone, so it too is the same for every m. It lets a launch split K over CTAs (split-K) without a
+// different order: a CTA that owns all of K adds each segment total into C as it finishes it; split CTAs each store
+// their segments' totals in a workspace slab per segment, and kd_gemm_reduce adds the slabs in the same order.
+// Decode and mixed batches (m ~ 64..512) leave most multiprocessors idle on a long-K projection without the split:
+// the down projections at m = 256 fill a third to a half of an H100 with tiles of 128 x 128.
 //
 // SiLU-and-multiply epilogue. The *_silu_mul entry points are the gate_up projection with the MLP's activation
 // applied to the finished totals: W is gate_up's weight with its rows interleaved in groups of 8 (gate 0-7, up 0-7,
@@ -41,7 +43,11 @@ namespace {
 
 constexpr int CHUNK_K = 64;
 constexpr int CHUNK_STEPS = CHUNK_K / 16;  // chained mma steps per chunk
-constexpr int SEGMENT_K = 4096;           // Gemm.java's SEGMENT_K
+constexpr int ONE_SEGMENT_K = 4096;       // Gemm.java's ONE_SEGMENT_K
+constexpr int LONG_K_SEGMENT = 2048;      // Gemm.java's LONG_K_SEGMENT
+
+// The segment length of a k (Gemm.segmentK): a multiple of every tile's BK, so a stage never straddles two.
+__device__ __forceinline__ int segment_k(int k) { return k <= ONE_SEGMENT_K ? ONE_SEGMENT_K : LONG_K_SEGMENT; }
 
 __device__ __forceinline__ uint32_t smem_addr(const void* p) {
     return static_cast<uint32_t>(__cvta_generic_to_shared(p));
@@ -207,7 +213,7 @@ __device__ __forceinline__ bool adds_to_c(const float* ws, int seg) { return ws 
 // Whether segment seg's totals, with C's running totals added, are the final ones (a CTA owning all of K, at its
 // last segment): where the fused epilogue applies.
 __device__ __forceinline__ bool final_totals(const float* ws, int k, int seg) {
-    return ws == nullptr && (seg + 1) * SEGMENT_K >= k;
+    return ws == nullptr && (seg + 1) * segment_k(k) >= k;
 }
 
 // The activation of intermediate column j (of inter): silu_mul of its gate and up totals, each plus its bias first
@@ -256,21 +262,23 @@ __device__ __forceinline__ void load_pair(const float* c, int ldc, int m, int n,
 // The K range of this CTA in BK-wide tiles: blockIdx.y's share of the segments, segs_per_cta of them.
 template <int BK>
 struct KRange {
-    static_assert(SEGMENT_K % BK == 0, "a stage never straddles two segments");
-    static constexpr int TILES_PER_SEGMENT = SEGMENT_K / BK;
+    static_assert(ONE_SEGMENT_K % BK == 0 && LONG_K_SEGMENT % BK == 0, "a stage never straddles two segments");
+    int tiles_per_segment;
     int begin;
     int end;
 
     __device__ __forceinline__ KRange(int k, int segs_per_cta) {
-        const int segments = (k + SEGMENT_K - 1) / SEGMENT_K;
+        const int segment = segment_k(k);
+        const int segments = (k + segment - 1) / segment;
         const int first = blockIdx.y * segs_per_cta;
-        begin = first * TILES_PER_SEGMENT;
-        end = min(min(segments, first + segs_per_cta) * TILES_PER_SEGMENT, (k + BK - 1) / BK);
+        tiles_per_segment = segment / BK;
+        begin = first * tiles_per_segment;
+        end = min(min(segments, first + segs_per_cta) * tiles_per_segment, (k + BK - 1) / BK);
     }
 
     // the segment tile t belongs to, and the tile after its last one in this CTA
-    __device__ __forceinline__ static int segment(int t) { return t / TILES_PER_SEGMENT; }
-    __device__ __forceinline__ int segment_end(int seg) const { return min(end, (seg + 1) * TILES_PER_SEGMENT); }
+    __device__ __forceinline__ int segment(int t) const { return t / tiles_per_segment; }
+    __device__ __forceinline__ int segment_end(int seg) const { return min(end, (seg + 1) * tiles_per_segment); }
 };
 
 // BM x BN output tile per CTA, WM x WN warps each owning a (BM/WM) x (BN/WN) sub-tile, BK of K per stage.

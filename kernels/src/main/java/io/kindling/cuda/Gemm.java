@@ -19,23 +19,27 @@ import jcuda.driver.CUstream;
  * gate_up projection with SiLU-and-multiply fused into the same launch's epilogue ({@link #runSiluMul}).
  *
  * <p>Every tile shape sums each output element over K in the same order (64-element chunks ascending within
- * segments of {@link #SEGMENT_K}, the segment totals ascending), whether one CTA owns all of K or a split launch
+ * segments of {@link #segmentK}, the segment totals ascending), whether one CTA owns all of K or a split launch
  * spreads the segments over several and adds their totals after; so the plan picked for an m changes speed, never
  * bits: a row's result does not depend on which rows share its batch.
  */
 final class Gemm implements AutoCloseable {
 
     /**
-     * gemm.cu's SEGMENT_K: the unit of K a split launch hands to one CTA. A CTA that owns several segments adds each
-     * total into C, a read-modify-write between segments, so the segment is as long as the projections whose k is
-     * the hidden size (4096 on Llama-3.1-8B): they stay one segment, and only the long-K down projections can split.
-     * (With segments of 2048, and the flush then inside the chunk loop, the unsplit 8B GEMMs of k = 4096 ran 21-49%
-     * slower at m = 256: GemmBench --all-tiles on an H100, 2026-12-06.)
+     * gemm.cu's ONE_SEGMENT_K: a k up to this is one segment. A CTA that owns several segments adds each total into
+     * C, a read-modify-write between segments, so the projections whose k is the hidden size (up to 4096 on
+     * Llama-3.1-8B) stay one segment. (With segments of 2048 everywhere, and the flush then inside the chunk loop,
+     * the unsplit 8B GEMMs of k = 4096 ran 21-49% slower at m = 256: GemmBench --all-tiles on an H100, 2026-12-06.)
      */
-    static final int SEGMENT_K = 4096;
+    static final int ONE_SEGMENT_K = 4096;
     /**
-     * The split launches' segment totals: enough for Llama-3.1-8B's down projection (4 segments) up to 1,024 rows;
-     * a split that would need more is not planned.
+     * gemm.cu's LONG_K_SEGMENT: the segments of a longer k, the down projections'. Short enough that a split fills
+     * the GPU at decode sizes (Llama-3.2-1B's down at m = 256: 32 output tiles of 128 x 128, 4 segments).
+     */
+    static final int LONG_K_SEGMENT = 2048;
+    /**
+     * The split launches' segment totals: enough for Llama-3.1-8B's down projection (7 segments) up to 585 rows and
+     * Llama-3.2-1B's (4 segments) up to 2,048; a split that would need more is not planned.
      */
     static final long WORKSPACE_BYTES = 64L << 20;
     /** Device rates the plan's time estimate assumes: an H100's copy bandwidth and a launch in a stream. */
@@ -73,7 +77,7 @@ final class Gemm implements AutoCloseable {
          * operands once, plus what a split adds: writing and reading the segment slabs, writing C, a second launch.
          */
         double seconds(int m, int n, int k, int multiprocessors) {
-            int kShare = Math.min(k, segmentsPerCta(k) * SEGMENT_K);
+            int kShare = Math.min(k, segmentsPerCta(k) * segmentK(k));
             long ctas = tile.ctas(m, n) * splits;
             long slots = (long) multiprocessors * tile.perSm;
             long waves = (ctas + slots - 1) / slots;
@@ -88,8 +92,16 @@ final class Gemm implements AutoCloseable {
         }
     }
 
+    /**
+     * The unit of K a split launch hands to one CTA, a function of k alone (so the order of a row's sums depends on
+     * no other row): all of a k up to {@link #ONE_SEGMENT_K}, else {@link #LONG_K_SEGMENT}.
+     */
+    static int segmentK(int k) {
+        return k <= ONE_SEGMENT_K ? ONE_SEGMENT_K : LONG_K_SEGMENT;
+    }
+
     static int segments(int k) {
-        return (k + SEGMENT_K - 1) / SEGMENT_K;
+        return (k + segmentK(k) - 1) / segmentK(k);
     }
 
     /**
@@ -233,7 +245,7 @@ final class Gemm implements AutoCloseable {
      * @param w       bf16 {@code [2 inter][k]}: gate_proj's and up_proj's rows in {@link GateUpOrder}
      * @param bias    fp32 {@code [2 inter]}, gate's then up's as in the checkpoint, or null
      * @param scratch fp32 {@code [m][2 inter]}, the running totals of a CTA that owns a K of several segments; only
-     *                used, and required, where k exceeds {@link #SEGMENT_K}
+     *                used, and required, where k exceeds {@link #ONE_SEGMENT_K}
      * @param out     bf16, row stride {@code ldo}
      * @param inter   the intermediate size, a multiple of {@link GateUpOrder#GROUP}
      */
@@ -249,7 +261,7 @@ final class Gemm implements AutoCloseable {
         check(inter >= 1 && inter % GateUpOrder.GROUP == 0, "inter", inter,
                 "a positive multiple of " + GateUpOrder.GROUP + " (gate and up rows interleave in such groups)");
         check(ldo >= inter, "ldo", ldo, "at least inter = " + inter);
-        check(scratch != null || segments(k) == 1, "k", k, "at most " + SEGMENT_K + " without a scratch C");
+        check(scratch != null || segments(k) == 1, "k", k, "at most " + ONE_SEGMENT_K + " without a scratch C");
         CUdeviceptr biasOrNull = bias == null ? new CUdeviceptr() : bias;
         launch(Epilogue.SILU_MUL, stream, a, lda, w, out, ldo, m, 2 * inter, k, plan,
                 new Object[] {biasOrNull, scratch == null ? new CUdeviceptr() : scratch}, new Object[] {biasOrNull});
@@ -272,7 +284,7 @@ final class Gemm implements AutoCloseable {
         }
         int perCta = plan.segmentsPerCta(k);
         check((segments(k) + perCta - 1) / perCta == plan.splits(), "splits", plan.splits(),
-                "one of the ways to share k = " + k + "'s " + segments(k) + " segments of " + SEGMENT_K);
+                "one of the ways to share k = " + k + "'s " + segments(k) + " segments of " + segmentK(k));
         check(plan.workspaceBytes(m, n, k) <= workspaceBytes(), "splits", plan.splits(),
                 "within the " + workspaceBytes() + "-byte workspace for m = " + m + ", n = " + n);
         long ctas = tile.ctas(m, n);

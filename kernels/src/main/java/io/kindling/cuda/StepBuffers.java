@@ -95,7 +95,7 @@ final class StepBuffers implements AutoCloseable {
 
     /**
      * The gate_up GEMM's scratch C ({@link Gemm#runSiluMul}): {@code wide}, later in the layer than qkv, where
-     * hidden_size exceeds {@link Gemm#SEGMENT_K}; null where the GEMM needs none.
+     * hidden_size exceeds {@link Gemm#ONE_SEGMENT_K}; null where the GEMM needs none.
      */
     CUdeviceptr gateUpScratch() {
         return gateUpScratch ? wide.ptr() : null;

@@ -117,7 +117,7 @@ public final class GemmBench {
                 for (int s = 0; s < ACTIVATION_SETS; s++) {
                     act[s] = DeviceBuffer.allocate(2L * maxM * inter);
                 }
-                // a K of several segments needs a scratch C (none of these shapes: k <= SEGMENT_K)
+                // a K of several segments needs a scratch C (none of these shapes: k <= ONE_SEGMENT_K)
                 DeviceBuffer[] scratch = Gemm.segments(k) > 1 ? operands.c() : null;
                 context.synchronizeAll(); // uploads went through the legacy default stream
                 for (int m : ms) {

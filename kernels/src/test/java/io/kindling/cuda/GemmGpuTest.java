@@ -105,7 +105,7 @@ class GemmGpuTest {
     void stridedOperandsWriteOnlyTheirColumns() {
         int m = 70;
         int n = 50;
-        int k = 2 * Gemm.SEGMENT_K + 40;
+        int k = 2 * Gemm.LONG_K_SEGMENT + 40;
         int lda = k + 24;
         int ldc = n + 3; // odd: the kernel must fall back from paired stores
         Problem p = Problem.random(m, n, k, lda, ldc, 11);
@@ -173,12 +173,12 @@ class GemmGpuTest {
                     4, 16, 16));
             assertThrows(IllegalArgumentException.class, () -> gemm.run(s, buf.ptr(), 16, buf.ptr(), buf.ptr(), 16,
                     0, 16, 16));
-            // k = 14336 has 4 segments: 2 CTAs take 2 each, 4 take 1; 3 is no way to share them
+            // k = 14336 has 7 segments: 7, 4, 3 or 2 CTAs can share them (1, 2, 3 or 4 each); 5 is no way
             Gemm.Tile tile = gemm.tiles().get(0);
             IllegalArgumentException uneven = assertThrows(IllegalArgumentException.class, () -> gemm.run(s,
-                    buf.ptr(), 14336, buf.ptr(), buf.ptr(), 16, 1, 16, 14336, new Gemm.Plan(tile, 3)));
-            assertTrue(uneven.getMessage().contains("splits = 3"), uneven.getMessage());
-            // 4 slabs of 4096 x 4096 floats exceed the workspace
+                    buf.ptr(), 14336, buf.ptr(), buf.ptr(), 16, 1, 16, 14336, new Gemm.Plan(tile, 5)));
+            assertTrue(uneven.getMessage().contains("splits = 5"), uneven.getMessage());
+            // 7 slabs of 4096 x 4096 floats exceed the workspace
             IllegalArgumentException tooBig = assertThrows(IllegalArgumentException.class, () -> gemm.run(s,
                     buf.ptr(), 14336, buf.ptr(), buf.ptr(), 4096, 4096, 4096, 14336, new Gemm.Plan(tile, 4)));
             assertTrue(tooBig.getMessage().contains("workspace"), tooBig.getMessage());
@@ -237,7 +237,7 @@ class GemmGpuTest {
     void siluMulOverSeveralSegmentsAndStrides() {
         int m = 70;
         int inter = 40;
-        int k = 2 * Gemm.SEGMENT_K + 40;
+        int k = 2 * Gemm.LONG_K_SEGMENT + 40;
         int ldo = inter + 3; // odd: the epilogue must fall back from paired stores
         SiluMul p = SiluMul.random(m, inter, k, k + 24, ldo, true, 29);
         assertEveryPlanMatchesUnfused(p, k);
@@ -255,7 +255,7 @@ class GemmGpuTest {
             // out narrower than inter
             assertThrows(IllegalArgumentException.class, () -> gemm.runSiluMul(s, buf.ptr(), 16, buf.ptr(), null,
                     null, buf.ptr(), 8, 4, 16, 16));
-            // a K of two segments without a scratch C
+            // a K of four segments without a scratch C
             IllegalArgumentException noScratch = assertThrows(IllegalArgumentException.class, () -> gemm.runSiluMul(s,
                     buf.ptr(), 8192, buf.ptr(), null, null, buf.ptr(), 8, 1, 8, 8192));
             assertTrue(noScratch.getMessage().contains("scratch"), noScratch.getMessage());

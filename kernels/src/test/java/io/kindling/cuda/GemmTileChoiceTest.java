@@ -75,7 +75,7 @@ class GemmTileChoiceTest {
     @Test
     void neverSplitsOneSegmentOrWithoutWorkspace() {
         for (int m : new int[] {65, 128, 256, 512}) {
-            assertEquals(1, Gemm.choose(m, 2048, Gemm.SEGMENT_K, H100_SMS, HOPPER, Gemm.WORKSPACE_BYTES).splits());
+            assertEquals(1, Gemm.choose(m, 2048, Gemm.ONE_SEGMENT_K, H100_SMS, HOPPER, Gemm.WORKSPACE_BYTES).splits());
             assertEquals(1, Gemm.choose(m, 2048, 8192, H100_SMS, HOPPER, 0).splits());
         }
     }
