@@ -23,7 +23,7 @@
 // different order: a CTA that owns all of K adds each segment total into C as it finishes it; split CTAs each store
 // their segments' totals in a workspace slab per segment, and kd_gemm_reduce adds the slabs in the same order.
 // Decode and mixed batches (m ~ 64..512) leave most multiprocessors idle on a long-K projection without the split:
-// the down projections at m = 256 fill a third to a half of an H100 with tiles of 128 x 128.
+// unsplit, the down projections at m = 256 fill a quarter (1B) to a half (8B) of an H100 with tiles of 128 x 128.
 //
 // SiLU-and-multiply epilogue. The *_silu_mul entry points are the gate_up projection with the MLP's activation
 // applied to the finished totals: W is gate_up's weight with its rows interleaved in groups of 8 (gate 0-7, up 0-7,
