@@ -603,18 +603,37 @@ __device__ __forceinline__ void decode_body(
         return;
     }
     __threadfence();
-    if (tid < heads) {
-        const float* stats = partStats + ((long long) slot0 * numHeads + head0 + tid) * 2;
+    // Partition weights, one warp a head: lane l loads partitions l, l + 32, ... at once, so the combination waits
+    // for one round trip to L2 rather than one per partition. The max is exact in any order; the sum adds each
+    // lane's partitions in order, then the lanes by warp_sum, whose order depends on nothing but the count.
+    constexpr int kPerLane = kMaxPartitions / 32;
+    const int lane = tid & 31;
+    for (int g = tid >> 5; g < heads; g += W) {
+        const float* stats = partStats + ((long long) slot0 * numHeads + head0 + g) * 2;
+        float partMax[kPerLane];
+        float partSum[kPerLane];
         float mAll = -INFINITY;
-        for (int p = 0; p < count; ++p) mAll = fmaxf(mAll, __ldcg(stats + (long long) p * numHeads * 2));
-        float total = 0.f;
-        for (int p = 0; p < count; ++p) {
-            const float* st = stats + (long long) p * numHeads * 2;
-            partWeight[tid][p] = __ldcg(st + 1) * exp2f(__ldcg(st) - mAll);
-            total += partWeight[tid][p];
+#pragma unroll
+        for (int i = 0; i < kPerLane; ++i) {
+            const int p = lane + 32 * i;
+            const float2* at = reinterpret_cast<const float2*>(stats + (long long) p * numHeads * 2);
+            const float2 st = p < count ? __ldcg(at) : make_float2(-INFINITY, 0.f);
+            partMax[i] = st.x;
+            partSum[i] = st.y;
+            mAll = fmaxf(mAll, st.x);
         }
-        const float inv = 1.f / total;
-        for (int p = 0; p < count; ++p) partWeight[tid][p] *= inv;
+        mAll = kd::warp_max(mAll);
+        float total = 0.f;
+#pragma unroll
+        for (int i = 0; i < kPerLane; ++i) {
+            partSum[i] = lane + 32 * i < count ? partSum[i] * exp2f(partMax[i] - mAll) : 0.f;
+            total += partSum[i];
+        }
+        const float inv = 1.f / kd::warp_sum(total);
+#pragma unroll
+        for (int i = 0; i < kPerLane; ++i) {
+            if (lane + 32 * i < count) partWeight[g][lane + 32 * i] = partSum[i] * inv;
+        }
     }
     __syncthreads();
     const int quads = partStride / 4;
