@@ -12,10 +12,11 @@
 //
 // Two documented differences from the CPU. The top-p boundary is a logit threshold, so tokens tied with the last
 // kept token are all kept here, where the CPU keeps only those before it in best-first (lower id) order. And top-p
-// sums its masses in fixed point (each exp(v - m) rounded to a multiple of 2^-40, so that integer atomics add them
-// exactly), where the CPU sums doubles: the two keep a different last token only where the cumulative mass comes
-// within that rounding (at most 2^-41 a token, the largest token's mass being 1) of top_p times the kept mass, and a
-// token below 2^-41 of the largest counts for nothing, which matters only for a top_p that close to 1.
+// adds its masses in fixed point (each exp(v - m), the largest being 1, rounded to a multiple of 2^-40 so that
+// integer atomics add them exactly; the target is top_p times their total, rounded up), where the CPU adds doubles:
+// the two can keep a different last token only where the cumulative mass comes within that rounding (at most 2^-41
+// a token) of the target. Tokens below 2^-41 round to nothing, which matters only for a top_p within their total
+// mass (at most vocab * 2^-41 of the kept mass) of 1.
 #include "common.cuh"
 
 #include <cstddef>
@@ -154,8 +155,8 @@ struct Scratch {
 };
 
 // A token's exp(v - m), in (0, 1], in fixed point: the top-p histograms add these with integer atomics, exact in any
-// order (a double's sum depends on it). 2^40 keeps a row's sum below 2^64 up to 2^24 tokens and rounds each mass by
-// at most 2^-41, far below the gaps between a row's cumulative masses.
+// order (a sum of doubles depends on it). 2^40 keeps a row's sum below 2^64 for a vocab below 2^24, and rounds each
+// mass by at most 2^-41, far below the gaps between a row's cumulative masses.
 __device__ __forceinline__ unsigned long long fixed_mass(float d) {
     return __double2ull_rn(exp(static_cast<double>(d)) * kMassScale);
 }
