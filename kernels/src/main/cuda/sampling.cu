@@ -257,8 +257,9 @@ __device__ uint32_t radix_select(const float* w, int vocab, T* bins, Weigh weigh
             }
             // the first lane with a hit holds the highest bin reaching the goal; one does: F(prefix) >= goal
             const int winner = __ffs(__ballot_sync(kFull, found >= 0)) - 1;
-            if (!done) {
-                prefix |= static_cast<uint32_t>(top - __shfl_sync(kFull, found, winner)) << shift;
+            if (!done) {  // the winner's bin: its lane's top bin less its offset (each lane has its own top)
+                const int bin = kBins - 1 - 8 * winner - __shfl_sync(kFull, found, winner);
+                prefix |= static_cast<uint32_t>(bin) << shift;
                 above = __shfl_sync(kFull, found_above, winner);
             }
             if (lane == 0) {
