@@ -99,6 +99,7 @@ final class CudaBackend implements Backend {
         this.contexts = List.copyOf(contexts);
         this.config = config;
         CudaContext first = contexts.get(0);
+        first.makeCurrent(); // the memory queries below ask the current context
         // every use below reads the resolved limits: the requested ones may be AUTO (0)
         this.options = requested.withLimitsOrDefaults(BatchLimits.gpu(first.totalMemory()));
         owned.addAll(contexts);
@@ -251,11 +252,13 @@ final class CudaBackend implements Backend {
     private long kvBudget(long[] inUse) {
         long smallest = Long.MAX_VALUE;
         for (CudaRank rank : ranks) {
+            rank.context.makeCurrent();
             long total = rank.context.totalMemory();
             long share = ((long) (total * options.gpuMemoryUtilization()) - inUse[rank.rank])
                     / devices.ranksOn(devices.ordinal(rank.rank));
             smallest = Math.min(smallest, share);
         }
+        contexts.get(0).makeCurrent();
         return smallest * ranks.length;
     }
 

@@ -133,6 +133,7 @@ public final class CudaContext implements AutoCloseable {
         cuCtxSetCurrent(context);
     }
 
+    /** Free memory of the current context's GPU: make this context current first. */
     public long freeMemory() {
         long[] free = new long[1];
         long[] total = new long[1];
@@ -140,6 +141,7 @@ public final class CudaContext implements AutoCloseable {
         return free[0];
     }
 
+    /** Total memory of the current context's GPU: make this context current first. */
     public long totalMemory() {
         long[] free = new long[1];
         long[] total = new long[1];
