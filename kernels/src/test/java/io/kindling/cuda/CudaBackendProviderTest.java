@@ -62,13 +62,15 @@ class CudaBackendProviderTest {
         assumeTrue(CudaTestSupport.available(), "needs a GPU");
         // qwen3-tiny's intermediate_size 40 leaves each of two ranks 20 MLP features: not a multiple of 8
         try (Checkpoint checkpoint = Checkpoint.open(Fixtures.checkpoint("qwen3-tiny"))) {
-            for (String device : new String[] {"cuda:0,0", "auto"}) {
-                EngineConfigException e = assertThrows(EngineConfigException.class, () -> Backends.create(
-                        device, checkpoint, new BackendOptions(1, 0.9, 8, 64, 16, 2)));
-                assertEquals("tensor_parallel_size: 2 leaves each rank 2 heads * head_dim 8 = 16 query features and "
-                        + "intermediate_size 40 / 2 = 20 MLP features; the CUDA GEMM needs both to be multiples of 8",
-                        e.getMessage());
-            }
+            EngineConfigException e = assertThrows(EngineConfigException.class, () -> Backends.create(
+                    "cuda:0,0", checkpoint, new BackendOptions(1, 0.9, 8, 64, 16, 2)));
+            assertEquals("tensor_parallel_size: 2 leaves each rank 2 heads * head_dim 8 = 16 query features and "
+                    + "intermediate_size 40 / 2 = 20 MLP features; the CUDA GEMM needs both to be multiples of 8",
+                    e.getMessage());
+            // auto is GPUs 0 and 1: on a one-GPU host the second is missing, which is refused the same way
+            EngineConfigException auto = assertThrows(EngineConfigException.class, () -> Backends.create(
+                    "auto", checkpoint, new BackendOptions(1, 0.9, 8, 64, 16, 2)));
+            assertEquals("tensor_parallel_size", auto.setting());
         }
     }
 
