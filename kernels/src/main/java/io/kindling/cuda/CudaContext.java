@@ -115,11 +115,6 @@ public final class CudaContext implements AutoCloseable {
         return true;
     }
 
-    /** The driver's handle, for peer copies that name both contexts. */
-    CUcontext handle() {
-        return context;
-    }
-
     public int ordinal() {
         return ordinal;
     }

@@ -3,7 +3,7 @@ package io.kindling.cuda;
 import static jcuda.driver.JCudaDriver.cuEventCreate;
 import static jcuda.driver.JCudaDriver.cuEventDestroy;
 import static jcuda.driver.JCudaDriver.cuEventRecord;
-import static jcuda.driver.JCudaDriver.cuMemcpyPeerAsync;
+import static jcuda.driver.JCudaDriver.cuMemcpyAsync;
 import static jcuda.driver.JCudaDriver.cuStreamWaitEvent;
 
 import java.util.ArrayList;
@@ -17,8 +17,9 @@ import jcuda.driver.CUfunction;
  * The all-reduce after a row-parallel projection (o_proj, down_proj): every rank's fp32 partial sum becomes, in
  * place, the sum of all ranks' partials, added in rank order ({@code all_reduce.cu}'s {@code kd_sum_partials}) so
  * that every rank holds the same bits whatever the batch. Each rank pushes its partial to each peer's staging slot
- * with a peer copy on its own stream ({@code cuMemcpyPeerAsync}: the copy engines over NVLink or PCIe, with peer
- * access enabled), then each rank sums its own partial and the slots. At two ranks this moves what a ring or one-shot
+ * with a peer copy on its own stream (a plain {@code cuMemcpyAsync}: with unified addressing the driver sees the two
+ * GPUs in the pointers and copies over NVLink or PCIe once peer access is enabled, and the same call serves ranks that
+ * share a GPU), then each rank sums its own partial and the slots. At two ranks this moves what a ring or one-shot
  * NCCL all-reduce moves (each rank sends and receives its partial once) without NCCL's library, which JCuda does not
  * bind.
  *
@@ -89,9 +90,8 @@ final class PeerAllReduce implements AutoCloseable {
             from.makeCurrent();
             for (int peer = 0; peer < n; peer++) {
                 if (peer != r) {
-                    CudaContext to = ranks.get(peer);
                     cuStreamWaitEvent(from.stream(), reduced.get(peer), 0);
-                    cuMemcpyPeerAsync(slot(peer, r), to.handle(), partials[r], from.handle(), bytes, from.stream());
+                    cuMemcpyAsync(slot(peer, r), partials[r], bytes, from.stream());
                 }
             }
             cuEventRecord(sent.get(r), from.stream());

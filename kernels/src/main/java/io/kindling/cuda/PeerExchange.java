@@ -4,7 +4,7 @@ import static jcuda.driver.JCudaDriver.cuEventCreate;
 import static jcuda.driver.JCudaDriver.cuEventDestroy;
 import static jcuda.driver.JCudaDriver.cuEventRecord;
 import static jcuda.driver.JCudaDriver.cuMemcpy2DAsync;
-import static jcuda.driver.JCudaDriver.cuMemcpyPeerAsync;
+import static jcuda.driver.JCudaDriver.cuMemcpyAsync;
 import static jcuda.driver.JCudaDriver.cuStreamWaitEvent;
 
 import java.util.ArrayList;
@@ -16,10 +16,10 @@ import jcuda.driver.CUevent_flags;
 import jcuda.driver.CUmemorytype;
 
 /**
- * What tensor-parallel ranks exchange within a step, by peer copies and events (no host synchronization): the
- * all-reduce of the row-parallel projections' partial sums ({@link PeerAllReduce}), the sampled input ids that the
- * previous step left on rank 0 ({@link #broadcastInputIds}), and the gather of the ranks' vocabulary slices of the
- * logits into rank 0's logits buffer, where {@code GpuSampler} reads whole rows ({@link #gatherLogits}).
+ * What tensor-parallel ranks exchange within a step, by peer copies (as {@link PeerAllReduce} makes them) and events,
+ * with no host synchronization: the all-reduce of the row-parallel projections' partial sums, the sampled input ids
+ * that the previous step left on rank 0 ({@link #broadcastInputIds}), and the gather of the ranks' vocabulary slices
+ * of the logits into rank 0's logits buffer, where {@code GpuSampler} reads whole rows ({@link #gatherLogits}).
  *
  * <p>The two copies at a step's edges need no fence of their own against the next step: every layer's all-reduces
  * make each rank wait for every other rank's work queued before them, so when rank 0 uploads the next step's ids
@@ -92,8 +92,7 @@ final class PeerExchange implements AutoCloseable {
             CudaRank to = ranks[r];
             to.context.makeCurrent();
             cuStreamWaitEvent(to.stream(), inputIdsReady, 0);
-            cuMemcpyPeerAsync(to.buffers.inputIds(), to.context.handle(), first.buffers.inputIds(),
-                    first.context.handle(), (long) n * Integer.BYTES, to.stream());
+            cuMemcpyAsync(to.buffers.inputIds(), first.buffers.inputIds(), (long) n * Integer.BYTES, to.stream());
         }
     }
 
@@ -113,8 +112,7 @@ final class PeerExchange implements AutoCloseable {
             CudaRank from = ranks[r];
             long rowBytes = (long) from.vocab.size() * Float.BYTES;
             cuStreamWaitEvent(first.stream(), lmHeadDone[r], 0);
-            cuMemcpyPeerAsync(gathered.ptr(), first.context.handle(), from.buffers.logits.ptr(),
-                    from.context.handle(), m * rowBytes, first.stream());
+            cuMemcpyAsync(gathered.ptr(), from.buffers.logits.ptr(), m * rowBytes, first.stream());
             columns.srcPitch = rowBytes;
             columns.dstXInBytes = (long) from.vocab.start() * Float.BYTES;
             columns.WidthInBytes = rowBytes;

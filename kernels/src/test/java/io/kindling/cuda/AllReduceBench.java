@@ -5,7 +5,7 @@ import static jcuda.driver.JCudaDriver.cuEventDestroy;
 import static jcuda.driver.JCudaDriver.cuEventElapsedTime;
 import static jcuda.driver.JCudaDriver.cuEventRecord;
 import static jcuda.driver.JCudaDriver.cuEventSynchronize;
-import static jcuda.driver.JCudaDriver.cuMemcpyPeerAsync;
+import static jcuda.driver.JCudaDriver.cuMemcpyAsync;
 import static jcuda.driver.JCudaDriver.cuStreamWaitEvent;
 
 import java.util.ArrayList;
@@ -89,10 +89,9 @@ public final class AllReduceBench {
                     double allReduceUs = allReduceTimer.time(() -> allReduce.queue(pointers, count));
                     // rank 1's partial into rank 0's, on rank 1's stream, as a push of the all-reduce runs
                     CudaContext from = contexts.get(1);
-                    CudaContext to = contexts.get(0);
                     double copyUs = copyTimer.time(() -> {
                         from.makeCurrent();
-                        cuMemcpyPeerAsync(pointers[0], to.handle(), pointers[1], from.handle(), bytes, from.stream());
+                        cuMemcpyAsync(pointers[0], pointers[1], bytes, from.stream());
                     });
                     double algbw = bytes / allReduceUs / 1e3;
                     System.out.printf("%6d %6d %10.3f %12.1f %10.1f %10.1f %12.1f %10.1f%n", m, hidden,
