@@ -126,7 +126,13 @@ final class CudaBackend implements Backend {
                     maxBlocksPerSeq()));
             long[] inUse = profileRun();
             activationBytes = inUse[0] - ranks[0].weightBytes();
-            kvCacheBudget = kvBudget(inUse);
+            long[] total = new long[ranks.length];
+            for (CudaRank rank : ranks) {
+                rank.context.makeCurrent();
+                total[rank.rank] = rank.context.totalMemory();
+            }
+            first.makeCurrent();
+            kvCacheBudget = kvBudget(devices, total, inUse, options.gpuMemoryUtilization());
             LOG.log(System.Logger.Level.INFO, () -> String.format("%s: weights %.2f GiB, activations, buffers, "
                     + "context and decode graphs %.2f GiB (graphs %.3f GiB), KV budget %.2f GiB at "
                     + "gpu_memory_utilization %.2f%s", device(), gib(ranks[0].weightBytes()), gib(activationBytes),
@@ -151,7 +157,8 @@ final class CudaBackend implements Backend {
         return KernelModule.load(name);
     }
 
-    private static void checkShapes(ModelConfig config, TensorParallelPlan plan) {
+    /** @throws EngineConfigException on {@code tensor_parallel_size} when a rank's share does not fit the GEMM */
+    static void checkShapes(ModelConfig config, TensorParallelPlan plan) {
         if (config.headDim() % 2 != 0 || config.headDim() > 256) {
             throw new BackendUnavailableException("the CUDA kernels need an even head_dim of at most 256, this model "
                     + "has " + config.headDim());
@@ -247,19 +254,18 @@ final class CudaBackend implements Backend {
 
     /**
      * What the KV cache may take over all ranks: on each GPU {@code total * gpuMemoryUtilization - in use}, shared by
-     * its ranks; every rank's cache holds the same blocks, so the smallest share times the ranks.
+     * the ranks on it; every rank's cache holds the same blocks, so the smallest share times the ranks.
+     *
+     * @param total bytes of each rank's GPU
+     * @param inUse bytes in use on each rank's GPU after the profile step (the same for ranks sharing one)
      */
-    private long kvBudget(long[] inUse) {
+    static long kvBudget(CudaDevices devices, long[] total, long[] inUse, double gpuMemoryUtilization) {
         long smallest = Long.MAX_VALUE;
-        for (CudaRank rank : ranks) {
-            rank.context.makeCurrent();
-            long total = rank.context.totalMemory();
-            long share = ((long) (total * options.gpuMemoryUtilization()) - inUse[rank.rank])
-                    / devices.ranksOn(devices.ordinal(rank.rank));
+        for (int r = 0; r < devices.size(); r++) {
+            long share = ((long) (total[r] * gpuMemoryUtilization) - inUse[r]) / devices.ranksOn(devices.ordinal(r));
             smallest = Math.min(smallest, share);
         }
-        contexts.get(0).makeCurrent();
-        return smallest * ranks.length;
+        return smallest * devices.size();
     }
 
     private <T extends AutoCloseable> T own(T resource) {
