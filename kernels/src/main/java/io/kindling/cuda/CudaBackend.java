@@ -157,7 +157,10 @@ final class CudaBackend implements Backend {
         return KernelModule.load(name);
     }
 
-    /** @throws EngineConfigException on {@code tensor_parallel_size} when a rank's share does not fit the GEMM */
+    /**
+     * @throws EngineConfigException on {@code tensor_parallel_size} when a rank's share does not fit the GEMM, or the
+     *     ranks are more than the all-reduce sums
+     */
     static void checkShapes(ModelConfig config, TensorParallelPlan plan) {
         if (config.headDim() % 2 != 0 || config.headDim() > 256) {
             throw new BackendUnavailableException("the CUDA kernels need an even head_dim of at most 256, this model "
@@ -173,6 +176,10 @@ final class CudaBackend implements Backend {
                     + config.qSize() + " and " + config.intermediateSize());
         }
         int n = plan.tensorParallelSize();
+        if (n > PeerAllReduce.MAX_RANKS) {
+            throw new EngineConfigException("tensor_parallel_size", n + " ranks; the CUDA all-reduce sums at most "
+                    + PeerAllReduce.MAX_RANKS + " (one GPU a rank, as on one host)");
+        }
         ModelConfig rank = CudaRank.localConfig(config, plan.shards().get(0));
         if (rank.qSize() % 8 != 0 || rank.intermediateSize() % 8 != 0) {
             // a setting the user chose, not a missing GPU: device auto must not fall back to the CPU over it

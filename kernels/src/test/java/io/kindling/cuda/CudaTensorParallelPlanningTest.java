@@ -8,6 +8,8 @@ import io.kindling.core.EngineConfigException;
 import io.kindling.model.Checkpoint;
 import io.kindling.model.ModelConfig;
 import io.kindling.testing.Fixtures;
+import java.util.List;
+import java.util.OptionalInt;
 import org.junit.jupiter.api.Test;
 
 /** The CUDA backend's tensor-parallel decisions that need no GPU: which splits its kernels take, the KV budget. */
@@ -21,9 +23,13 @@ class CudaTensorParallelPlanningTest {
         }
     }
 
+    private static ModelConfig llama3() {
+        return config("llama3-tiny");
+    }
+
     @Test
     void aSplitWhoseRankSlicesAreMultiplesOf8IsTaken() {
-        ModelConfig llama3 = config("llama3-tiny"); // 32 query features, 48 MLP features
+        ModelConfig llama3 = llama3(); // 32 query features, 48 MLP features
         CudaBackend.checkShapes(llama3, TensorParallelPlan.of(llama3, 1));
         CudaBackend.checkShapes(llama3, TensorParallelPlan.of(llama3, 2));
     }
@@ -38,6 +44,17 @@ class CudaTensorParallelPlanningTest {
         assertEquals("tensor_parallel_size: 2 leaves each rank 2 heads * head_dim 8 = 16 query features and "
                 + "intermediate_size 40 / 2 = 20 MLP features; the CUDA GEMM needs both to be multiples of 8",
                 e.getMessage());
+    }
+
+    @Test
+    void moreRanksThanTheAllReduceSumsAreRefused() {
+        ModelConfig wide = new ModelConfig(llama3().architecture(), 128256, 2048, 8192, 2, 32, 16, 64, 1e-5,
+                llama3().rope(), 4096, true, false, false, OptionalInt.empty(), llama3().dtype(),
+                OptionalInt.empty(), List.of(1));
+        EngineConfigException e = assertThrows(EngineConfigException.class,
+                () -> CudaBackend.checkShapes(wide, TensorParallelPlan.of(wide, 16)));
+        assertEquals("tensor_parallel_size: 16 ranks; the CUDA all-reduce sums at most 8 (one GPU a rank, as on one "
+                + "host)", e.getMessage());
     }
 
     @Test
