@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs on a GPU host (with the repository and .device/bundle.tar.xz from tools/device/pack.sh), from the repository root:
 #   bash tools/device/gpu.sh [tests] [bench ROWS...] [gemm] [gemm-silu] [attention] [attention-sweep] [rope]
-#     [sampler]
+#     [sampler] [allreduce]
 # Unpacks the bundle of tools/device/pack.sh to /tmp, prints the card, then runs each action in order (none given:
 # tests):
 #   tests           the GPU tests: the JUnit console launcher over the kernels module's test classes
@@ -13,6 +13,8 @@
 #   rope            RoPE + K/V cache write, the two kernels against the fused one (io.kindling.cuda.RotaryCacheBench)
 #   sampler         kd_sample at batch 256 in six sampling modes (io.kindling.cuda.SamplerBench); with
 #                   KINDLING_SAMPLER_BASELINE=FATBIN, another build of sampling.cu beside this one
+#   allreduce       the tensor-parallel all-reduce against a peer copy of the same bytes
+#                   (io.kindling.cuda.AllReduceBench; GPUs 0,1 where there are two, else both ranks on GPU 0)
 # KINDLING_TEST_OPTS adds JVM options to the tests, e.g. -Dkindling.gpuRefDir=DIR or -Dkindling.gpuRef1b=DIR;
 # KINDLING_TEST_CLASS runs those test classes (space-separated, e.g. io.kindling.cuda.CudaEngineGpuTest) instead of
 # all of them.
@@ -80,7 +82,7 @@ while (( i < ${#actions[@]} )); do
     tests) tests || status=1 ;;
     bench)
       rows=()
-      while (( i < ${#actions[@]} )) && [[ ! "${actions[i]}" =~ ^(tests|bench|structured|gemm|gemm-silu|attention|attention-sweep|rope|sampler)$ ]]; do
+      while (( i < ${#actions[@]} )) && [[ ! "${actions[i]}" =~ ^(tests|bench|structured|gemm|gemm-silu|attention|attention-sweep|rope|sampler|allreduce)$ ]]; do
         rows+=("${actions[i]}")
         i=$((i + 1))
       done
@@ -96,9 +98,10 @@ while (( i < ${#actions[@]} )); do
       main_class sampler io.kindling.cuda.SamplerBench ${KINDLING_SAMPLER_BASELINE:+--fatbin "$KINDLING_SAMPLER_BASELINE"} \
         || status=1
       ;;
+    allreduce) main_class allreduce io.kindling.cuda.AllReduceBench || status=1 ;;
     *)
       echo "gpu.sh: unknown action '$action': expected tests, bench ROWS..., structured, gemm, attention," \
-        "attention-sweep, rope or sampler" >&2
+        "attention-sweep, rope, sampler or allreduce" >&2
       exit 2
       ;;
   esac

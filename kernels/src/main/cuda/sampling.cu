@@ -4,13 +4,19 @@
 // temperature, min-p, top-k (keeping ties with the k-th), top-p, and the host's uniform u inverted over the kept
 // tokens in token id order.
 //
-// Determinism: no atomics; every reduction and prefix sum has a fixed association (warp butterflies / Kogge-Stone,
-// then across the 32 warps), so a draw's token depends only on its row and its parameters. Thresholds (k-th logit,
-// top-p boundary, k-th logprob) are found by binary search over order-preserving keys of the float bits, one
-// block-wide count or probability sum per step (at most 32), instead of sorting the vocab.
+// Determinism: no floating-point atomics; every floating-point reduction and prefix sum has a fixed association
+// (warp butterflies / Kogge-Stone, then across the 32 warps), and the only atomics add integers, exact in any order,
+// so a draw's token depends only on its row and its parameters. Thresholds (k-th logit, top-p boundary, k-th
+// logprob) are found by radix select over order-preserving keys of the float bits, instead of sorting the vocab:
+// four passes of 8 bits, each one read of the row into a 256-bin histogram of counts or of fixed-point masses.
 //
-// One documented difference from the CPU: the top-p boundary is a logit threshold, so tokens tied with the last
-// kept token are all kept here, where the CPU keeps only those before it in best-first (lower id) order.
+// Two documented differences from the CPU. The top-p boundary is a logit threshold, so tokens tied with the last
+// kept token are all kept here, where the CPU keeps only those before it in best-first (lower id) order. And top-p
+// adds its masses in fixed point (each exp(v - m), the largest being 1, rounded to a multiple of 2^-40 so that
+// integer atomics add them exactly; the target is top_p times their total, rounded up), where the CPU adds doubles:
+// the two can keep a different last token only where the cumulative mass comes within that rounding (at most 2^-41
+// a token) of the target. Tokens below 2^-41 round to nothing, which matters only for a top_p within their total
+// mass (at most vocab * 2^-41 of the kept mass) of 1.
 #include "common.cuh"
 
 #include <cstddef>
@@ -24,6 +30,9 @@ constexpr int kMaxLogprobs = 20;
 constexpr unsigned kFull = 0xffffffffu;
 constexpr int kStepIds = 128;         // ids a warp reads per step in invert_cdf: four per lane, one 16-byte load
 constexpr int kMaxSegments = 2048;    // invert_cdf's segments of whole steps: 128 ids each up to a 262,144 vocab
+constexpr int kBins = 256;            // radix_select's digits: 8 bits of the key a pass
+constexpr double kMassScale = 1099511627776.0;  // 2^40: fixed_mass's unit
+constexpr int kPieceBits = 21;        // histogram_add's pieces of a mass (< 2^41): 32 of each sum below 2^32
 
 // One draw's parameters, written byte by byte by GpuSampler.java: keep the two in step.
 struct DrawParams {
@@ -128,21 +137,6 @@ __device__ __forceinline__ T block_exclusive_scan(T v, T* scratch, T& total) {
     return warp == 0 ? before : scratch[warp - 1] + before;
 }
 
-// The largest key t in [lo, hi] with f(t) >= goal, for f non-increasing in t and f(lo) >= goal. f is a block
-// reduction, so every thread sees the same value and takes the same branch.
-template <typename G, typename F>
-__device__ __forceinline__ uint32_t largest_key_reaching(uint32_t lo, uint32_t hi, G goal, F f) {
-    while (lo < hi) {
-        const uint32_t mid = lo + static_cast<uint32_t>((static_cast<uint64_t>(hi) - lo + 1) >> 1);
-        if (f(mid) >= goal) {
-            lo = mid;
-        } else {
-            hi = mid - 1;
-        }
-    }
-    return lo;
-}
-
 struct Scratch {
     double d[kWarps];
     int i[kWarps];
@@ -154,7 +148,131 @@ struct Scratch {
     int segment_last[kMaxSegments];
     double crossing_base;
     int crossing;
+    uint32_t count_bins[kBins];  // radix_select's histograms
+    unsigned long long mass_bins[kBins];
+    uint32_t radix_prefix;
+    int radix_done;
 };
+
+// A token's exp(v - m), in (0, 1], in fixed point: the top-p histograms add these with integer atomics, exact in any
+// order (a sum of doubles depends on it). 2^40 keeps a row's sum below 2^64 for a vocab below 2^24, and rounds each
+// mass by at most 2^-41, far below the gaps between a row's cumulative masses.
+__device__ __forceinline__ unsigned long long fixed_mass(float d) {
+    return __double2ull_rn(exp(static_cast<double>(d)) * kMassScale);
+}
+
+// bins[bin] += x (a count, 0 or 1) for each lane; every lane of the warp calls it. Lanes in one bin (in the first
+// pass a warp's 32 tokens fall into a few) add their count in one atomic: atomics on one address serialize.
+__device__ __forceinline__ void histogram_add(uint32_t* bins, uint32_t bin, uint32_t x) {
+    if (__ballot_sync(kFull, x != 0) == 0) return;
+    const unsigned peers = __match_any_sync(kFull, x != 0 ? bin : kBins);
+    if (x != 0 && __ffs(peers) - 1 == (threadIdx.x & 31)) atomicAdd(bins + bin, __popc(peers));
+}
+
+// *bin += x, exactly, with 32-bit atomics: a 64-bit atomicAdd on shared memory is a compare-and-swap loop, which
+// contending warps retry. The carry out of the low word goes to the high word, so the pair ends as the exact sum
+// whatever the order.
+__device__ __forceinline__ void add_u64(unsigned long long* bin, unsigned long long x) {
+    uint32_t* word = reinterpret_cast<uint32_t*>(bin);  // little-endian: the low word first
+    const uint32_t low = static_cast<uint32_t>(x);
+    const uint32_t old = atomicAdd(word, low);
+    const uint32_t high = static_cast<uint32_t>(x >> 32) + (old + low < old ? 1u : 0u);
+    if (high != 0) atomicAdd(word + 1, high);
+}
+
+// bins[bin] += x (a fixed-point mass below 2^41) for each lane with x != 0; every lane of the warp calls it. A lane
+// alone in its bin adds its own; the lanes sharing a bin first sum theirs (two 32-bit warp reductions of 21- and
+// 20-bit pieces, exact), then one lane adds the sum.
+__device__ __forceinline__ void histogram_add(unsigned long long* bins, uint32_t bin, unsigned long long x) {
+    const int lane = threadIdx.x & 31;
+    if (__ballot_sync(kFull, x != 0) == 0) return;
+    const unsigned peers = __match_any_sync(kFull, x != 0 ? bin : kBins);
+    const bool leads = x != 0 && __ffs(peers) - 1 == lane;
+    if (leads && peers == (1u << lane)) add_u64(bins + bin, x);
+    unsigned shared = __ballot_sync(kFull, leads && peers != (1u << lane));
+    while (shared != 0) {  // one shared bin at a time, the whole warp reducing (x = 0 outside the bin)
+        const int leader = __ffs(shared) - 1;
+        shared &= shared - 1;
+        const bool in = (__shfl_sync(kFull, peers, leader) >> lane) & 1u;
+        const uint32_t low = __reduce_add_sync(kFull, in ? static_cast<uint32_t>(x) & ((1u << kPieceBits) - 1) : 0u);
+        const uint32_t high = __reduce_add_sync(kFull, in ? static_cast<uint32_t>(x >> kPieceBits) : 0u);
+        if (lane == leader) add_u64(bins + bin, (static_cast<unsigned long long>(high) << kPieceBits) + low);
+    }
+}
+
+// Radix select: the largest key t with F(t) >= goal, F(t) the sum of weigh(v, key) over the row's tokens with a key
+// >= t (non-increasing in t), the same threshold a binary search over t would find. Four passes of 8 bits, most
+// significant first; each reads the row once into a histogram (bins, kBins of them) of the digit of the tokens
+// whose higher digits are the prefix found so far, and one warp scans the bins from the top for the one where
+// the weight at or above it reaches the goal. The goal is goal_of(F(0)), the weight of the row; a goal above it is
+// reached by no key: 0 is returned (no threshold). Weights are integers (counts, fixed-point masses), so every sum
+// is exact and the result independent of the order of the atomics. Every thread returns the same key.
+template <typename T, typename Weigh, typename Goal>
+__device__ uint32_t radix_select(const float* w, int vocab, T* bins, Weigh weigh, Goal goal_of, Scratch& s) {
+    const int lane = threadIdx.x & 31;
+    const int warp = threadIdx.x >> 5;
+    for (int b = threadIdx.x; b < kBins; b += kThreads) bins[b] = 0;
+    __syncthreads();
+    uint32_t prefix = 0;
+    T above = 0;  // warp 0's: the weight of the keys above the prefix's range
+    T goal = 0;
+    for (int shift = 24; shift >= 0; shift -= 8) {
+        const uint32_t high_digits = shift == 24 ? 0u : ~0u << (shift + 8);
+        for (int base = warp * 32; base < vocab; base += kThreads) {  // whole warps: histogram_add is warp-wide
+            const int i = base + lane;
+            uint32_t key = 0;
+            T x = 0;
+            if (i < vocab) {
+                const float v = w[i];
+                key = order_key(v);
+                if ((key & high_digits) == prefix) x = weigh(v, key);
+            }
+            histogram_add(bins, (key >> shift) & (kBins - 1), x);
+        }
+        __syncthreads();
+        if (warp == 0) {  // lane l scans bins 255 - 8l down to 248 - 8l, then zeroes them for the next pass
+            const int top = kBins - 1 - 8 * lane;
+            T own = 0;
+#pragma unroll
+            for (int j = 0; j < 8; ++j) own += bins[top - j];
+            const T inclusive = warp_inclusive_scan(own);
+            bool done = false;
+            if (shift == 24) {
+                const T total = __shfl_sync(kFull, inclusive, 31);
+                goal = goal_of(total);
+                done = goal > total;
+            }
+            T reached = above + (inclusive - own);  // the weight above this lane's bins
+            int found = -1;
+            T found_above = 0;
+#pragma unroll
+            for (int j = 0; j < 8; ++j) {
+                const T h = bins[top - j];
+                bins[top - j] = 0;
+                if (found < 0 && reached + h >= goal) {
+                    found = j;
+                    found_above = reached;
+                }
+                reached += h;
+            }
+            // the first lane with a hit holds the highest bin reaching the goal; one does: F(prefix) >= goal
+            const int winner = __ffs(__ballot_sync(kFull, found >= 0)) - 1;
+            if (!done) {  // the winner's bin: its lane's top bin less its offset (each lane has its own top)
+                const int bin = kBins - 1 - 8 * winner - __shfl_sync(kFull, found, winner);
+                prefix |= static_cast<uint32_t>(bin) << shift;
+                above = __shfl_sync(kFull, found_above, winner);
+            }
+            if (lane == 0) {
+                s.radix_prefix = prefix;
+                s.radix_done = done;
+            }
+        }
+        __syncthreads();
+        if (s.radix_done) return 0;
+        prefix = s.radix_prefix;
+    }
+    return prefix;
+}
 
 __device__ __forceinline__ uint32_t block_max_key(const float* v, int vocab, Scratch& s) {
     uint32_t best = 0;
@@ -171,11 +289,9 @@ __device__ void top_logprobs(const float* row, int vocab, int k, DrawResult* out
     for (int i = threadIdx.x; i < vocab; i += kThreads) sum += exp(static_cast<double>(row[i] - m));
     const double log_sum = log(block_reduce(sum, s.d, Add()));
 
-    const uint32_t kth = largest_key_reaching(0u, max_key, k, [&](uint32_t t) {
-        int c = 0;
-        for (int i = threadIdx.x; i < vocab; i += kThreads) c += order_key(row[i]) >= t;
-        return block_reduce(c, s.i, Add());
-    });
+    // the k-th best key: the largest t with at least k keys >= t (k <= vocab, so one is)
+    const uint32_t kth = radix_select(row, vocab, s.count_bins, [](float, uint32_t) { return 1u; },
+                                      [=](uint32_t) { return static_cast<uint32_t>(k); }, s);
     // Gather, in id order within each thread's contiguous chunk: every key above the k-th (fewer than k), then
     // the lowest ids of those equal to it until k are taken.
     const int chunk = (vocab + kThreads - 1) / kThreads;
@@ -423,32 +539,22 @@ kd_sample(const float* __restrict__ logits, int vocab, const DrawParams* __restr
     auto candidate = [&](float v) { return v > -INFINITY && v >= floor; };
 
     uint32_t min_key = 0;  // kept = candidates with a key >= min_key
-    if (p.top_k > 0) {
-        int n = 0;
-        for (int i = tid; i < vocab; i += kThreads) n += candidate(w[i]);
-        n = block_reduce(n, s.i, Add());
-        if (p.top_k < n) {  // the k-th best logit; ties with it stay
-            min_key = largest_key_reaching(0u, max_key, p.top_k, [&](uint32_t t) {
-                int c = 0;
-                for (int i = tid; i < vocab; i += kThreads) {
-                    const float v = w[i];
-                    c += candidate(v) && order_key(v) >= t;
-                }
-                return block_reduce(c, s.i, Add());
-            });
-        }
+    if (p.top_k > 0) {  // the k-th best candidate's key, ties with it staying; none when top_k >= the candidates
+        const uint32_t k = static_cast<uint32_t>(p.top_k);
+        min_key = radix_select(w, vocab, s.count_bins, [&](float v, uint32_t) { return candidate(v) ? 1u : 0u; },
+                               [=](uint32_t n) { return k < n ? k : n + 1; }, s);
     }
-    if (p.top_p < 1.0) {  // the highest logit whose tokens at or above it reach top_p of the kept mass
-        auto mass = [&](uint32_t t) {
-            double sum = 0;
-            for (int i = tid; i < vocab; i += kThreads) {
-                const float v = w[i];
-                if (candidate(v) && order_key(v) >= t) sum += exp(static_cast<double>(v - m));
-            }
-            return block_reduce(sum, s.d, Add());
-        };
-        const double target = p.top_p * mass(min_key);
-        min_key = largest_key_reaching(min_key, max_key, target, mass);
+    if (p.top_p < 1.0) {  // the highest key whose kept tokens at or above it reach top_p of the kept mass
+        const double top_p = p.top_p;
+        const uint32_t kept_from = min_key;
+        min_key = radix_select(
+            w, vocab, s.mass_bins,
+            [&](float v, uint32_t key) { return candidate(v) && key >= kept_from ? fixed_mass(v - m) : 0ull; },
+            [=](unsigned long long total) {  // ceil(top_p * total), at least 1 and at most total
+                const unsigned long long t = __double2ull_ru(top_p * static_cast<double>(total));
+                return t < 1 ? 1ull : (t > total ? total : t);
+            },
+            s);
     }
 
     invert_cdf(w, vocab, Kept{m, floor, min_key}, p.u, out, s);

@@ -48,7 +48,7 @@
  *   <tr><td>{@code gpuMemoryUtilization}</td><td>0.9</td><td>{@code (0, 1]}</td><td>Share of the GPU's memory for weights, activations and KV cache.</td></tr>
  *   <tr><td>{@code threads}</td><td>all cores; in Spark the executor's cores</td><td>{@code positive}</td><td>CPU backend threads.</td></tr>
  *   <tr><td>{@code enablePrefixCaching}</td><td>true</td><td>{@code true or false}</td><td>Share the KV blocks of common prompt prefixes.</td></tr>
- *   <tr><td>{@code tensorParallelSize}</td><td>1</td><td>{@code positive}</td><td>Ranks one engine splits the model over (Megatron-style, by heads, MLP features and vocabulary); it must divide num_attention_heads, num_key_value_heads and intermediate_size. CPU only for now.</td></tr>
+ *   <tr><td>{@code tensorParallelSize}</td><td>1</td><td>{@code positive}</td><td>Ranks one engine splits the model over (Megatron-style, by heads, MLP features and vocabulary); it must divide num_attention_heads, num_key_value_heads and intermediate_size. On CUDA one GPU a rank: cuda takes the first N (in Spark the task's).</td></tr>
  *   <tr><td>{@code onError}</td><td>fail; null for llm_generate_struct</td><td>{@code fail or null}</td><td>What a row the engine cannot serve becomes: a failed task, or null.</td></tr>
  *   <tr><td>{@code keyColumn}</td><td>none: the row's position and first 40 characters</td><td>{@code text}</td><td>The input column that names a row in error messages.</td></tr>
  *   <tr><td>{@code maxInFlight}</td><td>2 x the engine's max_num_seqs (512 on the CPU, 2,048 on a large GPU)</td><td>{@code positive}</td><td>Rows of one task waiting on the engine at once.</td></tr>

@@ -5,8 +5,9 @@ import java.util.ServiceLoader;
 
 /**
  * Chooses the backend for {@code --device}, each found through {@link java.util.ServiceLoader}: {@code cpu}; {@code
- * cuda[:N]} from the CUDA backend's jar, failing with the reason when it cannot be used; {@code auto}: CUDA device 0
- * when it can be used, else the CPU.
+ * cuda[:N]} from the CUDA backend's jar, failing with the reason when it cannot be used, and {@code cuda:N,M,...} for
+ * a tensor-parallel engine's GPUs, one a rank (how the connectors bind a task's GPU addresses); {@code auto}: CUDA
+ * device 0 (with tensor parallelism the first GPUs) when it can be used, else the CPU.
  */
 public final class Backends {
 
@@ -23,10 +24,11 @@ public final class Backends {
                 return provided("cpu", checkpoint, options);
             }
         }
-        if (device.equals("cpu") || device.equals("cuda") || device.matches("cuda:\\d+")) {
+        if (device.equals("cpu") || device.equals("cuda") || device.matches("cuda:\\d+(,\\d+)*")) {
             return provided(device, checkpoint, options);
         }
-        throw new IllegalArgumentException("unknown device '" + device + "': expected auto, cpu, cuda or cuda:N");
+        throw new IllegalArgumentException("unknown device '" + device + "': expected auto, cpu, cuda, cuda:N or, one "
+                + "GPU a tensor-parallel rank, cuda:N,M,...");
     }
 
     private static Backend provided(String device, Checkpoint checkpoint, BackendOptions options) {

@@ -82,7 +82,8 @@ public enum Option {
             "Share the KV blocks of common prompt prefixes.", engineWide()),
     TENSOR_PARALLEL_SIZE(OptionType.INT, "1", Range.positiveInteger(),
             "Ranks one engine splits the model over (Megatron-style, by heads, MLP features and vocabulary); it must"
-                    + " divide num_attention_heads, num_key_value_heads and intermediate_size. CPU only for now.",
+                    + " divide num_attention_heads, num_key_value_heads and intermediate_size. On CUDA one GPU a rank:"
+                    + " cuda takes the first N (in Spark the task's).",
             engineWide()),
 
     // A Spark call's own behaviour (and a Flink model's or function's).

@@ -8,11 +8,13 @@ import io.kindling.backend.BatchLimits;
 import io.kindling.backend.BatchValidator;
 import io.kindling.backend.Logits;
 import io.kindling.backend.StepProfile;
+import io.kindling.backend.TensorParallelPlan;
+import io.kindling.core.EngineConfigException;
+import io.kindling.cuda.StepMarks.Op;
 import io.kindling.model.ModelConfig;
 import io.kindling.model.Weights;
 import io.kindling.backend.BatchSampler;
 import io.kindling.backend.DeferredTokens;
-import java.nio.IntBuffer;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -21,18 +23,27 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import jcuda.CudaException;
-import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUstream;
 
 /**
- * The model on one NVIDIA GPU: bf16 weights and GEMM inputs, an fp32 residual stream and fp32 accumulation, a bf16
- * paged KV cache. A step is queued on the context's one stream without any synchronization; the first read of its
- * logits (the sampler, or {@link Logits#row}) waits for it.
+ * The model on NVIDIA GPUs: bf16 weights and GEMM inputs, an fp32 residual stream and fp32 accumulation, a bf16
+ * paged KV cache. A step is queued on the GPUs' streams without any synchronization; the first read of its logits
+ * (the sampler, or {@link Logits#row}) waits for it.
+ *
+ * <p>Tensor parallelism ({@code tensor_parallel_size} N, vLLM's Megatron-style split inside one engine): one
+ * {@link CudaRank} a GPU, each holding its {@link TensorParallelPlan} shard. The host queues each layer rank by rank
+ * (launches are asynchronous, so the GPUs run side by side); after o_proj and down_proj the ranks' partial sums are
+ * all-reduced by peer copies and a sum in rank order ({@link PeerExchange}), so every rank holds the same bits and a
+ * row's result does not depend on the batch; the LM head's vocabulary slices are gathered into rank 0's logits, where
+ * the sampler runs. With N = 1 there is one rank and the launches are the single-GPU model's. Decode steps replay
+ * CUDA graphs at N = 1 only: N > 1 runs every step eagerly, since a capture would have to span the ranks' contexts
+ * and their peer copies, which has not been tried on the GPU machine.
  *
  * <p>Memory: the weights, the step buffers for {@code maxNumBatchedTokens} tokens and {@code maxNumSeqs} logits
  * rows, and the attention metadata are allocated at construction; then, as vLLM's profile run does, one step of
  * the largest size runs on a scratch cache, and what is in use after it sets the KV budget:
- * {@code total * gpuMemoryUtilization - in use}.
+ * {@code total * gpuMemoryUtilization - in use}, per GPU, shared among the ranks on it, the smallest share bounding
+ * every rank's cache (all hold the same block ids).
  */
 final class CudaBackend implements Backend {
 
@@ -43,51 +54,26 @@ final class CudaBackend implements Backend {
      */
     private static final boolean ENFORCE_EAGER = Boolean.getBoolean("kindling.cuda.enforceEager");
 
-    /** What a step is doing, to name the failed operation in an error. */
-    private enum Op {
-        UPLOAD("uploading the step's inputs", "upload"), PREPARE("planning attention", "upload"),
-        EMBEDDING("embedding", "embedding"), INPUT_NORM("input RMSNorm", "rms norm"),
-        QKV("qkv projection", "gemm qkv"), QKV_BIAS("qkv bias", "bias"),
-        ROTARY_CACHE("rotary embedding and writing K/V into the cache", "rotary+kv write"),
-        ATTENTION("paged attention", "attention"),
-        O_PROJ("o_proj", "gemm o"), O_BIAS("o_proj bias", "bias"), POST_NORM("post-attention RMSNorm", "rms norm"),
-        GATE_UP("gate_up projection with SiLU and multiply", "gemm gate_up+silu"), DOWN("down_proj", "gemm down"),
-        DOWN_BIAS("down_proj bias", "bias"), FINAL_NORM("final RMSNorm", "rms norm"),
-        LM_HEAD("LM head", "lm head"), GRAPH("replaying the decode graph", "graph");
-
-        final String description;
-        /** The op family the profile adds this op's device time to. */
-        final String family;
-
-        Op(String description, String family) {
-            this.description = description;
-            this.family = family;
-        }
-    }
-
-    private final CudaContext context;
+    private final CudaDevices devices;
+    /** One context a rank, in rank order; ranks on one GPU share its primary context. */
+    private final List<CudaContext> contexts;
     private final ModelConfig config;
     private final BackendOptions options;
-    private final float eps;
-    private final int qkvWidth;
     private final List<AutoCloseable> owned = new ArrayList<>();
-    private final Gemm gemm;
-    private final Elementwise elementwise;
-    private final KvCacheKernels kvKernels;
-    private final PagedAttention attention;
-    private final DeviceWeights weights;
-    private final StepBuffers buffers;
-    private final StagedInts blockPairs;
-    /** PagedAttention rewrites its pinned metadata in every prepare: the previous step's copy must have run. */
-    private final CopyFence attentionInputs;
+    /** Rank 0 first: it holds the whole logits and runs the sampler. */
+    private final CudaRank[] ranks;
+    /** Null with one rank. */
+    private final PeerExchange exchange;
     private final GpuSampler sampler;
     private final OpProfiler profiler;
+    private final StepMarks marks;
     private final DecodeGraphs graphs;
     private final long activationBytes;
     private final long kvCacheBudget;
     /** What the decode graphs may take, counted into the activations. */
     private long graphBytes;
-    private DeviceKvCache cache;
+    /** Blocks of the KV cache in use (every rank's holds the same ids); 0 before one is. */
+    private int numBlocks;
     private BatchValidator validator;
     /** The logits of the last forward pass: one view over the step buffer, refilled by each pass. */
     private final CudaLogits logits;
@@ -99,47 +85,59 @@ final class CudaBackend implements Backend {
     private int lastLaunches;
     private int lastGraphReplays;
     private Map<String, Double> lastGpuMillis = Map.of();
-    private Op op;
-    private int opLayer;
 
-    /** Takes ownership of {@code context}: closing the backend releases it, as does a failed construction. */
-    CudaBackend(CudaContext context, ModelConfig config, Weights checkpointWeights, BackendOptions requested) {
-        this.context = context;
+    /**
+     * Takes ownership of {@code contexts}, one a rank of {@code devices} (closing the backend releases them, as does a
+     * failed construction), which {@link CudaContext#enablePeerAccess} has joined where there are several.
+     *
+     * @throws EngineConfigException on {@code tensor_parallel_size} when a rank's share of the model does not fit the
+     *     kernels
+     */
+    CudaBackend(CudaDevices devices, List<CudaContext> contexts, ModelConfig config, Weights checkpointWeights,
+                BackendOptions requested) {
+        this.devices = devices;
+        this.contexts = List.copyOf(contexts);
         this.config = config;
+        CudaContext first = contexts.get(0);
+        first.makeCurrent(); // the memory queries below ask the current context
         // every use below reads the resolved limits: the requested ones may be AUTO (0)
-        this.options = requested.withLimitsOrDefaults(BatchLimits.gpu(context.totalMemory()));
-        this.eps = (float) config.rmsNormEps();
-        this.qkvWidth = config.qSize() + 2 * config.kvSize();
-        owned.add(context);
+        this.options = requested.withLimitsOrDefaults(BatchLimits.gpu(first.totalMemory()));
+        owned.addAll(contexts);
         try {
-            checkShapes(config);
-            // every kernel first: a build without nvcc fails here, before gigabytes of weights move
-            gemm = own(new Gemm(KernelModule.load("gemm"), Gemm.WORKSPACE_BYTES));
-            elementwise = Elementwise.load();
-            kvKernels = new KvCacheKernels(KernelModule.load("kv_cache"));
-            KernelModule sampling = KernelModule.load("sampling");
-            KernelModule tokenBitmask = KernelModule.load("token_bitmask");
-            attention = own(new PagedAttention(KernelModule.load("paged_attention"), config, options.blockSize(),
-                    options.maxNumSeqs(), options.maxNumBatchedTokens(), maxBlocksPerSeq()));
-            weights = own(DeviceWeights.upload(config, checkpointWeights));
-            buffers = own(new StepBuffers(config, options.maxNumBatchedTokens(), options.maxNumSeqs()));
-            logits = new CudaLogits(context, buffers.logits.ptr(), config.vocabSize());
-            // a step copies at most one partly filled block per sequence (copy-on-write); more go in chunks
-            blockPairs = own(new StagedInts(2 * options.maxNumSeqs()));
-            attentionInputs = own(new CopyFence());
-            profiler = own(new OpProfiler(KernelModule.load("profile")));
+            TensorParallelPlan plan = TensorParallelPlan.of(config, devices.size());
+            checkShapes(config, plan);
+            profiler = own(new OpProfiler(loadInto(first, "profile")));
+            marks = new StepMarks(profiler, first.stream(), devices);
+            ranks = new CudaRank[devices.size()];
+            for (TensorParallelPlan.Shard shard : plan.shards()) {
+                int r = shard.rank();
+                ranks[r] = own(new CudaRank(contexts.get(r), config, shard, checkpointWeights,
+                        options.maxNumBatchedTokens(), options.maxNumSeqs(), options.blockSize(), maxBlocksPerSeq(),
+                        r == 0 ? config.vocabSize() : shard.vocab().size(), marks));
+            }
+            exchange = ranks.length == 1 ? null
+                    : own(new PeerExchange(ranks, options.maxNumBatchedTokens(), options.maxNumSeqs()));
+            first.makeCurrent();
+            logits = new CudaLogits(first, ranks[0].buffers.logits.ptr(), config.vocabSize());
             // one draw per running sequence; a step with more (n > 1 forks) samples in several launches
-            sampler = own(new GpuSampler(sampling, tokenBitmask, context.stream(), profiler, options.maxNumSeqs(),
-                    config.vocabSize()));
+            sampler = own(new GpuSampler(KernelModule.load("sampling"), KernelModule.load("token_bitmask"),
+                    first.stream(), profiler, options.maxNumSeqs(), config.vocabSize()));
             graphs = own(new DecodeGraphs(Math.min(options.maxNumSeqs(), options.maxNumBatchedTokens()),
                     maxBlocksPerSeq()));
-            long inUse = profileRun();
-            activationBytes = inUse - weights.bytes();
-            kvCacheBudget = (long) (context.totalMemory() * options.gpuMemoryUtilization()) - inUse;
+            long[] inUse = profileRun();
+            activationBytes = inUse[0] - ranks[0].weightBytes();
+            long[] total = new long[ranks.length];
+            for (CudaRank rank : ranks) {
+                rank.context.makeCurrent();
+                total[rank.rank] = rank.context.totalMemory();
+            }
+            first.makeCurrent();
+            kvCacheBudget = kvBudget(devices, total, inUse, options.gpuMemoryUtilization());
             LOG.log(System.Logger.Level.INFO, () -> String.format("%s: weights %.2f GiB, activations, buffers, "
                     + "context and decode graphs %.2f GiB (graphs %.3f GiB), KV budget %.2f GiB at "
-                    + "gpu_memory_utilization %.2f", device(), gib(weights.bytes()), gib(activationBytes),
-                    gib(graphBytes), gib(kvCacheBudget), options.gpuMemoryUtilization()));
+                    + "gpu_memory_utilization %.2f%s", device(), gib(ranks[0].weightBytes()), gib(activationBytes),
+                    gib(graphBytes), gib(kvCacheBudget), options.gpuMemoryUtilization(),
+                    ranks.length == 1 ? "" : " (rank 0's GPU; the budget over all ranks)"));
         } catch (RuntimeException | Error e) {
             try {
                 Resources.closeAll(owned);
@@ -154,7 +152,16 @@ final class CudaBackend implements Backend {
         return (config.maxPositionEmbeddings() + options.blockSize() - 1) / options.blockSize();
     }
 
-    private static void checkShapes(ModelConfig config) {
+    private static KernelModule loadInto(CudaContext context, String name) {
+        context.makeCurrent();
+        return KernelModule.load(name);
+    }
+
+    /**
+     * @throws EngineConfigException on {@code tensor_parallel_size} when a rank's share does not fit the GEMM, or the
+     *     ranks are more than the all-reduce sums
+     */
+    static void checkShapes(ModelConfig config, TensorParallelPlan plan) {
         if (config.headDim() % 2 != 0 || config.headDim() > 256) {
             throw new BackendUnavailableException("the CUDA kernels need an even head_dim of at most 256, this model "
                     + "has " + config.headDim());
@@ -168,37 +175,104 @@ final class CudaBackend implements Backend {
                     + "and intermediate_size to be multiples of 8, this model has " + config.hiddenSize() + ", "
                     + config.qSize() + " and " + config.intermediateSize());
         }
+        int n = plan.tensorParallelSize();
+        if (n > PeerAllReduce.MAX_RANKS) {
+            throw new EngineConfigException("tensor_parallel_size", n + " ranks; the CUDA all-reduce sums at most "
+                    + PeerAllReduce.MAX_RANKS + " (one GPU a rank, as on one host)");
+        }
+        ModelConfig rank = CudaRank.localConfig(config, plan.shards().get(0));
+        if (rank.qSize() % 8 != 0 || rank.intermediateSize() % 8 != 0) {
+            // a setting the user chose, not a missing GPU: device auto must not fall back to the CPU over it
+            throw new EngineConfigException("tensor_parallel_size", n + " leaves each rank "
+                    + rank.numAttentionHeads() + " heads * head_dim " + config.headDim() + " = " + rank.qSize()
+                    + " query features and intermediate_size " + config.intermediateSize() + " / " + n + " = "
+                    + rank.intermediateSize() + " MLP features; the CUDA GEMM needs both to be multiples of 8");
+        }
     }
 
     /**
      * Runs the largest step on a scratch cache of just the blocks it writes, and returns the bytes in use after it
      * (other processes' share of the card included), the scratch cache excluded, plus what the decode graphs will
      * take: one graph of the largest bucket is captured on the scratch cache, and its memory counted once per graph
-     * that may be captured.
+     * that may be captured. Under tensor parallelism, the bytes in use on each rank's GPU (ranks on one GPU see the
+     * same), and no graphs.
      */
-    private long profileRun() {
+    private long[] profileRun() {
         ProfileBatch profile = ProfileBatch.of(options.maxNumBatchedTokens(), options.maxNumSeqs(),
                 options.blockSize());
-        try (DeviceKvCache scratch = DeviceKvCache.allocate(config, profile.numBlocks(), options.blockSize())) {
-            useCache(scratch);
+        List<DeviceKvCache> scratch = new ArrayList<>();
+        try {
+            for (CudaRank rank : ranks) {
+                rank.context.makeCurrent();
+                DeviceKvCache kv = DeviceKvCache.allocate(rank.local, profile.numBlocks(), options.blockSize());
+                scratch.add(kv);
+                rank.useCache(kv);
+            }
+            useCache(profile.numBlocks(), options.blockSize());
             forward(profile.inputs());
             synchronize("the profile step");
-            long inUse = context.totalMemory() - context.freeMemory() - scratch.bytes();
+            long[] inUse = new long[ranks.length];
+            for (CudaRank rank : ranks) {
+                inUse[rank.rank] = inUseBy(rank, scratch);
+            }
+            if (ranks.length > 1) { // no decode graphs
+                return inUse;
+            }
+            CudaContext context = contexts.get(0);
             long perGraph;
             try (DecodeGraphs probe = new DecodeGraphs(graphs.maxBucket(), maxBlocksPerSeq())) {
                 BatchInputs one = new BatchInputs(new int[1], new int[1], new int[] {-1}, new int[] {0, 1},
                         new int[] {1}, new int[][] {{0}}, new int[1]);
-                queueDecodeGraph(probe, one, DeferredTokens.NONE, scratch);
+                queueDecodeGraph(probe, one, DeferredTokens.NONE);
                 synchronize("capturing the decode graph");
-                perGraph = Math.max(0, context.totalMemory() - context.freeMemory() - scratch.bytes() - inUse);
+                perGraph = Math.max(0, context.totalMemory() - context.freeMemory() - scratch.get(0).bytes()
+                        - inUse[0]);
             }
             graphBytes = perGraph * graphs.maxGraphs();
-            return inUse + graphBytes;
+            inUse[0] += graphBytes;
+            return inUse;
         } finally {
             logits.expire();
-            cache = null;
+            for (int r = 0; r < scratch.size(); r++) {
+                ranks[r].context.makeCurrent();
+                ranks[r].useCache(null);
+                scratch.get(r).close();
+            }
+            contexts.get(0).makeCurrent();
+            numBlocks = 0;
             validator = null;
         }
+    }
+
+    /**
+     * Bytes in use on {@code rank}'s GPU (other processes' share included), the scratch caches of the ranks on it
+     * excluded: shared by those ranks.
+     */
+    private long inUseBy(CudaRank rank, List<DeviceKvCache> scratch) {
+        rank.context.makeCurrent();
+        long used = rank.context.totalMemory() - rank.context.freeMemory();
+        for (CudaRank other : ranks) {
+            if (devices.ordinal(other.rank) == devices.ordinal(rank.rank)) {
+                used -= scratch.get(other.rank).bytes();
+            }
+        }
+        return used;
+    }
+
+    /**
+     * What the KV cache may take over all ranks: on each GPU {@code total * gpuMemoryUtilization - in use}, shared by
+     * the ranks on it; every rank's cache holds the same blocks, so the smallest share times the ranks.
+     *
+     * @param total bytes of each rank's GPU
+     * @param inUse bytes in use on each rank's GPU after the profile step (the same for ranks sharing one)
+     */
+    static long kvBudget(CudaDevices devices, long[] total, long[] inUse, double gpuMemoryUtilization) {
+        long smallest = Long.MAX_VALUE;
+        for (int r = 0; r < devices.size(); r++) {
+            long share = ((long) (total[r] * gpuMemoryUtilization) - inUse[r]) / devices.ranksOn(devices.ordinal(r));
+            smallest = Math.min(smallest, share);
+        }
+        return smallest * devices.size();
     }
 
     private <T extends AutoCloseable> T own(T resource) {
@@ -206,9 +280,11 @@ final class CudaBackend implements Backend {
         return resource;
     }
 
+    /** {@code cuda:0 (NVIDIA H100 80GB HBM3, bf16)}; {@code cuda:0,1 (..., bf16, tensor_parallel_size 2)}. */
     @Override
     public String device() {
-        return "cuda:" + context.ordinal() + " (" + context.deviceName() + ", bf16)";
+        return devices + " (" + contexts.get(0).deviceName() + ", bf16"
+                + (ranks.length == 1 ? "" : ", tensor_parallel_size " + ranks.length) + ")";
     }
 
     @Override
@@ -216,6 +292,7 @@ final class CudaBackend implements Backend {
         return options.limits();
     }
 
+    /** The ranks' KV heads together: as much as the unsplit model's. */
     @Override
     public long kvCacheBytesPerBlock(int blockSize) {
         return DeviceKvCache.bytesPerBlock(config, blockSize);
@@ -231,49 +308,54 @@ final class CudaBackend implements Backend {
             throw new BackendUnavailableException(String.format("%s has %.2f GiB; gpu_memory_utilization %.2f "
                     + "leaves no room for a KV cache after the weights (%.2f GiB) and activations (%.2f GiB): "
                     + "raise it, or lower max_num_batched_tokens or max_num_seqs", device(),
-                    gib(context.totalMemory()), options.gpuMemoryUtilization(), gib(weights.bytes()),
+                    gib(contexts.get(0).totalMemory()), options.gpuMemoryUtilization(), gib(ranks[0].weightBytes()),
                     gib(activationBytes)));
         }
         return OptionalLong.of(kvCacheBudget);
     }
 
+    /** Each rank's cache holds its KV heads of the same block ids: one block table serves them all. */
     @Override
     public void allocateKvCache(int numBlocks, int blockSize) {
-        if (cache != null) {
-            throw new IllegalStateException("KV cache already allocated (" + cache.numBlocks + " blocks of "
-                    + cache.blockSize + ")");
+        if (this.numBlocks != 0) {
+            throw new IllegalStateException("KV cache already allocated (" + this.numBlocks + " blocks of "
+                    + options.blockSize() + ")");
         }
         if (blockSize != options.blockSize()) {
             throw new IllegalArgumentException("block size " + blockSize + ", but attention was planned for "
                     + options.blockSize());
         }
-        context.makeCurrent();
-        try {
-            useCache(own(DeviceKvCache.allocate(config, numBlocks, blockSize)));
-        } catch (CudaException e) {
-            throw new CudaBackendException(String.format("allocating a KV cache of %d blocks (%.2f GiB, %.2f GiB "
-                    + "free)", numBlocks, gib(numBlocks * kvCacheBytesPerBlock(blockSize)),
-                    gib(context.freeMemory())), e);
+        for (CudaRank rank : ranks) {
+            rank.context.makeCurrent();
+            try {
+                rank.allocateCache(numBlocks, blockSize);
+            } catch (CudaException e) {
+                throw new CudaBackendException(String.format("allocating a KV cache of %d blocks (%.2f GiB, %.2f GiB "
+                        + "free) on %s", numBlocks, gib(numBlocks * kvCacheBytesPerBlock(blockSize) / ranks.length),
+                        gib(rank.context.freeMemory()), "cuda:" + devices.ordinal(rank.rank)), e);
+            }
         }
+        contexts.get(0).makeCurrent();
+        useCache(numBlocks, blockSize);
     }
 
-    private void useCache(DeviceKvCache kv) {
-        cache = kv;
-        validator = new BatchValidator(config.vocabSize(), kv.numBlocks, kv.blockSize);
+    private void useCache(int numBlocks, int blockSize) {
+        this.numBlocks = numBlocks;
+        validator = new BatchValidator(config.vocabSize(), numBlocks, blockSize);
     }
 
     @Override
     public void copyBlocks(int[] src, int[] dst) {
-        DeviceKvCache kv = requireCache("copyBlocks");
+        requireCache("copyBlocks");
         if (src.length != dst.length) {
             throw new IllegalArgumentException(src.length + " source blocks but " + dst.length + " destinations");
         }
         // the kernel runs the pairs in parallel: a destination written twice, or read as a source, would race
         Set<Integer> written = new HashSet<>();
         for (int i = 0; i < src.length; i++) {
-            if (src[i] < 0 || src[i] >= kv.numBlocks || dst[i] < 0 || dst[i] >= kv.numBlocks) {
+            if (src[i] < 0 || src[i] >= numBlocks || dst[i] < 0 || dst[i] >= numBlocks) {
                 throw new IllegalArgumentException("block copy " + src[i] + " -> " + dst[i] + " outside the cache's "
-                        + kv.numBlocks + " blocks");
+                        + numBlocks + " blocks");
             }
             if (!written.add(dst[i])) {
                 throw new IllegalArgumentException("block " + dst[i] + " is the destination of two copies");
@@ -284,22 +366,15 @@ final class CudaBackend implements Backend {
                 throw new IllegalArgumentException("block " + block + " is both copied from and into in one step");
             }
         }
-        context.makeCurrent();
-        CUstream stream = context.stream();
-        int chunk = blockPairs.capacity() / 2;
         try {
-            for (int from = 0; from < src.length; from += chunk) {
-                int count = Math.min(chunk, src.length - from);
-                IntBuffer pairs = blockPairs.begin();
-                for (int i = from; i < from + count; i++) {
-                    pairs.put(src[i]).put(dst[i]);
-                }
-                blockPairs.send(stream, 2 * count);
-                kvKernels.copyBlocks(stream, kv.base(), blockPairs.at(0), count, config.numHiddenLayers(),
-                        kv.numBlocks, Math.toIntExact(kv.blockElems));
+            for (CudaRank rank : ranks) {
+                rank.context.makeCurrent();
+                rank.copyBlocks(src, dst);
             }
         } catch (CudaException e) {
             throw new CudaBackendException("copying " + src.length + " KV blocks", e);
+        } finally {
+            onFirst();
         }
     }
 
@@ -319,31 +394,36 @@ final class CudaBackend implements Backend {
      */
     @Override
     public Logits forward(BatchInputs batch, DeferredTokens deferred) {
-        DeviceKvCache kv = requireCache("forward");
+        requireCache("forward");
         validator.validate(batch);
         if (batch.numTokens() == 0) {
             throw new IllegalArgumentException("empty step: no tokens scheduled");
         }
-        context.makeCurrent();
+        CUstream stream = contexts.get(0).stream();
+        contexts.get(0).makeCurrent();
         logits.expire();
         long start = System.nanoTime();
         int graphReplays = 0;
         int launches;
         try {
             DeferredTokens onDevice = sampler.resolveOnHost(deferred, batch.inputIds());
-            boolean profiled = profiler.begin(context.stream());
+            boolean profiled = profiler.begin(stream);
             launches = Launch.launchesOnThisThread();
-            if (!profiled && !ENFORCE_EAGER && DecodeGraphs.isDecodeOnly(batch)) {
-                queueDecodeGraph(graphs, batch, onDevice, kv);
+            // graphs at N = 1 only: see the class comment
+            if (!profiled && !ENFORCE_EAGER && ranks.length == 1 && DecodeGraphs.isDecodeOnly(batch)) {
+                queueDecodeGraph(graphs, batch, onDevice);
                 graphReplays = 1;
             } else {
                 upload(batch, onDevice, 1);
-                queueModel(batch.numTokens(), batch.numLogits(), kv);
-                profiler.mark(context.stream(), "idle before sampling");
+                queueModel(batch.numTokens(), batch.numLogits());
+                onFirst();
+                profiler.mark(stream, "idle before sampling");
             }
             launches = Launch.launchesOnThisThread() - launches;
         } catch (CudaException e) {
-            throw new CudaBackendException(op.description + (opLayer >= 0 ? " of layer " + opLayer : ""), e);
+            throw new CudaBackendException(marks.describe(), e);
+        } finally {
+            onFirst();
         }
         lastHostQueueNanos = System.nanoTime() - start;
         lastLaunches = launches;
@@ -354,15 +434,14 @@ final class CudaBackend implements Backend {
     }
 
     /** Pads a decode-only step to its graph's bucket, uploads its inputs and replays (or first captures) the graph. */
-    private void queueDecodeGraph(DecodeGraphs decodeGraphs, BatchInputs batch, DeferredTokens deferred,
-            DeviceKvCache kv) {
+    private void queueDecodeGraph(DecodeGraphs decodeGraphs, BatchInputs batch, DeferredTokens deferred) {
         int bucket = decodeGraphs.bucket(batch.numSeqs());
         BatchInputs padded = decodeGraphs.pad(batch, bucket);
         int stride = decodeGraphs.strideBucket(maxBlocks(batch));
         upload(padded, deferred, stride);
-        at(Op.GRAPH, -1);
-        decodeGraphs.replay(context.stream(), bucket, stride, attention.plan().launchShape(),
-                () -> queueModel(bucket, bucket, kv));
+        marks.at(0, Op.GRAPH, -1);
+        decodeGraphs.replay(contexts.get(0).stream(), bucket, stride, ranks[0].attention.plan().launchShape(),
+                () -> queueModel(bucket, bucket));
     }
 
     private int maxBlocks(BatchInputs batch) {
@@ -374,89 +453,85 @@ final class CudaBackend implements Backend {
     }
 
     /**
-     * Queues the copies of the step's inputs and attention metadata into their fixed device buffers, and the
-     * deferred tokens' ids from the sampler's results into the input ids.
+     * Queues the copies of the step's inputs and attention metadata into every rank's fixed device buffers, and the
+     * deferred tokens' ids from the sampler's results into rank 0's input ids, and from there into the others'.
      */
     private void upload(BatchInputs batch, DeferredTokens deferred, int minBlockTableStride) {
-        CUstream s = context.stream();
-        at(Op.UPLOAD, -1);
-        buffers.upload(s, batch, deferred);
-        sampler.takeSampled(s, deferred.size(), buffers.deferredDrawIndices(), buffers.deferredTokenIndices(),
-                buffers.inputIds());
-        at(Op.PREPARE, -1);
-        attentionInputs.await();
-        attention.prepare(s, batch, minBlockTableStride);
-        attentionInputs.mark(s);
+        for (int r = 0; r < ranks.length; r++) {
+            CudaRank rank = on(r);
+            rank.uploadInputs(batch, deferred);
+            if (r == 0) {
+                StepBuffers b = rank.buffers;
+                sampler.takeSampled(rank.stream(), deferred.size(), b.deferredDrawIndices(),
+                        b.deferredTokenIndices(), b.inputIds());
+            }
+            rank.prepareAttention(batch, minBlockTableStride);
+        }
+        if (exchange != null && deferred.size() > 0) {
+            exchange.broadcastInputIds(batch.numTokens());
+        }
     }
 
     /**
-     * Queues the forward pass of {@code n} tokens, {@code m} of them logits rows, over the uploaded inputs; nothing
-     * here waits for the GPU, and every launch reads only fixed device buffers, so a graph can capture it.
+     * Queues the forward pass of {@code n} tokens, {@code m} of them logits rows, over the uploaded inputs, rank by
+     * rank between the all-reduces; nothing here waits for the GPUs, and every launch reads only fixed device
+     * buffers, so a graph can capture it (at N = 1).
      */
-    private void queueModel(int n, int m, DeviceKvCache kv) {
-        CUstream s = context.stream();
-        int h = config.hiddenSize();
-        int q = config.qSize();
-        int inter = config.intermediateSize();
-        StepBuffers b = buffers;
-        CUdeviceptr x = b.x.ptr();
-        CUdeviceptr delta = b.delta.ptr();
-        CUdeviceptr normed = b.normed.ptr();
-        CUdeviceptr qkv = b.wide.ptr();
-        CUdeviceptr attnOut = b.narrow.ptr();
-        CUdeviceptr act = b.narrow.ptr();
-
-        at(Op.EMBEDDING, -1);
-        elementwise.embedding(s, b.inputIds(), n, weights.embedding, x, h);
-        for (int l = 0; l < weights.layers.size(); l++) {
-            DeviceWeights.Layer w = weights.layers.get(l);
-            // the previous layer's down_proj output joins the residual stream inside the norm
-            at(Op.INPUT_NORM, l);
-            elementwise.addRmsNorm(s, x, l == 0 ? null : delta, w.inputNorm(), eps, normed, n, h);
-            at(Op.QKV, l);
-            gemm.run(s, normed, h, w.qkv(), qkv, qkvWidth, n, qkvWidth, h);
-            if (w.qkvBias() != null) {
-                at(Op.QKV_BIAS, l);
-                elementwise.addBias(s, qkv, w.qkvBias(), n, qkvWidth);
+    private void queueModel(int n, int m) {
+        for (int r = 0; r < ranks.length; r++) {
+            on(r).embed(n);
+        }
+        for (int l = 0; l < config.numHiddenLayers(); l++) {
+            for (int r = 0; r < ranks.length; r++) {
+                on(r).queueAttention(l, n);
             }
-            at(Op.ROTARY_CACHE, l);
-            elementwise.rotaryCache(s, qkv, qkvWidth, b.positions(), b.slotMapping(), n, weights.invFreq, w.qNorm(),
-                    w.kNorm(), eps, config.numAttentionHeads(), config.numKeyValueHeads(), config.headDim(),
-                    kv.key(l), kv.value(l), kv.blockSize);
-            at(Op.ATTENTION, l);
-            attention.run(s, qkv, qkvWidth, kv.key(l), kv.value(l), attnOut);
-            at(Op.O_PROJ, l);
-            gemm.run(s, attnOut, q, w.o(), delta, h, n, h, q);
-            if (w.oBias() != null) {
-                at(Op.O_BIAS, l);
-                elementwise.addBias(s, delta, w.oBias(), n, h);
+            allReduce(Op.O_ALL_REDUCE, l, n);
+            for (int r = 0; r < ranks.length; r++) {
+                on(r).queueMlp(l, n);
             }
-            at(Op.POST_NORM, l);
-            elementwise.addRmsNorm(s, x, delta, w.postAttentionNorm(), eps, normed, n, h);
-            at(Op.GATE_UP, l);
-            gemm.runSiluMul(s, normed, h, w.gateUp(), w.gateUpBias(), b.gateUpScratch(), act, inter, n, inter, h);
-            at(Op.DOWN, l);
-            gemm.run(s, act, inter, w.down(), delta, h, n, h, inter);
-            if (w.downBias() != null) {
-                at(Op.DOWN_BIAS, l);
-                elementwise.addBias(s, delta, w.downBias(), n, h);
+            allReduce(Op.DOWN_ALL_REDUCE, l, n);
+            for (int r = 0; r < ranks.length; r++) {
+                on(r).addDownBias(l, n);
             }
         }
         if (m == 0) { // every sequence is mid-prompt (chunked prefill): no logits this step
             return;
         }
-        at(Op.FINAL_NORM, -1);
-        // the last down_proj output joins the residual stream only in the rows that need logits
-        elementwise.rmsNormRows(s, x, delta, b.logitsIndices(), m, weights.finalNorm, eps, b.lastNormed.ptr(), h);
-        at(Op.LM_HEAD, -1);
-        gemm.run(s, b.lastNormed.ptr(), h, weights.lmHead, b.logits.ptr(), config.vocabSize(), m,
-                config.vocabSize(), h);
+        for (int r = 0; r < ranks.length; r++) {
+            on(r).queueLmHead(m);
+        }
+        if (exchange != null) {
+            on(0);
+            marks.at(0, Op.GATHER_LOGITS, -1);
+            exchange.gatherLogits(m);
+        }
     }
 
-    private void at(Op next, int layer) {
-        op = next;
-        opLayer = layer;
-        profiler.mark(context.stream(), next.family);
+    /** The all-reduce of the ranks' partial sums in {@code delta}; nothing with one rank. */
+    private void allReduce(Op op, int layer, int n) {
+        if (exchange != null) {
+            on(0); // the profiler marks rank 0's stream
+            marks.at(0, op, layer);
+            exchange.allReduceDeltas(n);
+        }
+    }
+
+    /**
+     * Rank {@code r}, its context made current when there are several (with one, the step made it current once: its
+     * launches are the single-GPU engine's, with no context switches between them).
+     */
+    private CudaRank on(int r) {
+        if (ranks.length > 1) {
+            ranks[r].context.makeCurrent();
+        }
+        return ranks[r];
+    }
+
+    /** Rank 0's context current again: the sampler and the logits run there. */
+    private void onFirst() {
+        if (ranks.length > 1) {
+            contexts.get(0).makeCurrent();
+        }
     }
 
     @Override
@@ -477,7 +552,7 @@ final class CudaBackend implements Backend {
             return Optional.empty();
         }
         if (profiler.hasRecording()) {
-            context.makeCurrent();
+            contexts.get(0).makeCurrent();
             try {
                 lastGpuMillis = profiler.finish();
             } catch (CudaException e) {
@@ -492,16 +567,20 @@ final class CudaBackend implements Backend {
         return sampler;
     }
 
-    private DeviceKvCache requireCache(String what) {
-        if (cache == null) {
+    private void requireCache(String what) {
+        if (validator == null) {
             throw new IllegalStateException("allocateKvCache must run before " + what);
         }
-        return cache;
     }
 
+    /** Waits for every rank's stream. */
     private void synchronize(String what) {
         try {
-            context.synchronize();
+            for (CudaContext context : contexts) {
+                context.makeCurrent();
+                context.synchronize();
+            }
+            contexts.get(0).makeCurrent();
         } catch (CudaException e) {
             throw new CudaBackendException(what, e);
         }
@@ -511,17 +590,18 @@ final class CudaBackend implements Backend {
         return bytes / (double) (1L << 30);
     }
 
-    /** Waits for queued work, then frees every device and pinned allocation and releases the context. */
+    /** Waits for queued work, then frees every device and pinned allocation and releases the contexts. */
     @Override
     public void close() {
         if (owned.isEmpty()) {
             return;
         }
-        context.makeCurrent();
         try {
-            context.synchronize();
+            synchronize("the last step");
         } finally {
-            cache = null;
+            numBlocks = 0;
+            validator = null;
+            contexts.get(0).makeCurrent();
             Resources.closeAll(owned);
         }
     }

@@ -3,37 +3,62 @@ package io.kindling.cuda;
 import io.kindling.backend.Backend;
 import io.kindling.backend.BackendOptions;
 import io.kindling.backend.BackendProvider;
-import io.kindling.backend.BackendUnavailableException;
 import io.kindling.core.EngineConfigException;
 import io.kindling.model.Checkpoint;
+import java.util.ArrayList;
+import java.util.List;
 
-/** Serves {@code cuda} (GPU 0) and {@code cuda:N}; registered for {@link java.util.ServiceLoader}. */
+/**
+ * Serves {@code cuda}, {@code cuda:N} and, one GPU a tensor-parallel rank, {@code cuda:N,M,...}
+ * ({@link CudaDevices}); registered for {@link java.util.ServiceLoader}.
+ */
 public final class CudaBackendProvider implements BackendProvider {
 
     @Override
     public boolean serves(String device) {
-        return device.equals("cuda") || device.matches("cuda:\\d+");
+        return CudaDevices.isCudaDevice(device);
     }
 
+    /**
+     * @throws io.kindling.backend.BackendUnavailableException when rank 0's GPU cannot be used (device {@code auto}
+     *     then runs on the CPU)
+     * @throws EngineConfigException on {@code tensor_parallel_size} once a GPU is known to be here, when the other
+     *     ranks' GPUs are missing or cannot reach each other: device {@code auto} must not quietly run a split model
+     *     on the CPU of a GPU host
+     */
     @Override
     public Backend create(String device, Checkpoint checkpoint, BackendOptions options) {
-        if (!serves(device)) {
-            throw new IllegalArgumentException("not a CUDA device: " + device);
-        }
-        int ordinal;
+        CudaDevices devices = CudaDevices.parse(device, options.tensorParallelSize());
+        List<CudaContext> contexts = new ArrayList<>();
         try {
-            ordinal = device.equals("cuda") ? 0 : Integer.parseInt(device.substring("cuda:".length()));
-        } catch (NumberFormatException e) {
-            throw new BackendUnavailableException("device " + device + ": no such CUDA ordinal");
+            contexts.add(CudaContext.create(devices.ordinal(0)));
+            int count = CudaContext.deviceCount();
+            for (int r = 1; r < devices.size(); r++) {
+                if (devices.ordinal(r) >= count) {
+                    throw new EngineConfigException("tensor_parallel_size", devices.size() + " on " + devices
+                            + ": rank " + r + " needs CUDA device " + devices.ordinal(r) + ", but this machine has "
+                            + count + " CUDA device" + (count == 1 ? "" : "s"));
+                }
+                contexts.add(CudaContext.create(devices.ordinal(r)));
+            }
+            for (CudaContext from : contexts) {
+                for (CudaContext to : contexts) {
+                    if (!from.enablePeerAccess(to)) {
+                        throw new EngineConfigException("tensor_parallel_size", devices.size() + " on " + devices
+                                + ": GPU " + from.ordinal() + " cannot access GPU " + to.ordinal() + "'s memory "
+                                + "directly (cuDeviceCanAccessPeer), which the all-reduce's peer copies need; pick "
+                                + "GPUs joined by NVLink or one PCIe switch (nvidia-smi topo -m)");
+                    }
+                }
+            }
+        } catch (RuntimeException | Error e) {
+            try {
+                Resources.closeAll(contexts);
+            } catch (RuntimeException closing) {
+                e.addSuppressed(closing);
+            }
+            throw e;
         }
-        CudaContext context = CudaContext.create(ordinal);
-        if (options.tensorParallelSize() > 1) {
-            // only once a GPU is known to be here, and not as "unavailable": device auto must not quietly run a
-            // split model on the CPU of a GPU host
-            context.close();
-            throw new EngineConfigException("tensor_parallel_size", options.tensorParallelSize() + " on device "
-                    + device + ": tensor parallelism on CUDA devices is not built yet; use 1, or device cpu");
-        }
-        return new CudaBackend(context, checkpoint.config(), checkpoint.weights(), options);
+        return new CudaBackend(devices, contexts, checkpoint.config(), checkpoint.weights(), options);
     }
 }

@@ -1,7 +1,9 @@
 package io.kindling.cuda;
 
+import static jcuda.driver.JCudaDriver.cuCtxEnablePeerAccess;
 import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
 import static jcuda.driver.JCudaDriver.cuCtxSynchronize;
+import static jcuda.driver.JCudaDriver.cuDeviceCanAccessPeer;
 import static jcuda.driver.JCudaDriver.cuDeviceGet;
 import static jcuda.driver.JCudaDriver.cuDeviceGetCount;
 import static jcuda.driver.JCudaDriver.cuDeviceGetName;
@@ -17,6 +19,7 @@ import io.kindling.backend.BackendUnavailableException;
 import jcuda.CudaException;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
+import jcuda.driver.CUresult;
 import jcuda.driver.CUstream;
 import jcuda.driver.CUstream_flags;
 import jcuda.driver.JCudaDriver;
@@ -77,6 +80,41 @@ public final class CudaContext implements AutoCloseable {
         return new CudaContext(ordinal, device, context, stream, name);
     }
 
+    /** CUDA devices on this machine; the driver is initialized by a {@link #create} before. */
+    static int deviceCount() {
+        int[] n = new int[1];
+        cuDeviceGetCount(n);
+        return n[0];
+    }
+
+    /**
+     * Lets this context's copies and kernels reach {@code peer}'s memory directly (NVLink or PCIe), as the
+     * tensor-parallel all-reduce's peer copies need to run at the link's speed rather than through host memory.
+     * Nothing to do on the same GPU. Access stays enabled while the primary contexts live: another engine of this
+     * process may rely on it, so it is never disabled.
+     *
+     * @return false when the two GPUs have no peer-to-peer path
+     */
+    boolean enablePeerAccess(CudaContext peer) {
+        if (peer.ordinal == ordinal) {
+            return true;
+        }
+        int[] can = new int[1];
+        cuDeviceCanAccessPeer(can, device, peer.device);
+        if (can[0] == 0) {
+            return false;
+        }
+        makeCurrent();
+        try {
+            cuCtxEnablePeerAccess(peer.context, 0);
+        } catch (CudaException e) {
+            if (!CUresult.stringFor(CUresult.CUDA_ERROR_PEER_ACCESS_ALREADY_ENABLED).equals(e.getMessage())) {
+                throw e;
+            }
+        }
+        return true;
+    }
+
     public int ordinal() {
         return ordinal;
     }
@@ -90,6 +128,7 @@ public final class CudaContext implements AutoCloseable {
         cuCtxSetCurrent(context);
     }
 
+    /** Free memory of the current context's GPU: make this context current first. */
     public long freeMemory() {
         long[] free = new long[1];
         long[] total = new long[1];
@@ -97,6 +136,7 @@ public final class CudaContext implements AutoCloseable {
         return free[0];
     }
 
+    /** Total memory of the current context's GPU: make this context current first. */
     public long totalMemory() {
         long[] free = new long[1];
         long[] total = new long[1];

@@ -2,6 +2,8 @@ package io.kindling.cuda;
 
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
 
+import io.kindling.backend.TensorParallelPlan.Shard;
+import io.kindling.backend.TensorParallelPlan.Slice;
 import io.kindling.backend.WeightShapeException;
 import io.kindling.model.ModelConfig;
 import io.kindling.model.TensorInfo;
@@ -19,6 +21,13 @@ import jcuda.driver.CUdeviceptr;
  * on the CPU) and gate/up into {@code [2 inter][h]} with their rows interleaved in {@link GateUpOrder}, which the
  * fused SiLU-and-multiply GEMM reads; norm weights bf16; biases (gate_up's too: {@code [gate | up]}) and the RoPE
  * inverse frequencies fp32. Absent optional tensors are null pointers. A tied LM head is the embedding itself.
+ *
+ * <p>Under tensor parallelism a rank holds its {@link Shard} (vLLM's parallel layers): the q/k/v rows of its heads and
+ * the gate/up rows of its MLP features with their biases (column-parallel); the o_proj and down_proj columns of
+ * those, without bias (row-parallel: each rank's product is a partial sum, and the bias is added once after the
+ * all-reduce, so o_proj's and down_proj's biases are whole); the LM head rows of its vocabulary (a tied head: those
+ * rows of the embedding). The embedding and the norms are whole on every rank. A rank of one holds the whole model in
+ * the layout above.
  */
 final class DeviceWeights implements AutoCloseable {
 
@@ -57,19 +66,22 @@ final class DeviceWeights implements AutoCloseable {
 
     /**
      * Checks every tensor's shape against the config, then uploads one tensor at a time (converted to bf16 by
-     * {@link Weights#readBf16} where the checkpoint holds another type).
+     * {@link Weights#readBf16} where the checkpoint holds another type), of each the slice that {@code shard} holds.
      *
      * @throws WeightShapeException when a tensor disagrees with {@code config.json}
      */
-    static DeviceWeights upload(ModelConfig config, Weights weights) {
+    static DeviceWeights upload(ModelConfig config, Weights weights, Shard shard) {
         Plan plan = new Plan(weights);
         int h = config.hiddenSize();
         int q = config.qSize();
         int kv = config.kvSize();
         int inter = config.intermediateSize();
+        Slice qRows = shard.queryHeads().times(config.headDim());
+        Slice kvRows = shard.kvHeads().times(config.headDim());
+        Slice features = shard.intermediate();
         Part embedding = plan.matrix("model.embed_tokens.weight", "vocab_size, hidden_size", config.vocabSize(), h);
-        Part lmHead = config.tieWordEmbeddings() ? embedding
-                : plan.matrix("lm_head.weight", "vocab_size, hidden_size", config.vocabSize(), h);
+        Part lmHead = config.tieWordEmbeddings() ? null : plan.rows(List.of(plan.tensor("lm_head.weight",
+                "vocab_size, hidden_size", config.vocabSize(), h).rows(shard.vocab())));
         Part finalNorm = plan.vector("model.norm.weight", "hidden_size", h);
         Part invFreq = plan.values(config.rope().inverseFrequencies(config.headDim()));
         List<LayerParts> layerParts = new ArrayList<>();
@@ -81,25 +93,29 @@ final class DeviceWeights implements AutoCloseable {
             layerParts.add(new LayerParts(
                     plan.vector("model.layers." + i + ".input_layernorm.weight", "hidden_size", h),
                     plan.rows(List.of(
-                            plan.tensor(attn + "q_proj.weight", heads + ", hidden_size", q, h),
-                            plan.tensor(attn + "k_proj.weight", kvHeads + ", hidden_size", kv, h),
-                            plan.tensor(attn + "v_proj.weight", kvHeads + ", hidden_size", kv, h))),
-                    plan.biases(plan.bias(attn + "q_proj.bias", heads, q),
-                            plan.bias(attn + "k_proj.bias", kvHeads, kv),
-                            plan.bias(attn + "v_proj.bias", kvHeads, kv)),
+                            plan.tensor(attn + "q_proj.weight", heads + ", hidden_size", q, h).rows(qRows),
+                            plan.tensor(attn + "k_proj.weight", kvHeads + ", hidden_size", kv, h).rows(kvRows),
+                            plan.tensor(attn + "v_proj.weight", kvHeads + ", hidden_size", kv, h).rows(kvRows))),
+                    plan.biases(plan.bias(attn + "q_proj.bias", heads, q, qRows),
+                            plan.bias(attn + "k_proj.bias", kvHeads, kv, kvRows),
+                            plan.bias(attn + "v_proj.bias", kvHeads, kv, kvRows)),
                     config.qkNorm() ? plan.vector(attn + "q_norm.weight", "head_dim", config.headDim()) : null,
                     config.qkNorm() ? plan.vector(attn + "k_norm.weight", "head_dim", config.headDim()) : null,
-                    plan.matrix(attn + "o_proj.weight", "hidden_size, " + heads, h, q),
+                    plan.rows(List.of(plan.tensor(attn + "o_proj.weight", "hidden_size, " + heads, h, q)
+                            .columns(qRows))),
                     // Llama's attention_bias and mlp_bias also put biases on o_proj and the MLP
-                    plan.biases(plan.bias(attn + "o_proj.bias", "hidden_size", h)),
+                    plan.biases(plan.bias(attn + "o_proj.bias", "hidden_size", h, new Slice(0, h))),
                     plan.vector("model.layers." + i + ".post_attention_layernorm.weight", "hidden_size", h),
                     plan.gateUpRows(
-                            plan.tensor(mlp + "gate_proj.weight", "intermediate_size, hidden_size", inter, h),
-                            plan.tensor(mlp + "up_proj.weight", "intermediate_size, hidden_size", inter, h), h),
-                    plan.biases(plan.bias(mlp + "gate_proj.bias", "intermediate_size", inter),
-                            plan.bias(mlp + "up_proj.bias", "intermediate_size", inter)),
-                    plan.matrix(mlp + "down_proj.weight", "hidden_size, intermediate_size", h, inter),
-                    plan.biases(plan.bias(mlp + "down_proj.bias", "hidden_size", h))));
+                            plan.tensor(mlp + "gate_proj.weight", "intermediate_size, hidden_size", inter, h)
+                                    .rows(features),
+                            plan.tensor(mlp + "up_proj.weight", "intermediate_size, hidden_size", inter, h)
+                                    .rows(features), h),
+                    plan.biases(plan.bias(mlp + "gate_proj.bias", "intermediate_size", inter, features),
+                            plan.bias(mlp + "up_proj.bias", "intermediate_size", inter, features)),
+                    plan.rows(List.of(plan.tensor(mlp + "down_proj.weight", "hidden_size, intermediate_size", h,
+                            inter).columns(features))),
+                    plan.biases(plan.bias(mlp + "down_proj.bias", "hidden_size", h, new Slice(0, h)))));
         }
         DeviceBuffer memory = DeviceBuffer.allocate(plan.bytes);
         try (PinnedBuffer staging = PinnedBuffer.allocate((int) Math.min(STAGING_BYTES, plan.largestTensor))) {
@@ -114,8 +130,11 @@ final class DeviceWeights implements AutoCloseable {
         for (LayerParts p : layerParts) {
             layers.add(p.in(memory));
         }
-        return new DeviceWeights(memory, at(memory, embedding), at(memory, lmHead), at(memory, finalNorm),
-                at(memory, invFreq), layers);
+        // a tied head's vocabulary rows are consecutive rows of the embedding
+        CUdeviceptr head = lmHead != null ? at(memory, lmHead)
+                : memory.at(embedding.offset + 2L * shard.vocab().start() * h);
+        return new DeviceWeights(memory, at(memory, embedding), head, at(memory, finalNorm), at(memory, invFreq),
+                layers);
     }
 
     private static CUdeviceptr at(DeviceBuffer memory, Part part) {
@@ -127,11 +146,7 @@ final class DeviceWeights implements AutoCloseable {
         memory.close();
     }
 
-    /** A checkpoint tensor whose shape has been checked. */
-    private record Tensor(String name, long numElements) {
-    }
-
-    /** A bias of {@code length} values, null when the checkpoint has none. */
+    /** A bias of {@code length} values (a rank's slice), null when the checkpoint has none. */
     private record Bias(float[] values, int length) {
     }
 
@@ -152,11 +167,11 @@ final class DeviceWeights implements AutoCloseable {
      */
     private static final class Part {
         final long offset;
-        final List<Tensor> bf16Rows;
+        final List<TensorSlice> bf16Rows;
         final int gateUpRowBytes;
         final float[] fp32;
 
-        Part(long offset, List<Tensor> bf16Rows, int gateUpRowBytes, float[] fp32) {
+        Part(long offset, List<TensorSlice> bf16Rows, int gateUpRowBytes, float[] fp32) {
             this.offset = offset;
             this.bf16Rows = bf16Rows;
             this.gateUpRowBytes = gateUpRowBytes;
@@ -169,22 +184,24 @@ final class DeviceWeights implements AutoCloseable {
                 return;
             }
             Stager stager = new Stager(memory, offset, staging);
-            if (gateUpRowBytes > 0) { // gate and up interleave: both read at once
-                GateUpOrder.forEachGroup(read(weights, bf16Rows.get(0)), read(weights, bf16Rows.get(1)),
-                        gateUpRowBytes, stager::put);
+            if (gateUpRowBytes > 0) { // gate and up interleave: both read at once (their rank's rows are one run)
+                TensorSlice gate = bf16Rows.get(0);
+                TensorSlice up = bf16Rows.get(1);
+                GateUpOrder.forEachGroup(gate.run(read(weights, gate)), up.run(read(weights, up)), gateUpRowBytes,
+                        stager::put);
             } else { // one tensor read at a time: a converted (fp16, fp32) checkpoint's copies need not coexist
-                for (Tensor t : bf16Rows) {
-                    stager.put(read(weights, t));
+                for (TensorSlice t : bf16Rows) {
+                    t.forEachRun(read(weights, t), stager::put);
                 }
             }
             stager.flush();
         }
 
-        private static ByteBuffer read(Weights weights, Tensor t) {
+        private static ByteBuffer read(Weights weights, TensorSlice t) {
             ByteBuffer src = weights.readBf16(t.name());
-            if (src.remaining() != t.numElements() * 2) {
+            if (src.remaining() != 2L * t.rows() * t.cols()) {
                 throw new IllegalStateException("tensor " + t.name() + " read " + src.remaining()
-                        + " bf16 bytes, its shape holds " + t.numElements() + " elements");
+                        + " bf16 bytes, its shape holds " + (long) t.rows() * t.cols() + " elements");
             }
             return src;
         }
@@ -240,43 +257,46 @@ final class DeviceWeights implements AutoCloseable {
             this.weights = weights;
         }
 
-        Tensor tensor(String name, String derivation, long... shape) {
+        /** The whole tensor, its shape checked; a rank narrows it to its rows or columns. */
+        TensorSlice tensor(String name, String derivation, int... shape) {
             TensorInfo info = weights.info(name);
-            if (!Arrays.equals(info.shape(), shape)) {
-                throw new WeightShapeException(name, shape, info.shape(), derivation);
+            long[] expected = Arrays.stream(shape).asLongStream().toArray();
+            if (!Arrays.equals(info.shape(), expected)) {
+                throw new WeightShapeException(name, expected, info.shape(), derivation);
             }
             largestTensor = Math.max(largestTensor, info.numElements() * 2);
-            return new Tensor(name, info.numElements());
+            return shape.length == 1 ? TensorSlice.whole(name, 1, shape[0]) : TensorSlice.whole(name, shape[0],
+                    shape[1]);
         }
 
         /** Read now, in fp32: biases are small, and fused ones are concatenated on the host. */
-        Bias bias(String name, String derivation, int length) {
+        Bias bias(String name, String derivation, int length, Slice slice) {
             if (!weights.contains(name)) {
-                return new Bias(null, length);
+                return new Bias(null, slice.size());
             }
             tensor(name, derivation, length);
-            return new Bias(weights.readFloats(name), length);
+            return new Bias(Arrays.copyOfRange(weights.readFloats(name), slice.start(), slice.end()), slice.size());
         }
 
-        Part matrix(String name, String derivation, long rows, long cols) {
+        Part matrix(String name, String derivation, int rows, int cols) {
             return rows(List.of(tensor(name, derivation, rows, cols)));
         }
 
-        Part vector(String name, String derivation, long length) {
+        Part vector(String name, String derivation, int length) {
             return rows(List.of(tensor(name, derivation, length)));
         }
 
-        Part rows(List<Tensor> tensors) {
+        Part rows(List<TensorSlice> tensors) {
             return rows(tensors, 0);
         }
 
-        /** gate_proj's and up_proj's {@code [inter][h]} rows, interleaved in {@link GateUpOrder}. */
-        Part gateUpRows(Tensor gate, Tensor up, int h) {
+        /** A rank's gate_proj and up_proj rows ({@code [features][h]} each), interleaved in {@link GateUpOrder}. */
+        Part gateUpRows(TensorSlice gate, TensorSlice up, int h) {
             return rows(List.of(gate, up), h * 2);
         }
 
-        private Part rows(List<Tensor> tensors, int gateUpRowBytes) {
-            long elements = tensors.stream().mapToLong(Tensor::numElements).sum();
+        private Part rows(List<TensorSlice> tensors, int gateUpRowBytes) {
+            long elements = tensors.stream().mapToLong(TensorSlice::numElements).sum();
             return add(new Part(bytes, tensors, gateUpRowBytes, null), elements * 2);
         }
 

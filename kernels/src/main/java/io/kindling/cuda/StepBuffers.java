@@ -36,15 +36,22 @@ final class StepBuffers implements AutoCloseable {
     final DeviceBuffer narrow;
     /** bf16 [rows][hidden]: the final norm of the logits rows. */
     final DeviceBuffer lastNormed;
-    /** fp32 [rows][vocab]. */
+    /** fp32 [rows][logitsWidth]. */
     final DeviceBuffer logits;
+    /** The logits' row width: the vocabulary, or under tensor parallelism a rank's slice of it. */
+    final int logitsWidth;
     private final StagedInts inputs;
     private final boolean gateUpScratch;
     private final List<AutoCloseable> owned = new ArrayList<>();
 
-    StepBuffers(ModelConfig config, int maxTokens, int maxRows) {
+    /**
+     * @param config      the model as one rank computes it (its heads and MLP features)
+     * @param logitsWidth the row width of the logits
+     */
+    StepBuffers(ModelConfig config, int maxTokens, int maxRows, int logitsWidth) {
         this.maxTokens = maxTokens;
         this.maxRows = maxRows;
+        this.logitsWidth = logitsWidth;
         long n = maxTokens;
         long h = config.hiddenSize();
         gateUpScratch = Gemm.segments(config.hiddenSize()) > 1;
@@ -58,7 +65,7 @@ final class StepBuffers implements AutoCloseable {
             wide = own(DeviceBuffer.allocate(n * wideWidth * Float.BYTES));
             narrow = own(DeviceBuffer.allocate(n * narrowWidth * 2));
             lastNormed = own(DeviceBuffer.allocate(maxRows * h * 2));
-            logits = own(DeviceBuffer.allocate((long) maxRows * config.vocabSize() * Float.BYTES));
+            logits = own(DeviceBuffer.allocate((long) maxRows * logitsWidth * Float.BYTES));
             inputs = own(new StagedInts(3 * maxTokens + 3 * maxRows));
         } catch (RuntimeException e) {
             close();

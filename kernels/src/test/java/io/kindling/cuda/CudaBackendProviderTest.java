@@ -12,6 +12,7 @@ import io.kindling.backend.BackendOptions;
 import io.kindling.backend.BackendProvider;
 import io.kindling.backend.BackendUnavailableException;
 import io.kindling.backend.Backends;
+import io.kindling.backend.TensorParallelException;
 import io.kindling.core.EngineConfigException;
 import io.kindling.model.Checkpoint;
 import io.kindling.testing.Fixtures;
@@ -28,6 +29,7 @@ class CudaBackendProviderTest {
                 .orElseThrow(() -> new AssertionError("META-INF/services does not register CudaBackendProvider"));
         assertTrue(provider.serves("cuda"));
         assertTrue(provider.serves("cuda:3"));
+        assertTrue(provider.serves("cuda:0,1"));
         assertFalse(provider.serves("cpu"));
         assertFalse(provider.serves("cuda:"));
         assertFalse(provider.serves("cuda:x"));
@@ -46,16 +48,51 @@ class CudaBackendProviderTest {
     }
 
     @Test
-    void tensorParallelismIsRefusedOnAGpuEvenForDeviceAuto() {
+    void aDeviceListOfAnotherLengthThanTheRanksIsRefusedBeforeAnyGpuIsTouched() {
+        try (Checkpoint checkpoint = Checkpoint.open(Fixtures.checkpoint("llama3-tiny"))) {
+            EngineConfigException e = assertThrows(EngineConfigException.class, () -> Backends.create(
+                    "cuda:0,1", checkpoint, new BackendOptions(1, 0.9, 8, 64, 16, 1)));
+            assertEquals("tensor_parallel_size", e.setting());
+            assertTrue(e.getMessage().contains("device cuda:0,1 names 2"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aSplitTheGemmCannotTakeIsRefusedOnAGpuEvenForDeviceAuto() {
+        assumeTrue(CudaTestSupport.available(), "needs a GPU");
+        // qwen3-tiny's intermediate_size 40 leaves each of two ranks 20 MLP features: not a multiple of 8
+        try (Checkpoint checkpoint = Checkpoint.open(Fixtures.checkpoint("qwen3-tiny"))) {
+            EngineConfigException e = assertThrows(EngineConfigException.class, () -> Backends.create(
+                    "cuda:0,0", checkpoint, new BackendOptions(1, 0.9, 8, 64, 16, 2)));
+            assertEquals("tensor_parallel_size: 2 leaves each rank 2 heads * head_dim 8 = 16 query features and "
+                    + "intermediate_size 40 / 2 = 20 MLP features; the CUDA GEMM needs both to be multiples of 8",
+                    e.getMessage());
+            // auto is GPUs 0 and 1: on a one-GPU host the second is missing, which is refused the same way
+            EngineConfigException auto = assertThrows(EngineConfigException.class, () -> Backends.create(
+                    "auto", checkpoint, new BackendOptions(1, 0.9, 8, 64, 16, 2)));
+            assertEquals("tensor_parallel_size", auto.setting());
+        }
+    }
+
+    @Test
+    void aRankWithoutItsGpuIsRefusedNamingTheOption() {
         assumeTrue(CudaTestSupport.available(), "needs a GPU");
         try (Checkpoint checkpoint = Checkpoint.open(Fixtures.checkpoint("llama3-tiny"))) {
-            for (String device : new String[] {"cuda:0", "auto"}) {
-                String shown = device.equals("auto") ? "cuda" : device;
-                EngineConfigException e = assertThrows(EngineConfigException.class, () -> Backends.create(
-                        device, checkpoint, new BackendOptions(1, 0.9, 8, 64, 16, 2)));
-                assertEquals("tensor_parallel_size: 2 on device " + shown + ": tensor parallelism on CUDA devices is "
-                        + "not built yet; use 1, or device cpu", e.getMessage());
-            }
+            EngineConfigException e = assertThrows(EngineConfigException.class, () -> Backends.create(
+                    "cuda:0,99", checkpoint, new BackendOptions(1, 0.9, 8, 64, 16, 2)));
+            assertTrue(e.getMessage().startsWith("tensor_parallel_size: 2 on cuda:0,99: rank 1 needs CUDA device 99, "
+                    + "but this machine has "), e.getMessage());
+        }
+    }
+
+    @Test
+    void kvHeadsThatDoNotSplitAreRefusedByThePlan() {
+        assumeTrue(CudaTestSupport.available(), "needs a GPU");
+        try (Checkpoint checkpoint = Checkpoint.open(Fixtures.checkpoint("mistral-tiny"))) {
+            TensorParallelException e = assertThrows(TensorParallelException.class, () -> Backends.create(
+                    "cuda:0,0", checkpoint, new BackendOptions(1, 0.9, 8, 64, 16, 2)));
+            assertTrue(e.getMessage().startsWith("tensor_parallel_size: 2 is more than num_key_value_heads 1"),
+                    e.getMessage());
         }
     }
 
