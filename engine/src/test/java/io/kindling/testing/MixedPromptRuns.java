@@ -1,5 +1,6 @@
 package io.kindling.testing;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -71,5 +72,16 @@ public record MixedPromptRuns(List<RequestOutput> alone, List<RequestOutput> bat
             assertTrue(small.stats().numPreemptions() > 0, "the small KV budget must force preemption");
         }
         return new MixedPromptRuns(alone, batched, preempted);
+    }
+
+    /** Asserts bit-identical runs: each prompt's tokens alone, batched and preempted; its logprobs alone, batched. */
+    public void assertIdentical() {
+        for (int i = 0; i < alone.size(); i++) {
+            int[] tokens = alone.get(i).completion().tokenIds();
+            assertArrayEquals(tokens, batched.get(i).completion().tokenIds(), "batched, prompt " + i);
+            assertArrayEquals(tokens, preempted.get(i).completion().tokenIds(), "preempted, prompt " + i);
+            assertEquals(alone.get(i).completion().logprobs(), batched.get(i).completion().logprobs(),
+                    "batched logprobs, prompt " + i);
+        }
     }
 }

@@ -139,11 +139,7 @@ final class CudaBackend implements Backend {
                     gib(graphBytes), gib(kvCacheBudget), options.gpuMemoryUtilization(),
                     ranks.length == 1 ? "" : " (rank 0's GPU; the budget over all ranks)"));
         } catch (RuntimeException | Error e) {
-            try {
-                Resources.closeAll(owned);
-            } catch (RuntimeException closing) {
-                e.addSuppressed(closing);
-            }
+            Resources.closeAllAfter(e, owned);
             throw e;
         }
     }

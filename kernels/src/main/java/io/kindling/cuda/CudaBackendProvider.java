@@ -52,11 +52,7 @@ public final class CudaBackendProvider implements BackendProvider {
                 }
             }
         } catch (RuntimeException | Error e) {
-            try {
-                Resources.closeAll(contexts);
-            } catch (RuntimeException closing) {
-                e.addSuppressed(closing);
-            }
+            Resources.closeAllAfter(e, contexts);
             throw e;
         }
         return new CudaBackend(devices, contexts, checkpoint.config(), checkpoint.weights(), options);

@@ -38,4 +38,16 @@ final class Resources {
             throw failure;
         }
     }
+
+    /**
+     * Closes {@code resources} as {@link #closeAll(List)} does after {@code failure} stopped their owner's
+     * construction; a failure to close is added to {@code failure}'s suppressed ones, which the caller then throws.
+     */
+    static void closeAllAfter(Throwable failure, List<? extends AutoCloseable> resources) {
+        try {
+            closeAll(resources);
+        } catch (RuntimeException closing) {
+            failure.addSuppressed(closing);
+        }
+    }
 }

@@ -1,6 +1,5 @@
 package io.kindling.cuda;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -52,11 +51,7 @@ class CudaTensorParallelGpuTest {
     void greedyTokensAndLogprobsMatchOneGpu() {
         Path model = Fixtures.checkpoint("llama3-tiny");
         JsonNode reference = ReferenceAgreement.read(model.resolve("reference.json"));
-        List<Request> requests = new ArrayList<>();
-        for (JsonNode c : reference.get("cases")) {
-            requests.add(new Request("case-" + requests.size(), ReferenceAgreement.ints(c.get("prompt_token_ids")),
-                    SamplingParams.builder().temperature(0).maxTokens(24).ignoreEos(true).logprobs(5).build()));
-        }
+        List<Request> requests = greedyRequests(reference);
         List<RequestOutput> single;
         try (LlmEngine engine = CudaEngineGpuTest.open(CudaEngineGpuTest.onGpu(model))) {
             single = engine.generate(requests);
@@ -65,14 +60,7 @@ class CudaTensorParallelGpuTest {
             assertEquals(DEVICES + " (", engine.device().substring(0, DEVICES.length() + 2), engine.device());
             assertTrue(engine.device().endsWith(", bf16, tensor_parallel_size 2)"), engine.device());
             List<RequestOutput> outputs = engine.generate(requests);
-            int compared = 0;
-            for (int i = 0; i < requests.size(); i++) {
-                JsonNode oneGpu = ReferenceAgreement.asReference(single.get(i));
-                System.out.println(ReferenceAgreement.drift(oneGpu, outputs.get(i), CudaEngineGpuTest.BF16.tinyMargin())
-                        .describe("llama3-tiny over 2 ranks vs 1 GPU, case " + i));
-                compared += ReferenceAgreement.assertMatches("llama3-tiny case " + i, oneGpu, outputs.get(i),
-                        CudaEngineGpuTest.BF16);
-            }
+            int compared = matchOneGpu("llama3-tiny", single, outputs);
             // the tiny fixture's near-ties stop the margin rule early: one H200 run compared 19 steps over 9 cases
             assertTrue(compared >= 15, "too few steps compared: " + compared);
         }
@@ -106,15 +94,8 @@ class CudaTensorParallelGpuTest {
     void aloneBatchedAndPreemptedGiveIdenticalTokensOverTwoRanks() {
         Path model = Fixtures.checkpoint("llama3-tiny");
         List<JsonNode> prompts = MixedPromptRuns.prompts(model.resolve("mixed32.json"));
-        MixedPromptRuns runs = MixedPromptRuns.run(CudaEngineGpuTest::open, split(model),
-                MixedPromptRuns.requests(prompts, 12));
-        for (int i = 0; i < prompts.size(); i++) {
-            int[] alone = runs.alone().get(i).completion().tokenIds();
-            assertArrayEquals(alone, runs.batched().get(i).completion().tokenIds(), "batched, prompt " + i);
-            assertArrayEquals(alone, runs.preempted().get(i).completion().tokenIds(), "preempted, prompt " + i);
-            assertEquals(runs.alone().get(i).completion().logprobs(), runs.batched().get(i).completion().logprobs(),
-                    "batched logprobs, prompt " + i);
-        }
+        MixedPromptRuns.run(CudaEngineGpuTest::open, split(model),
+                MixedPromptRuns.requests(prompts, 12)).assertIdentical();
     }
 
     @Test
@@ -123,12 +104,7 @@ class CudaTensorParallelGpuTest {
         assumeTrue(dir != null, "-Dkindling.gpuRef1b names no Llama-3.2-1B-shaped checkpoint with reference.json");
         Path model = Path.of(dir);
         JsonNode reference = ReferenceAgreement.read(model.resolve("reference.json"));
-        List<Request> requests = new ArrayList<>();
-        for (JsonNode c : reference.get("cases")) {
-            requests.add(new Request("case-" + requests.size(), ReferenceAgreement.ints(c.get("prompt_token_ids")),
-                    SamplingParams.builder().temperature(0).maxTokens(c.get("token_ids").size()).ignoreEos(true)
-                            .logprobs(5).build()));
-        }
+        List<Request> requests = greedyRequests(reference);
         // the auto KV budget: the profile run sizes each rank's cache from what its GPU has left
         List<RequestOutput> single;
         try (LlmEngine engine = CudaEngineGpuTest.open(EngineConfig.defaults(model).withDevice("cuda"))) {
@@ -137,19 +113,42 @@ class CudaTensorParallelGpuTest {
         try (LlmEngine engine = CudaEngineGpuTest.open(EngineConfig.defaults(model).withDevice(DEVICES)
                 .withTensorParallelSize(2))) {
             List<RequestOutput> outputs = engine.generate(requests);
+            matchOneGpu("llama-1b-shape", single, outputs);
             int compared = 0;
             for (int i = 0; i < requests.size(); i++) {
-                JsonNode oneGpu = ReferenceAgreement.asReference(single.get(i));
-                System.out.println(ReferenceAgreement.drift(oneGpu, outputs.get(i), CudaEngineGpuTest.BF16.tinyMargin())
-                        .describe("llama-1b-shape over 2 ranks vs 1 GPU, case " + i));
                 compared += ReferenceAgreement.assertMatches("llama-1b-shape vs transformers, case " + i,
                         reference.get("cases").get(i), outputs.get(i), CudaEngineGpuTest.BF16);
-                ReferenceAgreement.assertMatches("llama-1b-shape vs 1 GPU, case " + i, oneGpu, outputs.get(i),
-                        CudaEngineGpuTest.BF16);
             }
             System.out.printf("engine llama-1b-shape on %s: %d steps agree with transformers; auto KV cache %d blocks "
                     + "of %d bytes%n", engine.device(), compared, engine.stats().numBlocks(),
                     engine.stats().kvCacheBytesPerBlock());
         }
+    }
+
+    /** Greedy requests with the top-5 logprobs for the reference's cases, each as long as its reference. */
+    private static List<Request> greedyRequests(JsonNode reference) {
+        List<Request> requests = new ArrayList<>();
+        for (JsonNode c : reference.get("cases")) {
+            requests.add(new Request("case-" + requests.size(), ReferenceAgreement.ints(c.get("prompt_token_ids")),
+                    SamplingParams.builder().temperature(0).maxTokens(c.get("token_ids").size()).ignoreEos(true)
+                            .logprobs(5).build()));
+        }
+        return requests;
+    }
+
+    /**
+     * Prints each case's drift over two ranks from one GPU and asserts the margin rule against one GPU's output;
+     * returns the steps compared.
+     */
+    private static int matchOneGpu(String model, List<RequestOutput> single, List<RequestOutput> split) {
+        int compared = 0;
+        for (int i = 0; i < single.size(); i++) {
+            JsonNode oneGpu = ReferenceAgreement.asReference(single.get(i));
+            System.out.println(ReferenceAgreement.drift(oneGpu, split.get(i), CudaEngineGpuTest.BF16.tinyMargin())
+                    .describe(model + " over 2 ranks vs 1 GPU, case " + i));
+            compared += ReferenceAgreement.assertMatches(model + " vs 1 GPU, case " + i, oneGpu, split.get(i),
+                    CudaEngineGpuTest.BF16);
+        }
+        return compared;
     }
 }
