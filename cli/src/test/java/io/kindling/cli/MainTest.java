@@ -67,7 +67,7 @@ class MainTest {
 
         err.getBuffer().setLength(0);
         assertEquals(2, run(generate("--device", "gpu")));
-        assertEquals("Invalid value for option '--device': 'gpu' is not auto, cpu, cuda or cuda:N", firstLine());
+        assertEquals("Invalid value for option '--device': 'gpu' is not auto, cpu, cuda, cuda:N or cuda:N,M,...", firstLine());
 
         err.getBuffer().setLength(0);
         assertEquals(2, run("generate", "--model", "m"));

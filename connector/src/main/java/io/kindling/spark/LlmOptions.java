@@ -189,7 +189,7 @@ public record LlmOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOve
                 return "auto";
             }
             if (!Option.DEVICE.isChoice(v)) {
-                throw bad(Option.DEVICE, "must be auto, cpu, cuda (the task's GPU) or cuda:N");
+                throw bad(Option.DEVICE, "must be auto, cpu, cuda (the task's GPU), cuda:N or cuda:N,M,...");
             }
             return v;
         }

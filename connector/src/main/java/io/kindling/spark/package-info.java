@@ -20,7 +20,7 @@
  *   <caption>Options of llm_generate</caption>
  *   <tr><th>option</th><th>default</th><th>valid</th><th>what it does</th></tr>
  *   <tr><td>{@code model}</td><td>required</td><td>{@code text}</td><td>Hugging Face checkpoint directory; in Spark also a Hadoop FileSystem URI (hdfs:, s3a:).</td></tr>
- *   <tr><td>{@code device}</td><td>auto</td><td>{@code auto, cpu, cuda or cuda:N}</td><td>auto, cpu, cuda or cuda:N; in Spark cuda is the task's GPU.</td></tr>
+ *   <tr><td>{@code device}</td><td>auto</td><td>{@code auto, cpu, cuda, cuda:N or cuda:N,M,...}</td><td>auto, cpu, cuda, cuda:N, or cuda:N,M,... (one GPU a tensor-parallel rank); in Spark cuda is the task's GPU.</td></tr>
  *   <tr><td>{@code maxTokens}</td><td>16, or the model's generation_config.json</td><td>{@code >= 1}</td><td>Most tokens to generate per row.</td></tr>
  *   <tr><td>{@code minTokens}</td><td>0</td><td>{@code >= 0}</td><td>Fewest tokens to generate before a stop may end the row.</td></tr>
  *   <tr><td>{@code temperature}</td><td>1, or the model's generation_config.json</td><td>{@code >= 0}</td><td>0 is greedy.</td></tr>

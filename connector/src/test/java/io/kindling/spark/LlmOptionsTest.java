@@ -77,7 +77,7 @@ class LlmOptionsTest {
                 failure(model, Map.of("minTokens", "5", "maxTokens", "4")));
         assertEquals("llm_generate: option 'kvCacheMemory' must be a size such as 512m or 2g, got 'lots'",
                 failure(model, Map.of("kvCacheMemory", "lots")));
-        assertEquals("llm_generate: option 'device' must be auto, cpu, cuda (the task's GPU) or cuda:N, got 'tpu'",
+        assertEquals("llm_generate: option 'device' must be auto, cpu, cuda (the task's GPU), cuda:N or cuda:N,M,..., got 'tpu'",
                 failure(model, Map.of("device", "tpu")));
         assertEquals("llm_generate: option 'gpuMemoryUtilization' must be in (0, 1], got '1.5'",
                 failure(model, Map.of("gpuMemoryUtilization", "1.5")));

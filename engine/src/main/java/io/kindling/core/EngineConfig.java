@@ -7,7 +7,7 @@ import java.nio.file.Path;
 /**
  * Engine options, named as the CLI ({@code --max-num-seqs}) and Spark ({@code spark.kindling.maxNumSeqs}) name them.
  *
- * @param device {@code auto}, {@code cpu}, {@code cuda} or {@code cuda:N}
+ * @param device {@code auto}, {@code cpu}, {@code cuda}, {@code cuda:N} or {@code cuda:N,M,...} (a GPU a rank)
  * @param maxNumSeqs most sequences in one step; {@link BatchLimits#AUTO}: the device's default
  * @param maxNumBatchedTokens token budget of one step, longer prompts being prefilled in chunks;
  *     {@link BatchLimits#AUTO}: the device's default

@@ -20,8 +20,9 @@ public enum Option {
     MODEL(OptionType.STRING, "required", Range.ANY,
             "Hugging Face checkpoint directory; in Spark also a Hadoop FileSystem URI (hdfs:, s3a:).",
             engineWide()),
-    DEVICE(OptionType.CHOICE, "auto", "auto|cpu|cuda|cuda:\\d+",
-            "auto, cpu, cuda or cuda:N; in Spark cuda is the task's GPU.", engineWide()),
+    DEVICE(OptionType.CHOICE, "auto", "auto|cpu|cuda|cuda:\\d+|cuda:\\d+(,\\d+)+",
+            "auto, cpu, cuda, cuda:N, or cuda:N,M,... (one GPU a tensor-parallel rank); in Spark cuda is the task's "
+                    + "GPU.", engineWide()),
     // Sampling: over the model's generation_config.json, then the run's settings, then the row's own field.
     MAX_TOKENS(OptionType.INT, "16, or the model's generation_config.json", Range.atLeast(1),
             "Most tokens to generate per row."),
@@ -155,7 +156,8 @@ public enum Option {
                         : range.text();
             };
         }
-        String[] values = choices.pattern().replace("\\d+", "N").split("\\|");
+        // cuda:\d+(,\d+)+ reads cuda:N,M,...
+        String[] values = choices.pattern().replace("(,\\d+)+", ",M,...").replace("\\d+", "N").split("\\|");
         return String.join(", ", Arrays.copyOf(values, values.length - 1)) + " or " + values[values.length - 1];
     }
 

@@ -39,8 +39,10 @@ class OptionTest {
         assertFalse(Option.TOP_P.range().contains(0));
         assertFalse(Option.TEMPERATURE.range().contains(Double.NaN));
         assertEquals("[-2, 2]", Option.PRESENCE_PENALTY.validText());
-        assertEquals("auto, cpu, cuda or cuda:N", Option.DEVICE.validText());
+        assertEquals("auto, cpu, cuda, cuda:N or cuda:N,M,...", Option.DEVICE.validText());
         assertTrue(Option.DEVICE.isChoice("cuda:3"));
+        assertTrue(Option.DEVICE.isChoice("cuda:2,3"));
+        assertFalse(Option.DEVICE.isChoice("cuda:2,"));
         assertFalse(Option.DEVICE.isChoice("tpu"));
         assertEquals("true, false or never", Option.EARLY_STOPPING.validText());
     }

@@ -96,7 +96,7 @@ record KindlingOptions(EngineKey engine, SamplingOverrides sampling, ChoiceOverr
             return "auto";
         }
         if (!Option.DEVICE.isChoice(v)) {
-            throw r.bad(Option.DEVICE, "must be auto, cpu, cuda (the TaskManager's GPU) or cuda:N");
+            throw r.bad(Option.DEVICE, "must be auto, cpu, cuda (the TaskManager's GPU), cuda:N or cuda:N,M,...");
         }
         return v;
     }

@@ -25,7 +25,8 @@ public final class OptionSamples {
             case BOOLEAN -> String.valueOf(!Boolean.parseBoolean(o.defaultText()));
             case CHOICE -> {
                 String text = o.validText();
-                yield text.substring(text.lastIndexOf(' ') + 1).replace("N", "1"); // the last choice
+                // the last choice, its numbers filled in: cuda:N,M,... reads cuda:1,2
+                yield text.substring(text.lastIndexOf(' ') + 1).replace(",M,...", ",2").replace("N", "1");
             }
             case SIZE -> "2m";
             case STRING, STRING_LIST -> "x";

@@ -17,7 +17,7 @@ import org.apache.spark.resource.ResourceInformation;
  * becomes the GPU address Spark assigned to the task ({@code cuda:<addr>}; with {@code tensor_parallel_size} N, the
  * task's first N addresses, {@code spark.task.resource.gpu.amount} being N). With a fractional
  * {@code spark.task.resource.gpu.amount} several tasks get the same address, hence the same engine key and one shared
- * engine. {@code cuda:N}, {@code cpu} and {@code auto} are kept as configured.
+ * engine. {@code cuda:N}, {@code cuda:N,M,...}, {@code cpu} and {@code auto} are kept as configured.
  *
  * <p>Spark schedules GPUs only to tasks of cluster executors ({@code local-cluster}, standalone, YARN,
  * Kubernetes). Tasks that the driver runs itself ({@code local[N]}, where Spark leaves a task's GPU amount
