@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU figures of benchmarks/RESULTS.md's roofline sections (issue 10), in three parts of under 10 minutes each
+# The GPU figures of benchmarks/RESULTS.md's roofline sections (issue 10), in parts of under 10 minutes each
 # on an H100 or H200, from the repository root on the GPU host, with the bundle of tools/device/pack.sh in .device/:
 #   bash tools/device/roofline.sh kernels    the GPU tests with bf16 references (tools/device/README.md), the
 #                                            ceilings, GEMM against torch.matmul (every shape, every m; every plan at
@@ -8,6 +8,10 @@
 #   bash tools/device/roofline.sh profiles   the decode step at batch 256 with its profile: 1B with asynchronous
 #                                            scheduling on and off, 8B on (300 prompts)
 #   bash tools/device/roofline.sh hf         both shapes on the wide mix against Hugging Face generate()
+#   bash tools/device/roofline.sh tp         issue 17, on a host with two GPUs: the tensor-parallel tests across the
+#                                            cards (the 1B checkpoint included), the all-reduce against a peer copy,
+#                                            the 8B step at N = 1 and N = 2 (300 prompts); data parallelism through
+#                                            Spark is benchmarks/spark_gpu.sh --gpus 2
 # Logs go to $OUT (/tmp/kindling-out when unset), one per step, each named after it; a line per step says how long it
 # took. Exits non-zero when a step failed.
 set -uo pipefail
@@ -73,6 +77,18 @@ case "${1:-}" in
   hf)
     bench wide-1b 1b-wide --hf-max-requests 256 --hf-batch-size 256
     bench wide-8b 8b-wide --hf-max-requests 64 --hf-batch-size 64
+    ;;
+  tp)
+    step references-1b python3 tools/fixtures/make_gpu_reference.py build /tmp/ref1b --device cuda
+    KINDLING_TEST_CLASS='io.kindling.cuda.PeerAllReduceGpuTest io.kindling.cuda.CudaTensorParallelGpuTest
+      io.kindling.cuda.CudaTensorParallelAsyncGpuTest' \
+      KINDLING_TEST_OPTS='-Dkindling.tpDevices=cuda:0,1 -Dkindling.gpuRef1b=/tmp/ref1b' \
+      step tp-tests bash tools/device/gpu.sh tests
+    grep -E 'tests (successful|failed)' "$out/tests.log"
+    step allreduce main_class io.kindling.cuda.AllReduceBench --devices 0,1
+    bench tp-8b-n1 8b-fixed --skip-hf --num-prompts 300 --device cuda:0 --ours-args "--profile --max-num-seqs 256"
+    bench tp-8b-n2 8b-fixed --skip-hf --num-prompts 300 --device cuda:0,1 \
+      --ours-args "--profile --max-num-seqs 256 --tensor-parallel-size 2"
     ;;
   *)
     sed -n '2,/^set -uo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2
