@@ -85,11 +85,16 @@ class CudaEngineGpuTest {
         }
     }
 
-    @Test
-    void llama1bShapedCheckpointMatchesTransformers() {
+    /** The Llama-3.2-1B-shaped checkpoint that {@code -Dkindling.gpuRef1b} names; the test is skipped without one. */
+    static Path checkpoint1b() {
         String dir = System.getProperty("kindling.gpuRef1b");
         assumeTrue(dir != null, "-Dkindling.gpuRef1b names no Llama-3.2-1B-shaped checkpoint with reference.json");
-        Path model = Path.of(dir);
+        return Path.of(dir);
+    }
+
+    @Test
+    void llama1bShapedCheckpointMatchesTransformers() {
+        Path model = checkpoint1b();
         JsonNode reference = ReferenceAgreement.read(model.resolve("reference.json"));
         // the auto KV budget: the backend's profile run sizes the cache from what the card has left
         try (LlmEngine engine = open(EngineConfig.defaults(model).withDevice("cuda"))) {

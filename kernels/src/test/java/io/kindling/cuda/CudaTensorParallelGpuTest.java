@@ -100,9 +100,7 @@ class CudaTensorParallelGpuTest {
 
     @Test
     void llama1bShapedCheckpointMatchesOneGpuAndTransformers() {
-        String dir = System.getProperty("kindling.gpuRef1b");
-        assumeTrue(dir != null, "-Dkindling.gpuRef1b names no Llama-3.2-1B-shaped checkpoint with reference.json");
-        Path model = Path.of(dir);
+        Path model = CudaEngineGpuTest.checkpoint1b();
         JsonNode reference = ReferenceAgreement.read(model.resolve("reference.json"));
         List<Request> requests = greedyRequests(reference);
         // the auto KV budget: the profile run sizes each rank's cache from what its GPU has left
