@@ -99,14 +99,17 @@ final class CudaBackend implements Backend {
         this.contexts = List.copyOf(contexts);
         this.config = config;
         CudaContext first = contexts.get(0);
-        first.makeCurrent(); // the memory queries below ask the current context
-        // every use below reads the resolved limits: the requested ones may be AUTO (0)
-        this.options = requested.withLimitsOrDefaults(BatchLimits.gpu(first.totalMemory()));
         owned.addAll(contexts);
         try {
+            first.makeCurrent(); // the memory queries below ask the current context
+            // every use below reads the resolved limits: the requested ones may be AUTO (0)
+            this.options = requested.withLimitsOrDefaults(BatchLimits.gpu(first.totalMemory()));
             TensorParallelPlan plan = TensorParallelPlan.of(config, devices.size());
             checkShapes(config, plan);
             profiler = own(new OpProfiler(loadInto(first, "profile")));
+            // every kernel before any weights (the ranks load theirs first too): a build without them fails early
+            KernelModule sampling = loadInto(first, "sampling");
+            KernelModule tokenBitmask = KernelModule.load("token_bitmask");
             marks = new StepMarks(profiler, first.stream(), devices);
             ranks = new CudaRank[devices.size()];
             for (TensorParallelPlan.Shard shard : plan.shards()) {
@@ -120,8 +123,8 @@ final class CudaBackend implements Backend {
             first.makeCurrent();
             logits = new CudaLogits(first, ranks[0].buffers.logits.ptr(), config.vocabSize());
             // one draw per running sequence; a step with more (n > 1 forks) samples in several launches
-            sampler = own(new GpuSampler(KernelModule.load("sampling"), KernelModule.load("token_bitmask"),
-                    first.stream(), profiler, options.maxNumSeqs(), config.vocabSize()));
+            sampler = own(new GpuSampler(sampling, tokenBitmask, first.stream(), profiler, options.maxNumSeqs(),
+                    config.vocabSize()));
             graphs = own(new DecodeGraphs(Math.min(options.maxNumSeqs(), options.maxNumBatchedTokens()),
                     maxBlocksPerSeq()));
             long[] inUse = profileRun();
@@ -183,6 +186,12 @@ final class CudaBackend implements Backend {
                     + rank.numAttentionHeads() + " heads * head_dim " + config.headDim() + " = " + rank.qSize()
                     + " query features and intermediate_size " + config.intermediateSize() + " / " + n + " = "
                     + rank.intermediateSize() + " MLP features; the CUDA GEMM needs both to be multiples of 8");
+        }
+        TensorParallelPlan.Shard last = plan.shards().get(n - 1);
+        if (last.vocab().size() == 0) { // an LM head of no rows: the GEMM takes at least one column
+            throw new EngineConfigException("tensor_parallel_size", n + " leaves rank " + last.rank()
+                    + " no vocabulary: slices of " + plan.shards().get(0).vocab().size() + " tokens cover the "
+                    + config.vocabSize() + " before it");
         }
     }
 

@@ -10,6 +10,7 @@ import io.kindling.model.Weights;
 import java.nio.IntBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import jcuda.CudaException;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUstream;
 
@@ -73,14 +74,23 @@ final class CudaRank implements AutoCloseable {
             // a step copies at most one partly filled block per sequence (copy-on-write); more go in chunks
             blockPairs = own(new StagedInts(2 * maxRows));
             attentionInputs = own(new CopyFence());
+        } catch (CudaException e) {
+            throw closedAfter(new CudaBackendException("loading rank " + rank
+                    + "'s kernels, weights and buffers on cuda:" + context.ordinal(), e));
         } catch (RuntimeException | Error e) {
-            try {
-                close();
-            } catch (RuntimeException closing) {
-                e.addSuppressed(closing);
-            }
+            closedAfter(e);
             throw e;
         }
+    }
+
+    /** Frees what a failed construction allocated; a failure to free is added to {@code failure}, returned. */
+    private <T extends Throwable> T closedAfter(T failure) {
+        try {
+            close();
+        } catch (RuntimeException closing) {
+            failure.addSuppressed(closing);
+        }
+        return failure;
     }
 
     /**

@@ -68,7 +68,7 @@ final class PeerAllReduce implements AutoCloseable {
                 reduced.add(event(rank));
             }
         } catch (RuntimeException | Error e) {
-            close();
+            Resources.closeAllAfter(e, owned);
             throw e;
         }
     }

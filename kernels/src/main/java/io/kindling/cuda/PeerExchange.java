@@ -57,14 +57,14 @@ final class PeerExchange implements AutoCloseable {
         }
         try {
             allReduce = own(ranks[0].context, new PeerAllReduce(contexts, (long) maxTokens * hidden));
-            for (CudaRank r : ranks) {
-                lmHeadDone[r.rank] = event(r.context);
+            for (int r = 1; r < n; r++) {
+                lmHeadDone[r] = event(ranks[r].context);
             }
             inputIdsReady = event(ranks[0].context);
             ranks[0].context.makeCurrent();
             gathered = own(ranks[0].context, DeviceBuffer.allocate((long) maxRows * widestSlice * Float.BYTES));
         } catch (RuntimeException | Error e) {
-            close();
+            Resources.closeAllAfter(e, owned);
             throw e;
         }
         columns.srcMemoryType = CUmemorytype.CU_MEMORYTYPE_DEVICE;

@@ -58,6 +58,19 @@ class CudaTensorParallelPlanningTest {
     }
 
     @Test
+    void aRankLeftWithoutVocabularyIsRefused() {
+        // 5 tokens over 4 ranks: slices of 2, so rank 2's ends the vocabulary and rank 3's is empty
+        ModelConfig tiny = new ModelConfig(llama3().architecture(), 5, 2048, 8192, 2, 32, 16, 64, 1e-5,
+                llama3().rope(), 4096, true, false, false, OptionalInt.empty(), llama3().dtype(),
+                OptionalInt.empty(), List.of(1));
+        EngineConfigException e = assertThrows(EngineConfigException.class,
+                () -> CudaBackend.checkShapes(tiny, TensorParallelPlan.of(tiny, 4)));
+        assertEquals("tensor_parallel_size: 4 leaves rank 3 no vocabulary: slices of 2 tokens cover the 5 before it",
+                e.getMessage());
+        CudaBackend.checkShapes(tiny, TensorParallelPlan.of(tiny, 2));
+    }
+
+    @Test
     void oneGpuGivesWhatTheUtilizationLeaves() {
         assertEquals(62 * GIB, CudaBackend.kvBudget(CudaDevices.parse("cuda:0", 1), new long[] {80 * GIB},
                 new long[] {10 * GIB}, 0.9));
