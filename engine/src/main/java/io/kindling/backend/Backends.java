@@ -1,6 +1,7 @@
 package io.kindling.backend;
 
 import io.kindling.model.Checkpoint;
+import io.kindling.options.Option;
 import java.util.ServiceLoader;
 
 /**
@@ -24,11 +25,10 @@ public final class Backends {
                 return provided("cpu", checkpoint, options);
             }
         }
-        if (device.equals("cpu") || device.equals("cuda") || device.matches("cuda:\\d+(,\\d+)*")) {
+        if (Option.DEVICE.isChoice(device)) {
             return provided(device, checkpoint, options);
         }
-        throw new IllegalArgumentException("unknown device '" + device + "': expected auto, cpu, cuda, cuda:N or, one "
-                + "GPU a tensor-parallel rank, cuda:N,M,...");
+        throw new IllegalArgumentException("unknown device '" + device + "': expected " + Option.DEVICE.validText());
     }
 
     private static Backend provided(String device, Checkpoint checkpoint, BackendOptions options) {
