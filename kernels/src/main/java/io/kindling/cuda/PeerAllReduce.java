@@ -1,7 +1,5 @@
 package io.kindling.cuda;
 
-import static jcuda.driver.JCudaDriver.cuEventCreate;
-import static jcuda.driver.JCudaDriver.cuEventDestroy;
 import static jcuda.driver.JCudaDriver.cuEventRecord;
 import static jcuda.driver.JCudaDriver.cuMemcpyAsync;
 import static jcuda.driver.JCudaDriver.cuStreamWaitEvent;
@@ -10,7 +8,6 @@ import java.util.ArrayList;
 import java.util.List;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUevent;
-import jcuda.driver.CUevent_flags;
 import jcuda.driver.CUfunction;
 
 /**
@@ -42,7 +39,7 @@ final class PeerAllReduce implements AutoCloseable {
     private final List<DeviceBuffer> slots = new ArrayList<>();
     private final List<CUevent> sent = new ArrayList<>();
     private final List<CUevent> reduced = new ArrayList<>();
-    private final List<AutoCloseable> owned = new ArrayList<>();
+    private final ContextResources resources = new ContextResources();
 
     /**
      * Loads the kernel and allocates the slots in each rank's context (which {@link CudaContext#enablePeerAccess}
@@ -61,14 +58,12 @@ final class PeerAllReduce implements AutoCloseable {
             for (CudaContext rank : ranks) {
                 rank.makeCurrent();
                 sum.add(KernelModule.load("all_reduce").function("kd_sum_partials"));
-                DeviceBuffer slot = DeviceBuffer.allocate((ranks.size() - 1) * maxFloats * Float.BYTES);
-                own(rank, slot);
-                slots.add(slot);
-                sent.add(event(rank));
-                reduced.add(event(rank));
+                slots.add(resources.own(rank, DeviceBuffer.allocate((ranks.size() - 1) * maxFloats * Float.BYTES)));
+                sent.add(resources.event(rank));
+                reduced.add(resources.event(rank));
             }
         } catch (RuntimeException | Error e) {
-            Resources.closeAllAfter(e, owned);
+            resources.closeAfter(e);
             throw e;
         }
     }
@@ -123,24 +118,9 @@ final class PeerAllReduce implements AutoCloseable {
         return slots.get(rank).at(index * maxFloats * Float.BYTES);
     }
 
-    private CUevent event(CudaContext rank) {
-        CUevent event = new CUevent();
-        cuEventCreate(event, CUevent_flags.CU_EVENT_DISABLE_TIMING);
-        own(rank, () -> cuEventDestroy(event));
-        return event;
-    }
-
-    /** Released in {@code rank}'s context, which each release makes current. */
-    private void own(CudaContext rank, AutoCloseable resource) {
-        owned.add(() -> {
-            rank.makeCurrent();
-            resource.close();
-        });
-    }
-
     /** Frees the slots and events; the caller has synchronized the ranks' streams. */
     @Override
     public void close() {
-        Resources.closeAll(owned);
+        resources.close();
     }
 }

@@ -1,7 +1,5 @@
 package io.kindling.cuda;
 
-import static jcuda.driver.JCudaDriver.cuEventCreate;
-import static jcuda.driver.JCudaDriver.cuEventDestroy;
 import static jcuda.driver.JCudaDriver.cuEventRecord;
 import static jcuda.driver.JCudaDriver.cuMemcpy2DAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyAsync;
@@ -12,7 +10,6 @@ import java.util.List;
 import jcuda.driver.CUDA_MEMCPY2D;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUevent;
-import jcuda.driver.CUevent_flags;
 import jcuda.driver.CUmemorytype;
 
 /**
@@ -38,7 +35,7 @@ final class PeerExchange implements AutoCloseable {
     /** On rank 0: one other rank's logits slice on its way into the logits buffer's columns. */
     private final DeviceBuffer gathered;
     private final CUDA_MEMCPY2D columns = new CUDA_MEMCPY2D();
-    private final List<AutoCloseable> owned = new ArrayList<>();
+    private final ContextResources resources = new ContextResources();
 
     PeerExchange(CudaRank[] ranks, int maxTokens, int maxRows) {
         this.ranks = ranks.clone();
@@ -56,15 +53,16 @@ final class PeerExchange implements AutoCloseable {
             contexts.add(r.context);
         }
         try {
-            allReduce = own(ranks[0].context, new PeerAllReduce(contexts, (long) maxTokens * hidden));
+            allReduce = resources.own(ranks[0].context, new PeerAllReduce(contexts, (long) maxTokens * hidden));
             for (int r = 1; r < n; r++) {
-                lmHeadDone[r] = event(ranks[r].context);
+                lmHeadDone[r] = resources.event(ranks[r].context);
             }
-            inputIdsReady = event(ranks[0].context);
+            inputIdsReady = resources.event(ranks[0].context);
             ranks[0].context.makeCurrent();
-            gathered = own(ranks[0].context, DeviceBuffer.allocate((long) maxRows * widestSlice * Float.BYTES));
+            gathered = resources.own(ranks[0].context,
+                    DeviceBuffer.allocate((long) maxRows * widestSlice * Float.BYTES));
         } catch (RuntimeException | Error e) {
-            Resources.closeAllAfter(e, owned);
+            resources.closeAfter(e);
             throw e;
         }
         columns.srcMemoryType = CUmemorytype.CU_MEMORYTYPE_DEVICE;
@@ -121,26 +119,9 @@ final class PeerExchange implements AutoCloseable {
         }
     }
 
-    private CUevent event(CudaContext context) {
-        context.makeCurrent();
-        CUevent event = new CUevent();
-        cuEventCreate(event, CUevent_flags.CU_EVENT_DISABLE_TIMING);
-        own(context, () -> cuEventDestroy(event));
-        return event;
-    }
-
-    /** Released in {@code context}, which the release makes current. */
-    private <T extends AutoCloseable> T own(CudaContext context, T resource) {
-        owned.add(() -> {
-            context.makeCurrent();
-            resource.close();
-        });
-        return resource;
-    }
-
     /** Frees the buffers and events; the caller has synchronized the ranks' streams. */
     @Override
     public void close() {
-        Resources.closeAll(owned);
+        resources.close();
     }
 }
