@@ -55,8 +55,6 @@ final class CudaBackend implements Backend {
     private static final boolean ENFORCE_EAGER = Boolean.getBoolean("kindling.cuda.enforceEager");
 
     private final CudaDevices devices;
-    /** One context a rank, in rank order; ranks on one GPU share its primary context. */
-    private final List<CudaContext> contexts;
     private final ModelConfig config;
     private final BackendOptions options;
     private final List<AutoCloseable> owned = new ArrayList<>();
@@ -96,7 +94,6 @@ final class CudaBackend implements Backend {
     CudaBackend(CudaDevices devices, List<CudaContext> contexts, ModelConfig config, Weights checkpointWeights,
                 BackendOptions requested) {
         this.devices = devices;
-        this.contexts = List.copyOf(contexts);
         this.config = config;
         CudaContext first = contexts.get(0);
         owned.addAll(contexts);
@@ -223,7 +220,7 @@ final class CudaBackend implements Backend {
             if (ranks.length > 1) { // no decode graphs
                 return inUse;
             }
-            CudaContext context = contexts.get(0);
+            CudaContext context = ranks[0].context;
             long perGraph;
             try (DecodeGraphs probe = new DecodeGraphs(graphs.maxBucket(), maxBlocksPerSeq())) {
                 BatchInputs one = new BatchInputs(new int[1], new int[1], new int[] {-1}, new int[] {0, 1},
@@ -243,7 +240,7 @@ final class CudaBackend implements Backend {
                 ranks[r].useCache(null);
                 scratch.get(r).close();
             }
-            contexts.get(0).makeCurrent();
+            ranks[0].context.makeCurrent();
             numBlocks = 0;
             validator = null;
         }
@@ -288,7 +285,7 @@ final class CudaBackend implements Backend {
     /** {@code cuda:0 (NVIDIA H100 80GB HBM3, bf16)}; {@code cuda:0,1 (..., bf16, tensor_parallel_size 2)}. */
     @Override
     public String device() {
-        return devices + " (" + contexts.get(0).deviceName() + ", bf16"
+        return devices + " (" + ranks[0].context.deviceName() + ", bf16"
                 + (ranks.length == 1 ? "" : ", tensor_parallel_size " + ranks.length) + ")";
     }
 
@@ -313,7 +310,7 @@ final class CudaBackend implements Backend {
             throw new BackendUnavailableException(String.format("%s has %.2f GiB; gpu_memory_utilization %.2f "
                     + "leaves no room for a KV cache after the weights (%.2f GiB) and activations (%.2f GiB): "
                     + "raise it, or lower max_num_batched_tokens or max_num_seqs", device(),
-                    gib(contexts.get(0).totalMemory()), options.gpuMemoryUtilization(), gib(ranks[0].weightBytes()),
+                    gib(ranks[0].context.totalMemory()), options.gpuMemoryUtilization(), gib(ranks[0].weightBytes()),
                     gib(activationBytes)));
         }
         return OptionalLong.of(kvCacheBudget);
@@ -340,7 +337,7 @@ final class CudaBackend implements Backend {
                         gib(rank.context.freeMemory()), "cuda:" + devices.ordinal(rank.rank)), e);
             }
         }
-        contexts.get(0).makeCurrent();
+        ranks[0].context.makeCurrent();
         useCache(numBlocks, blockSize);
     }
 
@@ -404,8 +401,8 @@ final class CudaBackend implements Backend {
         if (batch.numTokens() == 0) {
             throw new IllegalArgumentException("empty step: no tokens scheduled");
         }
-        CUstream stream = contexts.get(0).stream();
-        contexts.get(0).makeCurrent();
+        CUstream stream = ranks[0].context.stream();
+        ranks[0].context.makeCurrent();
         logits.expire();
         long start = System.nanoTime();
         int graphReplays = 0;
@@ -445,7 +442,7 @@ final class CudaBackend implements Backend {
         int stride = decodeGraphs.strideBucket(maxBlocks(batch));
         upload(padded, deferred, stride);
         marks.at(0, Op.GRAPH, -1);
-        decodeGraphs.replay(contexts.get(0).stream(), bucket, stride, ranks[0].attention.plan().launchShape(),
+        decodeGraphs.replay(ranks[0].context.stream(), bucket, stride, ranks[0].attention.plan().launchShape(),
                 () -> queueModel(bucket, bucket));
     }
 
@@ -535,7 +532,7 @@ final class CudaBackend implements Backend {
     /** Rank 0's context current again: the sampler and the logits run there. */
     private void onFirst() {
         if (ranks.length > 1) {
-            contexts.get(0).makeCurrent();
+            ranks[0].context.makeCurrent();
         }
     }
 
@@ -557,7 +554,7 @@ final class CudaBackend implements Backend {
             return Optional.empty();
         }
         if (profiler.hasRecording()) {
-            contexts.get(0).makeCurrent();
+            ranks[0].context.makeCurrent();
             try {
                 lastGpuMillis = profiler.finish();
             } catch (CudaException e) {
@@ -581,11 +578,11 @@ final class CudaBackend implements Backend {
     /** Waits for every rank's stream. */
     private void synchronize(String what) {
         try {
-            for (CudaContext context : contexts) {
-                context.makeCurrent();
-                context.synchronize();
+            for (CudaRank rank : ranks) {
+                rank.context.makeCurrent();
+                rank.context.synchronize();
             }
-            contexts.get(0).makeCurrent();
+            ranks[0].context.makeCurrent();
         } catch (CudaException e) {
             throw new CudaBackendException(what, e);
         }
@@ -606,7 +603,7 @@ final class CudaBackend implements Backend {
         } finally {
             numBlocks = 0;
             validator = null;
-            contexts.get(0).makeCurrent();
+            ranks[0].context.makeCurrent();
             Resources.closeAll(owned);
         }
     }
