@@ -27,6 +27,13 @@ class CudaTensorParallelPlanningTest {
         return config("llama3-tiny");
     }
 
+    /** A 1B-like shape (32 heads, 16 KV heads, 8,192 MLP features) over {@code vocabSize} tokens. */
+    private static ModelConfig withVocabulary(int vocabSize) {
+        ModelConfig llama3 = llama3();
+        return new ModelConfig(llama3.architecture(), vocabSize, 2048, 8192, 2, 32, 16, 64, 1e-5, llama3.rope(), 4096,
+                true, false, false, OptionalInt.empty(), llama3.dtype(), OptionalInt.empty(), List.of(1));
+    }
+
     @Test
     void aSplitWhoseRankSlicesAreMultiplesOf8IsTaken() {
         ModelConfig llama3 = llama3(); // 32 query features, 48 MLP features
@@ -48,9 +55,7 @@ class CudaTensorParallelPlanningTest {
 
     @Test
     void moreRanksThanTheAllReduceSumsAreRefused() {
-        ModelConfig wide = new ModelConfig(llama3().architecture(), 128256, 2048, 8192, 2, 32, 16, 64, 1e-5,
-                llama3().rope(), 4096, true, false, false, OptionalInt.empty(), llama3().dtype(),
-                OptionalInt.empty(), List.of(1));
+        ModelConfig wide = withVocabulary(128256);
         EngineConfigException e = assertThrows(EngineConfigException.class,
                 () -> CudaBackend.checkShapes(wide, TensorParallelPlan.of(wide, 16)));
         assertEquals("tensor_parallel_size: 16 ranks; the CUDA all-reduce sums at most 8 (one GPU a rank, as on one "
@@ -60,9 +65,7 @@ class CudaTensorParallelPlanningTest {
     @Test
     void aRankLeftWithoutVocabularyIsRefused() {
         // 5 tokens over 4 ranks: slices of 2, so rank 2's ends the vocabulary and rank 3's is empty
-        ModelConfig tiny = new ModelConfig(llama3().architecture(), 5, 2048, 8192, 2, 32, 16, 64, 1e-5,
-                llama3().rope(), 4096, true, false, false, OptionalInt.empty(), llama3().dtype(),
-                OptionalInt.empty(), List.of(1));
+        ModelConfig tiny = withVocabulary(5);
         EngineConfigException e = assertThrows(EngineConfigException.class,
                 () -> CudaBackend.checkShapes(tiny, TensorParallelPlan.of(tiny, 4)));
         assertEquals("tensor_parallel_size: 4 leaves rank 3 no vocabulary: slices of 2 tokens cover the 5 before it",
