@@ -116,7 +116,7 @@ final class CudaBackend implements Backend {
                         r == 0 ? config.vocabSize() : shard.vocab().size(), marks));
             }
             exchange = ranks.length == 1 ? null
-                    : own(new PeerExchange(ranks, options.maxNumBatchedTokens(), options.maxNumSeqs()));
+                    : own(new PeerExchange(ranks, options.maxNumBatchedTokens(), options.maxNumSeqs(), marks));
             first.makeCurrent();
             logits = new CudaLogits(first, ranks[0].buffers.logits.ptr(), config.vocabSize());
             // one draw per running sequence; a step with more (n > 1 forks) samples in several launches
@@ -470,6 +470,8 @@ final class CudaBackend implements Backend {
             rank.prepareAttention(batch, minBlockTableStride);
         }
         if (exchange != null && deferred.size() > 0) {
+            on(0);
+            marks.at(0, Op.BROADCAST_INPUT_IDS, -1);
             exchange.broadcastInputIds(batch.numTokens());
         }
     }

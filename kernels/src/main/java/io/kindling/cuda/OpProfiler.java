@@ -37,7 +37,12 @@ final class OpProfiler implements AutoCloseable {
     private boolean unread;
 
     OpProfiler(KernelModule module) {
-        this.spin = module.function("kd_spin");
+        this(module.function("kd_spin"));
+    }
+
+    /** Over {@code spin}, which only an armed profiler's {@link #begin} launches: unarmed, it touches no GPU. */
+    OpProfiler(CUfunction spin) {
+        this.spin = spin;
     }
 
     /** The next {@link #begin} records. */

@@ -6,6 +6,7 @@ import static jcuda.driver.JCudaDriver.cuStreamWaitEvent;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntConsumer;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUevent;
 import jcuda.driver.CUfunction;
@@ -40,20 +41,24 @@ final class PeerAllReduce implements AutoCloseable {
     private final List<CUevent> sent = new ArrayList<>();
     private final List<CUevent> reduced = new ArrayList<>();
     private final ContextResources resources = new ContextResources();
+    private final IntConsumer onRank;
 
     /**
      * Loads the kernel and allocates the slots in each rank's context (which {@link CudaContext#enablePeerAccess}
      * has joined to the others).
      *
      * @param maxFloats the largest tensor reduced, in fp32 values
+     * @param onRank    told each rank before the host queues that rank's copies or sum, so that a failed call can be
+     *                  named by the rank it was queued on ({@link StepMarks#on})
      */
-    PeerAllReduce(List<CudaContext> ranks, long maxFloats) {
+    PeerAllReduce(List<CudaContext> ranks, long maxFloats, IntConsumer onRank) {
         if (ranks.size() < 2 || ranks.size() > MAX_RANKS) {
             throw new IllegalArgumentException("an all-reduce over " + ranks.size() + " ranks; 2 to " + MAX_RANKS
                     + " are supported");
         }
         this.ranks = List.copyOf(ranks);
         this.maxFloats = maxFloats;
+        this.onRank = onRank;
         try {
             for (CudaContext rank : ranks) {
                 rank.makeCurrent();
@@ -81,6 +86,7 @@ final class PeerAllReduce implements AutoCloseable {
         long bytes = count * Float.BYTES;
         int n = ranks.size();
         for (int r = 0; r < n; r++) {
+            onRank.accept(r);
             CudaContext from = ranks.get(r);
             from.makeCurrent();
             for (int peer = 0; peer < n; peer++) {
@@ -93,6 +99,7 @@ final class PeerAllReduce implements AutoCloseable {
         }
         Object[] args = new Object[MAX_RANKS + 3];
         for (int r = 0; r < n; r++) {
+            onRank.accept(r);
             CudaContext at = ranks.get(r);
             at.makeCurrent();
             args[0] = partials[r];

@@ -36,9 +36,12 @@ final class PeerExchange implements AutoCloseable {
     private final DeviceBuffer gathered;
     private final CUDA_MEMCPY2D columns = new CUDA_MEMCPY2D();
     private final ContextResources resources = new ContextResources();
+    /** Told which rank each copy or launch is queued on: the op is marked by the caller. */
+    private final StepMarks marks;
 
-    PeerExchange(CudaRank[] ranks, int maxTokens, int maxRows) {
+    PeerExchange(CudaRank[] ranks, int maxTokens, int maxRows, StepMarks marks) {
         this.ranks = ranks.clone();
+        this.marks = marks;
         int n = ranks.length;
         this.deltas = new CUdeviceptr[n];
         this.lmHeadDone = new CUevent[n];
@@ -53,7 +56,8 @@ final class PeerExchange implements AutoCloseable {
             contexts.add(r.context);
         }
         try {
-            allReduce = resources.own(ranks[0].context, new PeerAllReduce(contexts, (long) maxTokens * hidden));
+            allReduce = resources.own(ranks[0].context, new PeerAllReduce(contexts, (long) maxTokens * hidden,
+                    marks::on));
             for (int r = 1; r < n; r++) {
                 lmHeadDone[r] = resources.event(ranks[r].context);
             }
@@ -87,6 +91,7 @@ final class PeerExchange implements AutoCloseable {
         first.context.makeCurrent();
         cuEventRecord(inputIdsReady, first.stream());
         for (int r = 1; r < ranks.length; r++) {
+            marks.on(r);
             CudaRank to = ranks[r];
             to.context.makeCurrent();
             cuStreamWaitEvent(to.stream(), inputIdsReady, 0);
@@ -101,10 +106,12 @@ final class PeerExchange implements AutoCloseable {
      */
     void gatherLogits(int m) {
         for (int r = 1; r < ranks.length; r++) {
+            marks.on(r);
             ranks[r].context.makeCurrent();
             cuEventRecord(lmHeadDone[r], ranks[r].stream());
         }
         CudaRank first = ranks[0];
+        marks.on(0);
         first.context.makeCurrent();
         for (int r = 1; r < ranks.length; r++) {
             CudaRank from = ranks[r];

@@ -12,6 +12,7 @@ final class StepMarks {
     /** What a step is doing, to name the failed operation in an error. */
     enum Op {
         UPLOAD("uploading the step's inputs", "upload"), PREPARE("planning attention", "upload"),
+        BROADCAST_INPUT_IDS("copying the sampled input ids to the other ranks", "upload"),
         EMBEDDING("embedding", "embedding"), INPUT_NORM("input RMSNorm", "rms norm"),
         QKV("qkv projection", "gemm qkv"), QKV_BIAS("qkv bias", "bias"),
         ROTARY_CACHE("rotary embedding and writing K/V into the cache", "rotary+kv write"),
@@ -56,6 +57,14 @@ final class StepMarks {
         if (rank == 0) {
             profiler.mark(markedStream, op.family);
         }
+    }
+
+    /**
+     * The host goes on queuing the current op on rank {@code rank}: an exchange between the ranks moves from one to
+     * the next, so that a failed call names the rank it was queued on, not the rank that began the op.
+     */
+    void on(int rank) {
+        this.rank = rank;
     }
 
     /** The op last queued, as an error names it: "o_proj of layer 3", and its rank where there are several. */

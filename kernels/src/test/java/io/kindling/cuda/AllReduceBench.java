@@ -79,7 +79,7 @@ public final class AllReduceBench {
                 + contexts.get(0).deviceName() + "), fp32 [m][hidden], mean of " + RUNS + " runs");
         System.out.printf("%6s %6s %10s %12s %10s %10s %12s %10s%n", "m", "hidden", "MiB", "allreduce_us", "algbw",
                 "busbw", "peercopy_us", "copy_GB/s");
-        try (PeerAllReduce allReduce = new PeerAllReduce(contexts, maxFloats);
+        try (PeerAllReduce allReduce = new PeerAllReduce(contexts, maxFloats, rank -> { });
              Timer allReduceTimer = new Timer(contexts);
              Timer copyTimer = new Timer(contexts)) {
             for (int hidden : HIDDEN) {

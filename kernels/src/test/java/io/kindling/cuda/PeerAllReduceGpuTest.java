@@ -93,7 +93,7 @@ class PeerAllReduceGpuTest {
                 buffers.add(b);
                 pointers[r] = b.ptr();
             }
-            try (PeerAllReduce allReduce = new PeerAllReduce(contexts, count)) {
+            try (PeerAllReduce allReduce = new PeerAllReduce(contexts, count, rank -> { })) {
                 for (int i = 0; i < repeats; i++) {
                     allReduce.queue(pointers, count);
                 }
