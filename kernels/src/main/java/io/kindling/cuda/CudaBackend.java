@@ -327,18 +327,37 @@ final class CudaBackend implements Backend {
             throw new IllegalArgumentException("block size " + blockSize + ", but attention was planned for "
                     + options.blockSize());
         }
-        for (CudaRank rank : ranks) {
-            rank.context.makeCurrent();
-            try {
-                rank.allocateCache(numBlocks, blockSize);
-            } catch (CudaException e) {
-                throw new CudaBackendException(String.format("allocating a KV cache of %d blocks (%.2f GiB, %.2f GiB "
-                        + "free) on %s", numBlocks, gib(numBlocks * kvCacheBytesPerBlock(blockSize) / ranks.length),
-                        gib(rank.context.freeMemory()), "cuda:" + devices.ordinal(rank.rank)), e);
+        ContextResources caches = new ContextResources();
+        DeviceKvCache[] allocated = new DeviceKvCache[ranks.length];
+        try {
+            for (CudaRank rank : ranks) {
+                allocated[rank.rank] = caches.own(rank.context, allocateCache(rank, numBlocks, blockSize));
             }
+        } catch (RuntimeException | Error e) {
+            // a rank's cache is no use without the others': free those allocated, as if none had been
+            caches.closeAfter(e);
+            throw e;
+        }
+        own(caches);
+        for (CudaRank rank : ranks) {
+            rank.useCache(allocated[rank.rank]);
         }
         ranks[0].context.makeCurrent();
         useCache(numBlocks, blockSize);
+    }
+
+    /** {@code rank}'s cache of its KV heads, in its context, which this makes current. */
+    private DeviceKvCache allocateCache(CudaRank rank, int numBlocks, int blockSize) {
+        rank.context.makeCurrent();
+        try {
+            return DeviceKvCache.allocate(rank.local, numBlocks, blockSize);
+        } catch (CudaException e) {
+            String where = "cuda:" + devices.ordinal(rank.rank);
+            throw new CudaBackendException(String.format("allocating a KV cache of %d blocks (%.2f GiB, %.2f GiB "
+                    + "free) on %s", numBlocks, gib(numBlocks * kvCacheBytesPerBlock(blockSize) / ranks.length),
+                    gib(rank.context.freeMemory()), ranks.length == 1 ? where : "rank " + rank.rank + " (" + where
+                    + ")"), e);
+        }
     }
 
     private void useCache(int numBlocks, int blockSize) {

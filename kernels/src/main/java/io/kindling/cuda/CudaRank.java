@@ -113,15 +113,9 @@ final class CudaRank implements AutoCloseable {
         return weights.bytes();
     }
 
+    /** The cache of this rank's KV heads that its steps read and write: the backend's, which frees it. */
     void useCache(DeviceKvCache kv) {
         cache = kv;
-    }
-
-    /** Allocates (in this rank's context) and uses a KV cache of {@code numBlocks} blocks of this rank's KV heads. */
-    DeviceKvCache allocateCache(int numBlocks, int blockSize) {
-        DeviceKvCache kv = own(DeviceKvCache.allocate(local, numBlocks, blockSize));
-        cache = kv;
-        return kv;
     }
 
     /** Copies each block {@code src[i]} to {@code dst[i]} (checked by the caller) in every layer. */

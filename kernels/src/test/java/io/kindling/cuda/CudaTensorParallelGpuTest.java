@@ -1,14 +1,19 @@
 package io.kindling.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.kindling.backend.Backend;
+import io.kindling.backend.BackendOptions;
+import io.kindling.backend.Backends;
 import io.kindling.core.EngineConfig;
 import io.kindling.core.LlmEngine;
 import io.kindling.core.Request;
 import io.kindling.core.RequestOutput;
+import io.kindling.model.Checkpoint;
 import io.kindling.sampling.SamplingParams;
 import io.kindling.testing.Fixtures;
 import io.kindling.testing.MixedPromptRuns;
@@ -87,6 +92,31 @@ class CudaTensorParallelGpuTest {
                 assertEquals(bytesPerBlock, two.stats().kvCacheBytesPerBlock());
                 assertEquals(numBlocks, two.stats().numBlocks());
             }
+        }
+    }
+
+    /**
+     * Two ranks on one card, a cache whose rank share fits the card once but not twice: rank 1's allocation fails,
+     * is named, and rank 0's is freed, so that the card has its memory back and a cache that fits still goes in.
+     */
+    @Test
+    void aKvCacheThatFailsOnRank1FreesRank0s() {
+        assumeTrue(DEVICES.equals("cuda:0,0"), "two ranks on one card");
+        try (Checkpoint checkpoint = Checkpoint.open(Fixtures.checkpoint("llama3-tiny"));
+             Backend backend = Backends.create(DEVICES, checkpoint, new BackendOptions(1, 0.9, 8, 64, 16, 2))) {
+            CudaContext card = CudaTestSupport.context(); // GPU 0's primary context, which the ranks share
+            long free = card.freeMemory();
+            long rankBytesPerBlock = backend.kvCacheBytesPerBlock(16) / 2;
+            int numBlocks = Math.toIntExact((long) (free * 0.6) / rankBytesPerBlock);
+            CudaBackendException e = assertThrows(CudaBackendException.class,
+                    () -> backend.allocateKvCache(numBlocks, 16));
+            assertTrue(e.getMessage().startsWith("allocating a KV cache of " + numBlocks + " blocks")
+                    && e.getMessage().contains(" on rank 1 (cuda:0) failed on the GPU"), e.getMessage());
+            card.makeCurrent();
+            long leaked = free - card.freeMemory();
+            assertTrue(leaked < free / 10, "rank 0's cache of " + (long) numBlocks * rankBytesPerBlock
+                    + " bytes still holds " + leaked + " bytes");
+            backend.allocateKvCache(64, 16);
         }
     }
 
