@@ -22,6 +22,27 @@ public final class Launch {
     /** @param args {@code CUdeviceptr}, {@code Integer}, {@code Long}, {@code Float} or {@code Double}, in order */
     public static void kernel(CUfunction f, CUstream stream, int gridX, int gridY, int gridZ, int blockX,
                               int sharedBytes, Object... args) {
+        prepared(f, stream, gridX, gridY, gridZ, blockX, sharedBytes, arguments(args));
+    }
+
+    /**
+     * {@code args} boxed once, for a kernel launched again and again with them ({@link #prepared}): such a launch
+     * allocates nothing on the host. A {@code long[]} of one element is passed by its value at each launch, so a
+     * count may change between launches.
+     *
+     * @param args as {@link #kernel} takes them, and {@code long[1]}
+     */
+    static Pointer arguments(Object... args) {
+        NativePointerObject[] params = new NativePointerObject[args.length];
+        for (int i = 0; i < args.length; i++) {
+            params[i] = box(args[i], i);
+        }
+        return Pointer.to(params);
+    }
+
+    /** Launches {@code f} with arguments boxed by {@link #arguments}. */
+    static void prepared(CUfunction f, CUstream stream, int gridX, int gridY, int gridZ, int blockX, int sharedBytes,
+                         Pointer arguments) {
         if (gridX <= 0 || gridY <= 0 || gridZ <= 0 || blockX <= 0) {
             throw new IllegalArgumentException("empty launch: grid " + gridX + "x" + gridY + "x" + gridZ
                     + ", block " + blockX);
@@ -29,11 +50,7 @@ public final class Launch {
         if (sharedBytes > DEFAULT_SHARED_LIMIT) {
             cuFuncSetAttribute(f, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, sharedBytes);
         }
-        NativePointerObject[] params = new NativePointerObject[args.length];
-        for (int i = 0; i < args.length; i++) {
-            params[i] = box(args[i], i);
-        }
-        cuLaunchKernel(f, gridX, gridY, gridZ, blockX, 1, 1, sharedBytes, stream, Pointer.to(params), null);
+        cuLaunchKernel(f, gridX, gridY, gridZ, blockX, 1, 1, sharedBytes, stream, arguments, null);
         LAUNCHES.get()[0]++;
     }
 
@@ -53,6 +70,8 @@ public final class Launch {
             return Pointer.to(new float[] {v});
         } else if (arg instanceof Double v) {
             return Pointer.to(new double[] {v});
+        } else if (arg instanceof long[] v && v.length == 1) { // wrapped, not copied: read at each launch
+            return Pointer.to(v);
         }
         throw new IllegalArgumentException("kernel argument " + index + " has unsupported type "
                 + (arg == null ? "null (pass a CUdeviceptr of address 0 for an absent pointer)" : arg.getClass()));

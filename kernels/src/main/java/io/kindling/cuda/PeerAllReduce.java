@@ -7,6 +7,7 @@ import static jcuda.driver.JCudaDriver.cuStreamWaitEvent;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.IntConsumer;
+import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUevent;
 import jcuda.driver.CUfunction;
@@ -24,6 +25,10 @@ import jcuda.driver.CUfunction;
  * <p>Ordering across the ranks' streams goes through events, never the host: a rank's sum waits for every peer's
  * push ({@code sent}), and a push waits until the peer's previous sum has read its slot ({@code reduced}). Nothing
  * here synchronizes, so the host queues the ranks' layers one after another while the GPUs run them.
+ *
+ * <p>The tensors reduced are fixed at construction (each rank's step buffer), so the copies' addresses and the sums'
+ * launch arguments are worked out once: queuing an all-reduce allocates nothing on the host, as a steady decode
+ * step must not (two a layer at N > 1).
  */
 final class PeerAllReduce implements AutoCloseable {
 
@@ -34,10 +39,19 @@ final class PeerAllReduce implements AutoCloseable {
     private static final int MAX_BLOCKS = 1024;
 
     private final List<CudaContext> ranks;
+    /** Each rank's tensor, summed in place. */
+    private final CUdeviceptr[] partials;
     private final long maxFloats;
     private final List<CUfunction> sum = new ArrayList<>();
-    /** Per rank: {@code N - 1} slots of {@code maxFloats}, one per peer in rank order, itself left out. */
-    private final List<DeviceBuffer> slots = new ArrayList<>();
+    /**
+     * {@code slot[rank][from]}: where {@code rank} receives {@code from}'s partial, null where they are one: each
+     * rank's {@code N - 1} slots of {@code maxFloats} in one buffer, in rank order.
+     */
+    private final CUdeviceptr[][] slot;
+    /** Per rank: kd_sum_partials' arguments, boxed once; {@link #sumCount} is read at each launch. */
+    private final Pointer[] sumArguments;
+    /** kd_sum_partials' count of floats: the one argument that changes from call to call. */
+    private final long[] sumCount = new long[1];
     private final List<CUevent> sent = new ArrayList<>();
     private final List<CUevent> reduced = new ArrayList<>();
     private final ContextResources resources = new ContextResources();
@@ -47,25 +61,47 @@ final class PeerAllReduce implements AutoCloseable {
      * Loads the kernel and allocates the slots in each rank's context (which {@link CudaContext#enablePeerAccess}
      * has joined to the others).
      *
+     * @param partials  each rank's tensor, in its rank's memory, which every {@link #queue} sums in place
      * @param maxFloats the largest tensor reduced, in fp32 values
      * @param onRank    told each rank before the host queues that rank's copies or sum, so that a failed call can be
      *                  named by the rank it was queued on ({@link StepMarks#on})
      */
-    PeerAllReduce(List<CudaContext> ranks, long maxFloats, IntConsumer onRank) {
-        if (ranks.size() < 2 || ranks.size() > MAX_RANKS) {
-            throw new IllegalArgumentException("an all-reduce over " + ranks.size() + " ranks; 2 to " + MAX_RANKS
-                    + " are supported");
+    PeerAllReduce(List<CudaContext> ranks, CUdeviceptr[] partials, long maxFloats, IntConsumer onRank) {
+        int n = ranks.size();
+        if (n < 2 || n > MAX_RANKS || partials.length != n) {
+            throw new IllegalArgumentException("an all-reduce of " + partials.length + " partials over " + n
+                    + " ranks; 2 to " + MAX_RANKS + " ranks are supported, one partial each");
         }
         this.ranks = List.copyOf(ranks);
+        this.partials = partials.clone();
         this.maxFloats = maxFloats;
         this.onRank = onRank;
+        List<DeviceBuffer> slots = new ArrayList<>();
         try {
             for (CudaContext rank : ranks) {
                 rank.makeCurrent();
                 sum.add(KernelModule.load("all_reduce").function("kd_sum_partials"));
-                slots.add(resources.own(rank, DeviceBuffer.allocate((ranks.size() - 1) * maxFloats * Float.BYTES)));
+                slots.add(resources.own(rank, DeviceBuffer.allocate((n - 1) * maxFloats * Float.BYTES)));
                 sent.add(resources.event(rank));
                 reduced.add(resources.event(rank));
+            }
+            slot = new CUdeviceptr[n][n];
+            for (int r = 0; r < n; r++) {
+                for (int from = 0; from < n; from++) {
+                    int index = from < r ? from : from - 1;
+                    slot[r][from] = from == r ? null : slots.get(r).at(index * maxFloats * Float.BYTES);
+                }
+            }
+            sumArguments = new Pointer[n];
+            for (int r = 0; r < n; r++) {
+                Object[] args = new Object[MAX_RANKS + 3];
+                args[0] = partials[r];
+                for (int part = 0; part < MAX_RANKS; part++) {
+                    args[1 + part] = part >= n ? new CUdeviceptr() : part == r ? partials[r] : slot[r][part];
+                }
+                args[MAX_RANKS + 1] = n;
+                args[MAX_RANKS + 2] = sumCount;
+                sumArguments[r] = Launch.arguments(args);
             }
         } catch (RuntimeException | Error e) {
             resources.closeAfter(e);
@@ -74,15 +110,15 @@ final class PeerAllReduce implements AutoCloseable {
     }
 
     /**
-     * Queues {@code partials[r] = partials[0] + ... + partials[N-1]} on every rank {@code r}, over {@code count}
-     * floats. Each rank's partial must be complete in its stream's order; afterwards each rank's stream holds the
-     * sum. Leaves the last rank's context current.
+     * Queues {@code partials[r] = partials[0] + ... + partials[N-1]} on every rank {@code r}, over the first
+     * {@code count} floats. Each rank's partial must be complete in its stream's order; afterwards each rank's stream
+     * holds the sum. Leaves the last rank's context current.
      */
-    void queue(CUdeviceptr[] partials, long count) {
-        if (partials.length != ranks.size() || count < 1 || count > maxFloats) {
-            throw new IllegalArgumentException("all-reduce of " + partials.length + " partials of " + count
-                    + " floats over " + ranks.size() + " ranks with slots of " + maxFloats);
+    void queue(long count) {
+        if (count < 1 || count > maxFloats) {
+            throw new IllegalArgumentException("all-reduce of " + count + " floats with slots of " + maxFloats);
         }
+        sumCount[0] = count;
         long bytes = count * Float.BYTES;
         int n = ranks.size();
         for (int r = 0; r < n; r++) {
@@ -92,37 +128,24 @@ final class PeerAllReduce implements AutoCloseable {
             for (int peer = 0; peer < n; peer++) {
                 if (peer != r) {
                     cuStreamWaitEvent(from.stream(), reduced.get(peer), 0);
-                    cuMemcpyAsync(slot(peer, r), partials[r], bytes, from.stream());
+                    cuMemcpyAsync(slot[peer][r], partials[r], bytes, from.stream());
                 }
             }
             cuEventRecord(sent.get(r), from.stream());
         }
-        Object[] args = new Object[MAX_RANKS + 3];
+        int blocks = (int) Math.min(MAX_BLOCKS, (count / 4 + THREADS - 1) / THREADS + 1);
         for (int r = 0; r < n; r++) {
             onRank.accept(r);
             CudaContext at = ranks.get(r);
             at.makeCurrent();
-            args[0] = partials[r];
-            for (int part = 0; part < MAX_RANKS; part++) {
-                args[1 + part] = part >= n ? new CUdeviceptr() : part == r ? partials[r] : slot(r, part);
-            }
-            args[MAX_RANKS + 1] = n;
-            args[MAX_RANKS + 2] = count;
             for (int peer = 0; peer < n; peer++) {
                 if (peer != r) {
                     cuStreamWaitEvent(at.stream(), sent.get(peer), 0);
                 }
             }
-            int blocks = (int) Math.min(MAX_BLOCKS, (count / 4 + THREADS - 1) / THREADS + 1);
-            Launch.kernel(sum.get(r), at.stream(), blocks, 1, 1, THREADS, 0, args);
+            Launch.prepared(sum.get(r), at.stream(), blocks, 1, 1, THREADS, 0, sumArguments[r]);
             cuEventRecord(reduced.get(r), at.stream());
         }
-    }
-
-    /** Where rank {@code rank} receives {@code from}'s partial. */
-    private CUdeviceptr slot(int rank, int from) {
-        int index = from < rank ? from : from - 1;
-        return slots.get(rank).at(index * maxFloats * Float.BYTES);
     }
 
     /** Frees the slots and events; the caller has synchronized the ranks' streams. */

@@ -26,8 +26,6 @@ final class PeerExchange implements AutoCloseable {
 
     private final CudaRank[] ranks;
     private final PeerAllReduce allReduce;
-    /** Each rank's {@code delta}: where o_proj and down_proj leave their partial sums. */
-    private final CUdeviceptr[] deltas;
     /** On rank 0: the step's input ids are complete (the sampled ones written). */
     private final CUevent inputIdsReady;
     /** Per rank (0 unused): its LM head slice is written. */
@@ -43,10 +41,10 @@ final class PeerExchange implements AutoCloseable {
         this.ranks = ranks.clone();
         this.marks = marks;
         int n = ranks.length;
-        this.deltas = new CUdeviceptr[n];
         this.lmHeadDone = new CUevent[n];
         int hidden = ranks[0].local.hiddenSize();
         int widestSlice = 0;
+        CUdeviceptr[] deltas = new CUdeviceptr[n]; // where o_proj and down_proj leave their partial sums
         for (CudaRank r : ranks) {
             deltas[r.rank] = r.buffers.delta.ptr();
             widestSlice = Math.max(widestSlice, r.vocab.size());
@@ -56,7 +54,7 @@ final class PeerExchange implements AutoCloseable {
             contexts.add(r.context);
         }
         try {
-            allReduce = resources.own(ranks[0].context, new PeerAllReduce(contexts, (long) maxTokens * hidden,
+            allReduce = resources.own(ranks[0].context, new PeerAllReduce(contexts, deltas, (long) maxTokens * hidden,
                     marks::on));
             for (int r = 1; r < n; r++) {
                 lmHeadDone[r] = resources.event(ranks[r].context);
@@ -78,7 +76,7 @@ final class PeerExchange implements AutoCloseable {
 
     /** Queues the all-reduce of the ranks' {@code delta} over {@code n} tokens. Leaves some rank's context current. */
     void allReduceDeltas(int n) {
-        allReduce.queue(deltas, (long) n * ranks[0].local.hiddenSize());
+        allReduce.queue((long) n * ranks[0].local.hiddenSize());
     }
 
     /**

@@ -79,14 +79,14 @@ public final class AllReduceBench {
                 + contexts.get(0).deviceName() + "), fp32 [m][hidden], mean of " + RUNS + " runs");
         System.out.printf("%6s %6s %10s %12s %10s %10s %12s %10s%n", "m", "hidden", "MiB", "allreduce_us", "algbw",
                 "busbw", "peercopy_us", "copy_GB/s");
-        try (PeerAllReduce allReduce = new PeerAllReduce(contexts, maxFloats, rank -> { });
+        try (PeerAllReduce allReduce = new PeerAllReduce(contexts, pointers, maxFloats, rank -> { });
              Timer allReduceTimer = new Timer(contexts);
              Timer copyTimer = new Timer(contexts)) {
             for (int hidden : HIDDEN) {
                 for (int m : MS) {
                     long count = (long) m * hidden;
                     long bytes = count * Float.BYTES;
-                    double allReduceUs = allReduceTimer.time(() -> allReduce.queue(pointers, count));
+                    double allReduceUs = allReduceTimer.time(() -> allReduce.queue(count));
                     // rank 1's partial into rank 0's, on rank 1's stream, as a push of the all-reduce runs
                     CudaContext from = contexts.get(1);
                     double copyUs = copyTimer.time(() -> {

@@ -1,8 +1,10 @@
 package io.kindling.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -40,7 +42,7 @@ class PeerAllReduceGpuTest {
     @ParameterizedTest(name = "{0} ranks on GPU 0, {1} floats")
     @MethodSource("ranksByCount")
     void sumsInRankOrderOnOneGpu(int numRanks, int count) {
-        checkAllReduce(new int[numRanks], count, 1);
+        checkAllReduce(new int[numRanks], count);
     }
 
     static IntStream counts() {
@@ -51,7 +53,7 @@ class PeerAllReduceGpuTest {
     @MethodSource("counts")
     void sumsInRankOrderAcrossTwoGpus(int count) {
         assumeTrue(CudaContext.deviceCount() >= 2, "needs two GPUs");
-        checkAllReduce(new int[] {0, 1}, count, 1);
+        checkAllReduce(new int[] {0, 1}, count);
     }
 
     /**
@@ -60,20 +62,38 @@ class PeerAllReduceGpuTest {
      */
     @Test
     void backToBackAllReducesReuseTheSlotsInOrder() {
-        checkAllReduce(new int[3], 2048 * 64, 3);
+        checkAllReduce(new int[3], 2048 * 64, 2048 * 64, 2048 * 64);
     }
 
-    private static void checkAllReduce(int[] ordinals, int count, int repeats) {
+    /**
+     * Steps of other sizes in turn over the same tensors, as decode and prefill steps alternate: each sums its own
+     * count of floats (the arguments are boxed once, the count read at each launch), the rest left as it was.
+     */
+    @Test
+    void allReducesOfOtherSizesSumEachItsOwnCount() {
+        checkAllReduce(new int[2], 2048, 7, 16 * 2048 + 3, 1, 2048);
+    }
+
+    /**
+     * Queues an all-reduce of each of {@code counts} in turn over ranks on {@code ordinals} and checks every rank's
+     * tensor against the CPU's rank-order sums; every all-reduce after the first must allocate nothing on the host.
+     */
+    private static void checkAllReduce(int[] ordinals, int... counts) {
         int n = ordinals.length;
+        int size = IntStream.of(counts).max().orElseThrow();
         float[][] partials = new float[n][];
         for (int r = 0; r < n; r++) {
-            partials[r] = CudaTestSupport.randomFloats(count, SEEDS.incrementAndGet(), 1f);
+            partials[r] = CudaTestSupport.randomFloats(size, SEEDS.incrementAndGet(), 1f);
         }
-        float[] want = sumInRankOrder(partials);
-        for (int i = 1; i < repeats; i++) {
-            float[][] equal = new float[n][];
-            Arrays.fill(equal, want);
-            want = sumInRankOrder(equal);
+        float[][] want = new float[n][];
+        for (int r = 0; r < n; r++) {
+            want[r] = partials[r].clone();
+        }
+        for (int count : counts) {
+            float[] sum = sumInRankOrder(want, count);
+            for (float[] rank : want) {
+                System.arraycopy(sum, 0, rank, 0, count);
+            }
         }
         List<CudaContext> contexts = new ArrayList<>();
         List<DeviceBuffer> buffers = new ArrayList<>();
@@ -89,14 +109,21 @@ class PeerAllReduceGpuTest {
             CUdeviceptr[] pointers = new CUdeviceptr[n];
             for (int r = 0; r < n; r++) {
                 contexts.get(r).makeCurrent();
-                DeviceBuffer b = DeviceBuffer.allocate((long) count * Float.BYTES).copyFrom(partials[r]);
+                DeviceBuffer b = DeviceBuffer.allocate((long) size * Float.BYTES).copyFrom(partials[r]);
                 buffers.add(b);
                 pointers[r] = b.ptr();
             }
-            try (PeerAllReduce allReduce = new PeerAllReduce(contexts, count, rank -> { })) {
-                for (int i = 0; i < repeats; i++) {
-                    allReduce.queue(pointers, count);
+            com.sun.management.ThreadMXBean threads =
+                    (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+            try (PeerAllReduce allReduce = new PeerAllReduce(contexts, pointers, size, rank -> { })) {
+                allReduce.queue(counts[0]); // the first loads classes and the thread's launch counter
+                long allocatedBefore = threads.getCurrentThreadAllocatedBytes();
+                for (int i = 1; i < counts.length; i++) {
+                    allReduce.queue(counts[i]);
                 }
+                long allocated = threads.getCurrentThreadAllocatedBytes() - allocatedBefore;
+                assertEquals(0, allocated, "bytes allocated on the host by " + (counts.length - 1)
+                        + " all-reduces after the first");
                 for (int r = 0; r < n; r++) {
                     contexts.get(r).makeCurrent();
                     contexts.get(r).synchronize();
@@ -104,9 +131,9 @@ class PeerAllReduceGpuTest {
             }
             for (int r = 0; r < n; r++) {
                 contexts.get(r).makeCurrent();
-                float[] got = buffers.get(r).copyTo(new float[count]);
-                assertArrayEquals(want, got, "rank " + r + " of " + n + " on GPUs "
-                        + Arrays.toString(ordinals) + ", " + count + " floats, " + repeats + " in a row");
+                float[] got = buffers.get(r).copyTo(new float[size]);
+                assertArrayEquals(want[r], got, "rank " + r + " of " + n + " on GPUs "
+                        + Arrays.toString(ordinals) + ", all-reduces of " + Arrays.toString(counts) + " floats");
             }
         } finally {
             for (int r = buffers.size() - 1; r >= 0; r--) {
@@ -118,11 +145,11 @@ class PeerAllReduceGpuTest {
         }
     }
 
-    /** The CPU backend's order: {@code ((p0 + p1) + p2) + ...} in float. */
-    private static float[] sumInRankOrder(float[][] partials) {
-        float[] sum = partials[0].clone();
+    /** The CPU backend's order over the first {@code count} floats: {@code ((p0 + p1) + p2) + ...} in float. */
+    private static float[] sumInRankOrder(float[][] partials, int count) {
+        float[] sum = Arrays.copyOf(partials[0], count);
         for (int r = 1; r < partials.length; r++) {
-            for (int i = 0; i < sum.length; i++) {
+            for (int i = 0; i < count; i++) {
                 sum[i] += partials[r][i];
             }
         }
