@@ -66,6 +66,9 @@ final class CudaBackend implements Backend {
     private final OpProfiler profiler;
     private final StepMarks marks;
     private final DecodeGraphs graphs;
+    /** The weights on rank 0's GPU: those of every rank there (ranks may share a card). */
+    private final long weightBytes;
+    /** What else is in use on rank 0's GPU after the profile step: activations, buffers, context, decode graphs. */
     private final long activationBytes;
     private final long kvCacheBudget;
     /** What the decode graphs may take, counted into the activations. */
@@ -125,17 +128,20 @@ final class CudaBackend implements Backend {
             graphs = own(new DecodeGraphs(Math.min(options.maxNumSeqs(), options.maxNumBatchedTokens()),
                     maxBlocksPerSeq()));
             long[] inUse = profileRun();
-            activationBytes = inUse[0] - ranks[0].weightBytes();
             long[] total = new long[ranks.length];
+            long[] weights = new long[ranks.length];
             for (CudaRank rank : ranks) {
                 rank.context.makeCurrent();
                 total[rank.rank] = rank.context.totalMemory();
+                weights[rank.rank] = rank.weightBytes();
             }
+            weightBytes = devices.onGpuOf(0, weights);
+            activationBytes = inUse[0] - weightBytes;
             first.makeCurrent();
             kvCacheBudget = kvBudget(devices, total, inUse, options.gpuMemoryUtilization());
             LOG.log(System.Logger.Level.INFO, () -> String.format("%s: weights %.2f GiB, activations, buffers, "
                     + "context and decode graphs %.2f GiB (graphs %.3f GiB), KV budget %.2f GiB at "
-                    + "gpu_memory_utilization %.2f%s", device(), gib(ranks[0].weightBytes()), gib(activationBytes),
+                    + "gpu_memory_utilization %.2f%s", device(), gib(weightBytes), gib(activationBytes),
                     gib(graphBytes), gib(kvCacheBudget), options.gpuMemoryUtilization(),
                     ranks.length == 1 ? "" : " (rank 0's GPU; the budget over all ranks)"));
         } catch (RuntimeException | Error e) {
@@ -214,8 +220,9 @@ final class CudaBackend implements Backend {
             forward(profile.inputs());
             synchronize("the profile step");
             long[] inUse = new long[ranks.length];
+            long[] scratchBytes = scratch.stream().mapToLong(DeviceKvCache::bytes).toArray();
             for (CudaRank rank : ranks) {
-                inUse[rank.rank] = inUseBy(rank, scratch);
+                inUse[rank.rank] = inUseBy(rank, scratchBytes);
             }
             if (ranks.length > 1) { // no decode graphs
                 return inUse;
@@ -250,15 +257,9 @@ final class CudaBackend implements Backend {
      * Bytes in use on {@code rank}'s GPU (other processes' share included), the scratch caches of the ranks on it
      * excluded: shared by those ranks.
      */
-    private long inUseBy(CudaRank rank, List<DeviceKvCache> scratch) {
+    private long inUseBy(CudaRank rank, long[] scratchBytes) {
         rank.context.makeCurrent();
-        long used = rank.context.totalMemory() - rank.context.freeMemory();
-        for (CudaRank other : ranks) {
-            if (devices.ordinal(other.rank) == devices.ordinal(rank.rank)) {
-                used -= scratch.get(other.rank).bytes();
-            }
-        }
-        return used;
+        return rank.context.totalMemory() - rank.context.freeMemory() - devices.onGpuOf(rank.rank, scratchBytes);
     }
 
     /**
@@ -310,7 +311,7 @@ final class CudaBackend implements Backend {
             throw new BackendUnavailableException(String.format("%s has %.2f GiB; gpu_memory_utilization %.2f "
                     + "leaves no room for a KV cache after the weights (%.2f GiB) and activations (%.2f GiB): "
                     + "raise it, or lower max_num_batched_tokens or max_num_seqs", device(),
-                    gib(ranks[0].context.totalMemory()), options.gpuMemoryUtilization(), gib(ranks[0].weightBytes()),
+                    gib(ranks[0].context.totalMemory()), options.gpuMemoryUtilization(), gib(weightBytes),
                     gib(activationBytes)));
         }
         return OptionalLong.of(kvCacheBudget);

@@ -66,6 +66,20 @@ record CudaDevices(List<Integer> ordinals) {
         return (int) ordinals.stream().filter(o -> o == ordinal).count();
     }
 
+    /**
+     * {@code perRank} added over the ranks on {@code rank}'s GPU, itself included: what bytes of theirs (weights, a
+     * scratch cache) take of that card's memory together.
+     */
+    long onGpuOf(int rank, long[] perRank) {
+        long sum = 0;
+        for (int r = 0; r < ordinals.size(); r++) {
+            if (ordinal(r) == ordinal(rank)) {
+                sum += perRank[r];
+            }
+        }
+        return sum;
+    }
+
     /** {@code cuda:0} or {@code cuda:0,1}: how {@code Backend.device()} names them. */
     @Override
     public String toString() {

@@ -34,6 +34,16 @@ class CudaDevicesTest {
     }
 
     @Test
+    void whatRanksHoldIsAddedOverTheRanksOnOneGpu() {
+        CudaDevices devices = CudaDevices.parse("cuda:0,1,0", 3);
+        long[] weights = {3, 5, 7};
+        assertEquals(10, devices.onGpuOf(0, weights));
+        assertEquals(5, devices.onGpuOf(1, weights));
+        assertEquals(10, devices.onGpuOf(2, weights));
+        assertEquals(3, CudaDevices.parse("cuda:0", 1).onGpuOf(0, new long[] {3}));
+    }
+
+    @Test
     void onlyCudaSpellingsAreCudaDevices() {
         assertTrue(CudaDevices.isCudaDevice("cuda"));
         assertTrue(CudaDevices.isCudaDevice("cuda:1"));
