@@ -130,6 +130,8 @@ final class Gemm implements AutoCloseable {
     enum Tile {
         T192X128_WGMMA("kd_gemm_192x128_wgmma", 192, 128, 384, 205824, 1, 1.15, true),
         T128X128_WGMMA("kd_gemm_128x128_wgmma", 128, 128, 256, 197632, 1, 1.35, true),
+        T64X128_WGMMA("kd_gemm_64x128_wgmma", 64, 128, 128, 197632, 1, 1.0, true),
+        T64X128_WGMMA2("kd_gemm_64x128_wgmma2", 64, 128, 128, 99328, 2, 0.9, true),
         T128X256("kd_gemm_128x256", 128, 256, 256, 196608, 1, 0.8, false),
         T128X128("kd_gemm_128x128", 128, 128, 128, 98304, 2, 0.9, false),
         T64X128("kd_gemm_64x128", 64, 128, 128, 98304, 2, 0.72, false),
@@ -183,7 +185,8 @@ final class Gemm implements AutoCloseable {
     // last (the most CTAs). Larger m is compute-bound: the tile with the least estimated time wins.
     private static final List<Tile> DECODE_16 = List.of(Tile.T16X128, Tile.T16X32);
     private static final List<Tile> DECODE_64 = List.of(Tile.T64X128, Tile.T64X32);
-    private static final List<Tile> PREFILL = List.of(Tile.T192X128_WGMMA, Tile.T128X128_WGMMA, Tile.T128X256,
+    private static final List<Tile> PREFILL = List.of(Tile.T192X128_WGMMA, Tile.T128X128_WGMMA,
+            Tile.T64X128_WGMMA, Tile.T64X128_WGMMA2, Tile.T128X256,
             Tile.T128X128, Tile.T64X128, Tile.T64X64, Tile.T64X32);
 
     private final Map<Epilogue, Map<Tile, CUfunction>> functions = new EnumMap<>(Epilogue.class);
