@@ -15,7 +15,7 @@ source tools/device/common.sh
 limit_mb=62
 # What the bundle's jars load: java.base, and java.logging for JCuda; benchmarks/gpu_bench.sh adds the Vector API
 # module (the CPU backend's fast kernel). Each further module costs: java.sql with java.xml 2 MB packed.
-jre_modules=java.base,java.logging,jdk.incubator.vector
+jre_modules=java.base,java.logging,jdk.incubator.vector,jdk.management
 
 echo "pack: building engine, kernels and cli" >&2
 # the copied runtime classpaths are rebuilt from scratch: a stale jar left there by an older build would travel

@@ -488,19 +488,18 @@ KD_GEMM(kd_gemm_16x128, 16, 128, 64, 1, 4, 6, 2, 110592)
 // bytes in flight
 KD_GEMM(kd_gemm_16x32, 16, 32, 128, 1, 2, 8, 2, 98304)
 
-// sm_90a only (Gemm.java offers them on compute capability 9.x): warpgroups of 64 x 128 on wgmma
-#define KD_GEMM_WGMMA(NAME, WGS, STAGES, PINGPONG, MIN_BLOCKS, SMEM)                                            \
+// sm_90a only (Gemm.java offers them on compute capability 9.x), one CTA per SM: warpgroups of 64 x 128 on wgmma
+#define KD_GEMM_WGMMA(NAME, WGS, STAGES, PINGPONG, SMEM)                                                        \
     static_assert(WgmmaTile<WGS, STAGES, PINGPONG>::SMEM_BYTES == SMEM, "Gemm.java's shared-memory size");     \
-    KD_GEMM_ENTRIES(NAME, WGS * 128, MIN_BLOCKS, gemm_tile_wgmma, WGS, STAGES, PINGPONG)
+    KD_GEMM_ENTRIES(NAME, WGS * 128, 1, gemm_tile_wgmma, WGS, STAGES, PINGPONG)
 
 // 2 warpgroups, each overlapping its own adds with its next chunk
-KD_GEMM_WGMMA(kd_gemm_128x128_wgmma, 2, 6, true, 1, 197632)
+KD_GEMM_WGMMA(kd_gemm_128x128_wgmma, 2, 6, true, 197632)
 // 3 warpgroups (a sixth fewer L2 bytes per flop than 128 x 128), overlapping one's adds with the others' chunks
-KD_GEMM_WGMMA(kd_gemm_192x128_wgmma, 3, 5, false, 1, 205824)
-// 1 warpgroup: twice the CTAs of 128 x 128 where m ~ 128..256 leaves most multiprocessors idle, one CTA per SM
-// with a deep pipeline, or two
-KD_GEMM_WGMMA(kd_gemm_64x128_wgmma, 1, 8, true, 1, 197632)
-KD_GEMM_WGMMA(kd_gemm_64x128_wgmma2, 1, 4, true, 2, 99328)
+KD_GEMM_WGMMA(kd_gemm_192x128_wgmma, 3, 5, false, 205824)
+// 1 warpgroup with a deep pipeline: twice the CTAs of 128 x 128 where m ~ 128..256 leaves most multiprocessors
+// idle (two CTAs of 4 stages a multiprocessor measured slower on every shape)
+KD_GEMM_WGMMA(kd_gemm_64x128_wgmma, 1, 8, true, 197632)
 
 // slab 0 + slab 1 + ... at element i in ascending order: the total of a split launch's segments, added as a CTA
 // owning all of K adds them, so a split changes no bits.

@@ -5,6 +5,7 @@ import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;
 
 import java.util.Arrays;
 import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -125,13 +126,15 @@ final class Gemm implements AutoCloseable {
      * fit on one multiprocessor (shared memory and registers). {@code rate} is the tile's measured throughput per
      * multiprocessor at full waves, in units of about 380 TFLOP/s: {@code GemmBench --all-tiles} on an H200,
      * 2026-11-25 (benchmarks/logs/gemm-alltiles-h200-2026-11-25.txt), the median over the Llama-3.2-1B shapes at
-     * m = 2048 and 8192. Recalibrate from that bench when a kernel changes.
+     * m = 2048 and 8192. Recalibrate from that bench when a kernel changes. T64X128_WGMMA came later: 0.8 is its
+     * 305 TFLOP/s there on an H100 (2026-12-07, gemm-alltiles-wgmma64-h100-2026-12-07-s11.txt, m = 2048), where
+     * T128X128_WGMMA measured 389 (1.02, not its 1.35). Kept so, the rates choose it where the engine's decode step
+     * measured it faster (Llama-3.2-1B qkv and Llama-3.1-8B o at m = 256) and not where slower (the 1B o).
      */
     enum Tile {
         T192X128_WGMMA("kd_gemm_192x128_wgmma", 192, 128, 384, 205824, 1, 1.15, true),
         T128X128_WGMMA("kd_gemm_128x128_wgmma", 128, 128, 256, 197632, 1, 1.35, true),
-        T64X128_WGMMA("kd_gemm_64x128_wgmma", 64, 128, 128, 197632, 1, 1.0, true),
-        T64X128_WGMMA2("kd_gemm_64x128_wgmma2", 64, 128, 128, 99328, 2, 0.9, true),
+        T64X128_WGMMA("kd_gemm_64x128_wgmma", 64, 128, 128, 197632, 1, 0.8, true),
         T128X256("kd_gemm_128x256", 128, 256, 256, 196608, 1, 0.8, false),
         T128X128("kd_gemm_128x128", 128, 128, 128, 98304, 2, 0.9, false),
         T64X128("kd_gemm_64x128", 64, 128, 128, 98304, 2, 0.72, false),
@@ -185,8 +188,14 @@ final class Gemm implements AutoCloseable {
     // last (the most CTAs). Larger m is compute-bound: the tile with the least estimated time wins.
     private static final List<Tile> DECODE_16 = List.of(Tile.T16X128, Tile.T16X32);
     private static final List<Tile> DECODE_64 = List.of(Tile.T64X128, Tile.T64X32);
+    /**
+     * Tiles offered for a k of one segment only; a long K splits a larger tile instead. On Llama-3.1-8B's down at
+     * m = 256 the 64 x 128 wgmma tile unsplit (101.7 us isolated, against 97.3 for T128X128_WGMMA split in two) made
+     * the decode step's down 0.19 ms slower (H100, 2026-12-07).
+     */
+    private static final Set<Tile> ONE_SEGMENT_ONLY = EnumSet.of(Tile.T64X128_WGMMA);
     private static final List<Tile> PREFILL = List.of(Tile.T192X128_WGMMA, Tile.T128X128_WGMMA,
-            Tile.T64X128_WGMMA, Tile.T64X128_WGMMA2, Tile.T128X256,
+            Tile.T64X128_WGMMA, Tile.T128X256,
             Tile.T128X128, Tile.T64X128, Tile.T64X64, Tile.T64X32);
 
     private final Map<Epilogue, Map<Tile, CUfunction>> functions = new EnumMap<>(Epilogue.class);
@@ -325,13 +334,18 @@ final class Gemm implements AutoCloseable {
      * at least {@code 1 / SPLIT_MARGIN} faster, since the estimate is rougher than the tile choice's measured one.
      */
     static Plan choose(int m, int n, int k, int multiprocessors, Set<Tile> available, long workspaceBytes) {
-        Plan best = new Plan(choose(m, n, multiprocessors, available), 1);
+        Set<Tile> offered = EnumSet.noneOf(Tile.class);
+        offered.addAll(available);
+        if (segments(k) > 1) {
+            offered.removeAll(ONE_SEGMENT_ONLY);
+        }
+        Plan best = new Plan(choose(m, n, multiprocessors, offered), 1);
         if (m <= 64) {
             return best;
         }
         double bestSeconds = best.seconds(m, n, k, multiprocessors) * SPLIT_MARGIN;
         for (Tile tile : PREFILL) {
-            if (!available.contains(tile)) {
+            if (!offered.contains(tile)) {
                 continue;
             }
             for (int perCta = segments(k) - 1; perCta >= 1; perCta--) {
