@@ -14,7 +14,8 @@ cd "$root"
 source tools/device/common.sh
 limit_mb=62
 # What the bundle's jars load: java.base, and java.logging for JCuda; benchmarks/gpu_bench.sh adds the Vector API
-# module (the CPU backend's fast kernel). Each further module costs: java.sql with java.xml 2 MB packed.
+# module (the CPU backend's fast kernel), and the GPU tests' host-allocation checks jdk.management (its thread
+# allocation counter). Each further module costs: java.sql with java.xml 2 MB packed.
 jre_modules=java.base,java.logging,jdk.incubator.vector,jdk.management
 
 echo "pack: building engine, kernels and cli" >&2
