@@ -7,6 +7,8 @@
 
 namespace kd {
 
+__device__ __forceinline__ bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15u) == 0; }
+
 __device__ __forceinline__ float bf16_to_float(__nv_bfloat16 v) { return __bfloat162float(v); }
 
 __device__ __forceinline__ __nv_bfloat16 float_to_bf16(float v) { return __float2bfloat16_rn(v); }

@@ -274,8 +274,6 @@ __device__ uint32_t radix_select(const float* w, int vocab, T* bins, Weigh weigh
     return prefix;
 }
 
-__device__ __forceinline__ bool aligned16(const float* w) { return (reinterpret_cast<uintptr_t>(w) & 15) == 0; }
-
 // Four consecutive ids from i (a multiple of 4): one 16-byte load where the row is aligned and all four exist;
 // -inf (never kept) past the vocab.
 __device__ __forceinline__ float4 load4(const float* w, int i, int vocab, bool aligned) {
@@ -289,7 +287,7 @@ __device__ __forceinline__ float4 load4(const float* w, int i, int vocab, bool a
 // at a time read greedy's rows at 74% of the copy bandwidth (58 us for 256 rows of 128,256 logits, H100).
 template <typename F>
 __device__ __forceinline__ void for_each_token(const float* w, int vocab, F f) {
-    const int whole = aligned16(w) ? vocab / 4 : 0;  // float4s
+    const int whole = kd::aligned16(w) ? vocab / 4 : 0;  // float4s
     const float4* w4 = reinterpret_cast<const float4*>(w);
 #pragma unroll 4
     for (int q = threadIdx.x; q < whole; q += kThreads) {
@@ -395,13 +393,14 @@ struct Kept {
 __device__ void invert_cdf(const float* w, int vocab, Kept kept, double u, DrawResult* out, Scratch& s) {
     const int lane = threadIdx.x & 31;
     const int warp = threadIdx.x >> 5;
-    const bool aligned = aligned16(w);
+    const bool aligned = kd::aligned16(w);
     const int steps = (vocab + kStepIds * kMaxSegments - 1) / (kStepIds * kMaxSegments);  // per segment
     const int segment_ids = steps * kStepIds;
     const int segments = (vocab + segment_ids - 1) / segment_ids;
-    // A lane's four tokens of a step from id i: each one's mass, exp(v - m) if kept, else 0, and bit k set where
-    // token i + k is kept. The exp is in float: the CPU's sampler takes it in double, and the two differ by a few
-    // float ulps, a token only where u lands that close to a CDF boundary (SamplerGpuTest's tolerance).
+    // A lane's four tokens of a step (ids i..i + 3, read by quad(i)): each one's mass, exp(v - m) if kept, else 0,
+    // and bit k set where token i + k is kept. The exp is in float: the CPU's sampler takes it in double, and the two
+    // differ by a few float ulps, a token only where u lands that close to a CDF boundary (SamplerGpuTest's
+    // tolerance).
     auto masses = [&](float4 v, double (&e)[4]) {
         const float vs[4] = {v.x, v.y, v.z, v.w};
         unsigned mask = 0;

@@ -353,11 +353,22 @@ final class CudaBackend implements Backend {
         try {
             return DeviceKvCache.allocate(rank.local, numBlocks, blockSize);
         } catch (CudaException e) {
-            String where = "cuda:" + devices.ordinal(rank.rank);
-            throw new CudaBackendException(String.format("allocating a KV cache of %d blocks (%.2f GiB, %.2f GiB "
-                    + "free) on %s", numBlocks, gib(numBlocks * kvCacheBytesPerBlock(blockSize) / ranks.length),
-                    gib(rank.context.freeMemory()), ranks.length == 1 ? where : "rank " + rank.rank + " (" + where
-                    + ")"), e);
+            throw new CudaBackendException(String.format("allocating a KV cache of %d blocks (%.2f GiB, %s free) on "
+                    + "%s", numBlocks, gib(numBlocks * kvCacheBytesPerBlock(blockSize) / ranks.length),
+                    freeMemory(rank.context, e), devices.name(rank.rank)), e);
+        }
+    }
+
+    /**
+     * The context's free memory for an error message, or "unknown" where asking fails too (a sticky error): that
+     * failure goes with {@code first}, which stays the one reported.
+     */
+    private static String freeMemory(CudaContext context, CudaException first) {
+        try {
+            return String.format("%.2f GiB", gib(context.freeMemory()));
+        } catch (CudaException e) {
+            first.addSuppressed(e);
+            return "unknown";
         }
     }
 

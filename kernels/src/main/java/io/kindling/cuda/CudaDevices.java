@@ -61,6 +61,12 @@ record CudaDevices(List<Integer> ordinals) {
         return ordinals.get(rank);
     }
 
+    /** How an error names {@code rank}'s GPU: {@code cuda:1}, or {@code rank 1 (cuda:0)} among several ranks. */
+    String name(int rank) {
+        String gpu = "cuda:" + ordinal(rank);
+        return size() == 1 ? gpu : "rank " + rank + " (" + gpu + ")";
+    }
+
     /** How many ranks run on GPU {@code ordinal}: they share its memory. */
     int ranksOn(int ordinal) {
         return (int) ordinals.stream().filter(o -> o == ordinal).count();

@@ -189,11 +189,11 @@ final class Gemm implements AutoCloseable {
     private static final List<Tile> DECODE_16 = List.of(Tile.T16X128, Tile.T16X32);
     private static final List<Tile> DECODE_64 = List.of(Tile.T64X128, Tile.T64X32);
     /**
-     * Tiles offered for a k of one segment only; a long K splits a larger tile instead. On Llama-3.1-8B's down at
+     * The tile offered for a k of one segment only; a long K splits a larger tile instead. On Llama-3.1-8B's down at
      * m = 256 the 64 x 128 wgmma tile unsplit (101.7 us isolated, against 97.3 for T128X128_WGMMA split in two) made
      * the decode step's down 0.19 ms slower (H100, 2026-12-07).
      */
-    private static final Set<Tile> ONE_SEGMENT_ONLY = EnumSet.of(Tile.T64X128_WGMMA);
+    private static final Tile ONE_SEGMENT_ONLY = Tile.T64X128_WGMMA;
     private static final List<Tile> PREFILL = List.of(Tile.T192X128_WGMMA, Tile.T128X128_WGMMA,
             Tile.T64X128_WGMMA, Tile.T128X256,
             Tile.T128X128, Tile.T64X128, Tile.T64X64, Tile.T64X32);
@@ -201,6 +201,8 @@ final class Gemm implements AutoCloseable {
     private final Map<Epilogue, Map<Tile, CUfunction>> functions = new EnumMap<>(Epilogue.class);
     private final Map<Epilogue, CUfunction> reduce = new EnumMap<>(Epilogue.class);
     private final int multiprocessors;
+    /** The tiles this device runs, less {@link #ONE_SEGMENT_ONLY}: computed once, as planning runs every launch. */
+    private final Set<Tile> longKTiles;
     /** Null when constructed without one: then every launch keeps all of K in one CTA. */
     private final DeviceBuffer workspace;
 
@@ -219,6 +221,7 @@ final class Gemm implements AutoCloseable {
             functions.put(epilogue, tiles);
             reduce.put(epilogue, module.function(epilogue.reduce));
         }
+        longKTiles = forLongK(functions.get(Epilogue.STORE).keySet());
         multiprocessors = attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
         workspace = workspaceBytes > 0 ? DeviceBuffer.allocate(workspaceBytes) : null;
     }
@@ -324,7 +327,8 @@ final class Gemm implements AutoCloseable {
 
     /** The plan {@link #run(CUstream, CUdeviceptr, int, CUdeviceptr, CUdeviceptr, int, int, int, int)} uses. */
     Plan planFor(int m, int n, int k) {
-        return choose(m, n, k, multiprocessors, functions.get(Epilogue.STORE).keySet(), workspaceBytes());
+        return choose(m, n, k, multiprocessors, segments(k) > 1 ? longKTiles : functions.get(Epilogue.STORE).keySet(),
+                workspaceBytes());
     }
 
     /**
@@ -334,11 +338,7 @@ final class Gemm implements AutoCloseable {
      * at least {@code 1 / SPLIT_MARGIN} faster, since the estimate is rougher than the tile choice's measured one.
      */
     static Plan choose(int m, int n, int k, int multiprocessors, Set<Tile> available, long workspaceBytes) {
-        Set<Tile> offered = EnumSet.noneOf(Tile.class);
-        offered.addAll(available);
-        if (segments(k) > 1) {
-            offered.removeAll(ONE_SEGMENT_ONLY);
-        }
+        Set<Tile> offered = segments(k) > 1 ? forLongK(available) : available;
         Plan best = new Plan(choose(m, n, multiprocessors, offered), 1);
         if (m <= 64) {
             return best;
@@ -358,6 +358,16 @@ final class Gemm implements AutoCloseable {
             }
         }
         return best;
+    }
+
+    /** {@code tiles} less {@link #ONE_SEGMENT_ONLY}: the set itself where it does not hold that tile. */
+    private static Set<Tile> forLongK(Set<Tile> tiles) {
+        if (!tiles.contains(ONE_SEGMENT_ONLY)) {
+            return tiles;
+        }
+        Set<Tile> rest = EnumSet.copyOf(tiles);
+        rest.remove(ONE_SEGMENT_ONLY);
+        return rest;
     }
 
     /** The tile for an m x n output on a device of that many multiprocessors running {@code available}. */

@@ -72,7 +72,7 @@ final class StepMarks {
         if (op == null) {
             return "starting a step";
         }
-        return op.description + (layer >= 0 ? " of layer " + layer : "") + (devices.size() > 1 ? " on rank " + rank
-                + " (cuda:" + devices.ordinal(rank) + ")" : "");
+        return op.description + (layer >= 0 ? " of layer " + layer : "")
+                + (devices.size() > 1 ? " on " + devices.name(rank) : "");
     }
 }
