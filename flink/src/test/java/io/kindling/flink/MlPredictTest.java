@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +24,7 @@ import org.apache.flink.util.CloseableIterator;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 /** ML_PREDICT and llm_generate on a MiniCluster: one TaskManager of three slots, the bundled model on the CPU. */
 class MlPredictTest {
@@ -86,17 +89,31 @@ class MlPredictTest {
         }
     }
 
+    /**
+     * The input comes from one JSON-lines file, read in line order by one subtask: the {@code words} view of
+     * {@code fromValues} is a union of one-row sources, whose order reaches ML_PREDICT as the sources happen to run.
+     */
     @Test
-    void orderedAndUnorderedOutputModesGiveTheSameRowsAndOrderedKeepsTheInputOrder() throws Exception {
+    void orderedAndUnorderedOutputModesGiveTheSameRowsAndOrderedKeepsTheInputOrder(@TempDir Path dir)
+            throws Exception {
         List<String> inputOrder = new ArrayList<>(FlinkModels.WORDS);
         inputOrder.add("(null)");
+        List<String> lines = new ArrayList<>();
+        for (String w : FlinkModels.WORDS) {  // plain words: nothing to escape
+            lines.add("{\"word\": \"" + w + "\", \"prompt\": \"" + w + ":\"}");
+        }
+        lines.add("{\"word\": \"(null)\", \"prompt\": null}");
+        Path file = Files.write(dir.resolve("words.jsonl"), lines);
         for (String mode : List.of("ORDERED", "ALLOW_UNORDERED")) {
             TableEnvironment env = env(true, 1);
+            env.executeSql("CREATE TEMPORARY TABLE words_in_order (word STRING, prompt STRING) WITH ('connector' = "
+                    + "'filesystem', 'path' = '" + file.toUri() + "', 'format' = 'json')");
             env.getConfig().set("table.exec.async-ml-predict.output-mode", mode);
             createModel(env, "definer", "response STRING", ", 'temperature' = '0'");
             List<String> order = new ArrayList<>();
             Map<String, String> out = new TreeMap<>();
-            try (CloseableIterator<Row> rows = env.executeSql(PREDICT).collect()) {
+            try (CloseableIterator<Row> rows = env.executeSql(PREDICT.replace("TABLE words", "TABLE words_in_order"))
+                    .collect()) {
                 rows.forEachRemaining(r -> {
                     order.add((String) r.getField(0));
                     out.put((String) r.getField(0), (String) r.getField(1));
