@@ -89,7 +89,7 @@ final class CudaBackend implements Backend {
 
     /**
      * Takes ownership of {@code contexts}, one a rank of {@code devices} (closing the backend releases them, as does a
-     * failed construction), which {@link CudaContext#enablePeerAccess} has joined where there are several.
+     * failed construction), which {@link CudaContext#joinAsPeers} has joined where there are several.
      *
      * @throws EngineConfigException on {@code tensor_parallel_size} when a rank's share of the model does not fit the
      *     kernels

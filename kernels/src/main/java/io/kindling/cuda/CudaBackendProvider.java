@@ -41,16 +41,12 @@ public final class CudaBackendProvider implements BackendProvider {
                 }
                 contexts.add(CudaContext.create(devices.ordinal(r)));
             }
-            for (CudaContext from : contexts) {
-                for (CudaContext to : contexts) {
-                    if (!from.enablePeerAccess(to)) {
-                        throw new EngineConfigException("tensor_parallel_size", devices.size() + " on " + devices
-                                + ": GPU " + from.ordinal() + " cannot access GPU " + to.ordinal() + "'s memory "
-                                + "directly (cuDeviceCanAccessPeer), which the all-reduce's peer copies need; pick "
-                                + "GPUs joined by NVLink or one PCIe switch (nvidia-smi topo -m)");
-                    }
-                }
-            }
+            CudaContext.joinAsPeers(contexts, (from, to) -> {
+                throw new EngineConfigException("tensor_parallel_size", devices.size() + " on " + devices + ": GPU "
+                        + from.ordinal() + " cannot access GPU " + to.ordinal() + "'s memory directly "
+                        + "(cuDeviceCanAccessPeer), which the all-reduce's peer copies need; pick GPUs joined by "
+                        + "NVLink or one PCIe switch (nvidia-smi topo -m)");
+            });
         } catch (RuntimeException | Error e) {
             Resources.closeAllAfter(e, contexts);
             throw e;

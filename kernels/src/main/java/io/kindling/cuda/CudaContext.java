@@ -16,6 +16,8 @@ import static jcuda.driver.JCudaDriver.cuStreamDestroy;
 import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
 
 import io.kindling.backend.BackendUnavailableException;
+import java.util.List;
+import java.util.function.BiConsumer;
 import jcuda.CudaException;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
@@ -95,7 +97,7 @@ public final class CudaContext implements AutoCloseable {
      *
      * @return false when the two GPUs have no peer-to-peer path
      */
-    boolean enablePeerAccess(CudaContext peer) {
+    private boolean enablePeerAccess(CudaContext peer) {
         if (peer.ordinal == ordinal) {
             return true;
         }
@@ -113,6 +115,21 @@ public final class CudaContext implements AutoCloseable {
             }
         }
         return true;
+    }
+
+    /**
+     * Enables peer access between every two of {@code contexts} ({@link #enablePeerAccess}), handing each pair with
+     * no peer-to-peer path to {@code noPath}: what a missing path means (a refused configuration, a skipped test) is
+     * the caller's to say, usually by throwing.
+     */
+    static void joinAsPeers(List<CudaContext> contexts, BiConsumer<CudaContext, CudaContext> noPath) {
+        for (CudaContext from : contexts) {
+            for (CudaContext to : contexts) {
+                if (!from.enablePeerAccess(to)) {
+                    noPath.accept(from, to);
+                }
+            }
+        }
     }
 
     public int ordinal() {

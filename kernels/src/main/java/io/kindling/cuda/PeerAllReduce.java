@@ -58,7 +58,7 @@ final class PeerAllReduce implements AutoCloseable {
     private final IntConsumer onRank;
 
     /**
-     * Loads the kernel and allocates the slots in each rank's context (which {@link CudaContext#enablePeerAccess}
+     * Loads the kernel and allocates the slots in each rank's context (which {@link CudaContext#joinAsPeers}
      * has joined to the others).
      *
      * @param partials  each rank's tensor, in its rank's memory, which every {@link #queue} sums in place

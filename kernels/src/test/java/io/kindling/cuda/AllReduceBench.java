@@ -49,14 +49,9 @@ public final class AllReduceBench {
             for (int ordinal : ordinals) {
                 contexts.add(CudaContext.create(ordinal));
             }
-            for (CudaContext from : contexts) {
-                for (CudaContext to : contexts) {
-                    if (!from.enablePeerAccess(to)) {
-                        throw new IllegalStateException("GPU " + from.ordinal() + " has no peer access to GPU "
-                                + to.ordinal());
-                    }
-                }
-            }
+            CudaContext.joinAsPeers(contexts, (from, to) -> {
+                throw new IllegalStateException("GPU " + from.ordinal() + " has no peer access to GPU " + to.ordinal());
+            });
             for (int r = 0; r < ordinals.length; r++) {
                 contexts.get(r).makeCurrent();
                 partials.add(DeviceBuffer.allocate(maxFloats * Float.BYTES)

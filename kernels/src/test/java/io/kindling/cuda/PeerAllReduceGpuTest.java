@@ -2,6 +2,7 @@ package io.kindling.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.abort;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.lang.management.ManagementFactory;
@@ -101,11 +102,7 @@ class PeerAllReduceGpuTest {
             for (int ordinal : ordinals) {
                 contexts.add(CudaContext.create(ordinal));
             }
-            for (CudaContext from : contexts) {
-                for (CudaContext to : contexts) {
-                    assumeTrue(from.enablePeerAccess(to), "GPUs without peer access");
-                }
-            }
+            CudaContext.joinAsPeers(contexts, (from, to) -> abort("GPUs without peer access"));
             CUdeviceptr[] pointers = new CUdeviceptr[n];
             for (int r = 0; r < n; r++) {
                 contexts.get(r).makeCurrent();
