@@ -194,9 +194,8 @@ final class Gemm implements AutoCloseable {
      * the decode step's down 0.19 ms slower (H100, 2026-12-07).
      */
     private static final Tile ONE_SEGMENT_ONLY = Tile.T64X128_WGMMA;
-    private static final List<Tile> PREFILL = List.of(Tile.T192X128_WGMMA, Tile.T128X128_WGMMA,
-            Tile.T64X128_WGMMA, Tile.T128X256,
-            Tile.T128X128, Tile.T64X128, Tile.T64X64, Tile.T64X32);
+    private static final List<Tile> PREFILL = List.of(Tile.T192X128_WGMMA, Tile.T128X128_WGMMA, Tile.T64X128_WGMMA,
+            Tile.T128X256, Tile.T128X128, Tile.T64X128, Tile.T64X64, Tile.T64X32);
 
     private final Map<Epilogue, Map<Tile, CUfunction>> functions = new EnumMap<>(Epilogue.class);
     private final Map<Epilogue, CUfunction> reduce = new EnumMap<>(Epilogue.class);
