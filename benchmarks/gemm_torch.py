@@ -2,7 +2,8 @@
 
 Same shapes, timing protocol and table format as io.kindling.cuda.GemmBench, so the two tables join row by row:
 W rotates over enough copies (at least 3, at least 200 MB) to be read from device memory rather than L2, A and C
-over 3; CUDA events around each call; median of 30 after 5 warm-up calls. One difference: our kernel writes an
+over 3; CUDA events around each call, queued behind a 200 us torch.cuda._sleep so that they time the GPU's work
+and not the host's submission; median of 30 after 5 warm-up calls. One difference: our kernel writes an
 fp32 C, while torch.matmul on bf16 inputs writes a bf16 C (it accepts no fp32 out=), so at large m cuBLAS writes
 half the output bytes we do.
 """
@@ -15,6 +16,7 @@ RUNS = 30
 ROTATION_BYTES = 200 << 20
 ACTIVATION_SETS = 3
 MS = (1, 16, 64, 256, 2048, 8192)
+HOLD_CYCLES = 400_000  # about 200 us at the H100's and H200's ~2 GHz: GemmBench's kd_spin hold
 
 
 def layers(hidden, inter, heads, kv_heads, head_dim, vocab):
@@ -38,6 +40,7 @@ def time_us(a_sets, w_sets, c_sets, m):
         call(i)
     times = []
     for i in range(RUNS):
+        torch.cuda._sleep(HOLD_CYCLES)
         start.record()
         call(i)
         stop.record()

@@ -15,16 +15,20 @@ import java.util.function.IntConsumer;
 import jcuda.Pointer;
 import jcuda.driver.CUevent;
 import jcuda.driver.CUevent_flags;
+import jcuda.driver.CUfunction;
 
 /**
  * Times {@link Gemm} on the Llama-3.2-1B and Llama-3.1-8B linear layers, in the table format of
  * {@code benchmarks/gemm_torch.py} so the two can be joined row by row. Each shape rotates over enough input sets
  * (at least 3, and at least 200 MB of weights) that W is read from device memory rather than L2, and reports the
- * median of 30 timed runs after warm-up. {@code --all-tiles} adds a row per tile shape and split of K that the
- * workspace allows, the chosen plan marked {@code *}, for tuning the choice; {@code --m 128,256,512} times those
- * row counts instead of the default 1, 16, 64, 256, 2048 and 8192. {@code --silu-mul} times the gate_up layers only,
- * the GEMM with SiLU-and-multiply fused into its epilogue ({@link Gemm#runSiluMul}, as the engine runs it) against
- * the unfused GEMM followed by kd_silu_and_mul, each at its chosen plan.
+ * median of 30 timed runs after warm-up. Each timed launch is queued behind a 200 us {@code kd_spin}, so that its
+ * events time the GPU's work, as a launch runs in the decode step's graph, and not the host's submission of it
+ * (without the hold, a small GEMM measured 25 to 48 us from run to run). {@code --all-tiles} adds a row per tile
+ * shape and split of K that the workspace allows, the chosen plan marked {@code *}, for tuning the choice;
+ * {@code --m 128,256,512} times those row counts instead of the default 1, 16, 64, 256, 2048 and 8192.
+ * {@code --silu-mul} times the gate_up layers only, the GEMM with SiLU-and-multiply fused into its epilogue
+ * ({@link Gemm#runSiluMul}, as the engine runs it) against the unfused GEMM followed by kd_silu_and_mul, each at its
+ * chosen plan.
  */
 public final class GemmBench {
 
@@ -33,6 +37,8 @@ public final class GemmBench {
     private static final long ROTATION_BYTES = 200L << 20;
     private static final int ACTIVATION_SETS = 3;
     private static final int POOL = 1 << 24;
+    /** The hold in front of each timed launch: far longer than queuing the launch and two events takes. */
+    private static final long HOLD_NANOS = 200_000L;
 
     private record Model(String name, int hidden, int inter, int heads, int kvHeads, int headDim, int vocab) {
 
@@ -64,8 +70,9 @@ public final class GemmBench {
         try (CudaContext context = CudaContext.create(0);
              Gemm gemm = new Gemm(KernelModule.load("gemm"), Gemm.WORKSPACE_BYTES)) {
             short[] pool = randomBf16(POOL, 1);
+            CUfunction spin = KernelModule.load("profile").function("kd_spin");
             if (siluMul) {
-                siluMul(context, gemm, models, ms, pool);
+                siluMul(context, gemm, models, ms, pool, spin);
                 return;
             }
             System.out.println("# gemm bench on " + context.deviceName()
@@ -76,7 +83,7 @@ public final class GemmBench {
                 for (Layer layer : model.layers()) {
                     int maxM = Math.min(layer.name().equals("lm_head") ? 2048 : 8192,
                             Arrays.stream(ms).max().orElseThrow());
-                    try (Operands operands = Operands.allocate(pool, maxM, layer.n(), layer.k())) {
+                    try (Operands operands = Operands.allocate(pool, maxM, layer.n(), layer.k(), spin)) {
                         context.synchronizeAll(); // uploads went through the legacy default stream
                         for (int m : ms) {
                             if (m > maxM) {
@@ -101,7 +108,8 @@ public final class GemmBench {
     }
 
     /** The gate_up layers: fused GEMM + SiLU-and-multiply against GEMM, then kd_silu_and_mul. */
-    private static void siluMul(CudaContext context, Gemm gemm, List<Model> models, int[] ms, short[] pool) {
+    private static void siluMul(CudaContext context, Gemm gemm, List<Model> models, int[] ms, short[] pool,
+                                CUfunction spin) {
         Elementwise elementwise = Elementwise.load();
         System.out.println("# gate_up + SiLU-and-multiply on " + context.deviceName() + ": unfused (GEMM into fp32, "
                 + "then kd_silu_and_mul) vs fused (the GEMM's epilogue writes bf16), median of " + RUNS + " runs");
@@ -113,7 +121,7 @@ public final class GemmBench {
             int k = model.hidden();
             int maxM = Arrays.stream(ms).max().orElseThrow();
             DeviceBuffer[] act = new DeviceBuffer[ACTIVATION_SETS];
-            try (Operands operands = Operands.allocate(pool, maxM, n, k)) {
+            try (Operands operands = Operands.allocate(pool, maxM, n, k, spin)) {
                 for (int s = 0; s < ACTIVATION_SETS; s++) {
                     act[s] = DeviceBuffer.allocate(2L * maxM * inter);
                 }
@@ -165,14 +173,15 @@ public final class GemmBench {
     }
 
     /** Input sets of one layer: W rotates over enough copies to spill L2, A and C over 3, sized for maxM rows. */
-    private record Operands(int n, int k, DeviceBuffer[] a, DeviceBuffer[] w, DeviceBuffer[] c)
+    private record Operands(int n, int k, DeviceBuffer[] a, DeviceBuffer[] w, DeviceBuffer[] c, CUfunction spin)
             implements AutoCloseable {
 
-        static Operands allocate(short[] pool, int maxM, int n, int k) {
+        /** @param spin profile.cu's kd_spin, which holds the stream in front of each timed launch */
+        static Operands allocate(short[] pool, int maxM, int n, int k, CUfunction spin) {
             long weightBytes = 2L * n * k;
             int weightSets = (int) Math.max(ACTIVATION_SETS, (ROTATION_BYTES + weightBytes - 1) / weightBytes);
             Operands o = new Operands(n, k, new DeviceBuffer[ACTIVATION_SETS], new DeviceBuffer[weightSets],
-                    new DeviceBuffer[ACTIVATION_SETS]);
+                    new DeviceBuffer[ACTIVATION_SETS], spin);
             try {
                 for (int s = 0; s < weightSets; s++) {
                     o.w[s] = fill(DeviceBuffer.allocate(weightBytes), pool, 7919L * s);
@@ -206,6 +215,9 @@ public final class GemmBench {
                 float[] ms = new float[RUNS];
                 float[] elapsed = new float[1];
                 for (int i = 0; i < RUNS; i++) {
+                    // the stream waits on kd_spin while the host queues the events and the launch behind it, so the
+                    // events time the GPU's work and not how long the host takes to submit it
+                    Launch.kernel(spin, context.stream(), 1, 1, 1, 1, 0, HOLD_NANOS);
                     cuEventRecord(start, context.stream());
                     launch.accept(i);
                     cuEventRecord(stop, context.stream());
