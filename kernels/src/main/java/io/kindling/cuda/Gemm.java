@@ -332,16 +332,15 @@ final class Gemm implements AutoCloseable {
 
     /**
      * The plan for an m x n x k product on a device of that many multiprocessors running {@code available}, with
-     * {@code workspaceBytes} for split launches. Decode sizes (m <= 64) split K only to fill the GPU
-     * ({@link #decodeSplit}); above, {@link #choose(int, int, int, Set)}'s tile unless a split of some tile is
-     * estimated at least {@code 1 / SPLIT_MARGIN} faster, since the estimate is rougher than the tile choice's
-     * measured one.
+     * {@code workspaceBytes} for split launches. Decode sizes (m <= 64) stream W with many CTAs already and keep
+     * all of K in one; above, {@link #choose(int, int, int, Set)}'s tile unless a split of some tile is estimated
+     * at least {@code 1 / SPLIT_MARGIN} faster, since the estimate is rougher than the tile choice's measured one.
      */
     static Plan choose(int m, int n, int k, int multiprocessors, Set<Tile> available, long workspaceBytes) {
         Set<Tile> offered = segments(k) > 1 ? forLongK(available) : available;
         Plan best = new Plan(choose(m, n, multiprocessors, offered), 1);
         if (m <= 64) {
-            return decodeSplit(best.tile(), m, n, k, multiprocessors, workspaceBytes);
+            return best;
         }
         double bestSeconds = best.seconds(m, n, k, multiprocessors) * SPLIT_MARGIN;
         for (Tile tile : PREFILL) {
@@ -358,23 +357,6 @@ final class Gemm implements AutoCloseable {
             }
         }
         return best;
-    }
-
-    /**
-     * A decode size's plan: its tile unsplit where that fills every multiprocessor once, else the fewest splits of K
-     * that do (all of them where none does). A decode GEMM streams W, and a multiprocessor without a CTA reads none
-     * of it: Llama-3.2-1B's down at m <= 64 has 64 output tiles of 16 or 64 x 32, a split in four gives 256 CTAs.
-     */
-    private static Plan decodeSplit(Tile tile, int m, int n, int k, int multiprocessors, long workspaceBytes) {
-        Plan plan = new Plan(tile, 1);
-        for (int perCta = segments(k) - 1; perCta >= 1 && tile.ctas(m, n) * plan.splits() < multiprocessors;
-             perCta--) {
-            Plan split = new Plan(tile, (segments(k) + perCta - 1) / perCta);
-            if (split.workspaceBytes(m, n, k) <= workspaceBytes) {
-                plan = split;
-            }
-        }
-        return plan;
     }
 
     /** {@code tiles} less {@link #ONE_SEGMENT_ONLY}: the set itself where it does not hold that tile. */
