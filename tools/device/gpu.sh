@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Runs on a GPU host (with the repository and .device/bundle.tar.xz from tools/device/pack.sh), from the repository root:
-#   bash tools/device/gpu.sh [tests] [bench ROWS...] [gemm] [gemm-silu] [attention] [attention-sweep] [rope]
-#     [sampler] [allreduce]
+#   bash tools/device/gpu.sh [tests] [bench ROWS...] [ab ROWS...] [gemm] [gemm-silu] [attention] [attention-sweep]
+#     [rope] [sampler] [allreduce]
 # Unpacks the bundle of tools/device/pack.sh to /tmp, prints the card, then runs each action in order (none given:
 # tests):
 #   tests           the GPU tests: the JUnit console launcher over the kernels module's test classes
 #   bench ROWS...   benchmarks/gpu_bench.sh with those rows, JAVA and CP exported
+#   ab ROWS...      the same rows against a baseline (tools/device/baseline.sh REV): baseline, this bundle, baseline,
+#                   this bundle, each run's decode step time printed
 #   gemm            the GEMM benchmark (io.kindling.cuda.GemmBench)
 #   gemm-silu       gate_up with SiLU-and-multiply fused into the GEMM against the two kernels (GemmBench --silu-mul)
 #   attention       the paged-attention benchmark (io.kindling.cuda.AttentionBench)
@@ -61,6 +63,44 @@ bench() {
   bash "$root/benchmarks/gpu_bench.sh" "$@" 2>&1 | tee "$out/bench.log"
 }
 
+# The bench rows of `bench`, run four times: the baseline of tools/device/baseline.sh (its entries laid over this
+# bundle's kernels jar), this bundle, the baseline, this bundle; same card, same call. Prints each run's step times.
+ab() {
+  if [[ ! -f "$root/.device/baseline.zip" ]]; then
+    echo "gpu.sh: ab needs .device/baseline.zip: run tools/device/baseline.sh REV where the bundle was packed" >&2
+    return 2
+  fi
+  local jar="$dir/lib/kindling-kernels.jar" run variant
+  cp "$jar" "$dir/kernels-current.jar"
+  python3 - "$jar" "$root/.device/baseline.zip" "$dir/kernels-baseline.jar" <<'EOF' || return 1
+import sys, zipfile
+current, overlay, out = sys.argv[1:]
+with zipfile.ZipFile(overlay) as o:
+    entries = {name: o.read(name) for name in o.namelist()}
+removes = set(entries.pop("BASELINE-REMOVES").decode().split())
+print("gpu.sh: baseline " + entries.pop("BASELINE-COMMIT").decode().strip() + ", " + str(len(entries))
+      + " entries laid over this bundle's kernels jar")
+with zipfile.ZipFile(current) as c, zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as z:
+    for item in c.infolist():
+        if item.filename not in removes and item.filename not in entries:
+            z.writestr(item, c.read(item))
+    for name, data in entries.items():
+        z.writestr(name, data)
+EOF
+  local status=0
+  for run in 1 2; do
+    for variant in baseline current; do
+      cp "$dir/kernels-$variant.jar" "$jar"
+      echo "== ab: $variant, run $run" | tee -a "$out/ab.log"
+      OUT="$out/ab-$variant-$run" bash "$root/benchmarks/gpu_bench.sh" "$@" > "$out/ab-$variant-$run.log" 2>&1 \
+        || status=1
+      grep -E "step, wall time|^\| [0-9a-z]+-(fixed|wide) " "$out/ab-$variant-$run.log" | tee -a "$out/ab.log"
+    done
+  done
+  cp "$dir/kernels-current.jar" "$jar"
+  return "$status"
+}
+
 structured() {
   bash "$root/benchmarks/structured_bench.sh" "$@" 2>&1 | tee "$out/structured.log"
 }
@@ -80,13 +120,13 @@ while (( i < ${#actions[@]} )); do
   i=$((i + 1))
   case "$action" in
     tests) tests || status=1 ;;
-    bench)
+    bench|ab)
       rows=()
-      while (( i < ${#actions[@]} )) && [[ ! "${actions[i]}" =~ ^(tests|bench|structured|gemm|gemm-silu|attention|attention-sweep|rope|sampler|allreduce)$ ]]; do
+      while (( i < ${#actions[@]} )) && [[ ! "${actions[i]}" =~ ^(tests|bench|ab|structured|gemm|gemm-silu|attention|attention-sweep|rope|sampler|allreduce)$ ]]; do
         rows+=("${actions[i]}")
         i=$((i + 1))
       done
-      bench "${rows[@]}" || status=1
+      "$action" "${rows[@]}" || status=1
       ;;
     structured) structured || status=1 ;;
     gemm) main_class gemm io.kindling.cuda.GemmBench || status=1 ;;
@@ -100,8 +140,8 @@ while (( i < ${#actions[@]} )); do
       ;;
     allreduce) main_class allreduce io.kindling.cuda.AllReduceBench || status=1 ;;
     *)
-      echo "gpu.sh: unknown action '$action': expected tests, bench ROWS..., structured, gemm, attention," \
-        "attention-sweep, rope, sampler or allreduce" >&2
+      echo "gpu.sh: unknown action '$action': expected tests, bench ROWS..., ab ROWS..., structured, gemm," \
+        "attention, attention-sweep, rope, sampler or allreduce" >&2
       exit 2
       ;;
   esac
