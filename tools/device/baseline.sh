@@ -6,8 +6,8 @@
 #   tools/device/pack.sh && tools/device/baseline.sh REV      (REV: a commit, branch or tag; e.g. main, HEAD~1)
 # Builds REV's kernels module in a temporary worktree (offline, tests skipped; the kernels need nvcc), then writes
 # .device/baseline.zip: every entry of REV's jar that this tree's jar (the one pack.sh built) lacks or holds
-# different bytes of (a fatbin: whose sources differ), and BASELINE-REMOVES, the entries only this tree's jar has. Runs on the development machine,
-# from anywhere in the repository.
+# different bytes of (a fatbin: whose sources differ), and BASELINE-REMOVES, the entries only this tree's jar has.
+# Runs on the development machine, from anywhere in the repository.
 set -euo pipefail
 
 if (( $# != 1 )); then
@@ -33,8 +33,9 @@ echo "baseline: building the kernels of $1 ($commit)" >&2
 base="$(ls "$tree"/kernels/target/kindling-kernels-*.jar | grep -v -- '-tests\.jar$' | head -1)"
 
 mkdir -p .device
-# nvcc's output depends on the checkout's path (the anonymous namespaces' names), so the fatbins are compared by
-# their sources (the .cu and every header it includes, this tree against REV) and every other entry by its bytes
+# nvcc's output depends on the checkout's path (one rms_norm.cu built in two directories differs), so the fatbins
+# are compared by their sources (the .cu and every header it includes, this tree against REV), every other entry by
+# its bytes
 changed_cuda="$(git diff --name-only "$commit" -- kernels/src/main/cuda | xargs -r -n1 basename)"
 python3 - "$base" "$current" .device/baseline.zip "$1" "$commit" kernels/src/main/cuda "$changed_cuda" <<'EOF'
 import os, re, sys, zipfile
