@@ -74,7 +74,8 @@ for name in changed + removes:
     print("  " + name, file=sys.stderr)
 EOF
 baseline_bytes=$(stat -c %s .device/baseline.zip)
-total=$((baseline_bytes + $(stat -c %s .device/bundle.tar.xz) + $(git_bytes) + $(git_bytes --others --exclude-standard)))
+bundle_bytes=$(stat -c %s .device/bundle.tar.xz)
+total=$((baseline_bytes + bundle_bytes + $(git_bytes) + $(git_bytes --others --exclude-standard)))
 echo "baseline: .device/baseline.zip $(mb "$baseline_bytes"); with the bundle and the repository $(mb "$total")" \
   "of at most 62 MB" >&2
 if (( total > 62000000 )); then
